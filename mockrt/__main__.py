@@ -1,0 +1,3 @@
+from mockrt.cli import main
+
+main()

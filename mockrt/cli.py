@@ -1,0 +1,58 @@
+"""The ``mockrt`` command line. Every flag can also come from a ``MOCKRT_*`` environment variable."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import click
+
+from mockrt import __version__
+from mockrt.config import ServerConfig
+from mockrt.core.responses import Pacing
+
+
+@click.group(context_settings={"auto_envvar_prefix": "MOCKRT", "help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """mockrt: a local, offline mock of the OpenAI / Azure OpenAI Realtime API."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port; 0 picks a free one and prints it.")
+@click.option("--api-key", "api_keys", multiple=True, help="Require this key (repeatable). Default: any key.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for ids (reproducible sessions).")
+@click.option("--max-session-seconds", type=float, default=None, help="Override the dialect's maximum duration.")
+@click.option("--ping-interval", type=float, default=20.0, show_default=True, help="WebSocket PING interval (s).")
+@click.option("--audio-speed", type=float, default=10.0, show_default=True,
+              help="Send response audio this many times faster than real time (0 = unpaced).")
+@click.option("--first-delta-ms", type=float, default=0.0, show_default=True, help="Delay before output starts.")
+@click.option("--text-delta-ms", type=float, default=0.0, show_default=True, help="Spacing of text deltas.")
+@click.option("--beta-retired", is_flag=True, help="Reject the beta header like OpenAI after 2026-05-12.")
+@click.option("--conversation-created", is_flag=True, help="Send the documented-only conversation.created.")
+@click.option("--model", "known_models", multiple=True, help="Accept only these models (repeatable).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(
+    host: str, port: int, api_keys: tuple[str, ...], seed: int, max_session_seconds: float | None,
+    ping_interval: float, audio_speed: float, first_delta_ms: float, text_delta_ms: float, beta_retired: bool,
+    conversation_created: bool, known_models: tuple[str, ...], log_level: str,
+) -> None:
+    """Run the mock server (OpenAI GA + beta, Azure GA + preview paths)."""
+    from mockrt.server.runner import serve as run
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = ServerConfig(
+        host=host, port=port, api_keys=api_keys, seed=seed, max_session_s=max_session_seconds,
+        ping_interval_s=ping_interval, beta_retired=beta_retired, conversation_created=conversation_created,
+        known_models=known_models, log_level=log_level,
+        pacing=dataclasses.replace(Pacing(), audio_speed=audio_speed, first_delta_ms=first_delta_ms,
+                                   text_delta_ms=text_delta_ms),
+    )
+    run(config)
+
+
+@main.command()
+def version() -> None:
+    """Print the mockrt version."""
+    click.echo(__version__)

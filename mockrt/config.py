@@ -1,0 +1,42 @@
+"""Server-wide settings (``mockrt serve`` flags and ``MOCKRT_*`` variables) (protocol.md §8.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mockrt.core.responses import Pacing
+
+
+@dataclass
+class ServerConfig:
+    """Everything ``mockrt serve`` can be told; defaults mimic the live service.
+
+    Attributes:
+        api_keys: keys that are accepted; empty means any key (or none) is accepted.
+        seed: base seed for ids; each session derives its own from it and its ordinal.
+        pacing: how fast responses stream (§7).
+        max_session_s: override of the dialect's maximum session duration (§1.5).
+        ping_interval_s: WebSocket PING interval (§1.5: about 20 s).
+        beta_retired: reject the beta header like OpenAI after 2026-05-12 (§1.4).
+        conversation_created: send the documented-only ``conversation.created`` (§5.1).
+        item_object: GA items carry ``object: "realtime.item"`` (§4.7).
+        bare_server_vad_silence_ms: ``silence_duration_ms`` for a bare ``{"type": "server_vad"}`` (§4.8).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_keys: tuple[str, ...] = ()
+    seed: int | None = 0
+    pacing: Pacing = field(default_factory=Pacing)
+    max_session_s: float | None = None
+    ping_interval_s: float = 20.0
+    beta_retired: bool = False
+    conversation_created: bool = False
+    item_object: bool = False
+    bare_server_vad_silence_ms: int = 200
+    rate_limit_tokens: int = 40_000
+    max_frame_bytes: int = 16 * 1024 * 1024 + 4096
+    max_items: int = 4096
+    max_buffer_ms: int = 15 * 60 * 1000
+    known_models: tuple[str, ...] = ()  # empty: any model name is accepted
+    log_level: str = "info"

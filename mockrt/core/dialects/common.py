@@ -1,0 +1,140 @@
+"""Schema pieces and renderers shared by both dialects (protocol.md §4.7–§4.11)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from mockrt.audio.formats import AudioFormat
+from mockrt.core import errors
+from mockrt.core.model import ContentPart, Item, Usage
+from mockrt.core.schema import (
+    AnyValue,
+    Arr,
+    Bool,
+    Const,
+    Enum,
+    Int,
+    Num,
+    Nullable,
+    Obj,
+    OneOf,
+    Str,
+    Union,
+)
+
+VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
+"""Built-in voices (§4.2, §4.3)."""
+
+TRANSCRIPTION_MODELS = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-transcribe-diarize",
+                        "gpt-live-transcribe", "gpt-realtime-whisper")
+
+JSON_OBJECT = Obj({}, extra=AnyValue())
+
+FUNCTION_TOOL = Obj(
+    {"type": Const("function"), "name": Str(max_len=64), "description": Str(), "parameters": JSON_OBJECT},
+    required=("name",),
+)
+
+TOOL_CHOICE_MODES = Enum("auto", "none", "required")
+
+TRACING = Nullable(
+    OneOf(Const("auto"), Obj({"workflow_name": Str(), "group_id": Str(), "metadata": JSON_OBJECT}))
+)
+
+TRANSCRIPTION = Obj(
+    {
+        "model": Str(),
+        "language": Str(),
+        "prompt": Str(),
+        "languages": Arr(Str()),
+        "keywords": Arr(Str()),
+        "delay": Enum("minimal", "low", "medium", "high", "xhigh"),
+    }
+)
+
+NOISE_REDUCTION = Obj({"type": Enum("near_field", "far_field"), "strength": Num(0.0, 1.0)})
+
+INCLUDE = Nullable(Arr(Enum("item.input_audio_transcription.logprobs")))
+
+SERVER_VAD_FIELDS: dict[str, Any] = {
+    "type": Const("server_vad"),
+    "threshold": Num(0.0, 1.0),
+    "prefix_padding_ms": Int(0, 10_000),
+    "silence_duration_ms": Int(0, 10_000),
+    "create_response": Bool(),
+    "interrupt_response": Bool(),
+    "idle_timeout_ms": Nullable(Int(5_000, 30_000)),
+}
+SEMANTIC_VAD_FIELDS: dict[str, Any] = {
+    "type": Const("semantic_vad"),
+    "eagerness": Enum("low", "medium", "high", "auto"),
+    "create_response": Bool(),
+    "interrupt_response": Bool(),
+}
+TURN_DETECTION = Nullable(
+    Union({"server_vad": Obj(SERVER_VAD_FIELDS), "semantic_vad": Obj(SEMANTIC_VAD_FIELDS)})
+)
+
+ITEM_STATUS = Enum("completed", "incomplete", "in_progress")
+
+
+def decode_audio(b64: str, fmt: AudioFormat, path: str = "audio") -> bytes:
+    """Strict base64 decode of client audio (§2.2, §7); pcm16 must hold whole samples."""
+    label = _FORMAT_LABELS[fmt]
+    try:
+        data = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise errors.invalid_audio(label) from None
+    if len(data) % fmt.sample_width:
+        raise errors.invalid_audio(label)
+    return data
+
+
+_FORMAT_LABELS = {
+    AudioFormat.PCM16: "mono PCM16 at 24kHz",
+    AudioFormat.G711_ULAW: "mono G.711 u-law at 8kHz",
+    AudioFormat.G711_ALAW: "mono G.711 A-law at 8kHz",
+}
+
+
+def parse_content_audio(part: dict[str, Any], fmt: AudioFormat, path: str) -> ContentPart:
+    """A client ``input_audio`` part: bytes in the session input format, with their duration."""
+    audio = part.get("audio")
+    data = decode_audio(audio, fmt, path + ".audio") if audio else None
+    return ContentPart(
+        type="input_audio",
+        audio=data,
+        audio_format=fmt,
+        audio_ms=fmt.bytes_to_ms(len(data)) if data else 0.0,
+        transcript=part.get("transcript"),
+    )
+
+
+def usage_fields(usage: Usage, *, image_keys: bool) -> dict[str, Any]:
+    """Render usage (§4.11); the beta shape has no ``image_tokens`` and no ``cached_tokens_details``."""
+    input_details: dict[str, Any] = {"text_tokens": usage.input_text, "audio_tokens": usage.input_audio}
+    if image_keys:
+        input_details["image_tokens"] = usage.input_image
+    input_details["cached_tokens"] = usage.cached_text + usage.cached_audio
+    if image_keys:
+        input_details["cached_tokens_details"] = {"text_tokens": usage.cached_text,
+                                                  "audio_tokens": usage.cached_audio, "image_tokens": 0}
+    return {
+        "total_tokens": usage.total_tokens,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "input_token_details": input_details,
+        "output_token_details": {"text_tokens": usage.output_text, "audio_tokens": usage.output_audio},
+    }
+
+
+def b64(data: bytes | None) -> str | None:
+    return base64.b64encode(data).decode("ascii") if data is not None else None
+
+
+def function_call_item_fields(item: Item) -> dict[str, Any]:
+    if item.type == "function_call":
+        return {"name": item.name, "call_id": item.call_id, "arguments": item.arguments}
+    return {"call_id": item.call_id, "output": item.output}

@@ -1,0 +1,334 @@
+"""The error catalogue: every error the mock can send, in one place (protocol.md §6).
+
+Each constructor returns a :class:`ProtocolError` with the service's exact ``type``, ``code``, ``message``
+and ``param``. Core code raises them; :class:`~mockrt.core.session.RealtimeSession` turns them into one
+``error`` event that echoes the client's ``event_id`` (§3.2) and leaves the session usable (§1.5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+INVALID_REQUEST = "invalid_request_error"
+
+
+@dataclass
+class ProtocolError(Exception):
+    """An error the service reports as an ``error`` event (§3.2, §4.14)."""
+
+    message: str
+    code: str | None = None
+    param: str | None = None
+    type: str = INVALID_REQUEST
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_error_object(self, event_id: str | None) -> dict[str, Any]:
+        """The ``error`` object: all five keys, ``null`` where not applicable (§4.14)."""
+        return {
+            "type": self.type,
+            "code": self.code,
+            "message": self.message,
+            "param": self.param,
+            "event_id": event_id,
+        }
+
+
+def quote_list(values: Sequence[str]) -> str:
+    """``'a', 'b', and 'c'`` / ``'a' and 'b'`` — the service's list style (§6.1)."""
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) == 1:
+        return quoted[0]
+    if len(quoted) == 2:
+        return f"{quoted[0]} and {quoted[1]}"
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+# --- §6.1 generic validation patterns -------------------------------------------------------------------
+
+
+def unknown_parameter(path: str) -> ProtocolError:
+    return ProtocolError(f"Unknown parameter: '{path}'.", "unknown_parameter", path)
+
+
+def missing_required_parameter(path: str) -> ProtocolError:
+    return ProtocolError(f"Missing required parameter: '{path}'.", "missing_required_parameter", path)
+
+
+def invalid_value(value: object, supported: Sequence[str], path: str) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid value: '{value}'. Supported values are: {quote_list(supported)}.", "invalid_value", path
+    )
+
+
+def invalid_type(path: str, expected: str, got: str) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid type for '{path}': expected {expected}, but got {got} instead.", "invalid_type", path
+    )
+
+
+def out_of_range(path: str, value: float, bound: float, *, integer: bool, above: bool) -> ProtocolError:
+    kind = "integer" if integer else "decimal"
+    side = "above maximum" if above else "below minimum"
+    op = "<=" if above else ">="
+    code = f"{kind}_{'above_max' if above else 'below_min'}_value"
+    return ProtocolError(
+        f"Invalid '{path}': {kind} {side} value. Expected a value {op} {bound}, but got {value} instead.",
+        code,
+        path,
+    )
+
+
+def string_too_long(path: str, limit: int, got: int) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid '{path}': string too long. Expected a string with maximum length {limit}, "
+        f"but got a string with length {got} instead.",
+        "string_above_max_length",
+        path,
+    )
+
+
+def array_too_long(path: str, limit: int, got: int) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid '{path}': array too long. Expected an array with maximum length {limit}, "
+        f"but got an array with length {got} instead.",
+        "array_above_max_length",
+        path,
+    )
+
+
+# --- §1.8 / §6.2 framing ---------------------------------------------------------------------------------
+
+
+def invalid_json(detail: str) -> ProtocolError:
+    return ProtocolError(f"Invalid event: failed to parse JSON value. {detail}".rstrip(), "invalid_json")
+
+
+def binary_frame() -> ProtocolError:
+    return ProtocolError(
+        "Expected a text WebSocket message; binary frames are not supported.", "invalid_event"
+    )
+
+
+def not_an_object() -> ProtocolError:
+    return ProtocolError("Invalid event: expected a JSON object.", "invalid_event")
+
+
+def missing_type() -> ProtocolError:
+    return ProtocolError("The 'type' field is missing.", "invalid_event")
+
+
+def unknown_event_type(value: object, accepted: Sequence[str]) -> ProtocolError:
+    return invalid_value(value, accepted, "type")
+
+
+def frame_too_large(size: int, limit: int) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid event: message of {size} bytes exceeds the maximum of {limit} bytes.", "invalid_event"
+    )
+
+
+# --- §6.2 realtime-specific ------------------------------------------------------------------------------
+
+
+def commit_empty(buffered_ms: float) -> ProtocolError:
+    return ProtocolError(
+        "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, "
+        f"but buffer only has {buffered_ms:.2f}ms of audio.",
+        "input_audio_buffer_commit_empty",
+    )
+
+
+def active_response(response_id: str) -> ProtocolError:
+    return ProtocolError(
+        f"Conversation already has an active response in progress: {response_id}. "
+        "Wait until the response is finished before creating a new one.",
+        "conversation_already_has_active_response",
+    )
+
+
+def cancel_not_active() -> ProtocolError:
+    return ProtocolError("Cancellation failed: no active response found", "response_cancel_not_active")
+
+
+def truncate_too_long(audio_ms: int, requested_ms: int) -> ProtocolError:
+    return ProtocolError(f"Audio content of {audio_ms}ms is already shorter than {requested_ms}ms", "invalid_value")
+
+
+def truncate_not_audio() -> ProtocolError:
+    return ProtocolError("Only model output audio messages can be truncated", "unsupported_content_type")
+
+
+def truncate_unknown_item(item_id: str) -> ProtocolError:
+    return ProtocolError(f"Item with item_id not found: {item_id}", "item_truncate_invalid_item_id", "item_id")
+
+
+def truncate_bad_content_index(index: int) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid 'content_index': no content part at index {index}.", "invalid_value", "content_index"
+    )
+
+
+def delete_unknown_item(item_id: str) -> ProtocolError:
+    return ProtocolError(
+        f"Error deleting item: the item with id '{item_id}' does not exist.", "item_delete_invalid_item_id"
+    )
+
+
+def retrieve_unknown_item(item_id: str) -> ProtocolError:
+    return ProtocolError(
+        f"Error retrieving item: the item with id '{item_id}' does not exist.", "item_retrieve_invalid_item_id"
+    )
+
+
+def previous_item_unknown(item_id: str) -> ProtocolError:
+    return ProtocolError(
+        f"Error adding item: the previous item with id '{item_id}' does not exist.",
+        "item_create_invalid_previous_item_id",
+        "previous_item_id",
+    )
+
+
+def item_reference_unknown(item_id: str, path: str) -> ProtocolError:
+    return ProtocolError(f"Item with id '{item_id}' not found.", "invalid_value", path)
+
+
+def function_call_output_unknown(call_id: str) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid 'item.call_id': no function call with call_id '{call_id}' exists in the conversation.",
+        "invalid_value",
+        "item.call_id",
+    )
+
+
+def assistant_audio_create() -> ProtocolError:
+    return ProtocolError(
+        "Invalid 'item.content': assistant messages can only contain output text content.",
+        "invalid_value",
+        "item.content",
+    )
+
+
+def cannot_update_voice() -> ProtocolError:
+    return ProtocolError("Cannot update a conversation's voice if assistant audio is present.", "cannot_update_voice")
+
+
+def cannot_update_model() -> ProtocolError:
+    return ProtocolError("Cannot update a session's model once it has started.", "invalid_value", "session.model")
+
+
+def session_expired(minutes: int) -> ProtocolError:
+    return ProtocolError(f"Your session hit the maximum duration of {minutes} minutes.", "session_expired")
+
+
+def invalid_session_type(value: object) -> ProtocolError:
+    return ProtocolError(
+        "Invalid value: 'session'. Supported values are: 'realtime' and 'transcription'.",
+        "invalid_value",
+        "session.type",
+    )
+
+
+def session_type_mismatch() -> ProtocolError:
+    return ProtocolError(
+        "Passing a transcription session update event to a realtime session is not allowed.",
+        "invalid_value",
+        "session.type",
+    )
+
+
+def realtime_update_to_transcription() -> ProtocolError:
+    return ProtocolError(
+        "Passing a realtime session update event to a transcription session is not allowed.",
+        "invalid_value",
+        "session.type",
+    )
+
+
+def invalid_modalities(value: object, path: str) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid modalities: {value!r}. Supported combinations are: ['text'] and ['audio', 'text'].",
+        "invalid_value",
+        path,
+    )
+
+
+def invalid_output_modalities(path: str) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid '{path}': output_modalities must contain exactly one of 'audio' or 'text'.", "invalid_value", path
+    )
+
+
+def invalid_audio(format_label: str) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid 'audio'. Expected base64-encoded audio bytes ({format_label}) but got an invalid value.",
+        "invalid_value",
+        "audio.audio",
+    )
+
+
+def append_too_large(size: int, limit: int) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid 'audio': string too long. Expected a string with maximum length {limit}, "
+        f"but got a string with length {size} instead.",
+        "string_above_max_length",
+        "audio",
+    )
+
+
+def conversation_too_long(limit: int) -> ProtocolError:
+    return ProtocolError(
+        f"The conversation has reached the maximum of {limit} items. Delete items before adding new ones.",
+        "conversation_too_long",
+    )
+
+
+def input_buffer_full(limit_ms: int) -> ProtocolError:
+    return ProtocolError(
+        f"Input audio buffer is full: at most {limit_ms}ms of uncommitted audio can be buffered. "
+        "Commit or clear the buffer.",
+        "input_audio_buffer_full",
+        "audio",
+    )
+
+
+# --- §1.4 handshake (fatal: error event then close) ----------------------------------------------------
+
+
+def invalid_api_key(key: str) -> ProtocolError:
+    masked = (key[:8] + "*" * 10 + key[-4:]) if len(key) > 12 else ("*" * len(key))
+    return ProtocolError(
+        f"Incorrect API key provided: {masked}. You can find your API key at "
+        "https://platform.openai.com/account/api-keys.",
+        "invalid_api_key",
+    )
+
+
+def missing_auth() -> ProtocolError:
+    return ProtocolError("Missing bearer or basic authentication in header")
+
+
+def invalid_model(model: str) -> ProtocolError:
+    return ProtocolError(f'Model "{model}" is not supported in realtime mode.', "invalid_model")
+
+
+def missing_model() -> ProtocolError:
+    return ProtocolError(
+        "You must provide a model parameter, for example wss://api.openai.com/v1/realtime?model=gpt-realtime-1.5",
+        "missing_model",
+    )
+
+
+def beta_disabled() -> ProtocolError:
+    return ProtocolError(
+        "The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API.",
+        "beta_api_shape_disabled",
+    )
+
+
+def close_reason(err: ProtocolError) -> str:
+    """Close reason for a fatal error: ``type`` or ``type.code`` (§1.4)."""
+    return f"{err.type}.{err.code}" if err.code else err.type

@@ -1,0 +1,54 @@
+"""Seedable id generation (protocol.md §1.8).
+
+Server event ids are ``event_`` + 21 base-62 characters; sessions, conversations, items and responses use
+``sess_``/``conv_``/``item_``/``resp_`` + 21 characters; function ``call_id`` is ``call_`` + 16 characters;
+ephemeral keys are ``ek_`` + 32 hex digits. A seeded generator makes whole sessions reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+class IdGenerator:
+    """Deterministic ids for one session; two generators with the same seed yield the same sequence."""
+
+    __slots__ = ("_rng",)
+
+    def __init__(self, seed: int | str | None = None) -> None:
+        self._rng = random.Random(seed)
+
+    def _chars(self, n: int) -> str:
+        choice = self._rng.choice
+        return "".join(choice(_ALPHABET) for _ in range(n))
+
+    def event(self) -> str:
+        return "event_" + self._chars(21)
+
+    def session(self) -> str:
+        return "sess_" + self._chars(21)
+
+    def conversation(self) -> str:
+        return "conv_" + self._chars(21)
+
+    def item(self) -> str:
+        return "item_" + self._chars(21)
+
+    def response(self) -> str:
+        return "resp_" + self._chars(21)
+
+    def call(self) -> str:
+        return "call_" + self._chars(16)
+
+    def obfuscation(self, delta_len: int) -> str:
+        """Padding string for GA text-like deltas (§3.1): 10–16 chars, shorter for longer deltas."""
+        return self._chars(max(4, 16 - min(delta_len, 12)))
+
+    def ephemeral_key(self) -> str:
+        return "ek_" + "".join(self._rng.choice("0123456789abcdef") for _ in range(32))
+
+    def fraction(self) -> float:
+        return self._rng.random()

@@ -1,0 +1,28 @@
+"""Transport directives returned by the core (ecosystem.md §3.6 rule 1).
+
+The core never touches a socket: it returns ``Send`` (one server event, as a JSON-ready dict in the
+session's dialect) and ``Close`` (close the WebSocket with a code and reason).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send one server event (a dict with ``type`` first, then ``event_id``)."""
+
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """Close the WebSocket with ``code`` and ``reason`` after everything before it was sent."""
+
+    code: int
+    reason: str = ""
+
+
+Output = Send | Close

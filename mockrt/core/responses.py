@@ -1,0 +1,305 @@
+"""The response lifecycle: a plan becomes the protocol's ordered, paced event stream
+(protocol.md §3.7, §5.2–§5.4, §5.7, §4.10, §4.11, §7).
+
+A :class:`ResponseRun` is a generator of internal events (GA names) with due times relative to the
+response's start. Delivered content is recorded only *after* an event is released, so a cancel keeps exactly
+what the client received and closes whatever is open with partial content (§5.7).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mockrt.audio.formats import AudioFormat
+from mockrt.core.brain import FunctionCallOut, MessageOut, ReplyPlan, tokenize
+from mockrt.core.conversation import Conversation
+from mockrt.core.model import ContentPart, Item, Response, Usage
+from mockrt.core.synth import synthesize
+
+Event = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How fast a response streams (§7). Zero delays release events as soon as the client's event is handled.
+
+    Attributes:
+        first_delta_ms: delay from ``response.created`` to the first output event.
+        text_delta_ms: spacing of text / transcript / argument deltas when no audio paces them.
+        audio_speed: audio is sent this many times faster than real time (0 = unpaced).
+        audio_first_chunk_ms / audio_chunk_ms: delta sizes, whole multiples of 50 ms (§7).
+    """
+
+    first_delta_ms: float = 0.0
+    text_delta_ms: float = 0.0
+    audio_speed: float = 10.0
+    audio_first_chunk_ms: int = 100
+    audio_chunk_ms: int = 200
+    args_chunk_chars: int = 12
+
+    def scaled(self, factor: float) -> Pacing:
+        """Pacing with every delay multiplied by ``factor`` (a time scale for virtual-speed tests)."""
+        return Pacing(self.first_delta_ms * factor, self.text_delta_ms * factor,
+                      self.audio_speed / factor if factor and self.audio_speed else self.audio_speed,
+                      self.audio_first_chunk_ms, self.audio_chunk_ms, self.args_chunk_chars)
+
+
+def text_tokens(text: str | None) -> int:
+    return len(tokenize(text)) if text else 0
+
+
+def input_usage(instructions: str, items: list[Item]) -> Usage:
+    """Input token accounting (§4.11): text by the mock tokenizer, audio at 10 tokens per second (§7)."""
+    usage = Usage(input_text=text_tokens(instructions))
+    for item in items:
+        usage.input_text += text_tokens(item.arguments) + text_tokens(item.output) + text_tokens(item.name)
+        for part in item.content:
+            if part.type == "input_audio":
+                usage.input_audio += math.ceil(part.audio_ms / 100.0)
+            elif part.type == "audio":
+                usage.input_audio += math.ceil(part.audio_ms / 50.0)
+            elif part.type == "input_image":
+                usage.input_image += 85
+            else:
+                usage.input_text += text_tokens(part.text)
+    return usage
+
+
+class ResponseRun:
+    """One response in flight."""
+
+    def __init__(
+        self,
+        response: Response,
+        plan: ReplyPlan,
+        *,
+        pacing: Pacing,
+        start: float,
+        conversation: Conversation | None,
+        new_item_id: Callable[[], str],
+        new_call_id: Callable[[], str],
+        input_usage: Usage,
+        speed: float = 1.0,
+    ) -> None:
+        self.response = response
+        self.plan = plan
+        self.pacing = pacing
+        self.start = start
+        self.conversation = conversation
+        self._new_item_id = new_item_id
+        self._new_call_id = new_call_id
+        self._input_usage = input_usage
+        self._speed = speed
+        self._gen = self._steps()
+        self._pending: tuple[float, Event] | None = None
+        self.finished = False
+        # What the client has received so far (for cancel and usage).
+        self._open_item: Item | None = None
+        self._open_part: ContentPart | None = None
+        self._open_index = 0
+        self._text_tokens = 0
+        self._audio_ms = 0.0
+        self._advance()
+
+    # -- scheduling ----------------------------------------------------------------------------------
+
+    def _advance(self) -> None:
+        try:
+            offset, event = next(self._gen)
+        except StopIteration:
+            self._pending = None
+            self.finished = True
+            return
+        self._pending = (self.start + offset, event)
+
+    @property
+    def due(self) -> float | None:
+        return self._pending[0] if self._pending is not None else None
+
+    def pop_due(self, now: float) -> Iterator[Event]:
+        """Release every event due at ``now``; each is rendered by the caller before the next is made."""
+        while self._pending is not None and self._pending[0] <= now:
+            event = self._pending[1]
+            yield event
+            self._advance()
+
+    # -- the stream ----------------------------------------------------------------------------------
+
+    def _ids(self, index: int, item: Item) -> Event:
+        return {"response_id": self.response.id, "item_id": item.id, "output_index": index}
+
+    def _steps(self) -> Iterator[tuple[float, Event]]:
+        t = self.pacing.first_delta_ms / 1000.0
+        for index, out in enumerate(self.plan.outputs):
+            if isinstance(out, MessageOut):
+                t = yield from self._message(index, out, t)
+            else:
+                t = yield from self._function_call(index, out, t)
+        self._finalize(self.plan.status, self._status_details())
+        yield t, {"type": "response.done", "response": self.response}
+
+    def _status_details(self) -> dict[str, Any] | None:
+        if self.plan.status == "incomplete":
+            return {"type": "incomplete", "reason": self.plan.reason or "max_output_tokens"}
+        if self.plan.status == "failed":
+            return {"type": "failed", "error": self.plan.error}
+        return None
+
+    def _open(self, index: int, item: Item, t: float) -> Iterator[tuple[float, Event]]:
+        self._open_item, self._open_index = item, index
+        yield t, {"type": "response.output_item.added", "response_id": self.response.id, "output_index": index,
+                  "item": item}
+        self.response.output.append(item)
+        if self.conversation is not None:
+            prev = self.conversation.insert(item)
+            yield t, {"type": "conversation.item.added", "previous_item_id": prev, "item": item}
+
+    def _close_item(self, index: int, item: Item, t: float, status: str) -> Iterator[tuple[float, Event]]:
+        item.status = status
+        if self.conversation is not None:
+            yield t, {"type": "conversation.item.done", "previous_item_id": self.conversation.previous_of(item),
+                      "item": item}
+        yield t, {"type": "response.output_item.done", "response_id": self.response.id, "output_index": index,
+                  "item": item}
+        self._open_item = None
+
+    def _budget(self) -> int | None:
+        limit = self.response.params.max_output_tokens
+        return None if limit == "inf" else int(limit) - self._text_tokens - math.ceil(self._audio_ms / 50.0)
+
+    def _message(self, index: int, out: MessageOut, t: float) -> Iterator[tuple[float, Event]]:
+        item = Item(id=self._new_item_id(), type="message", status="in_progress", role="assistant")
+        yield from self._open(index, item, t)
+        audio = self.response.params.modality == "audio"
+        part = ContentPart(type="audio", transcript="", audio_format=self.response.params.output_format) if audio \
+            else ContentPart(type="text", text="")
+        ids = {**self._ids(index, item), "content_index": 0}
+        wire_part = {"type": "audio", "transcript": ""} if audio else {"type": "text", "text": ""}
+        yield t, {"type": "response.content_part.added", **ids, "part": wire_part}
+        item.content.append(part)
+        self._open_part = part
+        pieces = tokenize(out.text)
+        budget = self._budget()
+        truncated = False
+        if budget is not None and not audio and len(pieces) > budget:
+            pieces, truncated = pieces[: max(budget, 0)], True
+        if audio:
+            t, truncated = yield from self._audio_stream(ids, part, pieces, t)
+        else:
+            for piece in pieces:
+                yield t, {"type": "response.output_text.delta", **ids, "delta": piece}
+                part.text = (part.text or "") + piece
+                self._text_tokens += 1
+                t += self.pacing.text_delta_ms / 1000.0
+        yield from self._close_part(ids, part, t)
+        if truncated and self.plan.status == "completed":
+            self.plan.status, self.plan.reason = "incomplete", "max_output_tokens"
+        yield from self._close_item(index, item, t, "incomplete" if truncated else "completed")
+        return t
+
+    def _audio_stream(
+        self, ids: Event, part: ContentPart, pieces: list[str], t: float
+    ) -> Iterator[tuple[float, Event]]:
+        """Interleave transcript deltas (running ahead) with audio deltas paced at ``audio_speed`` (§5.3)."""
+        params = self.response.params
+        voice = params.voice if isinstance(params.voice, str) else "alloy"
+        fmt: AudioFormat = params.output_format
+        speech = synthesize(pieces, voice, self._speed, fmt.rate)
+        samples_per_ms = fmt.rate / 1000.0
+        total_ms = speech.duration_ms
+        budget = self._budget()
+        truncated = False
+        if budget is not None:
+            # Audio costs 20 tokens per second and its transcript one token per piece (§4.11).
+            limit_ms = max(0.0, (budget - len(pieces)) * 50.0)
+            if limit_ms < total_ms:
+                total_ms, truncated = math.floor(limit_ms / 50.0) * 50.0, True
+        word_ms = [s / samples_per_ms for s in speech.word_starts]
+        sent_ms, word = 0.0, 0
+        chunk = float(self.pacing.audio_first_chunk_ms)
+        speedup = self.pacing.audio_speed
+        while sent_ms < total_ms:
+            end_ms = min(total_ms, sent_ms + chunk)
+            # Transcript runs ahead: every word that starts before the end of this chunk.
+            while word < len(pieces) and word_ms[word] < end_ms:
+                yield t, {"type": "response.output_audio_transcript.delta", **ids, "delta": pieces[word]}
+                part.transcript = (part.transcript or "") + pieces[word]
+                self._text_tokens += 1
+                word += 1
+            pcm = speech.pcm[int(sent_ms * samples_per_ms): int(end_ms * samples_per_ms)]
+            encoded = fmt.encode(np.asarray(pcm))
+            yield t, {"type": "response.output_audio.delta", **ids,
+                      "delta": base64.b64encode(encoded).decode("ascii")}
+            self._audio_ms += end_ms - sent_ms
+            part.audio = (part.audio or b"") + encoded
+            part.audio_ms = self._audio_ms_of(part)
+            if speedup:
+                t += (end_ms - sent_ms) / 1000.0 / speedup
+            sent_ms = end_ms
+            chunk = float(self.pacing.audio_chunk_ms)
+        return t, truncated
+
+    @staticmethod
+    def _audio_ms_of(part: ContentPart) -> float:
+        fmt = part.audio_format or AudioFormat.PCM16
+        return fmt.bytes_to_ms(len(part.audio or b""))
+
+    def _close_part(self, ids: Event, part: ContentPart, t: float) -> Iterator[tuple[float, Event]]:
+        if part.type == "audio":
+            yield t, {"type": "response.output_audio.done", **ids}
+            yield t, {"type": "response.output_audio_transcript.done", **ids, "transcript": part.transcript}
+            wire = {"type": "audio", "transcript": part.transcript}
+        else:
+            yield t, {"type": "response.output_text.done", **ids, "text": part.text}
+            wire = {"type": "text", "text": part.text}
+        yield t, {"type": "response.content_part.done", **ids, "part": wire}
+        self._open_part = None
+
+    def _function_call(self, index: int, out: FunctionCallOut, t: float) -> Iterator[tuple[float, Event]]:
+        item = Item(id=self._new_item_id(), type="function_call", status="in_progress", name=out.name,
+                    call_id=out.call_id or self._new_call_id(), arguments="")
+        yield from self._open(index, item, t)
+        ids = {**self._ids(index, item), "call_id": item.call_id}
+        n = max(1, self.pacing.args_chunk_chars)
+        for start in range(0, len(out.arguments), n):
+            delta = out.arguments[start: start + n]
+            yield t, {"type": "response.function_call_arguments.delta", **ids, "delta": delta}
+            item.arguments = (item.arguments or "") + delta
+            t += self.pacing.text_delta_ms / 1000.0
+        self._text_tokens += text_tokens(out.arguments)
+        yield t, {"type": "response.function_call_arguments.done", **ids, "name": item.name,
+                  "arguments": item.arguments}
+        yield from self._close_item(index, item, t, "completed")
+        return t
+
+    # -- ending --------------------------------------------------------------------------------------
+
+    def _finalize(self, status: str, details: dict[str, Any] | None) -> None:
+        self.response.status = status
+        self.response.status_details = details
+        usage = Usage(**vars(self._input_usage))
+        usage.output_audio = math.ceil(self._audio_ms / 50.0)
+        usage.output_text = self._text_tokens
+        self.response.usage = usage
+
+    def cancel(self, reason: str) -> list[Event]:
+        """End now with ``cancelled`` (§5.7): close what is open with partial content, then ``response.done``."""
+        self._gen.close()
+        self._pending = None
+        self.finished = True
+        events: list[Event] = []
+        item, part = self._open_item, self._open_part
+        if item is not None:
+            if part is not None:
+                ids = {**self._ids(self._open_index, item), "content_index": 0}
+                events.extend(e for _, e in self._close_part(ids, part, 0.0))
+            events.extend(e for _, e in self._close_item(self._open_index, item, 0.0, "incomplete"))
+        self._finalize("cancelled", {"type": "cancelled", "reason": reason})
+        events.append({"type": "response.done", "response": self.response})
+        return events

@@ -1,0 +1,386 @@
+"""One Realtime session as a sans-I/O state machine (protocol.md §1.5, §2, §5; ecosystem.md §3.6).
+
+``RealtimeSession`` takes parsed client events plus a timestamp and returns transport directives
+(:class:`~mockrt.core.outputs.Send`, :class:`~mockrt.core.outputs.Close`). Paced output (response deltas)
+and timers (session expiry) are released by :meth:`RealtimeSession.poll`; :meth:`next_deadline` tells the
+transport when to call it. No sockets, asyncio or clock inside: time is an input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockrt.core import errors
+from mockrt.core.audio_buffer import InputAudioBuffer
+from mockrt.core.brain import DefaultBrain, ResponseContext, ResponseSource
+from mockrt.core.conversation import Conversation
+from mockrt.core.dialects.base import Dialect
+from mockrt.core.dialects.beta import Beta
+from mockrt.core.dialects.common import decode_audio
+from mockrt.core.events import check_envelope, client_event_id
+from mockrt.core.ids import IdGenerator
+from mockrt.core.model import ContentPart, Item, Response, SessionConfig, TurnDetection
+from mockrt.core.outputs import Close, Output, Send
+from mockrt.core.responses import Pacing, ResponseRun, input_usage
+
+MAX_APPEND_CHARS = 15 * 1024 * 1024
+"""``input_audio_buffer.append`` carries at most 15 MiB of base64 per event (§2.2)."""
+
+
+@dataclass
+class SessionOptions:
+    """Per-session settings: the service's fixed facts plus the §8.2 knobs."""
+
+    dialect: Dialect
+    model: str | None = "gpt-realtime"
+    kind: str = "realtime"
+    seed: int | str | None = None
+    pacing: Pacing = field(default_factory=Pacing)
+    brain: ResponseSource = field(default_factory=DefaultBrain)
+    max_duration_s: float | None = None  # None: the dialect's maximum (§1.5)
+    conversation_created: bool = False  # §5.1: not sent by the real servers
+    max_items: int = 4096
+    max_buffer_ms: int = 15 * 60 * 1000
+    rate_limit_tokens: int = 40_000
+    check_function_call_output: bool = True
+    truncate_transcript: str = "drop"  # "drop" | "keep" (§5.8 [U])
+    initial_config: SessionConfig | None = None  # e.g. from an ephemeral token's session (§1.6)
+    created_at: int = 0  # unix seconds, for ``expires_at``
+    on_event: Callable[[str, dict[str, Any], float], None] | None = None  # journal hook: ("client"|"server")
+
+
+class RealtimeSession:
+    """The protocol state of one WebSocket session."""
+
+    def __init__(self, options: SessionOptions, now: float) -> None:
+        self.options = options
+        self.dialect = options.dialect
+        self.ids = IdGenerator(options.seed)
+        self.session_id = self.ids.session()
+        self.config = options.initial_config or SessionConfig(kind=options.kind)  # type: ignore[arg-type]
+        if self.config.model is None and self.config.kind == "realtime":
+            self.config.model = options.model
+        if self.config.kind == "transcription" and options.initial_config is None:
+            self.config.turn_detection = TurnDetection(create_response=False, interrupt_response=False)
+        self.conversation = Conversation(self.ids.conversation(), options.max_items)
+        self.buffer = InputAudioBuffer(self.config.input_format, options.max_buffer_ms)
+        self.started = now
+        max_s = options.max_duration_s
+        self.max_duration_s = max_s if max_s is not None else self.dialect.max_session_minutes * 60.0
+        self.expires_at = options.created_at + int(self.dialect.max_session_minutes * 60)
+        self.closed = False
+        self.runs: dict[str, ResponseRun] = {}
+        self.active_id: str | None = None  # the in-progress default-conversation response
+        self.turns = 0
+        self._usage_window: list[tuple[float, int]] = []
+        self._out: list[Output] = []
+
+    # -- public API ----------------------------------------------------------------------------------
+
+    def start(self) -> list[Output]:
+        """The first frames: ``session.created`` (§3.3, §5.1)."""
+        self._emit({"type": self.dialect.session_created_type(self.config), "session": self._session_obj()})
+        if self.options.conversation_created and self.config.kind == "realtime":
+            self._emit({"type": "conversation.created",
+                        "conversation": {"id": self.conversation.id, "object": "realtime.conversation"}})
+        return self._flush()
+
+    def receive_text(self, text: str, now: float) -> list[Output]:
+        """A text frame: parse JSON, then handle the event (§1.8)."""
+        try:
+            event = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            self._error(errors.invalid_json(str(exc)[:200]), None)
+            return self._flush()
+        return self.receive(event, now)
+
+    def receive_bytes(self, data: bytes, now: float) -> list[Output]:
+        """A binary frame: always an error, the socket stays open (§1.8)."""
+        self._error(errors.binary_frame(), None)
+        return self._flush()
+
+    def receive(self, event: Any, now: float) -> list[Output]:
+        """Handle one parsed client event; errors become one ``error`` event (§3.2)."""
+        if self.closed:
+            return []
+        if self.options.on_event is not None and isinstance(event, dict):
+            self.options.on_event("client", event, now)
+        event_id = client_event_id(event)
+        try:
+            etype, fields = check_envelope(event, self.dialect.client_event_types)
+            handler = self._handlers[etype]
+            handler(self, fields, now)
+        except errors.ProtocolError as err:
+            self._error(err, event_id)
+        self._release(now)
+        return self._flush()
+
+    def poll(self, now: float) -> list[Output]:
+        """Release paced events and fire timers due at ``now``."""
+        if self.closed:
+            return []
+        if now - self.started >= self.max_duration_s:
+            self._expire()
+        else:
+            self._release(now)
+        return self._flush()
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`poll` next has something to do (``None`` only once closed)."""
+        if self.closed:
+            return None
+        deadline = self.started + self.max_duration_s
+        for run in self.runs.values():
+            due = run.due
+            if due is not None and due < deadline:
+                deadline = due
+        return deadline
+
+    # -- output helpers ------------------------------------------------------------------------------
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        wire = self.dialect.encode(event, self.ids.event())
+        if wire is not None:
+            if self.dialect.obfuscation and "delta" in wire and wire["type"] in _OBFUSCATED:
+                wire["obfuscation"] = self.ids.obfuscation(len(wire["delta"]))
+            if self.options.on_event is not None:
+                self.options.on_event("server", wire, -1.0)
+            self._out.append(Send(wire))
+
+    def _error(self, err: errors.ProtocolError, event_id: str | None) -> None:
+        self._emit({"type": "error", "error": err.to_error_object(event_id)})
+
+    def _flush(self) -> list[Output]:
+        out, self._out = self._out, []
+        return out
+
+    def _session_obj(self) -> dict[str, Any]:
+        return self.dialect.render_session(self.config, self.session_id, self.expires_at)
+
+    def _expire(self) -> None:
+        err = errors.session_expired(self.dialect.max_session_minutes)
+        self._error(err, None)
+        self._out.append(Close(1001, err.message))
+        self.closed = True
+
+    # -- session -------------------------------------------------------------------------------------
+
+    def _session_update(self, fields: dict[str, Any], now: float) -> None:
+        new = self.dialect.parse_session_update(fields["session"], self.config)
+        self._apply_config(new)
+
+    def _transcription_session_update(self, fields: dict[str, Any], now: float) -> None:
+        if not isinstance(self.dialect, Beta) or self.config.kind != "transcription":
+            raise errors.unknown_event_type("transcription_session.update", self.dialect.client_event_types)
+        self._apply_config(self.dialect.parse_transcription_update(fields["session"], self.config))
+
+    def _apply_config(self, new: SessionConfig) -> None:
+        """Checks that span fields (§2.1), then apply whole and answer with the full session."""
+        if new.voice != self.config.voice and self.conversation.has_assistant_audio():
+            raise errors.cannot_update_voice()
+        if new.model != self.config.model and self.config.kind == "realtime":
+            raise errors.cannot_update_model()
+        self.config = new
+        self.buffer.set_format(new.input_format)
+        self._emit({"type": self.dialect.session_updated_type(new), "session": self._session_obj()})
+
+    def _session_close(self, fields: dict[str, Any], now: float) -> None:
+        self._out.append(Close(1000, "session closed by client"))
+        self.closed = True
+
+    # -- input audio buffer --------------------------------------------------------------------------
+
+    def _append(self, fields: dict[str, Any], now: float) -> None:
+        audio = fields["audio"]
+        if len(audio) > MAX_APPEND_CHARS:
+            raise errors.append_too_large(len(audio), MAX_APPEND_CHARS)
+        data = decode_audio(audio, self.buffer.format)
+        self.buffer.append(data)
+
+    def _commit(self, fields: dict[str, Any], now: float) -> None:
+        data = self.buffer.take()
+        self._add_user_audio(self.ids.item(), data)
+
+    def _add_user_audio(self, item_id: str, data: bytes) -> Item:
+        fmt = self.buffer.format
+        item = Item(id=item_id, type="message", role="user",
+                    content=[ContentPart(type="input_audio", audio=data, audio_format=fmt,
+                                         audio_ms=fmt.bytes_to_ms(len(data)))])
+        prev = self.conversation.insert(item)
+        self._emit({"type": "input_audio_buffer.committed", "previous_item_id": prev, "item_id": item.id})
+        self._item_events(item, prev)
+        return item
+
+    def _clear(self, fields: dict[str, Any], now: float) -> None:
+        self.buffer.clear()
+        self._emit({"type": "input_audio_buffer.cleared"})
+
+    # -- conversation items --------------------------------------------------------------------------
+
+    def _item_events(self, item: Item, prev: str | None) -> None:
+        """A client-side item enters the conversation: GA ``added`` + ``done``; beta ``created`` (§2.5)."""
+        self._emit({"type": "conversation.item.added", "previous_item_id": prev, "item": item})
+        self._emit({"type": "conversation.item.done", "previous_item_id": prev, "item": item})
+
+    def _item_create(self, fields: dict[str, Any], now: float) -> None:
+        item = self.dialect.parse_item(fields["item"], "item", self.config)
+        previous = fields.get("previous_item_id")
+        self.conversation.check_insert(previous)
+        if (item.type == "function_call_output" and self.options.check_function_call_output
+                and item.call_id is not None and self.conversation.find_call(item.call_id) is None):
+            raise errors.function_call_output_unknown(item.call_id)
+        if not item.id:
+            item.id = self.ids.item()
+        if item.type == "function_call" and not item.call_id:
+            item.call_id = self.ids.call()
+        prev = self.conversation.insert(item, previous)
+        self._item_events(item, prev)
+
+    def _item_truncate(self, fields: dict[str, Any], now: float) -> None:
+        item = self.conversation.find(fields["item_id"])
+        if item is None:
+            raise errors.truncate_unknown_item(fields["item_id"])
+        index = fields["content_index"]
+        if not item.has_assistant_audio():
+            raise errors.truncate_not_audio()
+        if index >= len(item.content):
+            raise errors.truncate_bad_content_index(index)
+        part = item.content[index]
+        if part.type != "audio" or part.audio_format is None:
+            raise errors.truncate_not_audio()
+        end_ms = fields["audio_end_ms"]
+        have_ms = part.audio_ms
+        if end_ms > have_ms:
+            raise errors.truncate_too_long(int(have_ms), end_ms)
+        keep = int(end_ms * part.audio_format.bytes_per_ms)
+        keep -= keep % part.audio_format.sample_width
+        part.audio = (part.audio or b"")[:keep]
+        part.audio_ms = float(end_ms)
+        if self.options.truncate_transcript == "drop":
+            part.transcript = ""
+        self._emit({"type": "conversation.item.truncated", "item_id": item.id, "content_index": index,
+                    "audio_end_ms": end_ms})
+
+    def _item_delete(self, fields: dict[str, Any], now: float) -> None:
+        self.conversation.delete(fields["item_id"])
+        self._emit({"type": "conversation.item.deleted", "item_id": fields["item_id"]})
+
+    def _item_retrieve(self, fields: dict[str, Any], now: float) -> None:
+        item = self.conversation.find(fields["item_id"])
+        if item is None:
+            raise errors.retrieve_unknown_item(fields["item_id"])
+        self._emit({"type": "conversation.item.retrieved",
+                    "item": self.dialect.render_item(item, with_audio=True)})
+
+    # -- responses -----------------------------------------------------------------------------------
+
+    def _response_create(self, fields: dict[str, Any], now: float) -> None:
+        if self.config.kind == "transcription":
+            raise errors.unknown_event_type("response.create", self.dialect.client_event_types)
+        params, raw_input = self.dialect.parse_response_params(fields.get("response"), self.config)
+        if params.conversation == "auto" and self.active_id is not None:
+            raise errors.active_response(self.active_id)
+        context = self._resolve_input(raw_input) if raw_input is not None else list(self.conversation.items)
+        self.start_response(params, context, now)
+
+    def _resolve_input(self, raw_input: list[Any]) -> list[Item]:
+        items: list[Item] = []
+        for index, raw in enumerate(raw_input):
+            path = f"response.input[{index}]"
+            item = self.dialect.parse_input_item(raw, path, self.config)
+            if item.type == "item_reference":
+                found = self.conversation.find(item.id)
+                if found is None:
+                    raise errors.item_reference_unknown(item.id, path + ".id")
+                item = found
+            elif not item.id:
+                item.id = self.ids.item()
+            items.append(item)
+        return items
+
+    def start_response(self, params: Any, context: list[Item], now: float) -> Response:
+        """Create a response and start streaming it (also used by turn detection, §5.5)."""
+        self.turns += 1
+        response = Response(id=self.ids.response(), params=params,
+                            conversation_id=self.conversation.id if params.conversation == "auto" else None)
+        plan = self.options.brain.reply(ResponseContext(self.config, params, context, self.turns))
+        run = ResponseRun(
+            response,
+            plan,
+            pacing=self.options.pacing,
+            start=now,
+            conversation=self.conversation if params.conversation == "auto" else None,
+            new_item_id=self.ids.item,
+            new_call_id=self.ids.call,
+            input_usage=input_usage(params.instructions, context),
+            speed=self.config.speed,
+        )
+        self.runs[response.id] = run
+        if params.conversation == "auto":
+            self.active_id = response.id
+        self._emit({"type": "response.created", "response": response})
+        if self.dialect.rate_limits_after_created:
+            self._rate_limits(now)
+        return response
+
+    def _response_cancel(self, fields: dict[str, Any], now: float) -> None:
+        rid = fields.get("response_id") or self.active_id
+        run = self.runs.get(rid) if rid else None
+        if run is None or run.finished:
+            raise errors.cancel_not_active()
+        self.cancel_response(run, "client_cancelled", now)
+
+    def cancel_response(self, run: ResponseRun, reason: str, now: float) -> None:
+        for event in run.cancel(reason):
+            self._emit(event)
+        self._response_done(run, now)
+
+    def _release(self, now: float) -> None:
+        for run in list(self.runs.values()):
+            for event in run.pop_due(now):
+                self._emit(event)
+            if run.finished:
+                self._response_done(run, now)
+
+    def _response_done(self, run: ResponseRun, now: float) -> None:
+        self.runs.pop(run.response.id, None)
+        if self.active_id == run.response.id:
+            self.active_id = None
+        usage = run.response.usage
+        self._usage_window.append((now, usage.total_tokens if usage else 0))
+        if not self.dialect.rate_limits_after_created:
+            self._rate_limits(now)
+
+    def _rate_limits(self, now: float) -> None:
+        self._usage_window = [(t, n) for t, n in self._usage_window if now - t < 60.0]
+        used = sum(n for _, n in self._usage_window)
+        self._emit({"type": "rate_limits.updated",
+                    "rate_limits": self.dialect.rate_limits(used, self.options.rate_limit_tokens)})
+
+    _handlers: dict[str, Callable[[RealtimeSession, dict[str, Any], float], None]] = {
+        "session.update": _session_update,
+        "transcription_session.update": _transcription_session_update,
+        "session.close": _session_close,
+        "input_audio_buffer.append": _append,
+        "session.input_audio_buffer.append": _append,
+        "input_audio_buffer.commit": _commit,
+        "input_audio_buffer.clear": _clear,
+        "conversation.item.create": _item_create,
+        "conversation.item.truncate": _item_truncate,
+        "conversation.item.delete": _item_delete,
+        "conversation.item.retrieve": _item_retrieve,
+        "response.create": _response_create,
+        "response.cancel": _response_cancel,
+    }
+
+
+_OBFUSCATED = frozenset({
+    "response.output_text.delta",
+    "response.output_audio_transcript.delta",
+    "conversation.item.input_audio_transcription.delta",
+    "response.mcp_call_arguments.delta",
+})
+

@@ -1,0 +1,63 @@
+"""Deterministic speech-like audio for the default assistant (protocol.md §7 "Mock recommendation").
+
+Not a TTS: each word becomes a voiced burst (a harmonic series on a voice-dependent pitch with a smooth
+envelope) followed by a short gap, at about 150 words per minute, scaled by ``speed``. The result is real,
+non-silent pcm16 at 24 kHz that a VAD hears as speech-like, with word onsets known so transcript deltas
+can be interleaved with audio deltas and truncation can cut the transcript at a word boundary.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+RATE = 24_000
+"""Default rate; ``synthesize`` renders at any rate (8 kHz for G.711 output)."""
+_PITCH = {"alloy": 170.0, "ash": 115.0, "ballad": 125.0, "coral": 210.0, "echo": 120.0, "sage": 190.0,
+          "shimmer": 220.0, "verse": 135.0, "marin": 200.0, "cedar": 110.0}
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Synthesised audio plus the sample offset where each word starts."""
+
+    pcm: np.ndarray  # int16 at ``rate``
+    word_starts: tuple[int, ...]
+    rate: int = RATE
+
+    @property
+    def duration_ms(self) -> float:
+        return len(self.pcm) * 1000.0 / self.rate
+
+
+def _word_samples(word: str, speed: float, rate: int) -> int:
+    ms = max(160.0, 55.0 * len(word.strip(".,!?;:")))
+    return int(ms / speed * rate / 1000)
+
+
+def synthesize(words: list[str], voice: str, speed: float = 1.0, rate: int = RATE) -> Speech:
+    """Audio for ``words`` (each already carrying its spacing); deterministic for the same inputs."""
+    f0 = _PITCH.get(voice, 160.0)
+    gap = int(0.07 / speed * rate)
+    pieces: list[np.ndarray] = []
+    starts: list[int] = []
+    pos = 0
+    for word in words:
+        n = _word_samples(word, speed, rate)
+        seed = zlib.crc32(word.encode("utf-8"))
+        t = np.arange(n, dtype=np.float64) / rate
+        # Pitch contour: a gentle per-word glide so consecutive words differ.
+        glide = 1.0 + 0.08 * ((seed % 7) - 3) / 3.0 * t / max(t[-1], 1e-9) if n else 1.0
+        phase = 2 * np.pi * f0 * np.cumsum(glide) / rate
+        wave = np.sin(phase) + 0.5 * np.sin(2 * phase) + 0.25 * np.sin(3 * phase) + 0.12 * np.sin(4 * phase)
+        env = np.sin(np.pi * np.linspace(0.0, 1.0, n)) ** 0.6 if n else np.zeros(0)
+        starts.append(pos)
+        pieces.append(wave * env * 0.3)
+        pieces.append(np.zeros(gap))
+        pos += n + gap
+    if not pieces:
+        return Speech(np.zeros(0, dtype=np.int16), (), rate)
+    audio = np.concatenate(pieces)
+    return Speech((audio * 32767).astype(np.int16), tuple(starts), rate)

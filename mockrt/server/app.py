@@ -1,0 +1,204 @@
+"""The Starlette application: WebSocket endpoints, REST token endpoints, health (protocol.md §1).
+
+Everything protocol-shaped is decided by :mod:`mockrt.server.handshake` and :mod:`mockrt.core`; this module
+only wires requests to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import json
+import time
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from mockrt.config import ServerConfig
+from mockrt.core import errors
+from mockrt.core.dialects import GA, Beta, Dialect
+from mockrt.core.ids import IdGenerator
+from mockrt.core.model import SessionConfig, TurnDetection
+from mockrt.core.session import RealtimeSession, SessionOptions
+from mockrt.server import handshake
+from mockrt.server.connection import Connection
+
+REALTIME_PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
+
+
+class MockState:
+    """Server-wide state: settings, keys, dialect instances, session counter."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.keys = handshake.KeyChecker(config.api_keys)
+        silence = config.bare_server_vad_silence_ms
+        self.dialects: dict[tuple[str, str], Dialect] = {
+            ("openai", "ga"): GA(bare_silence_ms=silence, item_object=config.item_object),
+            ("azure", "ga"): GA(bare_silence_ms=silence, item_object=config.item_object),
+            ("openai", "beta"): Beta(bare_silence_ms=silence),
+            ("azure", "beta"): Beta(bare_silence_ms=silence, azure=True),
+        }
+        self.counter = itertools.count(1)
+        self.rest_ids = IdGenerator(None if config.seed is None else f"{config.seed}:rest")
+        self.active_sessions = 0
+
+    def session_seed(self) -> str | None:
+        n = next(self.counter)
+        return None if self.config.seed is None else f"{self.config.seed}:{n}"
+
+
+def _query(ws_or_req: WebSocket | Request) -> dict[str, str]:
+    return dict(ws_or_req.query_params)
+
+
+def _headers(ws_or_req: WebSocket | Request) -> dict[str, str]:
+    return {k.lower(): v for k, v in ws_or_req.headers.items()}
+
+
+async def realtime_endpoint(ws: WebSocket) -> None:
+    state: MockState = ws.app.state.mock
+    cfg = state.config
+    subprotocols = list(ws.scope.get("subprotocols") or [])
+    hs = handshake.resolve(
+        ws.url.path, _query(ws), _headers(ws), subprotocols, state.keys, time.time(),
+        known_models=cfg.known_models, beta_retired=cfg.beta_retired,
+    )
+    if hs.http_status is not None:
+        await ws.send_denial_response(Response(status_code=hs.http_status))
+        return
+    await ws.accept(subprotocol=hs.subprotocol)
+    dialect = state.dialects[(hs.flavour, hs.dialect)]
+    if hs.fatal is not None:
+        error = {"type": "error", "event_id": IdGenerator().event(), "error": hs.fatal.to_error_object(None)}
+        await ws.send_text(json.dumps(error))
+        await ws.close(hs.close_code, errors.close_reason(hs.fatal))
+        return
+    loop = asyncio.get_running_loop()
+    initial = copy.deepcopy(hs.initial_config) if hs.initial_config is not None else None
+    if initial is not None and hs.model:
+        initial.model = hs.model
+    options = SessionOptions(
+        dialect=dialect,
+        model=hs.model,
+        kind=hs.kind,
+        seed=state.session_seed(),
+        pacing=cfg.pacing,
+        max_duration_s=cfg.max_session_s,
+        conversation_created=cfg.conversation_created,
+        max_items=cfg.max_items,
+        max_buffer_ms=cfg.max_buffer_ms,
+        rate_limit_tokens=cfg.rate_limit_tokens,
+        initial_config=initial,
+        created_at=int(time.time()),
+    )
+    session = RealtimeSession(options, loop.time())
+    state.active_sessions += 1
+    try:
+        await Connection(ws, session, loop.time).run()
+    finally:
+        state.active_sessions -= 1
+
+
+# -- REST: ephemeral tokens (§1.6) ------------------------------------------------------------------------
+
+
+def _rest_error(status: int, err: errors.ProtocolError) -> JSONResponse:
+    body = {"error": {"message": err.message, "type": err.type, "param": err.param, "code": err.code}}
+    return JSONResponse(body, status_code=status)
+
+
+async def _authorized_json(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
+    state: MockState = request.app.state.mock
+    cred = handshake.find_credential(_headers(request), _query(request), ())
+    if not state.keys.standard_ok(cred.key):
+        err = errors.invalid_api_key(cred.key) if cred.key else errors.missing_auth()
+        return None, _rest_error(401, err)
+    try:
+        body = await request.json() if await request.body() else {}
+    except ValueError as exc:
+        return None, _rest_error(400, errors.invalid_json(str(exc)))
+    if not isinstance(body, dict):
+        return None, _rest_error(400, errors.not_an_object())
+    return body, None
+
+
+async def client_secrets(request: Request) -> Response:
+    """GA ``POST /v1/realtime/client_secrets`` (and Azure ``/openai/v1/...``)."""
+    state: MockState = request.app.state.mock
+    body, failure = await _authorized_json(request)
+    if failure is not None or body is None:
+        return failure or _rest_error(400, errors.not_an_object())
+    dialect = state.dialects[("openai", "ga")]
+    try:
+        for key in body:
+            if key not in ("expires_after", "session"):
+                raise errors.unknown_parameter(key)
+        seconds = 600
+        if "expires_after" in body:
+            from mockrt.core.schema import Const, Int, Obj
+
+            ea = Obj({"anchor": Const("created_at"), "seconds": Int(10, 7200)}).check(body["expires_after"],
+                                                                                     "expires_after")
+            seconds = ea.get("seconds", 600)
+        base = SessionConfig(model="gpt-realtime")
+        cfg = dialect.parse_session_request(body.get("session", {"type": "realtime"}), base)
+    except errors.ProtocolError as err:
+        return _rest_error(400, err)
+    now = int(time.time())
+    value = state.rest_ids.ephemeral_key()
+    state.keys.add_ephemeral(value, now + seconds, cfg, "ga")
+    session = dialect.render_session(cfg, state.rest_ids.session(), 0)
+    return JSONResponse({"value": value, "expires_at": now + seconds, "session": session})
+
+
+async def beta_sessions(request: Request) -> Response:
+    """Beta ``POST /v1/realtime/sessions`` / ``transcription_sessions`` and Azure preview sessions (§1.6)."""
+    state: MockState = request.app.state.mock
+    body, failure = await _authorized_json(request)
+    if failure is not None or body is None:
+        return failure or _rest_error(400, errors.not_an_object())
+    beta = state.dialects[("openai", "beta")]
+    transcription = request.url.path.endswith("transcription_sessions")
+    try:
+        if transcription:
+            base = SessionConfig(kind="transcription", model=None,
+                                 turn_detection=TurnDetection(create_response=False, interrupt_response=False))
+            cfg = beta.parse_session_request(body, base) if body else base
+        else:
+            cfg = beta.parse_session_request(body, SessionConfig(model=body.get("model", "gpt-realtime")))
+    except errors.ProtocolError as err:
+        return _rest_error(400, err)
+    now = int(time.time())
+    ttl = 60
+    value = state.rest_ids.ephemeral_key()
+    state.keys.add_ephemeral(value, now + ttl, cfg, "beta")
+    obj = beta.render_session(cfg, state.rest_ids.session(), now + 1800)
+    obj["client_secret"] = {"value": value, "expires_at": now + ttl}
+    return JSONResponse(obj)
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def create_app(config: ServerConfig | None = None) -> Starlette:
+    """The ASGI app for ``config`` (defaults: any key, seeded ids, live-like pacing)."""
+    config = config or ServerConfig()
+    routes: list[Route | WebSocketRoute] = [WebSocketRoute(p, realtime_endpoint) for p in REALTIME_PATHS]
+    routes += [
+        Route("/healthz", healthz),
+        Route("/v1/realtime/client_secrets", client_secrets, methods=["POST"]),
+        Route("/openai/v1/realtime/client_secrets", client_secrets, methods=["POST"]),
+        Route("/v1/realtime/sessions", beta_sessions, methods=["POST"]),
+        Route("/v1/realtime/transcription_sessions", beta_sessions, methods=["POST"]),
+        Route("/openai/realtimeapi/sessions", beta_sessions, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.mock = MockState(config)
+    return app

@@ -1,0 +1,104 @@
+"""The thin I/O loop around one :class:`~mockrt.core.session.RealtimeSession` (ecosystem.md §3.6 rule 1).
+
+One reader (frames → core), one timer (``loop.call_at`` the core's next deadline → ``poll``) and one
+writer that drains an ordered queue of the core's outputs. Core calls are synchronous, so outputs are
+queued in the order the core produced them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from mockrt.core.outputs import Close, Output, Send
+from mockrt.core.session import RealtimeSession
+
+log = logging.getLogger("mockrt.connection")
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class Connection:
+    """Drive one session over one accepted WebSocket."""
+
+    def __init__(self, ws: WebSocket, session: RealtimeSession, clock: Callable[[], float]) -> None:
+        self.ws = ws
+        self.session = session
+        self.clock = clock
+        self.queue: asyncio.Queue[Output | None] = asyncio.Queue()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._loop = asyncio.get_running_loop()
+        self.closed = False
+
+    def _push(self, outputs: list[Output]) -> None:
+        for out in outputs:
+            self.queue.put_nowait(out)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        deadline = self.session.next_deadline()
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = deadline
+        if deadline is not None:
+            # The core's clock is the loop's monotonic clock, so deadlines map 1:1 onto loop time.
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer, self._timer_at = None, None
+        if not self.closed:
+            self._push(self.session.poll(self.clock()))
+
+    async def run(self) -> None:
+        writer = asyncio.create_task(self._writer())
+        try:
+            self._push(self.session.start())
+            await self._reader()
+        finally:
+            self.closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            self.queue.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await writer
+
+    async def _reader(self) -> None:
+        receive = self.ws.receive
+        session = self.session
+        while not session.closed:
+            message: dict[str, Any] = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            now = self.clock()
+            text = message.get("text")
+            if text is not None:
+                self._push(session.receive_text(text, now))
+            else:
+                self._push(session.receive_bytes(message.get("bytes") or b"", now))
+
+    async def _writer(self) -> None:
+        ws = self.ws
+        try:
+            while True:
+                out = await self.queue.get()
+                if out is None:
+                    return
+                if isinstance(out, Send):
+                    await ws.send_text(_dumps(out.event))
+                elif isinstance(out, Close):
+                    await ws.close(out.code, out.reason)
+                    self.closed = True
+                    return
+        except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+            log.debug("writer stopped: %r", exc)
+            self.closed = True

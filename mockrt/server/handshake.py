@@ -1,0 +1,140 @@
+"""Who is connecting, in which dialect, and may they (protocol.md §1.1–§1.4, §1.6).
+
+Pure functions over the request's path, query, headers and offered subprotocols: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from mockrt.core import errors
+from mockrt.core.model import SessionConfig
+
+INSECURE_KEY_PREFIX = "openai-insecure-api-key."
+BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """The outcome of inspecting an upgrade request."""
+
+    flavour: str  # "openai" | "azure"
+    dialect: str  # "ga" | "beta"
+    model: str | None
+    kind: str  # "realtime" | "transcription"
+    subprotocol: str | None  # what to echo (§1.1: "realtime" when offered)
+    http_status: int | None = None  # refuse at the HTTP level (Azure, §1.2)
+    fatal: errors.ProtocolError | None = None  # accept, send this error, then close (§1.4)
+    close_code: int = 0
+    initial_config: SessionConfig | None = None  # from an ephemeral token (§1.6)
+
+
+@dataclass(frozen=True)
+class Credential:
+    key: str | None
+    source: str  # "bearer" | "api-key" | "subprotocol" | "query" | "none"
+
+
+def find_credential(headers: Mapping[str, str], query: Mapping[str, str], subprotocols: Sequence[str]) -> Credential:
+    """The key a client presents, wherever it puts it (§1.1, §1.2)."""
+    auth = headers.get("authorization") or query.get("Authorization") or query.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return Credential(value.strip(), "bearer")
+    key = headers.get("api-key") or query.get("api-key")
+    if key:
+        return Credential(key, "api-key" if headers.get("api-key") else "query")
+    for proto in subprotocols:
+        if proto.startswith(INSECURE_KEY_PREFIX):
+            return Credential(proto[len(INSECURE_KEY_PREFIX):], "subprotocol")
+    return Credential(None, "none")
+
+
+class KeyChecker:
+    """Validates standard keys (``--api-key``) and ephemeral ``ek_`` keys minted by the REST endpoints."""
+
+    def __init__(self, api_keys: Sequence[str]) -> None:
+        self.api_keys = frozenset(api_keys)
+        self._ephemeral: dict[str, tuple[float, SessionConfig, str]] = {}
+
+    @property
+    def open(self) -> bool:
+        return not self.api_keys
+
+    def add_ephemeral(self, key: str, expires_at: float, config: SessionConfig, dialect: str) -> None:
+        self._ephemeral[key] = (expires_at, config, dialect)
+
+    def ephemeral(self, key: str | None, now_unix: float) -> SessionConfig | None:
+        if key is None:
+            return None
+        entry = self._ephemeral.get(key)
+        if entry is None:
+            return None
+        if entry[0] < now_unix:
+            del self._ephemeral[key]
+            return None
+        return entry[1]
+
+    def standard_ok(self, key: str | None) -> bool:
+        return self.open or (key is not None and key in self.api_keys)
+
+    def ok(self, key: str | None, now_unix: float) -> bool:
+        return self.standard_ok(key) or self.ephemeral(key, now_unix) is not None
+
+
+def resolve(
+    path: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    subprotocols: Sequence[str],
+    keys: KeyChecker,
+    now_unix: float,
+    *,
+    known_models: Sequence[str] = (),
+    beta_retired: bool = False,
+) -> Handshake:
+    """Decide dialect, model and auth for an upgrade request (§1.3 selection table)."""
+    path = path.rstrip("/")
+    echo = "realtime" if "realtime" in subprotocols else None
+    cred = find_credential(headers, query, subprotocols)
+    token_cfg = keys.ephemeral(cred.key, now_unix)
+    authorized = keys.ok(cred.key, now_unix)
+    intent = query.get("intent")
+    kind = "transcription" if intent == "transcription" else "realtime"
+    if token_cfg is not None and token_cfg.kind == "transcription":
+        kind = "transcription"
+
+    if path in ("/openai/realtime", "/openai/v1/realtime"):
+        dialect = "beta" if path == "/openai/realtime" else "ga"
+        model = query.get("deployment") if dialect == "beta" else query.get("model")
+        model = model or (token_cfg.model if token_cfg is not None else None)
+        base = Handshake("azure", dialect, model, kind, echo, initial_config=token_cfg)
+        if not authorized or (dialect == "ga" and "api-version" in query):
+            return _replace(base, http_status=401)
+        if model is None and kind == "realtime":
+            return _replace(base, http_status=400 if dialect == "beta" else 401)
+        return base
+
+    beta = headers.get("openai-beta", "").replace(" ", "") == "realtime=v1" or BETA_SUBPROTOCOL in subprotocols
+    dialect = "beta" if beta else "ga"
+    model = query.get("model") or (token_cfg.model if token_cfg is not None else None)
+    base = Handshake("openai", dialect, model, kind, echo, initial_config=token_cfg)
+    if cred.key is None and not keys.open:
+        return _replace(base, fatal=errors.missing_auth(), close_code=3000)
+    if not authorized:
+        return _replace(base, fatal=errors.invalid_api_key(cred.key or ""), close_code=3000)
+    if beta and beta_retired:
+        return _replace(base, fatal=errors.beta_disabled(), close_code=4000)
+    if model is None and kind == "realtime":
+        return _replace(base, fatal=errors.missing_model(), close_code=4000)
+    if model is not None and known_models and model not in known_models:
+        return _replace(base, fatal=errors.invalid_model(model), close_code=4000)
+    return base
+
+
+def _replace(hs: Handshake, **changes: object) -> Handshake:
+    from dataclasses import replace
+
+    return replace(hs, **changes)  # type: ignore[arg-type]

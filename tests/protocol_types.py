@@ -1,0 +1,71 @@
+"""Validate server events against the official ``openai`` SDK's pydantic models (the ground truth for shapes).
+
+GA events are checked with ``openai.types.realtime``, beta events with ``openai.types.beta.realtime``. Beyond
+pydantic's own validation we also reject keys the SDK model does not know (the SDK models allow extras, so a
+misspelt field would otherwise pass silently).
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+import pydantic
+from openai.types.beta.realtime import RealtimeServerEvent as BetaServerEvent
+from openai.types.realtime import RealtimeServerEvent as GAServerEvent
+
+# Keys the SDK does not model but the live service sends (protocol.md citations).
+_TOLERATED_EXTRAS: dict[str, set[str]] = {
+    # §4.3/§4.5 [V]: session.created/updated carry id, object and expires_at; the SDK types the GA session
+    # payload with the *request* models, which lack them.
+    "ga:RealtimeSessionCreateRequest": {"id", "object", "expires_at"},
+    "ga:RealtimeTranscriptionSessionCreateRequest": {"id", "object", "expires_at"},
+    # §4.10 (beta 2025 shape): conversation_id/modalities/voice/... are present on the wire.
+    "beta:RealtimeResponse": {"conversation_id", "modalities", "voice", "output_audio_format", "temperature",
+                              "max_output_tokens", "metadata"},
+    # §4.2: 2025 beta sessions carry speed/tracing/include/client_secret in socket frames.
+    "beta:Session": {"speed", "tracing", "include", "client_secret", "input_audio_noise_reduction", "id", "object",
+                     "expires_at"},
+}
+
+
+def _union_members(union: Any) -> dict[str, type[pydantic.BaseModel]]:
+    args = typing.get_args(union)
+    if args and typing.get_origin(args[0]) is typing.Union:
+        args = typing.get_args(args[0])
+    out: dict[str, type[pydantic.BaseModel]] = {}
+    for model in args:
+        field = model.model_fields["type"]
+        for literal in typing.get_args(field.annotation):
+            out[literal] = model
+    return out
+
+
+GA_MODELS = _union_members(GAServerEvent)
+BETA_MODELS = _union_members(BetaServerEvent)
+
+
+def _check_extras(obj: Any, dialect: str, path: str) -> None:
+    if isinstance(obj, pydantic.BaseModel):
+        extra = set((obj.model_extra or {}).keys())
+        extra -= _TOLERATED_EXTRAS.get(f"{dialect}:{type(obj).__name__}", set())
+        if dialect == "ga" and str(getattr(obj, "type", "")).endswith(".delta"):
+            extra.discard("obfuscation")  # §3.1 [V]: GA text-like deltas carry it; the SDK does not model it
+        assert not extra, f"{path}: keys unknown to the SDK model {type(obj).__name__}: {sorted(extra)}"
+        for name in type(obj).model_fields:
+            _check_extras(getattr(obj, name), dialect, f"{path}.{name}")
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            _check_extras(value, dialect, f"{path}[{i}]")
+
+
+def validate_server_event(event: dict[str, Any], dialect: str) -> pydantic.BaseModel:
+    """Validate one server event; raises AssertionError / ValidationError with a readable message."""
+    models = GA_MODELS if dialect == "ga" else BETA_MODELS
+    etype = event.get("type")
+    assert isinstance(etype, str), f"event without a string type: {event!r:.200}"
+    assert etype in models, f"{dialect}: {etype!r} is not a server event type of the SDK"
+    assert isinstance(event.get("event_id"), str) and event["event_id"].startswith("event_"), event
+    model = models[etype].model_validate(event)
+    _check_extras(model, dialect, etype)
+    return model
