@@ -24,6 +24,8 @@ _TOLERATED_EXTRAS: dict[str, set[str]] = {
     "beta:RealtimeResponse": {"conversation_id", "modalities", "voice", "output_audio_format", "temperature",
                               "max_output_tokens", "metadata"},
     # §4.2: 2025 beta sessions carry speed/tracing/include/client_secret in socket frames.
+    # §4.6: the beta transcription session object has id/object/expires_at/noise reduction/include.
+    "beta:TranscriptionSession": {"id", "object", "expires_at", "input_audio_noise_reduction", "include"},
     "beta:Session": {"speed", "tracing", "include", "client_secret", "input_audio_noise_reduction", "id", "object",
                      "expires_at"},
 }
@@ -45,6 +47,11 @@ GA_MODELS = _union_members(GAServerEvent)
 BETA_MODELS = _union_members(BetaServerEvent)
 
 
+# Events the live service sends whose SDK model is missing, validated with the model of their twin:
+# beta ``transcription_session.created`` [R: protocol.md §3.1, VoxInput#22] has the ``…updated`` shape.
+_ALIASES = {("beta", "transcription_session.created"): "transcription_session.updated"}
+
+
 def _check_extras(obj: Any, dialect: str, path: str) -> None:
     if isinstance(obj, pydantic.BaseModel):
         extra = set((obj.model_extra or {}).keys())
@@ -64,6 +71,13 @@ def validate_server_event(event: dict[str, Any], dialect: str) -> pydantic.BaseM
     models = GA_MODELS if dialect == "ga" else BETA_MODELS
     etype = event.get("type")
     assert isinstance(etype, str), f"event without a string type: {event!r:.200}"
+    alias = _ALIASES.get((dialect, etype))
+    if alias is not None:
+        etype, event = alias, {**event, "type": alias}
+    if dialect == "beta" and etype == "transcription_session.updated" and event["session"].get("client_secret") is None:
+        # §4.6: socket frames carry ``client_secret: null``; the SDK types the REST shape, where it is an object.
+        event = {**event, "session": {k: v for k, v in event["session"].items() if k != "client_secret"}}
+        event["session"]["client_secret"] = {"value": "", "expires_at": 0}
     assert etype in models, f"{dialect}: {etype!r} is not a server event type of the SDK"
     assert isinstance(event.get("event_id"), str) and event["event_id"].startswith("event_"), event
     model = models[etype].model_validate(event)

@@ -51,7 +51,8 @@ def _ulaw_compress(x: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
     low_nibble = 0xF - ((absno >> segno) & 0xF)
     code = (high_nibble << 4) | low_nibble
     code = np.where(x >= 0, code | 0x80, code)
-    return code.astype(np.uint8)
+    out: npt.NDArray[np.uint8] = code.astype(np.uint8)
+    return out
 
 
 def _ulaw_expand(code: npt.NDArray[np.int64]) -> npt.NDArray[np.int16]:
@@ -63,7 +64,8 @@ def _ulaw_expand(code: npt.NDArray[np.int64]) -> npt.NDArray[np.int16]:
     mantissa = mantissa & 0xF
     step = 4 << segment
     lin = sign * ((0x80 << exponent) + step * mantissa + step // 2 - 4 * 33)
-    return lin.astype(np.int16)
+    out: npt.NDArray[np.int16] = lin.astype(np.int16)
+    return out
 
 
 def _alaw_compress(x: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:

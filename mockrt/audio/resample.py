@@ -52,7 +52,7 @@ def _kaiser_beta(atten_db: float) -> float:
     if atten_db > 50:
         return 0.1102 * (atten_db - 8.7)
     if atten_db > 21:
-        return 0.5842 * (atten_db - 21) ** 0.4 + 0.07886 * (atten_db - 21)
+        return float(0.5842 * (atten_db - 21) ** 0.4 + 0.07886 * (atten_db - 21))
     return 0.0
 
 
@@ -205,4 +205,5 @@ class StreamResampler:
         np.maximum(y, _LO, out=y)
         np.minimum(y, _HI, out=y)
         self.samples_out += y.shape[0]
-        return y.astype(np.int16)
+        out: Int16Array = y.astype(np.int16)
+        return out

@@ -152,9 +152,9 @@ class ResponseRun:
         return None
 
     def _open(self, index: int, item: Item, t: float) -> Iterator[tuple[float, Event]]:
-        self._open_item, self._open_index = item, index
         yield t, {"type": "response.output_item.added", "response_id": self.response.id, "output_index": index,
                   "item": item}
+        self._open_item, self._open_index = item, index
         self.response.output.append(item)
         if self.conversation is not None:
             prev = self.conversation.insert(item)

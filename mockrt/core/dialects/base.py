@@ -22,6 +22,8 @@ class Dialect(ABC):
     """Internal (GA) event name → wire name; names absent here are sent unchanged."""
     dropped_events: ClassVar[frozenset[str]] = frozenset()
     """Internal events this dialect does not send (e.g. beta has no ``conversation.item.done``)."""
+    dropped_fields: ClassVar[dict[str, frozenset[str]]] = {}
+    """Fields an internal event has that this dialect's wire event lacks."""
     obfuscation: ClassVar[bool] = False
     """GA text-like deltas carry ``obfuscation`` (§3.1)."""
     rate_limits_after_created: ClassVar[bool] = False
@@ -86,8 +88,9 @@ class Dialect(ABC):
         if internal in self.dropped_events:
             return None
         out: dict[str, Any] = {"type": self.event_names.get(internal, internal), "event_id": event_id}
+        skip = self.dropped_fields.get(internal, frozenset())
         for key, value in event.items():
-            if key == "type":
+            if key == "type" or key in skip:
                 continue
             if isinstance(value, Item):
                 value = self.render_item(value)

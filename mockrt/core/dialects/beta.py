@@ -159,6 +159,9 @@ class Beta(Dialect):
         "response.output_audio_transcript.done": "response.audio_transcript.done",
     }
     dropped_events = frozenset({"conversation.item.done", "input_audio_buffer.timeout_triggered"})
+    dropped_fields: ClassVar[dict[str, frozenset[str]]] = {
+        "response.function_call_arguments.done": frozenset({"name"}),  # GA added ``name`` (§3.7)
+    }
     rate_limits_after_created = True
     max_session_minutes = 30
 

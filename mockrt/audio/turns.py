@@ -1,0 +1,308 @@
+"""Turn detection on audio time: ``server_vad`` and ``semantic_vad`` as a sans-I/O state machine.
+
+Design: vad.md §5.1-§5.4; event semantics: protocol.md §5.5 (and §5.10: idle timeouts are *not* handled
+here, the session core arms them). :class:`TurnDetector` is fed the int16 samples of every
+``input_audio_buffer.append`` (decoded at the session's input rate) and returns
+:class:`SpeechStarted` / :class:`SpeechStopped` in input-audio order. It never looks at a clock: a client
+that streams faster than real time gets its events faster than real time, and no events happen without
+audio (vad.md §1.6).
+
+Time base and chunk invariance (vad.md §5.1 steps 1-3):
+
+* Times are integer milliseconds on the *session-wide* input timeline (all audio fed since the detector
+  was created; :meth:`TurnDetector.reset` does not rewind it).
+* The input is resampled to the detector rate by a zero-delay, chunk-invariant
+  :class:`~mockrt.audio.resample.StreamResampler`; detector frames are cut on a grid anchored at sample 0
+  and partial frames are carried across :meth:`TurnDetector.feed` calls. Frame ``k`` covers
+  ``[k*F*1000 // R, (k+1)*F*1000 // R)`` ms for frame length ``F`` at detector rate ``R`` (10 ms for
+  webrtc/energy, 32 ms for Silero). Events and reported times are therefore identical however the
+  client chunks its appends; only the *moment* an event is returned depends on when the audio that
+  decides it arrives (plus the resampler's ~1-2 ms and the detector's ``latency_frames`` look-ahead).
+
+State machine (vad.md §5.2; on/off thresholds from ``Detector.on_off(threshold)``, §5.3):
+
+* Idle: a run of consecutive frames with score ``>= on`` lasting ``min_speech_ms`` (rounded up to whole
+  frames) starts a turn: :class:`SpeechStarted` with ``onset_ms`` = start of the run's first frame and
+  ``audio_start_ms = max(buffer_start_ms, onset_ms - prefix_padding_ms)``.
+* In speech: a frame with score ``>= on`` is voiced and cancels a pending silence; a frame between
+  ``off`` and ``on`` is voiced only if no silence is pending (Silero-style hysteresis); a frame below
+  ``off`` starts the silence. When the silence has lasted the end-of-turn wait (``silence_duration_ms``
+  for ``server_vad``; the eagerness wait for ``semantic_vad``, rounded up to whole frames), the turn ends:
+  :class:`SpeechStopped` with ``last_voiced_ms`` = end of the last voiced frame and ``audio_end_ms`` = the
+  decision point (end of the frame completing the wait; the documented behaviour, vad.md §1.4) when
+  ``end_includes_silence`` else ``last_voiced_ms``.
+* ``semantic_vad`` (vad.md §5.4): the same acoustic front end; the wait is ``max`` = 8000 / 4000 / 2000 ms
+  for eagerness low / medium (= auto) / high when the turn "looks incomplete", else ``max / 4``. The only
+  cue for "incomplete" is an explicit one, :meth:`TurnDetector.set_turn_complete_hint` ``(False)``; there
+  is no language model. Speech resuming within the wait continues the same turn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from mockrt.audio.detectors import Detector
+from mockrt.audio.resample import StreamResampler
+
+__all__ = [
+    "SEMANTIC_MAX_WAIT_MS",
+    "SpeechStarted",
+    "SpeechStopped",
+    "TurnDetector",
+    "TurnEvent",
+    "TurnSettings",
+    "semantic_wait_ms",
+]
+
+Int16Array = npt.NDArray[np.int16]
+
+#: documented maximum end-of-turn wait per ``semantic_vad`` eagerness (vad.md §1.1, §5.4)
+SEMANTIC_MAX_WAIT_MS: dict[str, int] = {"low": 8000, "medium": 4000, "auto": 4000, "high": 2000}
+
+
+def semantic_wait_ms(eagerness: str, complete: bool | None) -> int:
+    """End-of-turn wait for ``semantic_vad``: the maximum if the turn looks incomplete (``complete is
+    False``), a quarter of it otherwise (no cue counts as complete; vad.md §5.4)."""
+    top = SEMANTIC_MAX_WAIT_MS[eagerness]
+    return top if complete is False else top // 4
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """``input_audio_buffer.speech_started``: ``audio_start_ms`` includes the prefix padding (clamped at
+    the start of the uncommitted buffer); ``onset_ms`` is where the detector found speech."""
+
+    audio_start_ms: int
+    onset_ms: int
+
+
+@dataclass(frozen=True)
+class SpeechStopped:
+    """``input_audio_buffer.speech_stopped``: ``audio_end_ms`` per ``end_includes_silence``;
+    ``last_voiced_ms`` is the end of the last voiced frame."""
+
+    audio_end_ms: int
+    last_voiced_ms: int
+
+
+TurnEvent = SpeechStarted | SpeechStopped
+
+
+@dataclass(frozen=True)
+class TurnSettings:
+    """The turn-detection knobs the state machine uses (protocol.md §4.8, vad.md §1.1, §5.2).
+
+    ``threshold``, ``prefix_padding_ms`` and ``silence_duration_ms`` are the ``server_vad`` fields;
+    ``semantic_vad`` uses ``eagerness`` (``low``/``medium``/``high``/``auto``) for its wait and keeps the
+    threshold/prefix values given here (the core passes the defaults: GA semantic_vad has no such fields).
+    ``end_includes_silence`` selects ``audio_end_ms`` = decision point (documented, default) or end of the
+    last voiced frame (what some real logs suggest, vad.md §1.4). ``min_speech_ms`` is a mock knob (Azure
+    calls it ``speech_duration_ms``): consecutive speech needed before ``speech_started``; 64 ms = two
+    Silero frames, seven 10 ms frames for webrtc/energy.
+    """
+
+    type: Literal["server_vad", "semantic_vad"]
+    threshold: float = 0.5
+    prefix_padding_ms: int = 300
+    silence_duration_ms: int = 200
+    eagerness: str = "auto"
+    end_includes_silence: bool = True
+    min_speech_ms: int = 64
+
+    def __post_init__(self) -> None:
+        if self.type not in ("server_vad", "semantic_vad"):
+            raise ValueError(f"unknown turn detection type {self.type!r}")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError("threshold must be within 0..1")
+        if min(self.prefix_padding_ms, self.silence_duration_ms, self.min_speech_ms) < 0:
+            raise ValueError("durations must be >= 0")
+        if self.eagerness not in SEMANTIC_MAX_WAIT_MS:
+            raise ValueError(f"unknown eagerness {self.eagerness!r}")
+
+
+class TurnDetector:
+    """Per-session turn detection on the input timeline (module docstring).
+
+    ``on_frame(ms, score)`` is called for every frame the state machine consumes (``ms`` = frame start);
+    ``history`` > 0 keeps the last ``history`` such pairs in :attr:`scores` for an inspector.
+    """
+
+    def __init__(
+        self,
+        detector: Detector,
+        input_rate: int,
+        settings: TurnSettings,
+        *,
+        on_frame: Callable[[int, float], None] | None = None,
+        history: int = 0,
+    ) -> None:
+        self.detector = detector
+        self.input_rate = input_rate
+        self.on_frame = on_frame
+        self.scores: deque[tuple[int, float]] = deque(maxlen=history)
+        self._history = history > 0
+        self._resampler = StreamResampler(input_rate, detector.rate)
+        self._frame = detector.frame_samples
+        self._rate = detector.rate
+        self._frame_ms = self._frame * 1000 / self._rate
+        self._latency = detector.latency_frames
+        self._pending: Int16Array = np.zeros(0, dtype=np.int16)
+        self._fed_frames = 0  # frames handed to the detector
+        self._samples_in = 0
+        self._buffer_start_ms = 0
+        # state machine
+        self._speaking = False
+        self._run = 0  # consecutive >= on frames while idle
+        self._run_start = 0
+        self._onset = 0
+        self._last_voiced = -1
+        self._silence_start = -1
+        self._hint: bool | None = None
+        self.update_settings(settings)
+
+    # ------------------------------------------------------------------ configuration / inspection
+
+    def update_settings(self, settings: TurnSettings) -> None:
+        """Apply new settings from the next frame on; timeline, frame grid and turn state are kept."""
+        self.settings = settings
+        self._on, self._off = self.detector.on_off(settings.threshold)
+        self._min_frames = max(1, math.ceil(settings.min_speech_ms / self._frame_ms - 1e-9))
+        self._server_wait = self._frames_for(settings.silence_duration_ms)
+        self._semantic = settings.type == "semantic_vad"
+
+    def _frames_for(self, ms: int) -> int:
+        return max(1, math.ceil(ms / self._frame_ms - 1e-9))
+
+    def _wait_frames(self) -> int:
+        if self._semantic:
+            return self._frames_for(semantic_wait_ms(self.settings.eagerness, self._hint))
+        return self._server_wait
+
+    def set_turn_complete_hint(self, complete: bool | None) -> None:
+        """``semantic_vad`` cue for the current (or next) turn: ``False`` = looks incomplete (wait the
+        eagerness maximum), ``True``/``None`` = complete / no cue (a quarter of it). Cleared when the turn
+        ends or on :meth:`reset`; ignored by ``server_vad``."""
+        self._hint = complete
+
+    @property
+    def in_speech(self) -> bool:
+        """True between ``speech_started`` and ``speech_stopped``."""
+        return self._speaking
+
+    @property
+    def position_ms(self) -> float:
+        """Session-wide input time fed so far, in ms."""
+        return self._samples_in * 1000 / self.input_rate
+
+    @property
+    def buffer_start_ms(self) -> int:
+        """Start of the current uncommitted buffer (the prefix-padding clamp)."""
+        return self._buffer_start_ms
+
+    @property
+    def frame_ms(self) -> float:
+        """Detector frame length in ms (the grid of reported times)."""
+        return self._frame_ms
+
+    @property
+    def decided_ms(self) -> int:
+        """Input time up to which frames have been through the state machine (the decision horizon)."""
+        return self._frame_start_ms(max(0, self._fed_frames - self._latency))
+
+    def _frame_start_ms(self, k: int) -> int:
+        return k * self._frame * 1000 // self._rate
+
+    # ------------------------------------------------------------------------------------ control
+
+    def reset(self, buffer_start_ms: int) -> None:
+        """The uncommitted buffer now starts at ``buffer_start_ms`` (commit or clear): back to idle, a turn
+        in progress is dropped without an event, the semantic hint is cleared. Frames that end at or
+        before ``buffer_start_ms`` can no longer start a turn. The timeline and detector state go on."""
+        self._buffer_start_ms = int(buffer_start_ms)
+        self._speaking = False
+        self._run = 0
+        self._silence_start = -1
+        self._hint = None
+
+    def feed(self, pcm: Int16Array) -> list[TurnEvent]:
+        """Append int16 samples at ``input_rate`` to the timeline; return the events they decided."""
+        pcm = np.asarray(pcm)
+        if pcm.ndim != 1:
+            pcm = pcm.reshape(-1)
+        self._samples_in += pcm.shape[0]
+        y = self._resampler.process(pcm)
+        if self._pending.shape[0]:
+            y = np.concatenate((self._pending, y))
+        f = self._frame
+        n = y.shape[0] // f
+        rest = y[n * f :]
+        self._pending = rest.copy() if rest.shape[0] else _EMPTY
+        if n == 0:
+            return []
+        scores = self.detector.score_frames(y[: n * f].reshape(n, f))
+        k0 = self._fed_frames - self._latency
+        self._fed_frames += n
+        if k0 < 0:
+            scores = scores[-k0:]
+            k0 = 0
+        return self._run_frames(k0, scores)
+
+    # ------------------------------------------------------------------------------ state machine
+
+    def _run_frames(self, k: int, scores: list[float]) -> list[TurnEvent]:
+        events: list[TurnEvent] = []
+        on, off = self._on, self._off
+        f, rate = self._frame, self._rate
+        hook = self.on_frame
+        keep = self.scores.append if self._history else None
+        for p in scores:
+            if hook is not None or keep is not None:
+                ms = k * f * 1000 // rate
+                if hook is not None:
+                    hook(ms, p)
+                if keep is not None:
+                    keep((ms, p))
+            if not self._speaking:
+                if p >= on and (k + 1) * f * 1000 // rate > self._buffer_start_ms:
+                    if self._run == 0:
+                        self._run_start = k
+                    self._run += 1
+                    if self._run >= self._min_frames:
+                        self._speaking = True
+                        self._onset = self._run_start
+                        self._last_voiced = k
+                        self._silence_start = -1
+                        onset_ms = self._run_start * f * 1000 // rate
+                        start = max(self._buffer_start_ms, onset_ms - self.settings.prefix_padding_ms)
+                        events.append(SpeechStarted(audio_start_ms=start, onset_ms=onset_ms))
+                else:
+                    self._run = 0
+            else:
+                if p >= on:
+                    self._silence_start = -1
+                    self._last_voiced = k
+                elif p >= off:
+                    if self._silence_start < 0:
+                        self._last_voiced = k
+                elif self._silence_start < 0:
+                    self._silence_start = k
+                if self._silence_start >= 0 and k - self._silence_start + 1 >= self._wait_frames():
+                    last_ms = (self._last_voiced + 1) * f * 1000 // rate
+                    end = (k + 1) * f * 1000 // rate if self.settings.end_includes_silence else last_ms
+                    events.append(SpeechStopped(audio_end_ms=end, last_voiced_ms=last_ms))
+                    self._speaking = False
+                    self._run = 0
+                    self._silence_start = -1
+                    self._hint = None
+            k += 1
+        return events
+
+
+_EMPTY: Int16Array = np.zeros(0, dtype=np.int16)
