@@ -21,6 +21,8 @@ class ServerConfig:
         conversation_created: send the documented-only ``conversation.created`` (§5.1).
         item_object: GA items carry ``object: "realtime.item"`` (§4.7).
         bare_server_vad_silence_ms: ``silence_duration_ms`` for a bare ``{"type": "server_vad"}`` (§4.8).
+        azure_preview_model: the model Azure preview sessions report; Azure shows the deployment's underlying
+            model and version, not the deployment name (§4.2).
     """
 
     host: str = "127.0.0.1"
@@ -38,5 +40,6 @@ class ServerConfig:
     max_frame_bytes: int = 16 * 1024 * 1024 + 4096
     max_items: int = 4096
     max_buffer_ms: int = 15 * 60 * 1000
+    azure_preview_model: str = "gpt-4o-realtime-preview-2024-12-17"
     known_models: tuple[str, ...] = ()  # empty: any model name is accepted
     log_level: str = "info"

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from mockrt.config import ServerConfig
+from mockrt.core.responses import Pacing
+from mockrt.server import ServerThread
 from tests.harness import Harness
 
 
@@ -13,3 +18,19 @@ def dialect(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def h(dialect: str) -> Harness:
     return Harness(dialect)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerThread]:
+    """A real mockrt server on a free loopback port (any key accepted)."""
+    with ServerThread(ServerConfig(port=0, pacing=Pacing(audio_speed=50.0), log_level="warning")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def keyed_server() -> Iterator[ServerThread]:
+    """A server that requires the key ``sk-test-key-1234567890``."""
+    config = ServerConfig(port=0, api_keys=("sk-test-key-1234567890",), log_level="warning", known_models=(
+        "gpt-realtime", "gpt-4o-realtime-preview"))
+    with ServerThread(config) as srv:
+        yield srv

@@ -50,6 +50,9 @@ class Harness:
     def send_raw(self, text: str) -> list[Event]:
         return self._collect(self.session.receive_text(text, self.now))
 
+    def receive_bytes(self, data: bytes) -> list[Event]:
+        return self._collect(self.session.receive_bytes(data, self.now))
+
     def advance(self, seconds: float) -> list[Event]:
         self.now += seconds
         return self._collect(self.session.poll(self.now))
@@ -77,7 +80,7 @@ class Harness:
 
     def append_ms(self, ms: float, *, amplitude: float = 0.0, freq: float = 440.0) -> list[Event]:
         fmt = self.session.buffer.format
-        n = int(round(ms * fmt.rate / 1000.0))
+        n = round(ms * fmt.rate / 1000.0)
         t = np.arange(n) / fmt.rate
         pcm = (amplitude * 32767 * np.sin(2 * np.pi * freq * t)).astype(np.int16)
         return self.send({"type": "input_audio_buffer.append",

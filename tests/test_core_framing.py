@@ -20,7 +20,7 @@ def test_invalid_json() -> None:
 
 def test_binary_frame() -> None:
     h = Harness("ga")
-    events = h._collect(h.session.receive_bytes(b"\x00\x01", h.now))
+    events = h.receive_bytes(b"\x00\x01")
     err = error_of(events)
     assert err == {"type": "invalid_request_error", "code": "invalid_event",
                    "message": "Expected a text WebSocket message; binary frames are not supported.",
@@ -94,10 +94,7 @@ frames = st.one_of(
 def test_arbitrary_frames_never_break_a_session(batch: list[Any], dialect: str) -> None:
     h = Harness(dialect)
     for frame in batch:
-        if isinstance(frame, bytes):
-            events = h._collect(h.session.receive_bytes(frame, h.now))
-        else:
-            events = h.send_raw(frame)
+        events = h.receive_bytes(frame) if isinstance(frame, bytes) else h.send_raw(frame)
         h.run_until_idle()
         for e in events:
             if e["type"] == "error":

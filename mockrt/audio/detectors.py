@@ -149,8 +149,10 @@ class WebrtcDetector:
       "speech" state and reports the first ~70 ms of any non-silent signal as speech. With the default
       300 ms prefix padding this cannot move an ``audio_start_ms`` (speech starting inside the warm-up is
       reported from 0 either way), it only delays ``speech_started`` by up to 100 ms of audio;
-    * **energy gate, absolute**: frame RMS >= ``gate_dbfs`` (default -45 dBFS). Digital silence and very
-      quiet signals never count, which also cuts webrtcvad's hang-over into true silence;
+    * **energy gate, absolute**: frame RMS >= ``gate_dbfs`` (default -55 dBFS, at 8 kHz). Digital silence
+      and very quiet signals never count, which also cuts webrtcvad's hang-over into true silence. (It is
+      kept low so that quiet talkers, -40 dBFS active level, are still heard; louder *stationary* noise
+      such as -40 dBFS white noise is the relative gate's job);
     * **energy gate, relative**: frame RMS >= noise floor + ``floor_margin_db`` (default 6 dB), the floor
       being the quietest frame of the last ``floor_window_s`` (about 2 s, tracked per 250 ms block; frame
       levels below ``gate_dbfs - floor_margin_db`` count as that level, so digital silence does not
@@ -173,7 +175,7 @@ class WebrtcDetector:
         window: int = 10,
         lookahead: int = 4,
         warmup_frames: int = 10,
-        gate_dbfs: float = -45.0,
+        gate_dbfs: float = -55.0,
         floor_margin_db: float = 6.0,
         floor_window_s: float = 2.0,
     ) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,8 @@ from mockrt.core.model import ContentPart, Item, Response, Usage
 from mockrt.core.synth import synthesize
 
 Event = dict[str, Any]
+Steps = Generator[tuple[float, Event], None, None]
+"""A stream of ``(offset seconds, internal event)``."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ class ResponseRun:
     def _ids(self, index: int, item: Item) -> Event:
         return {"response_id": self.response.id, "item_id": item.id, "output_index": index}
 
-    def _steps(self) -> Iterator[tuple[float, Event]]:
+    def _steps(self) -> Steps:
         t = self.pacing.first_delta_ms / 1000.0
         for index, out in enumerate(self.plan.outputs):
             if isinstance(out, MessageOut):
@@ -151,7 +153,7 @@ class ResponseRun:
             return {"type": "failed", "error": self.plan.error}
         return None
 
-    def _open(self, index: int, item: Item, t: float) -> Iterator[tuple[float, Event]]:
+    def _open(self, index: int, item: Item, t: float) -> Steps:
         yield t, {"type": "response.output_item.added", "response_id": self.response.id, "output_index": index,
                   "item": item}
         self._open_item, self._open_index = item, index
@@ -160,7 +162,7 @@ class ResponseRun:
             prev = self.conversation.insert(item)
             yield t, {"type": "conversation.item.added", "previous_item_id": prev, "item": item}
 
-    def _close_item(self, index: int, item: Item, t: float, status: str) -> Iterator[tuple[float, Event]]:
+    def _close_item(self, index: int, item: Item, t: float, status: str) -> Steps:
         item.status = status
         if self.conversation is not None:
             yield t, {"type": "conversation.item.done", "previous_item_id": self.conversation.previous_of(item),
@@ -173,7 +175,7 @@ class ResponseRun:
         limit = self.response.params.max_output_tokens
         return None if limit == "inf" else int(limit) - self._text_tokens - math.ceil(self._audio_ms / 50.0)
 
-    def _message(self, index: int, out: MessageOut, t: float) -> Iterator[tuple[float, Event]]:
+    def _message(self, index: int, out: MessageOut, t: float) -> Generator[tuple[float, Event], None, float]:
         item = Item(id=self._new_item_id(), type="message", status="in_progress", role="assistant")
         yield from self._open(index, item, t)
         audio = self.response.params.modality == "audio"
@@ -205,7 +207,7 @@ class ResponseRun:
 
     def _audio_stream(
         self, ids: Event, part: ContentPart, pieces: list[str], t: float
-    ) -> Iterator[tuple[float, Event]]:
+    ) -> Generator[tuple[float, Event], None, tuple[float, bool]]:
         """Interleave transcript deltas (running ahead) with audio deltas paced at ``audio_speed`` (§5.3)."""
         params = self.response.params
         voice = params.voice if isinstance(params.voice, str) else "alloy"
@@ -250,7 +252,7 @@ class ResponseRun:
         fmt = part.audio_format or AudioFormat.PCM16
         return fmt.bytes_to_ms(len(part.audio or b""))
 
-    def _close_part(self, ids: Event, part: ContentPart, t: float) -> Iterator[tuple[float, Event]]:
+    def _close_part(self, ids: Event, part: ContentPart, t: float) -> Steps:
         if part.type == "audio":
             yield t, {"type": "response.output_audio.done", **ids}
             yield t, {"type": "response.output_audio_transcript.done", **ids, "transcript": part.transcript}
@@ -261,7 +263,9 @@ class ResponseRun:
         yield t, {"type": "response.content_part.done", **ids, "part": wire}
         self._open_part = None
 
-    def _function_call(self, index: int, out: FunctionCallOut, t: float) -> Iterator[tuple[float, Event]]:
+    def _function_call(
+        self, index: int, out: FunctionCallOut, t: float
+    ) -> Generator[tuple[float, Event], None, float]:
         item = Item(id=self._new_item_id(), type="function_call", status="in_progress", name=out.name,
                     call_id=out.call_id or self._new_call_id(), arguments="")
         yield from self._open(index, item, t)

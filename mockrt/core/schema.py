@@ -73,7 +73,7 @@ class Str(Check):
         return value
 
 
-def Enum(*choices: str) -> Str:  # noqa: N802 - reads like a type in schemas
+def Enum(*choices: str) -> Str:
     return Str(choices=choices)
 
 

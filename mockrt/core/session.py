@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from mockrt.core import errors
 from mockrt.core.audio_buffer import InputAudioBuffer
@@ -360,7 +360,7 @@ class RealtimeSession:
         self._emit({"type": "rate_limits.updated",
                     "rate_limits": self.dialect.rate_limits(used, self.options.rate_limit_tokens)})
 
-    _handlers: dict[str, Callable[[RealtimeSession, dict[str, Any], float], None]] = {
+    _handlers: ClassVar[dict[str, Callable[[RealtimeSession, dict[str, Any], float], None]]] = {
         "session.update": _session_update,
         "transcription_session.update": _transcription_session_update,
         "session.close": _session_close,

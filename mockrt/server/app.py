@@ -83,9 +83,10 @@ async def realtime_endpoint(ws: WebSocket) -> None:
     initial = copy.deepcopy(hs.initial_config) if hs.initial_config is not None else None
     if initial is not None and hs.model:
         initial.model = hs.model
+    model = cfg.azure_preview_model if (hs.flavour, hs.dialect) == ("azure", "beta") else hs.model
     options = SessionOptions(
         dialect=dialect,
-        model=hs.model,
+        model=model,
         kind=hs.kind,
         seed=state.session_seed(),
         pacing=cfg.pacing,

@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -76,7 +75,7 @@ class Connection:
         receive = self.ws.receive
         session = self.session
         while not session.closed:
-            message: dict[str, Any] = await receive()
+            message = await receive()
             if message["type"] == "websocket.disconnect":
                 return
             now = self.clock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from types import TracebackType
 from typing import Any
@@ -29,6 +30,18 @@ def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
         access_log=False,
         **overrides,
     )
+
+
+class _DenialLogFilter(logging.Filter):
+    """uvicorn's sans-I/O WebSocket protocol logs a spurious error after an ASGI denial response (the HTTP 401
+    that Azure answers with, §1.2) because it never marks that handshake complete. Our endpoint always either
+    accepts or denies, so the message carries no information here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "ASGI callable returned without completing handshake."
+
+
+logging.getLogger("uvicorn.error").addFilter(_DenialLogFilter())
 
 
 class _Server(uvicorn.Server):
