@@ -8,6 +8,8 @@ transport when to call it. No sockets, asyncio or clock inside: time is an input
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +27,13 @@ from mockrt.core.ids import IdGenerator
 from mockrt.core.model import ContentPart, Item, Response, SessionConfig, TurnDetection
 from mockrt.core.outputs import Close, Output, Send
 from mockrt.core.responses import Pacing, ResponseRun, input_usage
+from mockrt.core.transcription import (
+    PlaceholderTranscriber,
+    Transcriber,
+    TranscriptionRequest,
+    transcription_events,
+)
+from mockrt.core.turn_taking import TurnTaking, VadOptions
 
 MAX_APPEND_CHARS = 15 * 1024 * 1024
 """``input_audio_buffer.append`` carries at most 15 MiB of base64 per event (§2.2)."""
@@ -40,6 +49,9 @@ class SessionOptions:
     seed: int | str | None = None
     pacing: Pacing = field(default_factory=Pacing)
     brain: ResponseSource = field(default_factory=DefaultBrain)
+    transcriber: Transcriber = field(default_factory=PlaceholderTranscriber)
+    transcription_delay_ms: float = 0.0  # when the transcription events follow a commit (§5.11)
+    vad: VadOptions = field(default_factory=VadOptions)
     max_duration_s: float | None = None  # None: the dialect's maximum (§1.5)
     conversation_created: bool = False  # §5.1: not sent by the real servers
     max_items: int = 4096
@@ -77,14 +89,19 @@ class RealtimeSession:
         self.turns = 0
         self._usage_window: list[tuple[float, int]] = []
         self._out: list[Output] = []
+        self._timers: list[tuple[float, int, Callable[[float], None]]] = []
+        self._timer_seq = itertools.count()
+        self.audio_turns = 0
+        self.turn_taking = TurnTaking(self, options.vad)
+        self.turn_taking.configure(self.config.turn_detection, self.config.input_format)
 
     # -- public API ----------------------------------------------------------------------------------
 
     def start(self) -> list[Output]:
         """The first frames: ``session.created`` (§3.3, §5.1)."""
-        self._emit({"type": self.dialect.session_created_type(self.config), "session": self._session_obj()})
+        self.emit({"type": self.dialect.session_created_type(self.config), "session": self._session_obj()})
         if self.options.conversation_created and self.config.kind == "realtime":
-            self._emit({"type": "conversation.created",
+            self.emit({"type": "conversation.created",
                         "conversation": {"id": self.conversation.id, "object": "realtime.conversation"}})
         return self._flush()
 
@@ -137,11 +154,24 @@ class RealtimeSession:
             due = run.due
             if due is not None and due < deadline:
                 deadline = due
+        if self._timers and self._timers[0][0] < deadline:
+            deadline = self._timers[0][0]
+        idle = self.turn_taking.idle_deadline
+        if idle is not None and idle < deadline:
+            deadline = idle
         return deadline
+
+    def schedule(self, at: float, callback: Callable[[float], None]) -> None:
+        """Run ``callback(now)`` from the first :meth:`poll` or :meth:`receive` at or after ``at``."""
+        heapq.heappush(self._timers, (at, next(self._timer_seq), callback))
+
+    def set_turn_complete_hint(self, complete: bool | None) -> None:
+        """``semantic_vad`` completeness cue for the current turn (vad.md §5.4); an explicit test/scenario input."""
+        self.turn_taking.set_turn_complete_hint(complete)
 
     # -- output helpers ------------------------------------------------------------------------------
 
-    def _emit(self, event: dict[str, Any]) -> None:
+    def emit(self, event: dict[str, Any]) -> None:
         wire = self.dialect.encode(event, self.ids.event())
         if wire is not None:
             if self.dialect.obfuscation and "delta" in wire and wire["type"] in _OBFUSCATED:
@@ -151,7 +181,7 @@ class RealtimeSession:
             self._out.append(Send(wire))
 
     def _error(self, err: errors.ProtocolError, event_id: str | None) -> None:
-        self._emit({"type": "error", "error": err.to_error_object(event_id)})
+        self.emit({"type": "error", "error": err.to_error_object(event_id)})
 
     def _flush(self) -> list[Output]:
         out, self._out = self._out, []
@@ -185,7 +215,8 @@ class RealtimeSession:
             raise errors.cannot_update_model()
         self.config = new
         self.buffer.set_format(new.input_format)
-        self._emit({"type": self.dialect.session_updated_type(new), "session": self._session_obj()})
+        self.turn_taking.configure(new.turn_detection, new.input_format)
+        self.emit({"type": self.dialect.session_updated_type(new), "session": self._session_obj()})
 
     def _session_close(self, fields: dict[str, Any], now: float) -> None:
         self._out.append(Close(1000, "session closed by client"))
@@ -199,31 +230,57 @@ class RealtimeSession:
             raise errors.append_too_large(len(audio), MAX_APPEND_CHARS)
         data = decode_audio(audio, self.buffer.format)
         self.buffer.append(data)
+        self.turn_taking.on_audio(data, now)
 
     def _commit(self, fields: dict[str, Any], now: float) -> None:
-        data = self.buffer.take()
-        self._add_user_audio(self.ids.item(), data)
+        self.commit_audio(self.turn_taking.take_item_id() or self.ids.item(), now)
+        self.turn_taking.buffer_moved()
 
-    def _add_user_audio(self, item_id: str, data: bytes) -> Item:
+    def commit_audio(self, item_id: str, now: float, *, min_ms: float = 100.0,
+                     upto_samples: int | None = None) -> Item:
+        """Commit the buffer (or its part up to a timeline position) as a user audio item (§2.3, §5.5)."""
+        self.conversation.check_insert(None)
+        data = self.buffer.take(min_ms=min_ms, upto_samples=upto_samples)
         fmt = self.buffer.format
         item = Item(id=item_id, type="message", role="user",
                     content=[ContentPart(type="input_audio", audio=data, audio_format=fmt,
                                          audio_ms=fmt.bytes_to_ms(len(data)))])
         prev = self.conversation.insert(item)
-        self._emit({"type": "input_audio_buffer.committed", "previous_item_id": prev, "item_id": item.id})
+        self.emit({"type": "input_audio_buffer.committed", "previous_item_id": prev, "item_id": item.id})
         self._item_events(item, prev)
+        self.audio_turns += 1
+        if self.config.transcription is not None:
+            self._transcribe(item, now)
         return item
+
+    def _transcribe(self, item: Item, now: float) -> None:
+        """Transcribe now (so the reply can use it), emit the events after the configured delay (§5.11)."""
+        part = item.content[0]
+        cfg = self.config.transcription or {}
+        request = TranscriptionRequest(item.id, part.audio or b"", part.audio_ms, str(cfg.get("model")),
+                                       cfg.get("language"), self.audio_turns)
+        result = self.options.transcriber.transcribe(request)
+        if result.text is not None:
+            part.transcript = result.text.strip()
+        events = transcription_events(request, result)
+
+        def emit_all(at: float) -> None:
+            for event in events:
+                self.emit(event)
+
+        self.schedule(now + self.options.transcription_delay_ms / 1000.0, emit_all)
 
     def _clear(self, fields: dict[str, Any], now: float) -> None:
         self.buffer.clear()
-        self._emit({"type": "input_audio_buffer.cleared"})
+        self.turn_taking.buffer_moved()
+        self.emit({"type": "input_audio_buffer.cleared"})
 
     # -- conversation items --------------------------------------------------------------------------
 
     def _item_events(self, item: Item, prev: str | None) -> None:
         """A client-side item enters the conversation: GA ``added`` + ``done``; beta ``created`` (§2.5)."""
-        self._emit({"type": "conversation.item.added", "previous_item_id": prev, "item": item})
-        self._emit({"type": "conversation.item.done", "previous_item_id": prev, "item": item})
+        self.emit({"type": "conversation.item.added", "previous_item_id": prev, "item": item})
+        self.emit({"type": "conversation.item.done", "previous_item_id": prev, "item": item})
 
     def _item_create(self, fields: dict[str, Any], now: float) -> None:
         item = self.dialect.parse_item(fields["item"], "item", self.config)
@@ -261,18 +318,18 @@ class RealtimeSession:
         part.audio_ms = float(end_ms)
         if self.options.truncate_transcript == "drop":
             part.transcript = ""
-        self._emit({"type": "conversation.item.truncated", "item_id": item.id, "content_index": index,
+        self.emit({"type": "conversation.item.truncated", "item_id": item.id, "content_index": index,
                     "audio_end_ms": end_ms})
 
     def _item_delete(self, fields: dict[str, Any], now: float) -> None:
         self.conversation.delete(fields["item_id"])
-        self._emit({"type": "conversation.item.deleted", "item_id": fields["item_id"]})
+        self.emit({"type": "conversation.item.deleted", "item_id": fields["item_id"]})
 
     def _item_retrieve(self, fields: dict[str, Any], now: float) -> None:
         item = self.conversation.find(fields["item_id"])
         if item is None:
             raise errors.retrieve_unknown_item(fields["item_id"])
-        self._emit({"type": "conversation.item.retrieved",
+        self.emit({"type": "conversation.item.retrieved",
                     "item": self.dialect.render_item(item, with_audio=True)})
 
     # -- responses -----------------------------------------------------------------------------------
@@ -321,7 +378,7 @@ class RealtimeSession:
         self.runs[response.id] = run
         if params.conversation == "auto":
             self.active_id = response.id
-        self._emit({"type": "response.created", "response": response})
+        self.emit({"type": "response.created", "response": response})
         if self.dialect.rate_limits_after_created:
             self._rate_limits(now)
         return response
@@ -335,13 +392,31 @@ class RealtimeSession:
 
     def cancel_response(self, run: ResponseRun, reason: str, now: float) -> None:
         for event in run.cancel(reason):
-            self._emit(event)
+            self.emit(event)
         self._response_done(run, now)
 
+    def interrupt(self, now: float) -> None:
+        """Barge-in: speech started while a default-conversation response is in progress (§5.7)."""
+        run = self.runs.get(self.active_id) if self.active_id else None
+        if run is not None and not run.finished:
+            self.cancel_response(run, "turn_detected", now)
+
+    def auto_response(self, now: float) -> None:
+        """The response the server creates at the end of a VAD turn (§5.5); it can lose the race (§5.7)."""
+        if self.active_id is not None:
+            self._error(errors.active_response(self.active_id), None)
+            return
+        params, _ = self.dialect.parse_response_params(None, self.config)
+        self.start_response(params, list(self.conversation.items), now)
+
     def _release(self, now: float) -> None:
+        while self._timers and self._timers[0][0] <= now:
+            _, _, callback = heapq.heappop(self._timers)
+            callback(now)
+        self.turn_taking.poll(now)
         for run in list(self.runs.values()):
             for event in run.pop_due(now):
-                self._emit(event)
+                self.emit(event)
             if run.finished:
                 self._response_done(run, now)
 
@@ -351,13 +426,16 @@ class RealtimeSession:
             self.active_id = None
         usage = run.response.usage
         self._usage_window.append((now, usage.total_tokens if usage else 0))
+        if run.response.in_conversation:
+            played = sum(p.audio_ms for i in run.response.output for p in i.content if p.type == "audio")
+            self.turn_taking.arm_idle(now, played)
         if not self.dialect.rate_limits_after_created:
             self._rate_limits(now)
 
     def _rate_limits(self, now: float) -> None:
         self._usage_window = [(t, n) for t, n in self._usage_window if now - t < 60.0]
         used = sum(n for _, n in self._usage_window)
-        self._emit({"type": "rate_limits.updated",
+        self.emit({"type": "rate_limits.updated",
                     "rate_limits": self.dialect.rate_limits(used, self.options.rate_limit_tokens)})
 
     _handlers: ClassVar[dict[str, Callable[[RealtimeSession, dict[str, Any], float], None]]] = {
