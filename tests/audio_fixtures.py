@@ -127,7 +127,8 @@ def rms_dbfs(x: npt.NDArray[Any]) -> float:
 def white_noise(n: int, level_dbfs: float, seed: int) -> FloatArray:
     """Gaussian white noise, ``n`` samples at exactly ``level_dbfs`` RMS (float, int16 scale)."""
     x = np.random.default_rng(seed).standard_normal(n)
-    return x * (dbfs_to_rms(level_dbfs) / np.sqrt(np.mean(x * x)))
+    out: FloatArray = x * (dbfs_to_rms(level_dbfs) / float(np.sqrt(np.mean(x * x))))
+    return out
 
 
 def pink_noise(n: int, level_dbfs: float, seed: int) -> FloatArray:
@@ -138,7 +139,8 @@ def pink_noise(n: int, level_dbfs: float, seed: int) -> FloatArray:
     spec = spec / np.sqrt(f)
     spec[0] = 0.0
     x = np.fft.irfft(spec, n)
-    return x * (dbfs_to_rms(level_dbfs) / np.sqrt(np.mean(x * x)))
+    out: FloatArray = x * (dbfs_to_rms(level_dbfs) / float(np.sqrt(np.mean(x * x))))
+    return out
 
 
 def hum(n: int, level_dbfs: float, rate: int = RATE, fundamental: float = 50.0) -> FloatArray:
@@ -147,7 +149,8 @@ def hum(n: int, level_dbfs: float, rate: int = RATE, fundamental: float = 50.0) 
     amps = (1.0, 0.5, 0.35, 0.25, 0.15, 0.1)
     x = sum(a * np.sin(2 * np.pi * fundamental * (k + 1) * t + 0.7 * k) for k, a in enumerate(amps))
     x = np.asarray(x, dtype=np.float64)
-    return x * (dbfs_to_rms(level_dbfs) / np.sqrt(np.mean(x * x)))
+    out: FloatArray = x * (dbfs_to_rms(level_dbfs) / float(np.sqrt(np.mean(x * x))))
+    return out
 
 
 def make_noise(kind: str, n: int, level_dbfs: float, seed: int, rate: int = RATE) -> FloatArray:
@@ -163,7 +166,8 @@ def make_noise(kind: str, n: int, level_dbfs: float, seed: int, rate: int = RATE
 
 def to_int16(x: npt.NDArray[Any]) -> Int16Array:
     """Round and saturate a float signal (int16 scale) to int16."""
-    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+    out: Int16Array = np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+    return out
 
 
 def active_rms(clip: SpeechClip) -> float:

