@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -87,7 +88,8 @@ class RealtimeSession:
         self.runs: dict[str, ResponseRun] = {}
         self.active_id: str | None = None  # the in-progress default-conversation response
         self.turns = 0
-        self._usage_window: list[tuple[float, int]] = []
+        self._usage_window: deque[tuple[float, int]] = deque()
+        self._usage_total = 0
         self._out: list[Output] = []
         self._timers: list[tuple[float, int, Callable[[float], None]]] = []
         self._timer_seq = itertools.count()
@@ -425,7 +427,9 @@ class RealtimeSession:
         if self.active_id == run.response.id:
             self.active_id = None
         usage = run.response.usage
-        self._usage_window.append((now, usage.total_tokens if usage else 0))
+        tokens = usage.total_tokens if usage else 0
+        self._usage_window.append((now, tokens))
+        self._usage_total += tokens
         if run.response.in_conversation:
             played = sum(p.audio_ms for i in run.response.output for p in i.content if p.type == "audio")
             self.turn_taking.arm_idle(now, played)
@@ -433,10 +437,11 @@ class RealtimeSession:
             self._rate_limits(now)
 
     def _rate_limits(self, now: float) -> None:
-        self._usage_window = [(t, n) for t, n in self._usage_window if now - t < 60.0]
-        used = sum(n for _, n in self._usage_window)
+        window = self._usage_window
+        while window and now - window[0][0] >= 60.0:
+            self._usage_total -= window.popleft()[1]
         self.emit({"type": "rate_limits.updated",
-                    "rate_limits": self.dialect.rate_limits(used, self.options.rate_limit_tokens)})
+                   "rate_limits": self.dialect.rate_limits(self._usage_total, self.options.rate_limit_tokens)})
 
     _handlers: ClassVar[dict[str, Callable[[RealtimeSession, dict[str, Any], float], None]]] = {
         "session.update": _session_update,
