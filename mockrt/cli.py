@@ -17,7 +17,9 @@ def main() -> None:
     """mockrt: a local, offline mock of the OpenAI / Azure OpenAI Realtime API."""
 
 
-@main.command()
+# Flags read ``MOCKRT_<FLAG>`` (not click's default ``MOCKRT_SERVE_<FLAG>``) so that one set of variables
+# configures the server whichever way it is started.
+@main.command(context_settings={"auto_envvar_prefix": "MOCKRT"})
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port; 0 picks a free one and prints it.")
 @click.option("--api-key", "api_keys", multiple=True, help="Require this key (repeatable). Default: any key.")

@@ -23,6 +23,10 @@ class ServerConfig:
         bare_server_vad_silence_ms: ``silence_duration_ms`` for a bare ``{"type": "server_vad"}`` (§4.8).
         azure_preview_model: the model Azure preview sessions report; Azure shows the deployment's underlying
             model and version, not the deployment name (§4.2).
+        scenario: a scenario file (YAML/JSON) loaded at start; replace it at runtime through the admin API.
+        vad: the server VAD detector; vad_end_includes_silence: how ``audio_end_ms`` is defined (vad.md §1.4).
+        time_scale: multiplies every pacing delay, so scripted pacing runs at virtual speed in tests.
+        admin_token: when set, the admin API under ``/_mockrt/`` requires ``Authorization: Bearer <token>``.
     """
 
     host: str = "127.0.0.1"
@@ -41,5 +45,10 @@ class ServerConfig:
     max_items: int = 4096
     max_buffer_ms: int = 15 * 60 * 1000
     azure_preview_model: str = "gpt-4o-realtime-preview-2024-12-17"
-    known_models: tuple[str, ...] = ()  # empty: any model name is accepted
+    known_models: tuple[str, ...] = ()
+    scenario: str | None = None  # a scenario file loaded at start
+    vad: str = "webrtc"  # webrtc | energy | silero
+    vad_end_includes_silence: bool = True
+    time_scale: float = 1.0  # multiply every pacing delay (0.01: scenarios run 100× faster)
+    admin_token: str | None = None  # protects /_mockrt/ when set  # empty: any model name is accepted
     log_level: str = "info"

@@ -24,9 +24,15 @@ def tokenize(text: str) -> list[str]:
 
 @dataclass
 class MessageOut:
-    """An assistant message: text (text modality) or audio with this transcript (audio modality)."""
+    """An assistant message: text (text modality) or audio with this transcript (audio modality).
+
+    ``audio`` (int16 samples at 24 kHz) replaces the synthesised speech when the reply is audio; ``transcript``
+    overrides ``text`` as the audio's transcript.
+    """
 
     text: str
+    audio: Any = None  # numpy int16 array at 24 kHz, or None to synthesise
+    transcript: str | None = None
 
 
 @dataclass
@@ -44,6 +50,9 @@ class ReplyPlan:
     status: Literal["completed", "incomplete", "failed"] = "completed"
     reason: str | None = None  # incomplete: "max_output_tokens" | "content_filter"
     error: dict[str, Any] | None = None  # failed: {"type", "code", "message"}
+    pacing: Any = None  # a mockrt.core.responses.Pacing overriding the session's for this response
+    usage: dict[str, int] | None = None  # Usage field overrides (e.g. {"input_text": 120})
+    error_event: dict[str, Any] | None = None  # answer response.create with this error event instead
 
 
 @dataclass
@@ -57,7 +66,10 @@ class ResponseContext:
 
 
 class ResponseSource(Protocol):
-    def reply(self, ctx: ResponseContext) -> ReplyPlan: ...
+    """Decides each response. ``None`` means "not yet": the response waits until a plan is provided
+    (lockstep control from a test, :meth:`~mockrt.core.session.RealtimeSession.provide_reply`)."""
+
+    def reply(self, ctx: ResponseContext) -> ReplyPlan | None: ...
 
 
 def describe_input(item: Item) -> str:

@@ -25,4 +25,16 @@ class Close:
     reason: str = ""
 
 
-Output = Send | Close
+@dataclass(frozen=True, slots=True)
+class Abort:
+    """Drop the connection abruptly, without a close frame (the client sees 1006)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """Stop reading and writing for ``seconds`` (``None``: until the client gives up)."""
+
+    seconds: float | None = None
+
+
+Output = Send | Close | Abort | Stall

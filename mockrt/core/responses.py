@@ -9,7 +9,9 @@ what the client received and closes whatever is open with partial content (§5.7
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
+import random
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +22,7 @@ from mockrt.audio.formats import AudioFormat
 from mockrt.core.brain import FunctionCallOut, MessageOut, ReplyPlan, tokenize
 from mockrt.core.conversation import Conversation
 from mockrt.core.model import ContentPart, Item, Response, Usage
-from mockrt.core.synth import synthesize
+from mockrt.core.synth import scripted_speech, synthesize
 
 Event = dict[str, Any]
 Steps = Generator[tuple[float, Event], None, None]
@@ -36,6 +38,7 @@ class Pacing:
         text_delta_ms: spacing of text / transcript / argument deltas when no audio paces them.
         audio_speed: audio is sent this many times faster than real time (0 = unpaced).
         audio_first_chunk_ms / audio_chunk_ms: delta sizes, whole multiples of 50 ms (§7).
+        jitter_ms / seed: each delay gets a seeded random extra of up to ``jitter_ms``.
     """
 
     first_delta_ms: float = 0.0
@@ -44,12 +47,18 @@ class Pacing:
     audio_first_chunk_ms: int = 100
     audio_chunk_ms: int = 200
     args_chunk_chars: int = 12
+    jitter_ms: float = 0.0
+    seed: int = 0
 
     def scaled(self, factor: float) -> Pacing:
-        """Pacing with every delay multiplied by ``factor`` (a time scale for virtual-speed tests)."""
-        return Pacing(self.first_delta_ms * factor, self.text_delta_ms * factor,
-                      self.audio_speed / factor if factor and self.audio_speed else self.audio_speed,
-                      self.audio_first_chunk_ms, self.audio_chunk_ms, self.args_chunk_chars)
+        """Pacing with every delay multiplied by ``factor`` (a time scale: 0.01 runs a scenario 100× faster)."""
+        return dataclasses.replace(
+            self,
+            first_delta_ms=self.first_delta_ms * factor,
+            text_delta_ms=self.text_delta_ms * factor,
+            audio_speed=self.audio_speed / factor if factor and self.audio_speed else self.audio_speed,
+            jitter_ms=self.jitter_ms * factor,
+        )
 
 
 def text_tokens(text: str | None) -> int:
@@ -98,6 +107,7 @@ class ResponseRun:
         self._new_call_id = new_call_id
         self._input_usage = input_usage
         self._speed = speed
+        self._rng = random.Random(f"{pacing.seed}:{response.id}") if pacing.jitter_ms else None
         self._gen = self._steps()
         self._pending: tuple[float, Event] | None = None
         self.finished = False
@@ -133,11 +143,17 @@ class ResponseRun:
 
     # -- the stream ----------------------------------------------------------------------------------
 
+    def _delay(self, ms: float) -> float:
+        """A pacing delay in seconds, with the seeded jitter."""
+        if self._rng is not None:
+            ms += self._rng.uniform(0.0, self.pacing.jitter_ms)
+        return ms / 1000.0
+
     def _ids(self, index: int, item: Item) -> Event:
         return {"response_id": self.response.id, "item_id": item.id, "output_index": index}
 
     def _steps(self) -> Steps:
-        t = self.pacing.first_delta_ms / 1000.0
+        t = self._delay(self.pacing.first_delta_ms)
         for index, out in enumerate(self.plan.outputs):
             if isinstance(out, MessageOut):
                 t = yield from self._message(index, out, t)
@@ -186,19 +202,19 @@ class ResponseRun:
         yield t, {"type": "response.content_part.added", **ids, "part": wire_part}
         item.content.append(part)
         self._open_part = part
-        pieces = tokenize(out.text)
+        pieces = tokenize(out.transcript if audio and out.transcript is not None else out.text)
         budget = self._budget()
         truncated = False
         if budget is not None and not audio and len(pieces) > budget:
             pieces, truncated = pieces[: max(budget, 0)], True
         if audio:
-            t, truncated = yield from self._audio_stream(ids, part, pieces, t)
+            t, truncated = yield from self._audio_stream(ids, part, pieces, t, out.audio)
         else:
             for piece in pieces:
                 yield t, {"type": "response.output_text.delta", **ids, "delta": piece}
                 part.text = (part.text or "") + piece
                 self._text_tokens += 1
-                t += self.pacing.text_delta_ms / 1000.0
+                t += self._delay(self.pacing.text_delta_ms)
         yield from self._close_part(ids, part, t)
         if truncated and self.plan.status == "completed":
             self.plan.status, self.plan.reason = "incomplete", "max_output_tokens"
@@ -206,13 +222,16 @@ class ResponseRun:
         return t
 
     def _audio_stream(
-        self, ids: Event, part: ContentPart, pieces: list[str], t: float
+        self, ids: Event, part: ContentPart, pieces: list[str], t: float, audio: Any = None
     ) -> Generator[tuple[float, Event], None, tuple[float, bool]]:
         """Interleave transcript deltas (running ahead) with audio deltas paced at ``audio_speed`` (§5.3)."""
         params = self.response.params
         voice = params.voice if isinstance(params.voice, str) else "alloy"
         fmt: AudioFormat = params.output_format
-        speech = synthesize(pieces, voice, self._speed, fmt.rate)
+        if audio is not None:
+            speech = scripted_speech(audio, pieces, fmt.rate)
+        else:
+            speech = synthesize(pieces, voice, self._speed, fmt.rate)
         samples_per_ms = fmt.rate / 1000.0
         total_ms = speech.duration_ms
         budget = self._budget()
@@ -242,7 +261,7 @@ class ResponseRun:
             part.audio = (part.audio or b"") + encoded
             part.audio_ms = self._audio_ms_of(part)
             if speedup:
-                t += (end_ms - sent_ms) / 1000.0 / speedup
+                t += self._delay((end_ms - sent_ms) / speedup)
             sent_ms = end_ms
             chunk = float(self.pacing.audio_chunk_ms)
         return t, truncated
@@ -275,7 +294,7 @@ class ResponseRun:
             delta = out.arguments[start: start + n]
             yield t, {"type": "response.function_call_arguments.delta", **ids, "delta": delta}
             item.arguments = (item.arguments or "") + delta
-            t += self.pacing.text_delta_ms / 1000.0
+            t += self._delay(self.pacing.text_delta_ms)
         self._text_tokens += text_tokens(out.arguments)
         yield t, {"type": "response.function_call_arguments.done", **ids, "name": item.name,
                   "arguments": item.arguments}
@@ -290,6 +309,8 @@ class ResponseRun:
         usage = Usage(**vars(self._input_usage))
         usage.output_audio = math.ceil(self._audio_ms / 50.0)
         usage.output_text = self._text_tokens
+        for key, value in (self.plan.usage or {}).items():
+            setattr(usage, key, value)
         self.response.usage = usage
 
     def cancel(self, reason: str) -> list[Event]:

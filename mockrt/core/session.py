@@ -18,15 +18,16 @@ from typing import Any, ClassVar
 
 from mockrt.core import errors
 from mockrt.core.audio_buffer import InputAudioBuffer
-from mockrt.core.brain import DefaultBrain, ResponseContext, ResponseSource
+from mockrt.core.brain import DefaultBrain, ReplyPlan, ResponseContext, ResponseSource
 from mockrt.core.conversation import Conversation
 from mockrt.core.dialects.base import Dialect
 from mockrt.core.dialects.beta import Beta
 from mockrt.core.dialects.common import decode_audio
 from mockrt.core.events import check_envelope, client_event_id
+from mockrt.core.faults import FaultInjector, Faults, service_error
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import ContentPart, Item, Response, SessionConfig, TurnDetection
-from mockrt.core.outputs import Close, Output, Send
+from mockrt.core.outputs import Close, Output, Send, Stall
 from mockrt.core.responses import Pacing, ResponseRun, input_usage
 from mockrt.core.transcription import (
     PlaceholderTranscriber,
@@ -53,6 +54,7 @@ class SessionOptions:
     transcriber: Transcriber = field(default_factory=PlaceholderTranscriber)
     transcription_delay_ms: float = 0.0  # when the transcription events follow a commit (§5.11)
     vad: VadOptions = field(default_factory=VadOptions)
+    faults: Faults | None = None
     max_duration_s: float | None = None  # None: the dialect's maximum (§1.5)
     conversation_created: bool = False  # §5.1: not sent by the real servers
     max_items: int = 4096
@@ -94,6 +96,9 @@ class RealtimeSession:
         self._timers: list[tuple[float, int, Callable[[float], None]]] = []
         self._timer_seq = itertools.count()
         self.audio_turns = 0
+        self.now = now
+        self.faults = FaultInjector(self.ids.event, options.faults)
+        self._waiting: dict[str, tuple[Response, ResponseContext]] = {}  # lockstep: responses awaiting a plan
         self.turn_taking = TurnTaking(self, options.vad)
         self.turn_taking.configure(self.config.turn_detection, self.config.input_format)
 
@@ -112,12 +117,18 @@ class RealtimeSession:
         try:
             event = json.loads(text)
         except (ValueError, RecursionError) as exc:
+            self.now = now
+            if self.options.on_event is not None:
+                self.options.on_event("client", {"type": "<invalid json>", "raw": text[:1000]}, now)
             self._error(errors.invalid_json(str(exc)[:200]), None)
             return self._flush()
         return self.receive(event, now)
 
     def receive_bytes(self, data: bytes, now: float) -> list[Output]:
         """A binary frame: always an error, the socket stays open (§1.8)."""
+        self.now = now
+        if self.options.on_event is not None:
+            self.options.on_event("client", {"type": "<binary frame>", "bytes": len(data)}, now)
         self._error(errors.binary_frame(), None)
         return self._flush()
 
@@ -125,15 +136,22 @@ class RealtimeSession:
         """Handle one parsed client event; errors become one ``error`` event (§3.2)."""
         if self.closed:
             return []
-        if self.options.on_event is not None and isinstance(event, dict):
-            self.options.on_event("client", event, now)
+        self.now = now
+        if self.options.on_event is not None:
+            self.options.on_event("client", event if isinstance(event, dict) else {"type": "<not an object>"}, now)
         event_id = client_event_id(event)
+        etype: str | None = None
         try:
             etype, fields = check_envelope(event, self.dialect.client_event_types)
-            handler = self._handlers[etype]
-            handler(self, fields, now)
+            kind = self.faults.service_error_due(etype) if self.faults.active else None
+            if kind is not None:
+                self._inject_service_error(kind, etype, event_id, now)
+            else:
+                self._handlers[etype](self, fields, now)
         except errors.ProtocolError as err:
             self._error(err, event_id)
+        if self.faults.active:
+            self._connection_faults(etype)
         self._release(now)
         return self._flush()
 
@@ -141,6 +159,7 @@ class RealtimeSession:
         """Release paced events and fire timers due at ``now``."""
         if self.closed:
             return []
+        self.now = now
         if now - self.started >= self.max_duration_s:
             self._expire()
         else:
@@ -174,13 +193,64 @@ class RealtimeSession:
     # -- output helpers ------------------------------------------------------------------------------
 
     def emit(self, event: dict[str, Any]) -> None:
+        """Render an internal event in the session's dialect and queue it (through the fault injector)."""
         wire = self.dialect.encode(event, self.ids.event())
         if wire is not None:
             if self.dialect.obfuscation and "delta" in wire and wire["type"] in _OBFUSCATED:
                 wire["obfuscation"] = self.ids.obfuscation(len(wire["delta"]))
-            if self.options.on_event is not None:
-                self.options.on_event("server", wire, -1.0)
-            self._out.append(Send(wire))
+            self._send(wire)
+
+    def inject(self, event: dict[str, Any]) -> None:
+        """Send a raw server event as given (lockstep control from a test); ``event_id`` is filled in."""
+        wire = {"type": event["type"], "event_id": event.get("event_id") or self.ids.event(),
+                **{k: v for k, v in event.items() if k not in ("type", "event_id")}}
+        self._send(wire)
+
+    def _send(self, wire: dict[str, Any]) -> None:
+        if not self.faults.active:
+            self._queue(Send(wire))
+            return
+        sends, delay = self.faults.transform(Send(wire))
+        if delay > 0:
+            def later(now: float, sends: list[Send] = sends) -> None:
+                for send in sends:
+                    self._queue(send)
+
+            self.schedule(self.now + delay, later)
+        else:
+            for send in sends:
+                self._queue(send)
+        self._connection_faults(None)
+
+    def _queue(self, send: Send) -> None:
+        if self.options.on_event is not None:
+            self.options.on_event("server", send.event, self.now)
+        self._out.append(send)
+
+    def _connection_faults(self, client_type: str | None) -> None:
+        for directive in self.faults.connection_fault(client_type):
+            self._out.append(directive)
+            if not isinstance(directive, Stall):
+                self.closed = True
+
+    def set_faults(self, faults: Faults) -> None:
+        """Switch faults at runtime (a new seed restarts their randomness)."""
+        self.faults.set(faults)
+
+    def _inject_service_error(self, kind: str, etype: str, event_id: str | None, now: float) -> None:
+        err = service_error(kind, self.config.model)
+        if kind == "session_expired":
+            self._error(err, None)
+            self._out.append(Close(1001, err.message))
+            self.closed = True
+        elif etype == "response.create" and kind in ("rate_limit_exceeded", "insufficient_quota"):
+            # Response-level failures are a failed response.done, not an error event (§4.10).
+            params, _ = self.dialect.parse_response_params(None, self.config)
+            error = {"type": err.type, "code": err.code, "message": err.message}
+            self.start_response(params, list(self.conversation.items), now,
+                                plan=ReplyPlan(status="failed", error=error))
+        else:
+            self._error(err, event_id)
 
     def _error(self, err: errors.ProtocolError, event_id: str | None) -> None:
         self.emit({"type": "error", "error": err.to_error_object(event_id)})
@@ -237,6 +307,8 @@ class RealtimeSession:
     def _commit(self, fields: dict[str, Any], now: float) -> None:
         self.commit_audio(self.turn_taking.take_item_id() or self.ids.item(), now)
         self.turn_taking.buffer_moved()
+        if self.faults.active and self.faults.race("auto_response_after_commit"):
+            self.auto_response(now)  # as if server VAD had ended the turn: races the client's response.create
 
     def commit_audio(self, item_id: str, now: float, *, min_ms: float = 100.0,
                      upto_samples: int | None = None) -> Item:
@@ -297,6 +369,9 @@ class RealtimeSession:
             item.call_id = self.ids.call()
         prev = self.conversation.insert(item, previous)
         self._item_events(item, prev)
+        if (item.type == "function_call_output" and self.faults.active
+                and self.faults.race("auto_response_after_tool_output")):
+            self.auto_response(now)  # the server answers the tool output before the client's response.create
 
     def _item_truncate(self, fields: dict[str, Any], now: float) -> None:
         item = self.conversation.find(fields["item_id"])
@@ -360,16 +435,55 @@ class RealtimeSession:
             items.append(item)
         return items
 
-    def start_response(self, params: Any, context: list[Item], now: float) -> Response:
-        """Create a response and start streaming it (also used by turn detection, §5.5)."""
+    def start_response(self, params: Any, context: list[Item], now: float,
+                       plan: ReplyPlan | None = None) -> Response | None:
+        """Create a response and start streaming it (also used by turn detection, §5.5).
+
+        The response source decides the plan; a plan with ``error_event`` answers with that error instead,
+        and no plan (lockstep) leaves the response in progress until :meth:`provide_reply`.
+        """
+        ctx = ResponseContext(self.config, params, context, self.turns + 1)
+        if plan is None:
+            plan = self.options.brain.reply(ctx)
+        if plan is not None and plan.error_event is not None:
+            spec = plan.error_event
+            raise errors.ProtocolError(spec.get("message", "The server had an error."), spec.get("code"),
+                                       spec.get("param"), spec.get("type", "invalid_request_error"))
         self.turns += 1
         response = Response(id=self.ids.response(), params=params,
                             conversation_id=self.conversation.id if params.conversation == "auto" else None)
-        plan = self.options.brain.reply(ResponseContext(self.config, params, context, self.turns))
+        if params.conversation == "auto":
+            self.active_id = response.id
+        self.emit({"type": "response.created", "response": response})
+        if self.dialect.rate_limits_after_created:
+            self._rate_limits(now)
+        if plan is None:
+            self._waiting[response.id] = (response, ctx)
+        else:
+            self._run(response, ctx, plan, now)
+        return response
+
+    def provide_reply(self, plan: ReplyPlan, now: float, response_id: str | None = None) -> list[Output]:
+        """Lockstep: give the plan for a response that is waiting (the oldest one unless named)."""
+        self.now = now
+        rid = response_id or next(iter(self._waiting), None)
+        if rid is None or rid not in self._waiting:
+            raise LookupError("no response is waiting for a reply")
+        response, ctx = self._waiting.pop(rid)
+        self._run(response, ctx, plan, now)
+        self._release(now)
+        return self._flush()
+
+    def _run(self, response: Response, ctx: ResponseContext, plan: ReplyPlan, now: float) -> None:
+        params, context = response.params, ctx.items
+        pacing = plan.pacing or self.options.pacing
+        if self.faults.active and self.faults.race("barge_in_before_audio"):
+            # Hold the output back so that speech arriving now barges in before the first audio delta.
+            pacing = Pacing(**{**vars(pacing), "first_delta_ms": max(pacing.first_delta_ms, 60_000.0)})
         run = ResponseRun(
             response,
             plan,
-            pacing=self.options.pacing,
+            pacing=pacing,
             start=now,
             conversation=self.conversation if params.conversation == "auto" else None,
             new_item_id=self.ids.item,
@@ -378,19 +492,20 @@ class RealtimeSession:
             speed=self.config.speed,
         )
         self.runs[response.id] = run
-        if params.conversation == "auto":
-            self.active_id = response.id
-        self.emit({"type": "response.created", "response": response})
-        if self.dialect.rate_limits_after_created:
-            self._rate_limits(now)
-        return response
 
     def _response_cancel(self, fields: dict[str, Any], now: float) -> None:
         rid = fields.get("response_id") or self.active_id
+        self._unblock(rid, now)
         run = self.runs.get(rid) if rid else None
         if run is None or run.finished:
             raise errors.cancel_not_active()
         self.cancel_response(run, "client_cancelled", now)
+
+    def _unblock(self, rid: str | None, now: float) -> None:
+        """A waiting (lockstep) response that must end now starts with an empty plan, so it ends properly."""
+        if rid is not None and rid in self._waiting:
+            response, ctx = self._waiting.pop(rid)
+            self._run(response, ctx, ReplyPlan(), now)
 
     def cancel_response(self, run: ResponseRun, reason: str, now: float) -> None:
         for event in run.cancel(reason):
@@ -399,7 +514,9 @@ class RealtimeSession:
 
     def interrupt(self, now: float) -> None:
         """Barge-in: speech started while a default-conversation response is in progress (§5.7)."""
-        run = self.runs.get(self.active_id) if self.active_id else None
+        rid = self.active_id
+        self._unblock(rid, now)
+        run = self.runs.get(rid) if rid else None
         if run is not None and not run.finished:
             self.cancel_response(run, "turn_detected", now)
 
@@ -409,7 +526,10 @@ class RealtimeSession:
             self._error(errors.active_response(self.active_id), None)
             return
         params, _ = self.dialect.parse_response_params(None, self.config)
-        self.start_response(params, list(self.conversation.items), now)
+        try:
+            self.start_response(params, list(self.conversation.items), now)
+        except errors.ProtocolError as err:  # a scripted error event: no client event caused it
+            self._error(err, None)
 
     def _release(self, now: float) -> None:
         while self._timers and self._timers[0][0] <= now:

@@ -61,3 +61,15 @@ def synthesize(words: list[str], voice: str, speed: float = 1.0, rate: int = RAT
         return Speech(np.zeros(0, dtype=np.int16), (), rate)
     audio = np.concatenate(pieces)
     return Speech((audio * 32767).astype(np.int16), tuple(starts), rate)
+
+
+def scripted_speech(pcm24k: np.ndarray, words: list[str], rate: int) -> Speech:
+    """Given audio (24 kHz int16, e.g. a fixture clip) at ``rate``, with word onsets spread evenly over it so the
+    transcript can be interleaved and cut like synthesised speech."""
+    pcm = np.asarray(pcm24k, dtype=np.int16)
+    if rate != RATE:
+        # Output G.711 is 8 kHz: average each group of three samples (a short anti-alias filter).
+        n = len(pcm) // 3 * 3
+        pcm = pcm[:n].astype(np.int32).reshape(-1, 3).mean(axis=1).astype(np.int16)
+    step = len(pcm) / max(1, len(words))
+    return Speech(pcm, tuple(int(i * step) for i in range(len(words))), rate)

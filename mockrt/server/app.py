@@ -7,8 +7,6 @@ only wires requests to them.
 from __future__ import annotations
 
 import asyncio
-import copy
-import itertools
 import json
 import time
 from typing import Any
@@ -21,36 +19,14 @@ from starlette.websockets import WebSocket
 
 from mockrt.config import ServerConfig
 from mockrt.core import errors
-from mockrt.core.dialects import GA, Beta, Dialect
+from mockrt.core.dialects import Beta
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import SessionConfig, TurnDetection
-from mockrt.core.session import RealtimeSession, SessionOptions
-from mockrt.server import handshake
+from mockrt.server import admin, handshake
 from mockrt.server.connection import Connection
+from mockrt.server.state import MockState
 
-REALTIME_PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
-
-
-class MockState:
-    """Server-wide state: settings, keys, dialect instances, session counter."""
-
-    def __init__(self, config: ServerConfig) -> None:
-        self.config = config
-        self.keys = handshake.KeyChecker(config.api_keys)
-        silence = config.bare_server_vad_silence_ms
-        self.dialects: dict[tuple[str, str], Dialect] = {
-            ("openai", "ga"): GA(bare_silence_ms=silence, item_object=config.item_object),
-            ("azure", "ga"): GA(bare_silence_ms=silence, item_object=config.item_object),
-            ("openai", "beta"): Beta(bare_silence_ms=silence),
-            ("azure", "beta"): Beta(bare_silence_ms=silence, azure=True),
-        }
-        self.counter = itertools.count(1)
-        self.rest_ids = IdGenerator(None if config.seed is None else f"{config.seed}:rest")
-        self.active_sessions = 0
-
-    def session_seed(self) -> str | None:
-        n = next(self.counter)
-        return None if self.config.seed is None else f"{self.config.seed}:{n}"
+REALTIME_PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime", *handshake.VOICE_LIVE_PATHS)
 
 
 def _query(ws_or_req: WebSocket | Request) -> dict[str, str]:
@@ -64,6 +40,13 @@ def _headers(ws_or_req: WebSocket | Request) -> dict[str, str]:
 async def realtime_endpoint(ws: WebSocket) -> None:
     state: MockState = ws.app.state.mock
     cfg = state.config
+    refusal = state.take_refusal()
+    if refusal is not None:  # an injected fault: refuse the handshake like an overloaded or strict service
+        headers = {"Retry-After": str(refusal["retry_after"])} if "retry_after" in refusal else {}
+        body = {"error": {"message": "Injected fault: handshake refused.", "type": "invalid_request_error",
+                          "param": None, "code": f"http_{refusal['status']}"}}
+        await ws.send_denial_response(JSONResponse(body, status_code=int(refusal["status"]), headers=headers))
+        return
     subprotocols = list(ws.scope.get("subprotocols") or [])
     hs = handshake.resolve(
         ws.url.path, _query(ws), _headers(ws), subprotocols, state.keys, time.time(),
@@ -73,6 +56,9 @@ async def realtime_endpoint(ws: WebSocket) -> None:
         await ws.send_denial_response(Response(status_code=hs.http_status))
         return
     await ws.accept(subprotocol=hs.subprotocol)
+    if (hs.flavour, hs.dialect) not in state.dialects:  # voice-live: beta plus Azure's extensions (§C.3)
+        state.dialects[(hs.flavour, hs.dialect)] = Beta(
+            bare_silence_ms=cfg.bare_server_vad_silence_ms, azure=True, voice_live=True)
     dialect = state.dialects[(hs.flavour, hs.dialect)]
     if hs.fatal is not None:
         error = {"type": "error", "event_id": IdGenerator().event(), "error": hs.fatal.to_error_object(None)}
@@ -80,30 +66,13 @@ async def realtime_endpoint(ws: WebSocket) -> None:
         await ws.close(hs.close_code, errors.close_reason(hs.fatal))
         return
     loop = asyncio.get_running_loop()
-    initial = copy.deepcopy(hs.initial_config) if hs.initial_config is not None else None
-    if initial is not None and hs.model:
-        initial.model = hs.model
-    model = cfg.azure_preview_model if (hs.flavour, hs.dialect) == ("azure", "beta") else hs.model
-    options = SessionOptions(
-        dialect=dialect,
-        model=model,
-        kind=hs.kind,
-        seed=state.session_seed(),
-        pacing=cfg.pacing,
-        max_duration_s=cfg.max_session_s,
-        conversation_created=cfg.conversation_created,
-        max_items=cfg.max_items,
-        max_buffer_ms=cfg.max_buffer_ms,
-        rate_limit_tokens=cfg.rate_limit_tokens,
-        initial_config=initial,
-        created_at=int(time.time()),
-    )
-    session = RealtimeSession(options, loop.time())
-    state.active_sessions += 1
+    session, record = state.new_session(hs, dialect, ws.url.path, ws.headers.get("user-agent", ""), loop.time())
+    connection = Connection(ws, session, loop.time)
+    record.connection = connection
     try:
-        await Connection(ws, session, loop.time).run()
+        await connection.run()
     finally:
-        state.active_sessions -= 1
+        state.registry.close(record, connection.close_code)
 
 
 # -- REST: ephemeral tokens (§1.6) ------------------------------------------------------------------------
@@ -200,6 +169,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/v1/realtime/transcription_sessions", beta_sessions, methods=["POST"]),
         Route("/openai/realtimeapi/sessions", beta_sessions, methods=["POST"]),
     ]
+    routes += admin.routes
     app = Starlette(routes=routes)
     app.state.mock = MockState(config)
     return app

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from mockrt.core.outputs import Close, Output, Send
+from mockrt.core.outputs import Abort, Close, Output, Send, Stall
 from mockrt.core.session import RealtimeSession
 
 log = logging.getLogger("mockrt.connection")
@@ -35,6 +35,9 @@ class Connection:
         self._timer_at: float | None = None
         self._loop = asyncio.get_running_loop()
         self.closed = False
+        self.close_code: int | None = None  # the close code we sent, if we closed
+        self._flowing = asyncio.Event()  # cleared while a Stall fault holds the connection
+        self._flowing.set()
 
     def _push(self, outputs: list[Output]) -> None:
         for out in outputs:
@@ -75,6 +78,8 @@ class Connection:
         receive = self.ws.receive
         session = self.session
         while not session.closed:
+            if not self._flowing.is_set():
+                await self._flowing.wait()
             message = await receive()
             if message["type"] == "websocket.disconnect":
                 return
@@ -95,9 +100,47 @@ class Connection:
                 if isinstance(out, Send):
                     await ws.send_text(_dumps(out.event))
                 elif isinstance(out, Close):
+                    self.close_code = out.code
                     await ws.close(out.code, out.reason)
                     self.closed = True
                     return
+                elif isinstance(out, Abort):
+                    self.close_code = 1006
+                    if not self._abort():  # pragma: no cover - only on ASGI servers other than uvicorn
+                        await ws.close(1011, "connection aborted")
+                    self.closed = True
+                    return
+                elif isinstance(out, Stall):
+                    await self._stall(out.seconds)
         except (WebSocketDisconnect, RuntimeError, OSError) as exc:
             log.debug("writer stopped: %r", exc)
             self.closed = True
+
+    async def _stall(self, seconds: float | None) -> None:
+        """Stop reading and writing (a hung server); ``None`` holds until the client disconnects."""
+        self._flowing.clear()
+        try:
+            if seconds is None:
+                await asyncio.Event().wait()
+            else:
+                await asyncio.sleep(seconds)
+        finally:
+            self._flowing.set()
+
+    def _abort(self) -> bool:
+        """Drop the TCP connection without a close frame (the client sees 1006).
+
+        ASGI has no abort; uvicorn's protocol object (the owner of the ``send`` callable) holds the transport.
+        Without it the caller falls back to an immediate 1011 close.
+        """
+        protocol = getattr(getattr(self.ws, "_send", None), "__self__", None)
+        transport = getattr(protocol, "transport", None)
+        if transport is None:
+            return False
+        transport.abort()
+        return True
+
+    def apply(self, action: Callable[[RealtimeSession, float], list[Output]]) -> None:
+        """Run a control action on the session from the loop (``loop.call_soon_threadsafe``) and send its outputs."""
+        if not self.closed and not self.session.closed:
+            self._push(action(self.session, self.clock()))

@@ -13,13 +13,15 @@ from mockrt.core.model import SessionConfig
 
 INSECURE_KEY_PREFIX = "openai-insecure-api-key."
 BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
+VOICE_LIVE_PATHS = ("/voice-live/realtime", "/voice-agent/realtime")
+"""Azure Voice Live: the current path and the one of its 2025 previews (peers-and-clients.md §C.3)."""
 
 
 @dataclass(frozen=True)
 class Handshake:
     """The outcome of inspecting an upgrade request."""
 
-    flavour: str  # "openai" | "azure"
+    flavour: str  # "openai" | "azure" | "voice-live"
     dialect: str  # "ga" | "beta"
     model: str | None
     kind: str  # "realtime" | "transcription"
@@ -106,6 +108,9 @@ def resolve(
     if token_cfg is not None and token_cfg.kind == "transcription":
         kind = "transcription"
 
+    if path in VOICE_LIVE_PATHS:
+        return _voice_live(query, kind, echo, token_cfg, authorized)
+
     if path in ("/openai/realtime", "/openai/v1/realtime"):
         dialect = "beta" if path == "/openai/realtime" else "ga"
         model = query.get("deployment") if dialect == "beta" else query.get("model")
@@ -131,6 +136,25 @@ def resolve(
         return _replace(base, fatal=errors.missing_model(), close_code=4000)
     if model is not None and known_models and model not in known_models:
         return _replace(base, fatal=errors.invalid_model(model), close_code=4000)
+    return base
+
+
+def _voice_live(
+    query: Mapping[str, str], kind: str, echo: str | None, token_cfg: SessionConfig | None, authorized: bool
+) -> Handshake:
+    """Azure Voice Live (peers-and-clients.md §C.3): the beta wire shape plus Azure extensions.
+
+    ``azure-ai-voicelive`` connects to ``/voice-live/realtime?api-version=…&model=…`` (older releases:
+    ``/voice-agent/realtime``) with an ``api-key`` header (``AzureKeyCredential``) or ``Authorization: Bearer``
+    (Entra ID). Like Azure OpenAI, a missing or wrong key is refused at the HTTP level (401); a missing model
+    is a 400, as on the Azure preview path.
+    """
+    model = query.get("model") or (token_cfg.model if token_cfg is not None else None)
+    base = Handshake("voice-live", "beta", model, kind, echo, initial_config=token_cfg)
+    if not authorized:
+        return _replace(base, http_status=401)
+    if model is None and kind == "realtime":
+        return _replace(base, http_status=400)
     return base
 
 

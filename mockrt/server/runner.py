@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from mockrt.config import ServerConfig
+from mockrt.control import MockControl
 from mockrt.server.app import create_app
 
 
@@ -50,6 +51,7 @@ class _Server(uvicorn.Server):
         self._ready = ready
 
     async def startup(self, sockets: Any = None) -> None:
+        self.loop = asyncio.get_running_loop()
         await super().startup(sockets)
         self._ready.set()
 
@@ -61,12 +63,19 @@ class ServerThread:
 
         with ServerThread(ServerConfig(port=0)) as server:
             client = openai.OpenAI(base_url=server.http_url + "/v1", api_key="x")
+            server.control.wait_for("response.done")
+
+    ``control`` (a :class:`~mockrt.control.MockControl`) loads scenarios, sets faults, reads the journal.
     """
+
+    control: MockControl
 
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig(port=0)
         self._ready = threading.Event()
-        self._server = _Server(uvicorn_config(self.config), self._ready)
+        uv_config = uvicorn_config(self.config)
+        self.app: Any = uv_config.app
+        self._server = _Server(uv_config, self._ready)
         self._thread = threading.Thread(target=self._run, name="mockrt-server", daemon=True)
         self.port = 0
         self._error: BaseException | None = None
@@ -84,6 +93,7 @@ class ServerThread:
         if not self._ready.wait(timeout) or self._error is not None or not self._server.started:
             raise RuntimeError(f"mockrt server failed to start: {self._error!r}")
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.control = MockControl(self.app.state.mock, self._server.loop)
         return self
 
     def stop(self, timeout: float = 10.0) -> None:

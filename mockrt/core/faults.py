@@ -1,0 +1,197 @@
+"""Faults and races, injected deterministically (peers-and-clients.md §B items 11–20; ecosystem.md §1.2, §1.6).
+
+A :class:`Faults` value describes what to break in one session; :class:`FaultInjector` applies it to the
+session's output (drop, duplicate, delay, reorder, split audio deltas), fires connection faults (close codes,
+abrupt drop, stall) and service errors on triggers, and tells the session which races to provoke. Everything is
+seeded and driven by the session's own clock, so a fault reproduces exactly.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockrt.core import errors
+from mockrt.core.outputs import Abort, Close, Output, Send, Stall
+
+CLOSE_CODES = (1000, 1001, 1006, 1011, 1012, 1013)
+"""Close codes a fault can use; 1006 means an abrupt drop without a close frame (the SDK reconnects on 1001,
+1006, 1011, 1012, 1013: peers-and-clients.md §C.1)."""
+
+SERVICE_ERRORS = ("rate_limit_exceeded", "server_error", "session_expired", "insufficient_quota")
+RACES = ("auto_response_after_tool_output", "auto_response_after_commit", "barge_in_before_audio")
+AUDIO_DELTAS = ("response.output_audio.delta", "response.audio.delta")
+
+
+@dataclass
+class Trigger:
+    """When a one-shot fault fires: after the N-th server event, and/or on a client event type."""
+
+    after_server_events: int | None = None
+    on_client_event: str | None = None
+
+    def due(self, server_events: int, client_type: str | None) -> bool:
+        if self.on_client_event is not None and client_type != self.on_client_event:
+            return False
+        if self.after_server_events is not None and server_events < self.after_server_events:
+            return False
+        return self.on_client_event is not None or self.after_server_events is not None
+
+
+@dataclass
+class Faults:
+    """What to break in a session. Every field is optional; the empty value breaks nothing.
+
+    Attributes:
+        drop / duplicate / reorder: server event types to drop, send twice, or hold back behind the next event.
+        delay_ms: server event type → extra delay (the event is overtaken by later ones).
+        split_audio_deltas: split each audio delta into this many frames (sample-aligned).
+        close: ``{"code": 1011, "reason": "...", **trigger}``; code 1006 drops the TCP connection abruptly.
+        stall: ``{"seconds": 5 | None, **trigger}``: stop reading and writing.
+        service_error: ``{"kind": "rate_limit_exceeded" | "server_error" | "session_expired" |
+            "insufficient_quota", "times": 1, **trigger}`` (trigger default: the next ``response.create``).
+        races: names from :data:`RACES`.
+        seed: seed for anything random (jittered delays).
+        refuse: ``{"status": 401 | 403 | 429, "retry_after": 2, "times": 1}``: refuse new handshakes with this
+            HTTP status (applied by the server, before any session exists).
+    """
+
+    drop: list[str] = field(default_factory=list)
+    duplicate: list[str] = field(default_factory=list)
+    reorder: list[str] = field(default_factory=list)
+    delay_ms: dict[str, float] = field(default_factory=dict)
+    split_audio_deltas: int = 0
+    close: dict[str, Any] | None = None
+    stall: dict[str, Any] | None = None
+    service_error: dict[str, Any] | None = None
+    races: list[str] = field(default_factory=list)
+    seed: int = 0
+    refuse: dict[str, Any] | None = None  # server level: refuse the next handshakes (see mockrt.server)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Faults:
+        """Build from JSON/YAML; raises ``ValueError`` naming the offending key."""
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(raw) - known
+        if unknown:
+            raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
+        faults = cls(**raw)
+        if faults.close is not None and int(faults.close.get("code", 1011)) not in CLOSE_CODES:
+            raise ValueError(f"close.code must be one of {CLOSE_CODES}")
+        if faults.service_error is not None and faults.service_error.get("kind") not in SERVICE_ERRORS:
+            raise ValueError(f"service_error.kind must be one of {SERVICE_ERRORS}")
+        bad = [r for r in faults.races if r not in RACES]
+        if bad:
+            raise ValueError(f"unknown race(s): {', '.join(bad)}; known: {', '.join(RACES)}")
+        return faults
+
+    @property
+    def empty(self) -> bool:
+        return self == Faults(seed=self.seed)
+
+
+def _trigger(spec: dict[str, Any], default_client_event: str | None = None) -> Trigger:
+    trig = Trigger(spec.get("after_server_events"), spec.get("on_client_event"))
+    if trig.after_server_events is None and trig.on_client_event is None:
+        if default_client_event is None:
+            trig.after_server_events = 0
+        else:
+            trig.on_client_event = default_client_event
+    return trig
+
+
+def service_error(kind: str, model: str | None) -> errors.ProtocolError:
+    """The service's shape for each injectable error (§3.2, §4.10, §6.2)."""
+    if kind == "rate_limit_exceeded":
+        return errors.ProtocolError(
+            f"Rate limit reached for {model or 'gpt-realtime'} in organization org-mockrt on tokens per min (TPM): "
+            "Limit 40000, Used 39000, Requested 9000. Please try again in 6.946s.",
+            "rate_limit_exceeded", None, "tokens")
+    if kind == "insufficient_quota":
+        return errors.ProtocolError(
+            "You exceeded your current quota, please check your plan and billing details.",
+            "insufficient_quota", None, "insufficient_quota")
+    if kind == "session_expired":
+        return errors.session_expired(60)
+    return errors.ProtocolError("The server had an error while processing your request. Sorry about that!",
+                                "server_error", None, "server_error")
+
+
+class FaultInjector:
+    """Applies :class:`Faults` to one session's output stream."""
+
+    def __init__(self, new_event_id: Callable[[], str], faults: Faults | None = None) -> None:
+        self.new_event_id = new_event_id
+        self.set(faults or Faults())
+
+    def set(self, faults: Faults) -> None:
+        self.faults = faults
+        self.rng = random.Random(faults.seed)
+        self._held: Send | None = None
+        self._close = _trigger(faults.close) if faults.close else None
+        self._stall = _trigger(faults.stall) if faults.stall else None
+        self._service = _trigger(faults.service_error, "response.create") if faults.service_error else None
+        self._service_left = int((faults.service_error or {}).get("times", 1))
+        self.server_events = 0
+
+    @property
+    def active(self) -> bool:
+        return not self.faults.empty
+
+    def race(self, name: str) -> bool:
+        return name in self.faults.races
+
+    def service_error_due(self, client_type: str) -> str | None:
+        """The kind of service error to answer ``client_type`` with, if one is due now."""
+        if self._service is None or self._service_left <= 0:
+            return None
+        if not self._service.due(self.server_events, client_type):
+            return None
+        self._service_left -= 1
+        return str((self.faults.service_error or {}).get("kind"))
+
+    def connection_fault(self, client_type: str | None) -> list[Output]:
+        """Close / abort / stall directives that are due (checked after every client event and server event)."""
+        out: list[Output] = []
+        if self._stall is not None and self._stall.due(self.server_events, client_type):
+            self._stall = None
+            out.append(Stall((self.faults.stall or {}).get("seconds")))
+        if self._close is not None and self._close.due(self.server_events, client_type):
+            self._close = None
+            spec = self.faults.close or {}
+            code = int(spec.get("code", 1011))
+            out.append(Abort() if code == 1006 else Close(code, str(spec.get("reason", ""))))
+        return out
+
+    def transform(self, send: Send) -> tuple[list[Send], float]:
+        """What to send instead of ``send`` now, and an extra delay (seconds) for it."""
+        self.server_events += 1
+        event = send.event
+        etype = event["type"]
+        f = self.faults
+        if etype in f.drop:
+            return [], 0.0
+        sends = [send]
+        if f.split_audio_deltas > 1 and etype in AUDIO_DELTAS:
+            sends = [Send({**event, "event_id": event["event_id"] if i == 0 else self.new_event_id(), "delta": chunk})
+                     for i, chunk in enumerate(_split_b64(event["delta"], f.split_audio_deltas))]
+        if etype in f.duplicate:
+            sends = sends + sends
+        delay = float(f.delay_ms.get(etype, 0.0)) / 1000.0
+        if etype in f.reorder and self._held is None:
+            self._held = sends[0]
+            return sends[1:], delay
+        if self._held is not None:
+            held, self._held = self._held, None
+            sends = [*sends, held]
+        return sends, delay
+
+
+def _split_b64(data: str, parts: int) -> list[str]:
+    raw = base64.b64decode(data)
+    step = max(2, (len(raw) // parts) // 2 * 2)
+    chunks = [raw[i: i + step] for i in range(0, len(raw), step)] or [raw]
+    return [base64.b64encode(c).decode("ascii") for c in chunks]

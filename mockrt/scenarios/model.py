@@ -1,0 +1,194 @@
+"""The scenario model: one definition behind the Python API and the YAML/JSON files (``schema.json``).
+
+A :class:`Scenario` holds queued :class:`Reply` objects (each response takes the next), ordered
+:class:`Rule` objects (matched on the user's text or transcript, the item type, a tool result or the turn
+number; once, N times or always), the transcripts of the user's audio turns, pacing and faults.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from mockrt.core.brain import FunctionCallOut, MessageOut, ReplyPlan
+from mockrt.core.faults import Faults
+from mockrt.core.responses import Pacing
+
+
+@dataclass
+class FunctionCall:
+    name: str
+    arguments: str | dict[str, Any] = "{}"
+    call_id: str | None = None
+
+    def out(self) -> FunctionCallOut:
+        args = self.arguments if isinstance(self.arguments, str) else json.dumps(self.arguments,
+                                                                                 separators=(",", ":"))
+        return FunctionCallOut(self.name, args, self.call_id)
+
+
+@dataclass
+class Output:
+    """One output item of a reply: a message (text / audio + transcript) or a function call."""
+
+    text: str | None = None
+    transcript: str | None = None
+    audio: np.ndarray | None = None  # 24 kHz int16 (from a WAV file), None: synthesised
+    function_call: FunctionCall | None = None
+
+
+@dataclass
+class PacingSpec:
+    first_delta_ms: float | None = None
+    text_tokens_per_second: float | None = None
+    audio_speed: float | None = None
+    jitter_ms: float | None = None
+    seed: int | None = None
+
+    def apply(self, base: Pacing) -> Pacing:
+        changes: dict[str, Any] = {}
+        if self.first_delta_ms is not None:
+            changes["first_delta_ms"] = self.first_delta_ms
+        if self.text_tokens_per_second is not None:
+            changes["text_delta_ms"] = 1000.0 / self.text_tokens_per_second
+        if self.audio_speed is not None:
+            changes["audio_speed"] = self.audio_speed
+        if self.jitter_ms is not None:
+            changes["jitter_ms"] = self.jitter_ms
+        if self.seed is not None:
+            changes["seed"] = self.seed
+        return Pacing(**{**vars(base), **changes})
+
+
+@dataclass
+class Reply:
+    """What one response does."""
+
+    outputs: list[Output] = field(default_factory=list)
+    status: Literal["completed", "incomplete", "failed"] = "completed"
+    reason: str | None = None
+    error: dict[str, Any] | None = None
+    error_event: dict[str, Any] | None = None
+    user_transcript: str | None = None
+    usage: dict[str, int] | None = None
+    pacing: PacingSpec | None = None
+
+    @classmethod
+    def text(cls, text: str, **kw: Any) -> Reply:
+        return cls([Output(text=text)], **kw)
+
+    @classmethod
+    def call(cls, name: str, arguments: str | dict[str, Any] = "{}", call_id: str | None = None) -> Reply:
+        return cls([Output(function_call=FunctionCall(name, arguments, call_id))])
+
+    def plan(self, base_pacing: Pacing | None) -> ReplyPlan:
+        outs: list[MessageOut | FunctionCallOut] = []
+        for o in self.outputs:
+            if o.function_call is not None:
+                outs.append(o.function_call.out())
+            else:
+                outs.append(MessageOut(o.text or "", audio=o.audio, transcript=o.transcript))
+        pacing = self.pacing.apply(base_pacing or Pacing()) if self.pacing is not None else base_pacing
+        return ReplyPlan(outs, self.status, self.reason, self.error, pacing, self.usage, self.error_event)
+
+
+@dataclass
+class Match:
+    """When a rule applies; every given condition must hold."""
+
+    text: str | None = None
+    regex: str | None = None
+    item_type: str | None = None
+    function_call_output: str | bool | None = None
+    turn: int | None = None
+
+    def __post_init__(self) -> None:
+        self._re = re.compile(self.regex, re.I) if self.regex else None
+
+
+@dataclass
+class Rule:
+    match: Match
+    replies: list[Reply]
+    times: int | None = None  # None: always
+    used: int = 0
+
+
+@dataclass
+class Scenario:
+    """A whole script. Build it in Python or load it with :func:`mockrt.scenarios.load_scenario`."""
+
+    name: str = "scenario"
+    description: str = ""
+    replies: list[Reply] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    transcripts: list[str] = field(default_factory=list)
+    default: Reply | None = None
+    pacing: PacingSpec | None = None
+    faults: Faults | None = None
+    lockstep: bool = False
+
+    # -- building from JSON/YAML (already checked against schema.json) --------------------------------
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], base_dir: Path | None = None) -> Scenario:
+        base = base_dir or Path.cwd()
+        return cls(
+            name=raw.get("name", "scenario"),
+            description=raw.get("description", ""),
+            replies=[_reply(r, base) for r in raw.get("replies", [])],
+            rules=[_rule(r, base) for r in raw.get("rules", [])],
+            transcripts=list(raw.get("transcripts", [])),
+            default=_reply(raw["default"], base) if "default" in raw else None,
+            pacing=PacingSpec(**raw["pacing"]) if "pacing" in raw else None,
+            faults=Faults.from_dict(raw["faults"]) if "faults" in raw else None,
+            lockstep=bool(raw.get("lockstep", False)),
+        )
+
+
+def _rule(raw: dict[str, Any], base: Path) -> Rule:
+    replies = [_reply(r, base) for r in raw.get("replies", [raw["reply"]] if "reply" in raw else [])]
+    times = raw.get("times", "always")
+    return Rule(Match(**raw["match"]), replies, None if times == "always" else 1 if times == "once" else int(times))
+
+
+def _reply(raw: dict[str, Any], base: Path) -> Reply:
+    outputs: list[Output] = [_output(o, base) for o in raw.get("outputs", [])]
+    if "text" in raw:
+        outputs.insert(0, _output({k: raw[k] for k in ("text", "transcript", "audio") if k in raw}, base))
+    calls = raw.get("function_calls", []) + ([raw["function_call"]] if "function_call" in raw else [])
+    outputs += [Output(function_call=FunctionCall(**c)) for c in calls]
+    return Reply(
+        outputs=outputs,
+        status=raw.get("status", "completed"),
+        reason=raw.get("reason"),
+        error=raw.get("error"),
+        error_event=raw.get("error_event"),
+        user_transcript=raw.get("user_transcript"),
+        usage=raw.get("usage"),
+        pacing=PacingSpec(**raw["pacing"]) if "pacing" in raw else None,
+    )
+
+
+def _output(raw: dict[str, Any], base: Path) -> Output:
+    if "function_call" in raw:
+        return Output(function_call=FunctionCall(**raw["function_call"]))
+    audio = None
+    spec = raw.get("audio") or {}
+    if spec.get("file"):
+        audio = read_wav_24k((base / spec["file"]).resolve())
+    return Output(text=raw.get("text"), transcript=raw.get("transcript"), audio=audio)
+
+
+def read_wav_24k(path: Path) -> np.ndarray:
+    """A 24 kHz mono pcm16 WAV as int16 samples (the only format replies accept)."""
+    with wave.open(str(path), "rb") as w:
+        if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (24000, 1, 2):
+            raise ValueError(f"{path}: expected 24 kHz mono 16-bit PCM")
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int16)

@@ -1,0 +1,126 @@
+"""Server-wide state: settings, keys, dialects, the loaded scenario, server faults and the session registry.
+
+:meth:`MockState.new_session` is the one place where a handshake becomes a configured
+:class:`~mockrt.core.session.RealtimeSession`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import time
+from typing import Any
+
+from mockrt.config import ServerConfig
+from mockrt.core.brain import DefaultBrain, ResponseSource
+from mockrt.core.dialects import GA, Beta, Dialect
+from mockrt.core.faults import Faults
+from mockrt.core.ids import IdGenerator
+from mockrt.core.session import RealtimeSession, SessionOptions
+from mockrt.core.transcription import PlaceholderTranscriber, Transcriber
+from mockrt.core.turn_taking import VadOptions
+from mockrt.scenarios import Scenario, ScriptedBrain, load_scenario
+from mockrt.server import handshake
+from mockrt.server.registry import Registry, SessionRecord
+
+
+class MockState:
+    """Everything the app shares between connections."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.keys = handshake.KeyChecker(config.api_keys)
+        silence = config.bare_server_vad_silence_ms
+        self.dialects: dict[tuple[str, str], Dialect] = {
+            ("openai", "ga"): GA(bare_silence_ms=silence, item_object=config.item_object),
+            ("azure", "ga"): GA(bare_silence_ms=silence, item_object=config.item_object),
+            ("openai", "beta"): Beta(bare_silence_ms=silence),
+            ("azure", "beta"): Beta(bare_silence_ms=silence, azure=True),
+        }
+        self.counter = itertools.count(1)
+        self.rest_ids = IdGenerator(None if config.seed is None else f"{config.seed}:rest")
+        self.registry = Registry()
+        self.scenario: Scenario | None = load_scenario(config.scenario) if config.scenario else None
+        self.faults: Faults | None = None
+        self._refuse_left = 0
+
+    @property
+    def active_sessions(self) -> int:
+        return len(self.registry.live)
+
+    def session_seed(self) -> str | None:
+        n = next(self.counter)
+        return None if self.config.seed is None else f"{self.config.seed}:{n}"
+
+    # -- scenario and faults (admin API, Python control API) --------------------------------------------
+
+    def set_scenario(self, scenario: Scenario | None) -> None:
+        """Load (or with ``None`` reset) the scenario: new sessions start it from the beginning, and live
+        sessions switch to it for their next response."""
+        self.scenario = scenario
+        for record in self.registry.live.values():
+            if record.session is not None:
+                brain, transcriber = self._brain(scenario)
+                record.session.options.brain = brain
+                record.session.options.transcriber = transcriber
+
+    def set_faults(self, faults: Faults | None) -> None:
+        """Faults for new sessions (``refuse`` applies to the next handshakes)."""
+        self.faults = faults
+        refuse = (faults.refuse if faults else None) or (self.scenario.faults.refuse
+                                                          if self.scenario and self.scenario.faults else None)
+        self._refuse_left = int(refuse.get("times", 1)) if refuse else 0
+
+    def take_refusal(self) -> dict[str, Any] | None:
+        """The handshake refusal to apply now, if any (counts down ``refuse.times``)."""
+        if self._refuse_left <= 0:
+            return None
+        self._refuse_left -= 1
+        faults = self.faults or (self.scenario.faults if self.scenario else None)
+        return faults.refuse if faults else None
+
+    def _brain(self, scenario: Scenario | None) -> tuple[ResponseSource, Transcriber]:
+        if scenario is None:
+            return DefaultBrain(), PlaceholderTranscriber()
+        brain = ScriptedBrain(scenario, self._pacing())
+        return brain, brain
+
+    def _pacing(self) -> Any:
+        pacing = self.config.pacing
+        return pacing.scaled(self.config.time_scale) if self.config.time_scale != 1.0 else pacing
+
+    # -- sessions ----------------------------------------------------------------------------------------
+
+    def new_session(self, hs: handshake.Handshake, dialect: Dialect, path: str, user_agent: str,
+                    now: float) -> tuple[RealtimeSession, SessionRecord]:
+        cfg = self.config
+        initial = copy.deepcopy(hs.initial_config) if hs.initial_config is not None else None
+        if initial is not None and hs.model:
+            initial.model = hs.model
+        model = cfg.azure_preview_model if (hs.flavour, hs.dialect) == ("azure", "beta") else hs.model
+        brain, transcriber = self._brain(self.scenario)
+        faults = self.faults or (self.scenario.faults if self.scenario else None)
+        options = SessionOptions(
+            dialect=dialect,
+            model=model,
+            kind=hs.kind,
+            seed=self.session_seed(),
+            pacing=self._pacing(),
+            brain=brain,
+            transcriber=transcriber,
+            vad=VadOptions(detector=cfg.vad, end_includes_silence=cfg.vad_end_includes_silence),
+            faults=copy.deepcopy(faults) if faults else None,
+            max_duration_s=cfg.max_session_s,
+            conversation_created=cfg.conversation_created,
+            max_items=cfg.max_items,
+            max_buffer_ms=cfg.max_buffer_ms,
+            rate_limit_tokens=cfg.rate_limit_tokens,
+            initial_config=initial,
+            created_at=int(time.time()),
+        )
+        session = RealtimeSession(options, now)
+        record = SessionRecord(session.session_id, dialect.name, hs.flavour, model, path, user_agent,
+                               time.time(), now, session=session)
+        options.on_event = self.registry.recorder(record)
+        self.registry.open(record)
+        return session, record
