@@ -58,3 +58,23 @@ def serve(
 def version() -> None:
     """Print the mockrt version."""
     click.echo(__version__)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def validate(files: tuple[str, ...]) -> None:
+    """Check scenario files against the published JSON Schema; print located errors."""
+    from mockrt.scenarios import ScenarioError, load_scenario
+
+    failed = False
+    for path in files:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as err:
+            failed = True
+            click.echo(f"{path}: invalid")
+            for problem in err.problems:
+                click.echo(f"  {path}: {problem}")
+        else:
+            click.echo(f"{path}: ok ({scenario.name}: {len(scenario.replies)} replies, {len(scenario.rules)} rules)")
+    raise SystemExit(1 if failed else 0)
