@@ -8,6 +8,7 @@ transport when to call it. No sockets, asyncio or clock inside: time is an input
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import json
@@ -36,6 +37,10 @@ from mockrt.core.transcription import (
     transcription_events,
 )
 from mockrt.core.turn_taking import TurnTaking, VadOptions
+
+RACE_HOLD_MS = 1000.0
+"""How long a response provoked by a race fault stays in progress at least (the live service takes ~280 ms to
+first output, §5.2)."""
 
 MAX_APPEND_CHARS = 15 * 1024 * 1024
 """``input_audio_buffer.append`` carries at most 15 MiB of base64 per event (§2.2)."""
@@ -308,7 +313,8 @@ class RealtimeSession:
         self.commit_audio(self.turn_taking.take_item_id() or self.ids.item(), now)
         self.turn_taking.buffer_moved()
         if self.faults.active and self.faults.race("auto_response_after_commit"):
-            self.auto_response(now)  # as if server VAD had ended the turn: races the client's response.create
+            # As if server VAD had ended the turn: it races the client's response.create.
+            self.auto_response(now, hold_ms=RACE_HOLD_MS)
 
     def commit_audio(self, item_id: str, now: float, *, min_ms: float = 100.0,
                      upto_samples: int | None = None) -> Item:
@@ -371,7 +377,8 @@ class RealtimeSession:
         self._item_events(item, prev)
         if (item.type == "function_call_output" and self.faults.active
                 and self.faults.race("auto_response_after_tool_output")):
-            self.auto_response(now)  # the server answers the tool output before the client's response.create
+            # The server answers the tool output before the client's response.create arrives.
+            self.auto_response(now, hold_ms=RACE_HOLD_MS)
 
     def _item_truncate(self, fields: dict[str, Any], now: float) -> None:
         item = self.conversation.find(fields["item_id"])
@@ -436,7 +443,7 @@ class RealtimeSession:
         return items
 
     def start_response(self, params: Any, context: list[Item], now: float,
-                       plan: ReplyPlan | None = None) -> Response | None:
+                       plan: ReplyPlan | None = None, hold_ms: float = 0.0) -> Response | None:
         """Create a response and start streaming it (also used by turn detection, §5.5).
 
         The response source decides the plan; a plan with ``error_event`` answers with that error instead,
@@ -460,7 +467,7 @@ class RealtimeSession:
         if plan is None:
             self._waiting[response.id] = (response, ctx)
         else:
-            self._run(response, ctx, plan, now)
+            self._run(response, ctx, plan, now, hold_ms)
         return response
 
     def provide_reply(self, plan: ReplyPlan, now: float, response_id: str | None = None) -> list[Output]:
@@ -474,12 +481,15 @@ class RealtimeSession:
         self._release(now)
         return self._flush()
 
-    def _run(self, response: Response, ctx: ResponseContext, plan: ReplyPlan, now: float) -> None:
+    def _run(self, response: Response, ctx: ResponseContext, plan: ReplyPlan, now: float,
+             hold_ms: float = 0.0) -> None:
         params, context = response.params, ctx.items
         pacing = plan.pacing or self.options.pacing
         if self.faults.active and self.faults.race("barge_in_before_audio"):
             # Hold the output back so that speech arriving now barges in before the first audio delta.
-            pacing = Pacing(**{**vars(pacing), "first_delta_ms": max(pacing.first_delta_ms, 60_000.0)})
+            hold_ms = max(hold_ms, 60_000.0)
+        if hold_ms > pacing.first_delta_ms:
+            pacing = dataclasses.replace(pacing, first_delta_ms=hold_ms)
         run = ResponseRun(
             response,
             plan,
@@ -520,14 +530,17 @@ class RealtimeSession:
         if run is not None and not run.finished:
             self.cancel_response(run, "turn_detected", now)
 
-    def auto_response(self, now: float) -> None:
-        """The response the server creates at the end of a VAD turn (§5.5); it can lose the race (§5.7)."""
+    def auto_response(self, now: float, hold_ms: float = 0.0) -> None:
+        """The response the server creates at the end of a VAD turn (§5.5); it can lose the race (§5.7).
+
+        ``hold_ms`` keeps it in progress at least that long (races provoked on demand stay reproducible even
+        with unpaced output)."""
         if self.active_id is not None:
             self._error(errors.active_response(self.active_id), None)
             return
         params, _ = self.dialect.parse_response_params(None, self.config)
         try:
-            self.start_response(params, list(self.conversation.items), now)
+            self.start_response(params, list(self.conversation.items), now, hold_ms=hold_ms)
         except errors.ProtocolError as err:  # a scripted error event: no client event caused it
             self._error(err, None)
 

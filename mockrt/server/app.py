@@ -12,9 +12,11 @@ import time
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from mockrt.config import ServerConfig
@@ -157,6 +159,19 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+class KeepServerSend:
+    """Keep the ASGI server's own ``send`` in the scope: the abrupt-drop fault needs the transport behind it
+    (ASGI has no "abort"), and Starlette's exception handling wraps ``send`` before the endpoint sees it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope["mockrt.server_send"] = send
+        await self.app(scope, receive, send)
+
+
 def create_app(config: ServerConfig | None = None) -> Starlette:
     """The ASGI app for ``config`` (defaults: any key, seeded ids, live-like pacing)."""
     config = config or ServerConfig()
@@ -170,6 +185,6 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/openai/realtimeapi/sessions", beta_sessions, methods=["POST"]),
     ]
     routes += admin.routes
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(KeepServerSend)])
     app.state.mock = MockState(config)
     return app

@@ -130,10 +130,11 @@ class Connection:
     def _abort(self) -> bool:
         """Drop the TCP connection without a close frame (the client sees 1006).
 
-        ASGI has no abort; uvicorn's protocol object (the owner of the ``send`` callable) holds the transport.
-        Without it the caller falls back to an immediate 1011 close.
+        ASGI has no abort; uvicorn's protocol object (the owner of the server's ``send``, which
+        :class:`mockrt.server.app.KeepServerSend` keeps in the scope) holds the transport. Without it the caller
+        falls back to an immediate 1011 close.
         """
-        protocol = getattr(getattr(self.ws, "_send", None), "__self__", None)
+        protocol = getattr(self.ws.scope.get("mockrt.server_send"), "__self__", None)
         transport = getattr(protocol, "transport", None)
         if transport is None:
             return False
