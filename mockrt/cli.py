@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 
 import click
 
@@ -20,9 +19,16 @@ def main() -> None:
 # Flags read ``MOCKRT_<FLAG>`` (not click's default ``MOCKRT_SERVE_<FLAG>``) so that one set of variables
 # configures the server whichever way it is started.
 @main.command(context_settings={"auto_envvar_prefix": "MOCKRT"})
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port; 0 picks a free one and prints it.")
 @click.option("--api-key", "api_keys", multiple=True, help="Require this key (repeatable). Default: any key.")
+@click.option("--admin-token", default=None, help="Protect the admin API under /_mockrt/ with this bearer token.")
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A scenario file (YAML/JSON) to load.")
+@click.option("--vad", type=click.Choice(["webrtc", "energy", "silero"]), default="webrtc", show_default=True,
+              help="Server VAD detector (silero needs the mockrt[silero] extra).")
+@click.option("--time-scale", type=float, default=1.0, show_default=True,
+              help="Multiply every pacing delay (0.1 = ten times faster).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for ids (reproducible sessions).")
 @click.option("--max-session-seconds", type=float, default=None, help="Override the dialect's maximum duration.")
 @click.option("--ping-interval", type=float, default=20.0, show_default=True, help="WebSocket PING interval (s).")
@@ -33,25 +39,39 @@ def main() -> None:
 @click.option("--beta-retired", is_flag=True, help="Reject the beta header like OpenAI after 2026-05-12.")
 @click.option("--conversation-created", is_flag=True, help="Send the documented-only conversation.created.")
 @click.option("--model", "known_models", multiple=True, help="Accept only these models (repeatable).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes behind one port.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]))
 def serve(
-    host: str, port: int, api_keys: tuple[str, ...], seed: int, max_session_seconds: float | None,
-    ping_interval: float, audio_speed: float, first_delta_ms: float, text_delta_ms: float, beta_retired: bool,
-    conversation_created: bool, known_models: tuple[str, ...], log_level: str,
+    host: str, port: int, api_keys: tuple[str, ...], admin_token: str | None, scenario: str | None, vad: str,
+    time_scale: float, seed: int, max_session_seconds: float | None, ping_interval: float, audio_speed: float,
+    first_delta_ms: float, text_delta_ms: float, beta_retired: bool, conversation_created: bool,
+    known_models: tuple[str, ...], workers: int, log_level: str, log_format: str,
 ) -> None:
     """Run the mock server (OpenAI GA + beta, Azure GA + preview paths)."""
+    import os
+
+    from mockrt.logs import configure
+    from mockrt.scenarios import ScenarioError, load_scenario
     from mockrt.server.runner import serve as run
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure(log_level, log_format)
+    os.environ["MOCKRT_LOG_FORMAT"] = log_format
+    if scenario is not None:
+        try:
+            load_scenario(scenario)
+        except ScenarioError as err:
+            raise click.ClickException(str(err)) from None
     config = ServerConfig(
-        host=host, port=port, api_keys=api_keys, seed=seed, max_session_s=max_session_seconds,
-        ping_interval_s=ping_interval, beta_retired=beta_retired, conversation_created=conversation_created,
-        known_models=known_models, log_level=log_level,
+        host=host, port=port, api_keys=api_keys, admin_token=admin_token, scenario=scenario, vad=vad,
+        time_scale=time_scale, seed=seed, max_session_s=max_session_seconds, ping_interval_s=ping_interval,
+        beta_retired=beta_retired, conversation_created=conversation_created, known_models=known_models,
+        log_level=log_level,
         pacing=dataclasses.replace(Pacing(), audio_speed=audio_speed, first_delta_ms=first_delta_ms,
                                    text_delta_ms=text_delta_ms),
     )
-    run(config)
+    run(config, workers=workers)
 
 
 @main.command()

@@ -52,3 +52,21 @@ class ServerConfig:
     time_scale: float = 1.0  # multiply every pacing delay (0.01: scenarios run 100× faster)
     admin_token: str | None = None  # protects /_mockrt/ when set  # empty: any model name is accepted
     log_level: str = "info"
+
+
+def to_json(config: ServerConfig) -> str:
+    """Serialise (for worker processes, which rebuild the app from ``MOCKRT_CONFIG_JSON``)."""
+    import dataclasses
+    import json
+
+    return json.dumps(dataclasses.asdict(config))
+
+
+def from_json(text: str) -> ServerConfig:
+    import json
+
+    raw = json.loads(text)
+    raw["pacing"] = Pacing(**raw["pacing"])
+    raw["api_keys"] = tuple(raw["api_keys"])
+    raw["known_models"] = tuple(raw["known_models"])
+    return ServerConfig(**raw)

@@ -34,3 +34,6 @@ def keyed_server() -> Iterator[ServerThread]:
         "gpt-realtime", "gpt-4o-realtime-preview"))
     with ServerThread(config) as srv:
         yield srv
+
+
+pytest_plugins = ["pytester"]

@@ -17,8 +17,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
 from mockrt.core.session import RealtimeSession
+from mockrt.logs import SessionAdapter, elide
 
-log = logging.getLogger("mockrt.connection")
+logger = logging.getLogger("mockrt.session")
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -38,9 +39,13 @@ class Connection:
         self.close_code: int | None = None  # the close code we sent, if we closed
         self._flowing = asyncio.Event()  # cleared while a Stall fault holds the connection
         self._flowing.set()
+        self.log = SessionAdapter(logger, {"session_id": session.session_id})
+        self._trace = logger.isEnabledFor(logging.DEBUG)
 
     def _push(self, outputs: list[Output]) -> None:
         for out in outputs:
+            if self._trace:
+                self.log.debug("server %s", json.dumps(elide(out.event)) if isinstance(out, Send) else out)
             self.queue.put_nowait(out)
         self._schedule()
 
@@ -63,6 +68,7 @@ class Connection:
 
     async def run(self) -> None:
         writer = asyncio.create_task(self._writer())
+        self.log.info("session started (%s)", self.session.dialect.name)
         try:
             self._push(self.session.start())
             await self._reader()
@@ -73,6 +79,7 @@ class Connection:
             self.queue.put_nowait(None)
             with contextlib.suppress(Exception):
                 await writer
+            self.log.info("session ended (close code %s)", self.close_code)
 
     async def _reader(self) -> None:
         receive = self.ws.receive
@@ -85,6 +92,9 @@ class Connection:
                 return
             now = self.clock()
             text = message.get("text")
+            if self._trace:
+                self.log.debug("client %s", text[:2000] if text is not None and "input_audio_buffer.append"
+                               not in text[:80] else f"<{len(text or message.get('bytes') or b'')} bytes>")
             if text is not None:
                 self._push(session.receive_text(text, now))
             else:
@@ -113,7 +123,7 @@ class Connection:
                 elif isinstance(out, Stall):
                     await self._stall(out.seconds)
         except (WebSocketDisconnect, RuntimeError, OSError) as exc:
-            log.debug("writer stopped: %r", exc)
+            self.log.debug("writer stopped: %r", exc)
             self.closed = True
 
     async def _stall(self, seconds: float | None) -> None:

@@ -17,6 +17,7 @@ from mockrt.server.app import create_app
 
 def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
     """uvicorn settings for ``config``: WebSocket size limit, server PINGs (§1.5), no lifespan."""
+    overrides.setdefault("log_config", None)  # mockrt.logs (the CLI) or the host application configures logging
     return uvicorn.Config(
         create_app(config),
         host=config.host,
@@ -27,7 +28,8 @@ def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
         ws_ping_timeout=config.ping_interval_s,
         ws_per_message_deflate=False,
         lifespan="off",
-        log_level=config.log_level,
+        # uvicorn's DEBUG logs raw WebSocket frames (audio included); mockrt's own trace elides audio.
+        log_level="info" if config.log_level == "debug" else config.log_level,
         access_log=False,
         **overrides,
     )
@@ -54,6 +56,13 @@ class _Server(uvicorn.Server):
         self.loop = asyncio.get_running_loop()
         await super().startup(sockets)
         self._ready.set()
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        """Close live sessions with 1001 (going away) before uvicorn closes what is left with 1012."""
+        mock = getattr(getattr(self.config.app, "state", None), "mock", None)
+        if mock is not None:
+            await mock.close_all(1001, "server shutting down")
+        await super().shutdown(sockets)
 
 
 class ServerThread:
@@ -116,8 +125,41 @@ class ServerThread:
         self.stop()
 
 
-def serve(config: ServerConfig) -> None:
-    """Run in the foreground until interrupted; prints the bound address (useful with ``--port 0``)."""
+def app_from_env() -> Any:
+    """The app factory worker processes import (``--workers N``): the config travels in ``MOCKRT_CONFIG_JSON``."""
+    import os
+
+    from mockrt.config import from_json
+    from mockrt.logs import configure
+
+    config = from_json(os.environ["MOCKRT_CONFIG_JSON"])
+    configure(config.log_level, os.environ.get("MOCKRT_LOG_FORMAT", "text"))
+    return create_app(config)
+
+
+def serve(config: ServerConfig, workers: int = 1) -> None:
+    """Run in the foreground until interrupted; prints the bound address (useful with ``--port 0``).
+
+    With ``workers > 1`` uvicorn runs that many processes on one listening socket; sessions are independent,
+    so no state is shared (ARCHITECTURE.md, Concurrency).
+    """
+    if workers > 1:
+        import os
+
+        from uvicorn.supervisors import Multiprocess
+
+        from mockrt.config import to_json
+
+        os.environ["MOCKRT_CONFIG_JSON"] = to_json(config)
+        uv = uvicorn_config(config, workers=workers)
+        uv.app, uv.factory = "mockrt.server.runner:app_from_env", True
+        sock = uv.bind_socket()
+        sock.listen(uv.backlog)  # connections queue up until the workers accept them
+        port = sock.getsockname()[1]
+        print(f"mockrt listening on http://{config.host}:{port} (ws://{config.host}:{port}/v1/realtime), "
+              f"{workers} workers", flush=True)
+        Multiprocess(uv, sockets=[sock]).run()
+        return
     ready = threading.Event()
     server = _Server(uvicorn_config(config), ready)
 

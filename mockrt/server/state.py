@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import time
@@ -90,6 +91,17 @@ class MockState:
         return pacing.scaled(self.config.time_scale) if self.config.time_scale != 1.0 else pacing
 
     # -- sessions ----------------------------------------------------------------------------------------
+
+    async def close_all(self, code: int, reason: str, timeout: float = 2.0) -> None:
+        """Close every live session (server shutdown, issue: load and faults) and wait for them to end."""
+        from mockrt.core.outputs import Close
+
+        connections = [r.connection for r in self.registry.live.values() if r.connection is not None]
+        for connection in connections:
+            connection.queue.put_nowait(Close(code, reason))
+        deadline = time.monotonic() + timeout
+        while self.registry.live and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     def new_session(self, hs: handshake.Handshake, dialect: Dialect, path: str, user_agent: str,
                     now: float) -> tuple[RealtimeSession, SessionRecord]:

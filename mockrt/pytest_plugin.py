@@ -1,0 +1,190 @@
+"""The pytest plugin (registered through the ``pytest11`` entry point; no conftest needed).
+
+Fixtures:
+
+* ``realtime_server`` — one mockrt server per test session (per xdist worker), on its own thread and event
+  loop on a free port, so it works with plain sync tests, pytest-asyncio and anyio alike. It exposes
+  ``http_url``, ``ws_url``, ``openai_kwargs`` (for ``openai.OpenAI`` / ``AsyncOpenAI``), ``azure_kwargs``
+  (for ``AzureOpenAI``) and ``control``.
+* ``realtime`` — a per-test handle, reset before each test: load scenarios, set faults, read the journal, wait
+  for events, assert with readable near misses, drive lockstep responses.
+
+Markers: ``@pytest.mark.mockrt_scenario("greeting.yaml")`` loads a scenario (resolved against
+``--mockrt-scenario-dir``) before the test; ``@pytest.mark.mockrt_faults({...})`` sets faults for new sessions.
+Options / ini keys: ``--mockrt-vad`` / ``mockrt_vad``, ``--mockrt-scenario-dir`` / ``mockrt_scenario_dir``,
+``--mockrt-audio-speed`` / ``mockrt_audio_speed``, ``--mockrt-save-transcripts`` / ``mockrt_save_transcripts``
+(a directory; transcripts of the sessions of failing tests are written there). When a test fails, the report
+names the sessions it used with their journal URLs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:  # the server stack is imported only when a test uses the fixtures
+    from mockrt.control import MockControl
+    from mockrt.core.faults import Faults
+    from mockrt.scenarios import Reply, Scenario
+    from mockrt.server.runner import ServerThread
+
+
+class RealtimeServer:
+    """The session-wide server (``realtime_server`` fixture)."""
+
+    def __init__(self, thread: ServerThread, scenario_dir: Path | None) -> None:
+        self.thread = thread
+        self.control: MockControl = thread.control
+        self.scenario_dir = scenario_dir
+
+    @property
+    def http_url(self) -> str:
+        return self.thread.http_url
+
+    @property
+    def ws_url(self) -> str:
+        return self.thread.ws_url
+
+    @property
+    def port(self) -> int:
+        return self.thread.port
+
+    @property
+    def openai_kwargs(self) -> dict[str, Any]:
+        """``OpenAI(**realtime_server.openai_kwargs)`` talks GA to the mock."""
+        return {"base_url": self.http_url + "/v1", "api_key": "sk-mockrt"}
+
+    @property
+    def azure_kwargs(self) -> dict[str, Any]:
+        """``AzureOpenAI(**realtime_server.azure_kwargs)``: note ``websocket_base_url`` with ``/openai``, without
+        which the Azure client forces ``wss://`` (peers-and-clients.md §C.1)."""
+        return {"azure_endpoint": self.http_url, "api_key": "mockrt-azure-key", "api_version": "2025-04-01-preview",
+                "websocket_base_url": self.ws_url + "/openai"}
+
+    def inspector_url(self, session_id: str) -> str:
+        return f"{self.http_url}/_mockrt/sessions/{session_id}"
+
+
+class Realtime:
+    """The per-test handle (``realtime`` fixture); every method delegates to :class:`MockControl`."""
+
+    def __init__(self, server: RealtimeServer) -> None:
+        self.server = server
+        self.control = server.control
+
+    def load_scenario(self, scenario: Scenario | str | Path | dict[str, Any]) -> Scenario:
+        if isinstance(scenario, str) and "\n" not in scenario and self.server.scenario_dir is not None:
+            candidate = self.server.scenario_dir / scenario
+            if candidate.exists():
+                scenario = candidate
+        return self.control.load_scenario(scenario)
+
+    def set_faults(self, faults: Faults | dict[str, Any] | None, session_id: str | None = None) -> None:
+        self.control.set_faults(faults, session_id)
+
+    def journal(self, session_id: str | None = None) -> list[dict[str, Any]]:
+        return self.control.journal(session_id)
+
+    def events(self, etype: str | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+        return self.control.events(etype, **kwargs)
+
+    def wait_for(self, etype: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        return self.control.wait_for(etype, **kwargs)
+
+    async def wait_for_async(self, etype: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        return await self.control.wait_for_async(etype, **kwargs)
+
+    def assert_event(self, etype: str, **kwargs: Any) -> dict[str, Any]:
+        return self.control.assert_event(etype, **kwargs)
+
+    def next_client_event(self, etype: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        return self.control.next_client_event(etype, **kwargs)
+
+    def push_reply(self, reply: Reply, **kwargs: Any) -> None:
+        self.control.push_reply(reply, **kwargs)
+
+    def push_event(self, event: dict[str, Any], **kwargs: Any) -> None:
+        self.control.push_event(event, **kwargs)
+
+    def session_ids(self) -> list[str]:
+        return self.control.session_ids()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockrt", "mockrt Realtime API mock")
+    group.addoption("--mockrt-vad", default=None, help="server VAD detector: webrtc, energy or silero")
+    group.addoption("--mockrt-scenario-dir", default=None, help="directory that scenario names resolve against")
+    group.addoption("--mockrt-audio-speed", default=None, type=float, help="response audio speed (× real time)")
+    group.addoption("--mockrt-save-transcripts", default=None, help="save transcripts of failing tests' sessions")
+    parser.addini("mockrt_vad", "server VAD detector (webrtc, energy, silero)", default="webrtc")
+    parser.addini("mockrt_scenario_dir", "directory that scenario names resolve against", default="")
+    parser.addini("mockrt_audio_speed", "response audio speed (× real time; 0 = unpaced)", default="0")
+    parser.addini("mockrt_save_transcripts", "directory for transcripts of failing tests' sessions", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "mockrt_scenario(scenario): load this mockrt scenario before the test")
+    config.addinivalue_line("markers", "mockrt_faults(faults): set these mockrt faults for the test's sessions")
+
+
+def _opt(config: pytest.Config, name: str) -> str:
+    value = config.getoption(f"--mockrt-{name.replace('_', '-')}")
+    return str(value) if value is not None else str(config.getini(f"mockrt_{name}"))
+
+
+@pytest.fixture(scope="session")
+def realtime_server(pytestconfig: pytest.Config) -> Iterator[RealtimeServer]:
+    """One mockrt server for the test session (per xdist worker)."""
+    from mockrt.config import ServerConfig
+    from mockrt.core.responses import Pacing
+    from mockrt.server.runner import ServerThread
+
+    scenario_dir = _opt(pytestconfig, "scenario_dir")
+    config = ServerConfig(port=0, vad=_opt(pytestconfig, "vad"), log_level="warning",
+                          pacing=Pacing(audio_speed=float(_opt(pytestconfig, "audio_speed"))))
+    with ServerThread(config) as thread:
+        yield RealtimeServer(thread, Path(scenario_dir) if scenario_dir else None)
+
+
+@pytest.fixture
+def realtime(realtime_server: RealtimeServer, request: pytest.FixtureRequest) -> Iterator[Realtime]:
+    """A per-test handle on the session's server, reset before the test."""
+    realtime_server.control.reset()
+    handle = Realtime(realtime_server)
+    marker = request.node.get_closest_marker("mockrt_scenario")
+    if marker is not None:
+        handle.load_scenario(marker.args[0])
+    marker = request.node.get_closest_marker("mockrt_faults")
+    if marker is not None:
+        handle.set_faults(marker.args[0])
+    request.node.stash[_HANDLE] = handle
+    yield handle
+
+
+_HANDLE = pytest.StashKey[Realtime]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    handle = item.stash.get(_HANDLE, None)
+    if handle is None or report.when != "call" or not report.failed:
+        return report
+    records = handle.control.state.registry.all()
+    lines = [f"{r.id} ({r.dialect}, {r.summary()['events']} events): {handle.server.inspector_url(r.id)}"
+             for r in records]
+    target = _opt(item.config, "save_transcripts")
+    if target:
+        out = Path(target)
+        out.mkdir(parents=True, exist_ok=True)
+        for record in records:
+            path = out / f"{item.name}-{record.id}.jsonl"
+            path.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in list(record.journal)))
+            lines.append(f"saved {path}")
+    if lines:
+        report.sections.append(("mockrt sessions", "\n".join(lines)))
+    return report
