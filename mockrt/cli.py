@@ -98,3 +98,10 @@ def validate(files: tuple[str, ...]) -> None:
         else:
             click.echo(f"{path}: ok ({scenario.name}: {len(scenario.replies)} replies, {len(scenario.rules)} rules)")
     raise SystemExit(1 if failed else 0)
+
+
+from mockrt.recording.cli import diff as _diff_command  # noqa: E402
+from mockrt.recording.cli import record as _record_command  # noqa: E402
+
+main.add_command(_record_command)
+main.add_command(_diff_command)

@@ -40,8 +40,12 @@ def client_event_id(event: Any) -> str | None:
     return None
 
 
-def check_envelope(event: Any, accepted: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
-    """Validate the envelope and the event's own keys; return ``(type, fields)`` without type/event_id."""
+def check_envelope(event: Any, accepted: tuple[str, ...],
+                   extras: dict[str, dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]]:
+    """Validate the envelope and the event's own keys; return ``(type, fields)`` without type/event_id.
+
+    ``extras`` adds dialect-specific top-level keys (see :attr:`mockrt.core.dialects.base.Dialect.envelope_extras`).
+    """
     if not isinstance(event, dict):
         raise errors.not_an_object()
     if "type" not in event:
@@ -58,4 +62,8 @@ def check_envelope(event: Any, accepted: tuple[str, ...]) -> tuple[str, dict[str
         if len(event_id) > 512:
             raise errors.string_too_long("event_id", 512, len(event_id))
     fields = {k: v for k, v in event.items() if k not in ("type", "event_id")}
-    return etype, EVENT_FIELDS[etype].check(fields, "")
+    schema = EVENT_FIELDS[etype]
+    extra = (extras or {}).get(etype)
+    if extra:
+        schema = Obj({**schema.fields, **extra}, required=schema.required)
+    return etype, schema.check(fields, "")

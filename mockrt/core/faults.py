@@ -129,6 +129,7 @@ class FaultInjector:
 
     def set(self, faults: Faults) -> None:
         self.faults = faults
+        self.active = not faults.empty  # checked on every event: computed once
         self.rng = random.Random(faults.seed)
         self._held: Send | None = None
         self._close = _trigger(faults.close) if faults.close else None
@@ -136,10 +137,6 @@ class FaultInjector:
         self._service = _trigger(faults.service_error, "response.create") if faults.service_error else None
         self._service_left = int((faults.service_error or {}).get("times", 1))
         self.server_events = 0
-
-    @property
-    def active(self) -> bool:
-        return not self.faults.empty
 
     def race(self, name: str) -> bool:
         return name in self.faults.races

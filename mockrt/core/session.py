@@ -147,7 +147,7 @@ class RealtimeSession:
         event_id = client_event_id(event)
         etype: str | None = None
         try:
-            etype, fields = check_envelope(event, self.dialect.client_event_types)
+            etype, fields = check_envelope(event, self.dialect.client_event_types, self.dialect.envelope_extras)
             kind = self.faults.service_error_due(etype) if self.faults.active else None
             if kind is not None:
                 self._inject_service_error(kind, etype, event_id, now)
@@ -422,6 +422,8 @@ class RealtimeSession:
         if self.config.kind == "transcription":
             raise errors.unknown_event_type("response.create", self.dialect.client_event_types)
         params, raw_input = self.dialect.parse_response_params(fields.get("response"), self.config)
+        if fields.get("additional_instructions"):  # Voice Live's extension (peers-and-clients.md §C.3)
+            params.instructions = f"{params.instructions}\n{fields['additional_instructions']}"
         if params.conversation == "auto" and self.active_id is not None:
             raise errors.active_response(self.active_id)
         context = self._resolve_input(raw_input) if raw_input is not None else list(self.conversation.items)

@@ -8,6 +8,7 @@ can be interleaved with audio deltas and truncation can cut the transcript at a 
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass
 
@@ -37,26 +38,36 @@ def _word_samples(word: str, speed: float, rate: int) -> int:
     return int(ms / speed * rate / 1000)
 
 
+@functools.lru_cache(maxsize=4096)
+def _word(word: str, f0: float, speed: float, rate: int) -> np.ndarray:
+    """One word's voiced burst (cached: replies repeat words, and synthesis is on every audio response)."""
+    n = _word_samples(word, speed, rate)
+    if n == 0:
+        return np.zeros(0)
+    seed = zlib.crc32(word.encode("utf-8"))
+    t = np.arange(n, dtype=np.float64) / rate
+    # Pitch contour: a gentle per-word glide so consecutive words differ.
+    glide = 1.0 + 0.08 * ((seed % 7) - 3) / 3.0 * t / max(t[-1], 1e-9)
+    phase = 2 * np.pi * f0 * np.cumsum(glide) / rate
+    wave = np.sin(phase) + 0.5 * np.sin(2 * phase) + 0.25 * np.sin(3 * phase) + 0.12 * np.sin(4 * phase)
+    env = np.sin(np.pi * np.linspace(0.0, 1.0, n)) ** 0.6
+    out = wave * env * 0.3
+    out.setflags(write=False)
+    return out
+
+
 def synthesize(words: list[str], voice: str, speed: float = 1.0, rate: int = RATE) -> Speech:
     """Audio for ``words`` (each already carrying its spacing); deterministic for the same inputs."""
     f0 = _PITCH.get(voice, 160.0)
-    gap = int(0.07 / speed * rate)
+    gap = np.zeros(int(0.07 / speed * rate))
     pieces: list[np.ndarray] = []
     starts: list[int] = []
     pos = 0
     for word in words:
-        n = _word_samples(word, speed, rate)
-        seed = zlib.crc32(word.encode("utf-8"))
-        t = np.arange(n, dtype=np.float64) / rate
-        # Pitch contour: a gentle per-word glide so consecutive words differ.
-        glide = 1.0 + 0.08 * ((seed % 7) - 3) / 3.0 * t / max(t[-1], 1e-9) if n else 1.0
-        phase = 2 * np.pi * f0 * np.cumsum(glide) / rate
-        wave = np.sin(phase) + 0.5 * np.sin(2 * phase) + 0.25 * np.sin(3 * phase) + 0.12 * np.sin(4 * phase)
-        env = np.sin(np.pi * np.linspace(0.0, 1.0, n)) ** 0.6 if n else np.zeros(0)
+        burst = _word(word, f0, speed, rate)
         starts.append(pos)
-        pieces.append(wave * env * 0.3)
-        pieces.append(np.zeros(gap))
-        pos += n + gap
+        pieces += (burst, gap)
+        pos += len(burst) + len(gap)
     if not pieces:
         return Speech(np.zeros(0, dtype=np.int16), (), rate)
     audio = np.concatenate(pieces)

@@ -63,6 +63,13 @@ def load_scenario(source: str | Path | dict[str, Any], base_dir: Path | None = N
     else:
         path = Path(source) if not isinstance(source, str) or "\n" not in source else None
         if path is not None and path.exists():
+            from mockrt.recording.replay import is_replayable, load_recording
+
+            if is_replayable(path):  # a recorded session (mockrt record / a journal download) replays as a scenario
+                try:
+                    return load_recording(path)
+                except ValueError as exc:
+                    raise ScenarioError(str(path), [str(exc)]) from None
             data, name, base = parse(path.read_text(encoding="utf-8"), str(path)), str(path), path.parent
         else:
             data, name, base = parse(str(source)), "<text>", base_dir

@@ -27,7 +27,8 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 class Connection:
     """Drive one session over one accepted WebSocket."""
 
-    def __init__(self, ws: WebSocket, session: RealtimeSession, clock: Callable[[], float]) -> None:
+    def __init__(self, ws: WebSocket, session: RealtimeSession, clock: Callable[[], float],
+                 max_send_buffer: int = 32 * 1024 * 1024) -> None:
         self.ws = ws
         self.session = session
         self.clock = clock
@@ -39,11 +40,20 @@ class Connection:
         self.close_code: int | None = None  # the close code we sent, if we closed
         self._flowing = asyncio.Event()  # cleared while a Stall fault holds the connection
         self._flowing.set()
+        self.max_send_buffer = max_send_buffer
+        self._queued_bytes = 0  # approximate size of the Send outputs waiting for the writer
+        self._protocol = getattr(ws.scope.get("mockrt.server_send"), "__self__", None)
+        self._transport = self._find_transport()
         self.log = SessionAdapter(logger, {"session_id": session.session_id})
         self._trace = logger.isEnabledFor(logging.DEBUG)
 
     def _push(self, outputs: list[Output]) -> None:
         for out in outputs:
+            if isinstance(out, Send):
+                self._queued_bytes += _size(out)
+                if self._queued_bytes > self.max_send_buffer and self._writer_blocked() and not self.closed:
+                    self._overflow()
+                    return
             if self._trace:
                 self.log.debug("server %s", json.dumps(elide(out.event)) if isinstance(out, Send) else out)
             self.queue.put_nowait(out)
@@ -108,6 +118,10 @@ class Connection:
                 if out is None:
                     return
                 if isinstance(out, Send):
+                    if self._queued_bytes > self.max_send_buffer and self._writer_blocked():
+                        self._overflow()  # a burst the client is not reading: checked before blocking on it
+                        return
+                    self._queued_bytes -= _size(out)
                     await ws.send_text(_dumps(out.event))
                 elif isinstance(out, Close):
                     self.close_code = out.code
@@ -126,6 +140,32 @@ class Connection:
             self.log.debug("writer stopped: %r", exc)
             self.closed = True
 
+    def _overflow(self) -> None:
+        """The client stopped reading and ``max_send_buffer`` bytes wait for it: drop what is queued and end the
+        session instead of growing memory. uvicorn already holds back writes to a peer that does not read, so a
+        close frame cannot reach it: try 1008 (policy violation) briefly, then drop the connection."""
+        self.log.warning("over %d bytes wait for a client that is not reading; closing", self.max_send_buffer)
+        self.closed = self.session.closed = True
+        self.close_code = 1008
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self._queued_bytes = 0
+        self._loop.create_task(self._close_or_drop())
+
+    async def _close_or_drop(self, grace_s: float = 2.0) -> None:
+        """Queue the 1008 close; a client that reads again within ``grace_s`` gets it, a dead one is dropped
+        (which also releases the writer, blocked on a transport that will never drain)."""
+        try:
+            await asyncio.wait_for(self.ws.close(1008, "client is not reading: send buffer limit exceeded"), grace_s)
+        except Exception as exc:  # whatever the close attempt met, the connection must end below
+            self.log.debug("close after overflow failed: %r", exc)
+        deadline = self._loop.time() + grace_s
+        transport = self._transport
+        while transport is not None and transport.get_write_buffer_size() and self._loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        if transport is not None and transport.get_write_buffer_size():
+            self._abort()
+
     async def _stall(self, seconds: float | None) -> None:
         """Stop reading and writing (a hung server); ``None`` holds until the client disconnects."""
         self._flowing.clear()
@@ -140,18 +180,33 @@ class Connection:
     def _abort(self) -> bool:
         """Drop the TCP connection without a close frame (the client sees 1006).
 
-        ASGI has no abort; uvicorn's protocol object (the owner of the server's ``send``, which
-        :class:`mockrt.server.app.KeepServerSend` keeps in the scope) holds the transport. Without it the caller
-        falls back to an immediate 1011 close.
+        ASGI has no abort; uvicorn's transport does it. Without it the caller falls back to an immediate 1011
+        close.
         """
-        protocol = getattr(self.ws.scope.get("mockrt.server_send"), "__self__", None)
-        transport = getattr(protocol, "transport", None)
-        if transport is None:
+        if self._transport is None:
             return False
-        transport.abort()
+        self._transport.abort()
         return True
+
+    def _find_transport(self) -> asyncio.WriteTransport | None:
+        """uvicorn's transport for this connection (via the server's ``send`` that
+        :class:`mockrt.server.app.KeepServerSend` keeps in the scope), or ``None`` on other ASGI servers."""
+        transport = getattr(self._protocol, "transport", None)
+        return transport if isinstance(transport, asyncio.WriteTransport) else None
+
+    def _writer_blocked(self) -> bool:
+        """Is uvicorn holding back our writes because the peer does not read (its flow-control event)?
+        A burst of unpaced output is fine while the peer keeps reading."""
+        writable = getattr(self._protocol, "writable", None)
+        return not writable.is_set() if isinstance(writable, asyncio.Event) else True
 
     def apply(self, action: Callable[[RealtimeSession, float], list[Output]]) -> None:
         """Run a control action on the session from the loop (``loop.call_soon_threadsafe``) and send its outputs."""
         if not self.closed and not self.session.closed:
             self._push(action(self.session, self.clock()))
+
+
+def _size(send: Send) -> int:
+    """Approximate wire size of an event: its base64 payload dominates when there is one."""
+    delta = send.event.get("delta") or send.event.get("audio")
+    return 200 + (len(delta) if isinstance(delta, str) else 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from types import TracebackType
 from typing import Any
@@ -44,6 +45,22 @@ class _DenialLogFilter(logging.Filter):
         return record.getMessage() != "ASGI callable returned without completing handshake."
 
 
+class _RedactQueryFilter(logging.Filter):
+    """uvicorn logs each WebSocket request line with its query string, where Azure browser clients put their key
+    (``?api-key=…``, ``?Authorization=Bearer …``, protocol.md §1.2): redact it so keys never reach the logs."""
+
+    _SECRET = re.compile(r"((?:api-key|api_key|authorization|Authorization)=)[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self._SECRET.sub(r"\1<redacted>", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+for _name in ("uvicorn.error", "uvicorn.access"):
+    logging.getLogger(_name).addFilter(_RedactQueryFilter())
 logging.getLogger("uvicorn.error").addFilter(_DenialLogFilter())
 
 

@@ -29,6 +29,8 @@ class Dialect(ABC):
     rate_limits_after_created: ClassVar[bool] = False
     """Beta sends ``rate_limits.updated`` after ``response.created``; GA after ``response.done`` (§3.9)."""
     max_session_minutes: ClassVar[int] = 60
+    envelope_extras: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - read-only; instances may replace it
+    """Extra top-level keys a client event may carry in this dialect (event type → key → schema)."""
 
     # -- client side ---------------------------------------------------------------------------------
 

@@ -256,8 +256,9 @@ class Beta(Dialect):
     ``server_vad`` with the given threshold, padding and silence; the type and Azure-only knobs are echoed),
     ``end_of_utterance_detection`` / ``auto_truncate`` on ``server_vad``, ``azure_deep_noise_suppression``,
     server echo cancellation, Azure Speech transcription options, ``parallel_tool_calls``, and
-    ``response.max_output_tokens``; ``response.function_call_arguments.done`` keeps ``name`` (the client's
-    model requires it). Without the flag nothing of this is accepted.
+    ``response.max_output_tokens``. On the way out, ``response.function_call_arguments.done`` keeps ``name`` and
+    usage has the GA token details (``image_tokens``, ``cached_tokens_details``), as the client's models require.
+    Without the flag nothing of this changes.
     """
 
     name = "beta"
@@ -294,6 +295,9 @@ class Beta(Dialect):
         self.bare_silence_ms = bare_silence_ms
         self.azure = azure
         self.voice_live = voice_live
+        if voice_live:
+            # Voice Live's response.create carries ``additional_instructions`` beside ``response`` (§C.3).
+            self.envelope_extras = {"response.create": {"additional_instructions": Str()}}
         self._session_schema = VOICE_LIVE_SESSION if voice_live else SESSION
         self._response_schema = VOICE_LIVE_RESPONSE if voice_live else RESPONSE
 
@@ -520,7 +524,7 @@ class Beta(Dialect):
         }
 
     def render_usage(self, usage: Usage) -> dict[str, Any]:
-        return c.usage_fields(usage, image_keys=False)
+        return c.usage_fields(usage, image_keys=self.voice_live)  # Voice Live has the GA details
 
     def rate_limits(self, used_tokens: int, limit: int) -> list[dict[str, Any]]:
         if self.azure:
