@@ -98,8 +98,9 @@ class RealtimeSession:
         self._usage_window: deque[tuple[float, int]] = deque()
         self._usage_total = 0
         self._out: list[Output] = []
-        self._timers: list[tuple[float, int, Callable[[float], None]]] = []
+        self._timers: list[tuple[float, int, int, Callable[[float], None]]] = []  # (at, seq, first call, fn)
         self._timer_seq = itertools.count()
+        self._calls = 0  # receive/poll calls so far: deferred timers wait for a later call
         self.audio_turns = 0
         self.now = now
         self.faults = FaultInjector(self.ids.event, options.faults)
@@ -187,9 +188,10 @@ class RealtimeSession:
             deadline = idle
         return deadline
 
-    def schedule(self, at: float, callback: Callable[[float], None]) -> None:
-        """Run ``callback(now)`` from the first :meth:`poll` or :meth:`receive` at or after ``at``."""
-        heapq.heappush(self._timers, (at, next(self._timer_seq), callback))
+    def schedule(self, at: float, callback: Callable[[float], None], *, defer: bool = False) -> None:
+        """Run ``callback(now)`` from the first :meth:`poll` or :meth:`receive` at or after ``at``; with ``defer``
+        not within the current call, so the outputs produced so far reach the wire first."""
+        heapq.heappush(self._timers, (at, next(self._timer_seq), self._calls + 1 if defer else 0, callback))
 
     def set_turn_complete_hint(self, complete: bool | None) -> None:
         """``semantic_vad`` completeness cue for the current turn (vad.md §5.4); an explicit test/scenario input."""
@@ -547,9 +549,16 @@ class RealtimeSession:
             self._error(err, None)
 
     def _release(self, now: float) -> None:
+        self._calls += 1
+        held: list[tuple[float, int, int, Callable[[float], None]]] = []
         while self._timers and self._timers[0][0] <= now:
-            _, _, callback = heapq.heappop(self._timers)
-            callback(now)
+            entry = heapq.heappop(self._timers)
+            if entry[2] >= self._calls:
+                held.append(entry)
+            else:
+                entry[3](now)
+        for entry in held:
+            heapq.heappush(self._timers, entry)
         self.turn_taking.poll(now)
         for run in list(self.runs.values()):
             for event in run.pop_due(now):

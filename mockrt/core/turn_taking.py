@@ -122,7 +122,9 @@ class TurnTaking:
         # The detector already moved its buffer start to ``audio_end_ms``: a turn that starts later in the
         # same append must survive, so no reset here.
         self.session.commit_audio(item_id, now, min_ms=0.0, upto_samples=round(end_ms * fmt.rate / 1000.0))
-        self._auto_response(now)
+        # The response starts in the next call: speech_stopped and the commit reach the wire first instead of
+        # waiting for the response's first output to be computed.
+        self.session.schedule(now, self._auto_response, defer=True)
 
     def _auto_response(self, now: float) -> None:
         td = self._settings

@@ -1,0 +1,184 @@
+"""Load: N concurrent sessions, each streaming 20 ms appends of a speech fixture in real time, getting server-VAD
+turns with audio responses (issue: load, faults and hostile input).
+
+For each N (a ramp) it reports the latency of ``speech_stopped`` after the append that carries the audio ending the
+silence window (``audio_end_ms``) — and after the append that completes the detector's look-ahead, which is the
+earliest moment any server could decide — plus lost events, the load generator's own lateness (when the client is
+the bottleneck the figures say so), and the server's RSS per session. The server runs in its own process(es):
+``mockrt serve --workers W``. Aim: the highest N with speech_stopped p99 ≤ 32 ms and no event lost.
+
+    python bench/load.py [--workers 1] [--ramp 10,25,50,100] [--seconds 12] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.audio_fixtures import load_speech  # noqa: E402
+
+CHUNK_MS = 20
+LOOKAHEAD_MS = 40  # the default (webrtc) detector's score look-ahead (mockrt/audio/detectors.py)
+
+
+@dataclass
+class SessionStats:
+    sent: list[float] = field(default_factory=list)  # monotonic send time per append index
+    stop_latency: list[float] = field(default_factory=list)  # vs the append carrying audio_end_ms
+    stop_latency_decidable: list[float] = field(default_factory=list)  # vs the append completing the look-ahead
+    counts: dict[str, int] = field(default_factory=dict)
+    lateness: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+def clip_messages() -> list[str]:
+    pcm = np.concatenate([load_speech("weather").pcm, np.zeros(24000, dtype=np.int16)])  # ~4.8 s per turn
+    step = 24000 * CHUNK_MS // 1000
+    return [json.dumps({"type": "input_audio_buffer.append",
+                        "audio": base64.b64encode(pcm[i:i + step].astype("<i2").tobytes()).decode()})
+            for i in range(0, len(pcm) - step + 1, step)]
+
+
+_TYPE = re.compile(r'"type":"([^"]+)"')
+
+
+async def run_session(url: str, messages: list[str], seconds: float, start_at: float, stats: SessionStats) -> None:
+    loop = asyncio.get_running_loop()
+    async with connect(url, max_size=None, ping_interval=None, compression=None) as ws:
+        async def reader() -> None:
+            async for frame in ws:
+                text = frame if isinstance(frame, str) else frame.decode()
+                m = _TYPE.search(text, 0, 80)
+                etype = m.group(1) if m else "?"
+                stats.counts[etype] = stats.counts.get(etype, 0) + 1
+                if etype == "input_audio_buffer.speech_stopped":
+                    now = loop.time()
+                    end_ms = json.loads(text)["audio_end_ms"]
+                    idx = math.ceil(end_ms / CHUNK_MS) - 1
+                    idx_decidable = (end_ms + LOOKAHEAD_MS) // CHUNK_MS  # the append holding audio_end + look-ahead
+                    if idx < len(stats.sent):
+                        stats.stop_latency.append(now - stats.sent[idx])
+                    if idx_decidable < len(stats.sent):
+                        stats.stop_latency_decidable.append(now - stats.sent[idx_decidable])
+                elif etype == "error":
+                    stats.errors += 1
+
+        task = asyncio.create_task(reader())
+        n = int(seconds * 1000 / CHUNK_MS)
+        for k in range(n):
+            due = start_at + k * CHUNK_MS / 1000
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            stats.lateness.append(max(0.0, loop.time() - due))
+            stats.sent.append(loop.time())
+            await ws.send(messages[k % len(messages)])
+        await asyncio.sleep(2.0)  # let the last turn's events arrive
+        task.cancel()
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) * 1000 if values else float("nan")
+
+
+def rss_kb(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def server_pids(root: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(root)], capture_output=True, text=True).stdout
+    return [root, *(int(p) for p in out.split())]
+
+
+async def measure(url: str, n: int, seconds: float, messages: list[str], pids: list[int]) -> dict[str, float]:
+    loop = asyncio.get_running_loop()
+    stats = [SessionStats() for _ in range(n)]
+    start = loop.time() + 1.0
+    # Stagger starts over one chunk so appends do not all land in the same millisecond.
+    tasks = [asyncio.create_task(run_session(url, messages, seconds, start + (i % 20) / 1000, s))
+             for i, s in enumerate(stats)]
+    await asyncio.sleep(1.0 + seconds / 2)
+    rss = rss_kb(pids)
+    await asyncio.gather(*tasks)
+    turns_expected = int(seconds * 1000 / CHUNK_MS) // len(messages)
+    lost = sum(max(0, turns_expected - s.counts.get(t, 0)) for s in stats
+               for t in ("input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped",
+                         "input_audio_buffer.committed", "response.done"))
+    lat = [x for s in stats for x in s.stop_latency]
+    lat_d = [x for s in stats for x in s.stop_latency_decidable]
+    late = [x for s in stats for x in s.lateness]
+    return {"n": n, "turns": len(lat), "p50": pct(lat, 50), "p99": pct(lat, 99), "p50_d": pct(lat_d, 50),
+            "p99_d": pct(lat_d, 99), "lost": lost, "errors": sum(s.errors for s in stats),
+            "client_late_p99": pct(late, 99), "rss_kb": rss}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--ramp", default="10,25,50,100,150,200")
+    ap.add_argument("--seconds", type=float, default=12.0)
+    ap.add_argument("--quick", action="store_true", help="a few seconds, for a smoke run")
+    args = ap.parse_args()
+    ramp = [2, 5] if args.quick else [int(x) for x in args.ramp.split(",")]
+    seconds = 6.0 if args.quick else args.seconds
+    proc = subprocess.Popen([sys.executable, "-m", "mockrt", "serve", "--port", "0", "--workers", str(args.workers),
+                             "--log-level", "warning"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert proc.stdout is not None
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", proc.stdout.readline())
+        assert match, "server did not start"
+        url = f"ws://127.0.0.1:{match.group(1)}/v1/realtime?model=gpt-realtime"
+        time.sleep(1.0 if args.workers > 1 else 0.2)
+        pids = server_pids(proc.pid)
+        base_rss = rss_kb(pids)
+        messages = clip_messages()
+        print(f"mockrt load: {args.workers} worker(s), {os.cpu_count()} CPUs; each session streams 20 ms appends "
+              f"in real time ({len(messages) * CHUNK_MS / 1000:.1f} s per VAD turn, audio responses at 10x); "
+              f"{seconds:g} s per step; server RSS at rest {base_rss / 1024:.0f} MiB")
+        print(f"{'N':>5} {'turns':>6} {'stop p50':>9} {'stop p99':>9} {'dec. p50':>9} {'dec. p99':>9} "
+              f"{'lost':>5} {'err':>4} {'client late p99':>16} {'RSS/session':>12}  aim (p99 <= 32 ms, 0 lost)")
+        best = 0
+        for n in ramp:
+            r = asyncio.run(measure(url, n, seconds, messages, server_pids(proc.pid)))
+            per = (r["rss_kb"] - base_rss) / n / 1024
+            ok = r["p99"] <= 32 and r["lost"] == 0
+            best = n if ok else best
+            note = "met" if ok else "missed"
+            if r["client_late_p99"] > 10:
+                note += " (load generator late: client-bound)"
+            print(f"{n:>5} {r['turns']:>6} {r['p50']:>8.1f}ms {r['p99']:>8.1f}ms {r['p50_d']:>8.1f}ms "
+                  f"{r['p99_d']:>8.1f}ms {r['lost']:>5} {r['errors']:>4} {r['client_late_p99']:>14.1f}ms "
+                  f"{per:>10.2f}MiB  {note}")
+            if not ok and r["p99"] > 200:
+                break
+        print(f"highest N meeting the aim: {best}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
