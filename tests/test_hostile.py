@@ -30,6 +30,7 @@ KEY = "sk-hostile-secret-key-0123456789"
 @pytest.fixture(scope="module")
 def srv() -> Iterator[ServerThread]:
     config = ServerConfig(port=0, pacing=Pacing(audio_speed=0), log_level="warning", max_send_buffer=256 * 1024,
+                          send_timeout_s=1.0,
                           max_frame_bytes=16 * 1024 * 1024 + 4096)
     with ServerThread(config) as server:
         yield server
@@ -94,6 +95,7 @@ def test_oversize_frame_closes_1009_and_server_lives_on(srv: ServerThread) -> No
 def test_client_that_stops_reading_is_closed_1008(srv: ServerThread) -> None:
     """A raw client (sans-I/O handshake) that never reads after the upgrade: the server must not buffer without
     bound. (A websockets client would keep reading in its background thread.)"""
+    before = {r.id for r in srv.control.state.registry.all()}  # before connecting: ours must not be in it
     sock = socket.create_connection(("127.0.0.1", srv.port))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     protocol = ClientProtocol(parse_uri(srv.ws_url + "/v1/realtime?model=gpt-realtime"), max_size=None)
@@ -101,7 +103,6 @@ def test_client_that_stops_reading_is_closed_1008(srv: ServerThread) -> None:
     sock.sendall(b"".join(protocol.data_to_send()))
     while protocol.handshake_exc is None and not any(isinstance(e, Response) for e in protocol.events_received()):
         protocol.receive_data(sock.recv(65536))
-    before = {r.id for r in srv.control.state.registry.all()}
     try:
         for i in range(80):  # parallel out-of-band audio responses: megabytes nobody reads
             protocol.send_text(json.dumps({"type": "response.create", "event_id": f"r{i}",

@@ -28,7 +28,7 @@ class Connection:
     """Drive one session over one accepted WebSocket."""
 
     def __init__(self, ws: WebSocket, session: RealtimeSession, clock: Callable[[], float],
-                 max_send_buffer: int = 32 * 1024 * 1024) -> None:
+                 max_send_buffer: int = 32 * 1024 * 1024, send_timeout: float = 10.0) -> None:
         self.ws = ws
         self.session = session
         self.clock = clock
@@ -41,7 +41,9 @@ class Connection:
         self._flowing = asyncio.Event()  # cleared while a Stall fault holds the connection
         self._flowing.set()
         self.max_send_buffer = max_send_buffer
+        self.send_timeout = send_timeout
         self._queued_bytes = 0  # approximate size of the Send outputs waiting for the writer
+        self._overflow_task: asyncio.Task[None] | None = None
         self._protocol = getattr(ws.scope.get("mockrt.server_send"), "__self__", None)
         self._transport = self._find_transport()
         self.log = SessionAdapter(logger, {"session_id": session.session_id})
@@ -118,8 +120,9 @@ class Connection:
                 if out is None:
                     return
                 if isinstance(out, Send):
-                    if self._queued_bytes > self.max_send_buffer and self._writer_blocked():
-                        self._overflow()  # a burst the client is not reading: checked before blocking on it
+                    if self._writer_blocked() and (self._queued_bytes > self.max_send_buffer
+                                                   or not await self._wait_writable()):
+                        self._overflow()  # the client is not reading: a burst beyond the limit, or too long
                         return
                     self._queued_bytes -= _size(out)
                     await ws.send_text(_dumps(out.event))
@@ -150,7 +153,8 @@ class Connection:
         while not self.queue.empty():
             self.queue.get_nowait()
         self._queued_bytes = 0
-        self._loop.create_task(self._close_or_drop())
+        # Keep a reference: the loop holds tasks only weakly, and this one must run to the end.
+        self._overflow_task = self._loop.create_task(self._close_or_drop())
 
     async def _close_or_drop(self, grace_s: float = 2.0) -> None:
         """Queue the 1008 close; a client that reads again within ``grace_s`` gets it, a dead one is dropped
@@ -193,6 +197,17 @@ class Connection:
         :class:`mockrt.server.app.KeepServerSend` keeps in the scope), or ``None`` on other ASGI servers."""
         transport = getattr(self._protocol, "transport", None)
         return transport if isinstance(transport, asyncio.WriteTransport) else None
+
+    async def _wait_writable(self) -> bool:
+        """Wait (at most ``send_timeout`` seconds) for uvicorn to accept writes again."""
+        writable = getattr(self._protocol, "writable", None)
+        if not isinstance(writable, asyncio.Event):
+            return True
+        try:
+            await asyncio.wait_for(writable.wait(), self.send_timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def _writer_blocked(self) -> bool:
         """Is uvicorn holding back our writes because the peer does not read (its flow-control event)?

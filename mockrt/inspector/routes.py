@@ -1,0 +1,540 @@
+"""HTTP routes of the session inspector (issue 8), under the admin prefix ``/_mockrt/``.
+
+Pages (HTML shells; everything is drawn by the packaged ``static/inspector.js``, no CDN, no build step):
+
+``GET /_mockrt/``                                      live and recent sessions
+``GET /_mockrt/sessions/{id}``                         one session: timeline, input audio + VAD, responses,
+                                                       conversation, event JSON
+``GET /_mockrt/static/{name}``                         the page's JS and CSS
+
+JSON (heavy work is done here, off the event loop, incrementally per session and cached per journal length):
+
+``GET /_mockrt/api/sessions``                          session list with counts
+``GET /_mockrt/api/sessions/{id}/timeline?since=SEQ``  timeline rows new or grown after journal seq ``SEQ``
+``GET /_mockrt/api/sessions/{id}/vad?from_bucket=B&score_from=S``  input envelope, wall mapping, VAD replay
+``GET /_mockrt/api/sessions/{id}/conversation?since=SEQ``  conversation items; responses changed after ``SEQ``
+``GET /_mockrt/api/sessions/{id}/events/{seq}``        one event (or span) with audio shown as durations
+
+Downloads:
+
+``GET /_mockrt/sessions/{id}/transcript.jsonl``        the session as a replayable recording
+``GET /_mockrt/sessions/{id}/input.wav``               input audio, 24 kHz pcm16 mono (G.711 decoded)
+``GET /_mockrt/sessions/{id}/output.wav[?response=ID]``  output audio of all (or one) responses, same format
+
+Access: when ``admin_token`` is set, every route but ``static`` needs it, like the admin API
+(:func:`mockrt.server.admin._denied`: ``Authorization: Bearer <token>``). A browser cannot send that header on
+navigation, so the token is also accepted as ``?token=<token>`` once: the page then sets it as an HttpOnly,
+SameSite=Strict cookie scoped to ``/_mockrt`` and redirects to the clean URL; the cookie authorises the
+page's own requests and downloads.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gzip
+import hashlib
+import hmac
+import html
+import json
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlencode
+
+import numpy as np
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from mockrt.core.turn_taking import VadOptions
+from mockrt.inspector.analysis import (
+    SessionAnalysis,
+    VadParams,
+    b64,
+    conversation_from_items,
+    elide_audio,
+    vad_summary,
+)
+from mockrt.inspector.buffers import BUCKET_MS, RATE, wav_bytes
+from mockrt.recording.transcript import dumps_transcript, from_journal
+
+if TYPE_CHECKING:  # no mockrt.server import at run time: the app imports this module while it is being built
+    from mockrt.server.registry import SessionRecord
+    from mockrt.server.state import MockState
+
+PREFIX = "/_mockrt"
+"""The admin prefix (:data:`mockrt.server.admin.PREFIX`)."""
+
+COOKIE = "mockrt_admin"
+KEEP_ANALYSES = 8
+"""Sessions whose analysis (decoded audio, VAD replay, rows) stays in memory at once (LRU)."""
+GZIP_ABOVE = 16 * 1024
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+T = TypeVar("T")
+
+
+# -- per-server state ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Counts:
+    n: int = 0
+    first_seq: int = -1
+    responses: int = 0
+    errors: int = 0
+    turns: int = 0
+    last_t: float = 0.0
+
+
+class InspectorCache:
+    """Analyses of recently viewed sessions (LRU) and cheap per-session counters for the list."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.analyses: OrderedDict[str, SessionAnalysis] = OrderedDict()
+        self.counts: dict[str, _Counts] = {}
+
+    def analysis(self, record: SessionRecord, vad: VadParams) -> SessionAnalysis:
+        with self.lock:
+            a = self.analyses.get(record.id)
+            if a is None:
+                a = SessionAnalysis(record.id, vad)
+                self.analyses[record.id] = a
+            self.analyses.move_to_end(record.id)
+            while len(self.analyses) > KEEP_ANALYSES:
+                self.analyses.popitem(last=False)
+            return a
+
+    def replace(self, record: SessionRecord, vad: VadParams) -> SessionAnalysis:
+        with self.lock:
+            a = SessionAnalysis(record.id, vad)
+            self.analyses[record.id] = a
+            return a
+
+
+_CACHES: weakref.WeakKeyDictionary[MockState, InspectorCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def _state(request: Request) -> MockState:
+    state: MockState = request.app.state.mock
+    return state
+
+
+def inspector_cache(state: MockState) -> InspectorCache:
+    with _CACHES_LOCK:
+        cache = _CACHES.get(state)
+        if cache is None:
+            cache = _CACHES[state] = InspectorCache()
+        return cache
+
+
+def vad_params(state: MockState) -> VadParams:
+    return VadParams(detector=state.config.vad, end_includes_silence=state.config.vad_end_includes_silence,
+                     min_speech_ms=VadOptions().min_speech_ms)
+
+
+def analyse(state: MockState, record: SessionRecord, build: Callable[[SessionAnalysis], T]) -> T:
+    """Bring the session's analysis up to date with its journal, then ``build`` under its lock (worker thread)."""
+    cache = inspector_cache(state)
+    params = vad_params(state)
+    a = cache.analysis(record, params)
+    with a.lock:
+        journal = record.journal
+        length = len(journal)
+        if length < a.n or (a.n and length and journal[0].seq != a.first_seq):  # the journal was cleared
+            a = cache.replace(record, params)
+            return analyse(state, record, build)
+        final = record.ended_at is not None
+        if length > a.n or (final and a.pending):
+            a.update(journal[a.n : length], final=final)
+        return build(a)
+
+
+# -- access ----------------------------------------------------------------------------------------------------------
+
+
+def _denied(request: Request) -> Response | None:
+    """The admin API's own check (``Authorization: Bearer <admin_token>``), imported when first needed."""
+    from mockrt.server.admin import _denied as admin_denied
+
+    return admin_denied(request)
+
+
+def _token_ok(request: Request) -> bool:
+    token = _state(request).config.admin_token
+    if not token or _denied(request) is None:
+        return True
+    for value in (request.cookies.get(COOKIE), request.query_params.get("token")):
+        if value and hmac.compare_digest(value.encode(), token.encode()):
+            return True
+    return False
+
+
+def _login_page() -> HTMLResponse:
+    body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>mockrt inspector: token</title>
+<link rel="stylesheet" href="{PREFIX}/static/inspector.css"></head><body class="login">
+<h1>mockrt inspector</h1><p>This server has an admin token. Enter it to open the inspector
+(it is kept in an HttpOnly cookie for <code>{PREFIX}/</code>).</p>
+<form method="get"><input type="password" name="token" autocomplete="current-password" autofocus>
+<button type="submit">Open</button></form></body></html>"""
+    return HTMLResponse(body, status_code=401, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
+
+
+def _guard(request: Request, *, page: bool = False) -> Response | None:
+    """``None`` when allowed; else the admin API's 401 (JSON) or, for a page, a token form. A page opened with a
+    valid ``?token=`` is redirected to its clean URL with the cookie set."""
+    if not _token_ok(request):
+        denied = _denied(request)
+        return _login_page() if page else denied
+    token = request.query_params.get("token")
+    if page and token:
+        rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+        url = request.url.path + ("?" + urlencode(rest) if rest else "")
+        response = RedirectResponse(url, status_code=303)
+        response.set_cookie(COOKIE, token, path=PREFIX, httponly=True, samesite="strict")
+        return response
+    return None
+
+
+def _not_found(what: str = "No such session.") -> JSONResponse:
+    return JSONResponse({"error": {"message": what, "type": "invalid_request_error", "param": "session_id",
+                                   "code": "not_found"}}, status_code=404)
+
+
+def _json(request: Request, payload: Any) -> Response:
+    body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+    headers = {"Cache-Control": "no-store"}
+    if len(body) > GZIP_ABOVE and "gzip" in request.headers.get("accept-encoding", ""):
+        body = gzip.compress(body, 5)
+        headers["Content-Encoding"] = "gzip"
+        headers["Vary"] = "Accept-Encoding"
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _int(request: Request, name: str, default: int) -> int:
+    try:
+        return int(request.query_params.get(name, default))
+    except ValueError:
+        return default
+
+
+def _record(request: Request) -> SessionRecord | None:
+    return _state(request).registry.get(request.path_params["session_id"])
+
+
+# -- pages ------------------------------------------------------------------------------------------------------------
+
+
+def _page(title: str, body_attrs: str, script: str) -> HTMLResponse:
+    doc = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><link rel="stylesheet" href="{PREFIX}/static/inspector.css"></head>
+<body {body_attrs}><noscript>The inspector needs JavaScript.</noscript>
+<script src="{PREFIX}/static/{script}"></script></body></html>"""
+    return HTMLResponse(doc, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
+
+
+async def sessions_page(request: Request) -> Response:
+    if (guard := _guard(request, page=True)) is not None:
+        return guard
+    return _page("mockrt sessions", f'data-base="{PREFIX}" data-page="sessions"', "sessions.js")
+
+
+async def session_page(request: Request) -> Response:
+    if (guard := _guard(request, page=True)) is not None:
+        return guard
+    session_id = request.path_params["session_id"]
+    if _record(request) is None:
+        doc = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>not found</title>"
+               f"<link rel=stylesheet href='{PREFIX}/static/inspector.css'></head><body class=login>"
+               f"<h1>No session {html.escape(session_id)}</h1><p>It may have ended long ago: only the recent "
+               f"sessions are kept. <a href='{PREFIX}/'>All sessions</a></p></body></html>")
+        return HTMLResponse(doc, status_code=404, headers={"Content-Security-Policy": CSP})
+    attrs = f'data-base="{PREFIX}" data-page="session" data-session="{html.escape(session_id, quote=True)}"'
+    return _page(f"mockrt {session_id}", attrs, "inspector.js")
+
+
+_STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+_static_cache: dict[str, tuple[bytes, str]] = {}
+
+
+def _static_file(name: str) -> tuple[bytes, str] | None:
+    if name in _static_cache:
+        return _static_cache[name]
+    if "/" in name or name.startswith(".") or not any(name.endswith(ext) for ext in _STATIC_TYPES):
+        return None
+    ref = resources.files("mockrt.inspector").joinpath("static", name)
+    if not ref.is_file():
+        return None
+    data = ref.read_bytes()
+    found = (data, hashlib.sha256(data).hexdigest()[:16])
+    _static_cache[name] = found
+    return found
+
+
+async def static(request: Request) -> Response:
+    """The page's own assets (generic code, no session data: not behind the token)."""
+    name = request.path_params["name"]
+    found = _static_file(name)
+    if found is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    data, etag = found
+    if request.headers.get("if-none-match") == f'"{etag}"':
+        return Response(status_code=304, headers={"ETag": f'"{etag}"'})
+    media = next(t for ext, t in _STATIC_TYPES.items() if name.endswith(ext))
+    return Response(data, media_type=media, headers={"ETag": f'"{etag}"', "Cache-Control": "no-cache"})
+
+
+# -- JSON --------------------------------------------------------------------------------------------------------------
+
+
+def _counts(cache: InspectorCache, record: SessionRecord) -> _Counts:
+    counts = cache.counts.get(record.id)
+    journal = record.journal
+    if counts is None or len(journal) < counts.n or (counts.n and journal and journal[0].seq != counts.first_seq):
+        counts = cache.counts[record.id] = _Counts()
+    for entry in journal[counts.n :]:
+        if counts.first_seq < 0:
+            counts.first_seq = entry.seq
+        etype = entry.event.get("type")
+        if entry.direction == "server":
+            if etype == "response.done":
+                counts.responses += 1
+            elif etype == "error":
+                counts.errors += 1
+            elif etype == "input_audio_buffer.committed":
+                counts.turns += 1
+            elif etype in ("conversation.item.added", "conversation.item.created"):
+                item = entry.event.get("item")
+                if isinstance(item, dict) and item.get("role") == "user" and item.get("content") and all(
+                        isinstance(p, dict) and p.get("type") in ("input_text", "text") for p in item["content"]):
+                    counts.turns += 1
+        counts.last_t = entry.t
+    counts.n = len(journal)
+    return counts
+
+
+def _summary(cache: InspectorCache, record: SessionRecord) -> dict[str, Any]:
+    c = _counts(cache, record)
+    ended = record.ended_at
+    return {"id": record.id, "dialect": record.dialect, "flavour": record.flavour, "model": record.model,
+            "path": record.path, "user_agent": record.user_agent, "started_at": record.started_at,
+            "ended_at": ended, "live": ended is None, "close_code": record.close_code, "events": c.n,
+            "responses": c.responses, "turns": c.turns, "errors": c.errors,
+            "duration_s": round((ended - record.started_at) if ended is not None else c.last_t, 3)}
+
+
+async def api_sessions(request: Request) -> Response:
+    if (guard := _guard(request)) is not None:
+        return guard
+    state = _state(request)
+    cache = inspector_cache(state)
+    with cache.lock:
+        rows = [_summary(cache, r) for r in state.registry.all()]
+    rows.sort(key=lambda r: (not r["live"], -r["started_at"]))
+    return _json(request, {"sessions": rows, "admin_token": bool(state.config.admin_token)})
+
+
+async def api_timeline(request: Request) -> Response:
+    if (guard := _guard(request)) is not None:
+        return guard
+    record = _record(request)
+    if record is None:
+        return _not_found()
+    state = _state(request)
+    since = _int(request, "since", -1)
+    cache = inspector_cache(state)
+    with cache.lock:
+        summary = _summary(cache, record)
+
+    def build(a: SessionAnalysis) -> dict[str, Any]:
+        counts = a.timeline.counts
+        summary["responses"] = counts.get("server:response.done", 0)
+        summary["errors"] = counts.get("server:error", 0)
+        return {"session": summary, "live": record.ended_at is None, "last_seq": a.last_seq, "entries": a.n,
+                "rows": [r.to_dict() for r in a.timeline.since(since)], "counts": counts,
+                "input_ms": round(a.input.ms, 1), "input_buckets": len(a.input.arrive),
+                "score_frames": len(a.vad.scores), "vad_events": len(a.server_vad) + len(a.markers),
+                "conversation_version": a.conversation.version, "responses_version": a.response_version,
+                "t_end": round(max((r.t1 for r in a.timeline.rows[-64:]), default=0.0), 4)}
+
+    payload = await run_in_threadpool(analyse, state, record, build)
+    return _json(request, payload)
+
+
+def _vad_payload(a: SessionAnalysis, from_bucket: int, score_from: int) -> dict[str, Any]:
+    lo, hi = a.input.envelope(from_bucket)
+    n = min(lo.shape[0], len(a.input.arrive) - from_bucket)
+    arrive = a.input.arrive.view(from_bucket, from_bucket + max(0, n)).astype(np.float32)
+    scores = a.vad.scores.view(score_from)
+    return {
+        "input_ms": round(a.input.ms, 1), "bucket_ms": BUCKET_MS, "from_bucket": from_bucket,
+        "buckets": max(0, n), "env_lo": b64(lo[: max(0, n)]), "env_hi": b64(hi[: max(0, n)]),
+        "arrive": b64(arrive), "start_wall": a.input.start_wall, "appends": a.input.appends,
+        "rejected_appends": a.rejected,
+        "score_from": score_from, "score_total": len(a.vad.scores), "scores": b64(scores),
+        "score_segments": a.vad.score_segments, "config": a.vad.config_history, "replay_error": a.vad.error,
+        "segments": a.speech_segments(), "markers": a.markers, "server_events": a.server_vad,
+        "recomputed": a.vad.recomputed, "match": vad_summary(a),
+    }
+
+
+async def api_vad(request: Request) -> Response:
+    if (guard := _guard(request)) is not None:
+        return guard
+    record = _record(request)
+    if record is None:
+        return _not_found()
+    from_bucket = max(0, _int(request, "from_bucket", 0))
+    score_from = max(0, _int(request, "score_from", 0))
+
+    def build(a: SessionAnalysis) -> Any:
+        key = f"vad:{from_bucket}:{score_from}"
+        hit = a.cache.get(key)
+        if hit is not None and hit[0] == a.n:
+            return hit[1]
+        payload = _vad_payload(a, from_bucket, score_from)
+        if from_bucket == 0 and score_from == 0:
+            a.cache[key] = (a.n, payload)
+        return payload
+
+    payload = await run_in_threadpool(analyse, _state(request), record, build)
+    return _json(request, payload)
+
+
+async def api_conversation(request: Request) -> Response:
+    if (guard := _guard(request)) is not None:
+        return guard
+    record = _record(request)
+    if record is None:
+        return _not_found()
+    since = _int(request, "since", -1)
+    live_items = None
+    session = record.session
+    if session is not None:  # read the live model on the event loop, where it changes
+        live_items = conversation_from_items(list(session.conversation.items))
+
+    def build(a: SessionAnalysis) -> dict[str, Any]:
+        rebuilt = {item["id"]: item for item in a.conversation.items}
+        items = a.conversation.items
+        if live_items is not None:
+            for item in live_items:  # keep what only the journal knows (where the audio is, when it came)
+                extra = rebuilt.get(item["id"], {})
+                for key in ("audio_range_ms", "t", "truncated_ms", "transcription_error"):
+                    if key in extra:
+                        item[key] = extra[key]
+            items = live_items
+        responses = [r.to_dict() for r in a.responses.values() if r.version > since]
+        return {"version": a.conversation.version, "source": "live" if live_items is not None else "journal",
+                "items": items, "responses": responses, "responses_version": a.response_version}
+
+    payload = await run_in_threadpool(analyse, _state(request), record, build)
+    return _json(request, payload)
+
+
+async def api_event(request: Request) -> Response:
+    if (guard := _guard(request)) is not None:
+        return guard
+    record = _record(request)
+    if record is None:
+        return _not_found()
+    try:
+        seq = int(request.path_params["seq"])
+    except ValueError:
+        return _not_found("No such event.")
+    journal = record.journal
+    pos = bisect.bisect_left(journal, seq, key=lambda e: e.seq)
+    if pos >= len(journal) or journal[pos].seq != seq:
+        return _not_found("No such event.")
+    entry = journal[pos]
+
+    def build(a: SessionAnalysis) -> dict[str, Any]:
+        fin, fout = a.formats_at(seq)
+        out: dict[str, Any] = {"seq": entry.seq, "t": round(entry.t, 6), "direction": entry.direction,
+                               "event": elide_audio(entry.event, fin, fout)}
+        row = a.timeline.find(seq)
+        if row is not None and row.n > 1:
+            out["span"] = row.to_dict()
+            last = bisect.bisect_left(journal, row.last, key=lambda e: e.seq)
+            if last < len(journal) and journal[last].seq == row.last and row.last != seq:
+                out["span_last"] = {"seq": row.last, "t": round(journal[last].t, 6),
+                                    "event": elide_audio(journal[last].event, fin, fout)}
+        return out
+
+    payload = await run_in_threadpool(analyse, _state(request), record, build)
+    return _json(request, payload)
+
+
+# -- downloads ---------------------------------------------------------------------------------------------------------
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+
+
+async def transcript(request: Request) -> Response:
+    if (guard := _guard(request)) is not None:
+        return guard
+    record = _record(request)
+    if record is None:
+        return _not_found()
+    text = await run_in_threadpool(lambda: dumps_transcript(from_journal(record)))
+    return Response(text.encode("utf-8"), media_type="application/x-ndjson",
+                    headers=_attachment(f"{record.id}.jsonl"))
+
+
+async def input_wav(request: Request) -> Response:
+    if (guard := _guard(request)) is not None:
+        return guard
+    record = _record(request)
+    if record is None:
+        return _not_found()
+    data = await run_in_threadpool(analyse, _state(request), record, lambda a: wav_bytes(a.input.pcm.view()))
+    return Response(data, media_type="audio/wav", headers=_attachment(f"{record.id}-input.wav"))
+
+
+async def output_wav(request: Request) -> Response:
+    if (guard := _guard(request)) is not None:
+        return guard
+    record = _record(request)
+    if record is None:
+        return _not_found()
+    only = request.query_params.get("response")
+
+    def build(a: SessionAnalysis) -> bytes | None:
+        if only is not None and only not in a.responses:
+            return None
+        parts = [p for r in a.responses.values() if only is None or r.id == only for p in r.parts]
+        parts.sort(key=lambda p: p.first_seq)
+        pcm = np.concatenate([p.pcm.view() for p in parts]) if parts else np.zeros(0, dtype=np.int16)
+        return wav_bytes(pcm, RATE)
+
+    data = await run_in_threadpool(analyse, _state(request), record, build)
+    if data is None:
+        return _not_found("No such response.")
+    suffix = f"-{only}" if only else ""
+    return Response(data, media_type="audio/wav", headers=_attachment(f"{record.id}-output{suffix}.wav"))
+
+
+routes = [
+    Route(f"{PREFIX}/", sessions_page),
+    Route(PREFIX + "/sessions/{session_id}", session_page),
+    Route(PREFIX + "/static/{name}", static),
+    Route(f"{PREFIX}/api/sessions", api_sessions),
+    Route(PREFIX + "/api/sessions/{session_id}/timeline", api_timeline),
+    Route(PREFIX + "/api/sessions/{session_id}/vad", api_vad),
+    Route(PREFIX + "/api/sessions/{session_id}/conversation", api_conversation),
+    Route(PREFIX + "/api/sessions/{session_id}/events/{seq}", api_event),
+    Route(PREFIX + "/sessions/{session_id}/transcript.jsonl", transcript),
+    Route(PREFIX + "/sessions/{session_id}/input.wav", input_wav),
+    Route(PREFIX + "/sessions/{session_id}/output.wav", output_wav),
+]
+"""The inspector's routes; the app adds them beside :data:`mockrt.server.admin.routes`."""

@@ -1,0 +1,62 @@
+"""The conformance catalogue is honest: every case passes on mockrt, fails on some mutant, and every mutant is
+killed (ecosystem.md §4.6 "Keeping cases honest" (2)).
+
+The catalogue runs in-process and unpaced; each mutant runs only the cases it names, with short timeouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.catalogue import load_catalogue
+from conformance.coverage import mock_run
+from conformance.mutants import MUTANTS, killed_cases, run_mutant
+from conformance.targets import MockTarget
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[MockTarget]:
+    mock = MockTarget()
+    mock.start()
+    yield mock
+    mock.stop()
+
+
+def test_every_case_passes_on_the_mock() -> None:
+    results = mock_run()
+    failures = [f"{r.case_id}[{r.dialect}]: {r.outcome}: {r.message[:400]}" for r in results if r.outcome != "pass"]
+    assert not failures, "\n".join(failures)
+    ran = {r.case_id for r in results}
+    assert ran == set(load_catalogue()), f"cases that did not run on the mock: {set(load_catalogue()) - ran}"
+
+
+def test_every_case_is_killed_by_some_mutant() -> None:
+    catalogue = set(load_catalogue())
+    unknown = killed_cases() - catalogue
+    assert not unknown, f"mutants name cases that do not exist: {sorted(unknown)}"
+    dead = catalogue - killed_cases()
+    assert not dead, f"cases no mutant kills (fix or remove them): {sorted(dead)}"
+
+
+def test_there_are_enough_mutants() -> None:
+    assert len(MUTANTS) >= 12
+    assert all(m.kills for m in MUTANTS.values())
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_mutant_is_killed_by_the_cases_it_names(name: str, target: MockTarget) -> None:
+    mutant = MUTANTS[name]
+    results = run_mutant(mutant, target)
+    survivors = [case_id for case_id, runs in results.items() if all(r.outcome == "pass" for r in runs)]
+    assert not survivors, f"{name} ({mutant.description}) survives {survivors}"
+    # A mutant is one defect in one place: after it, the mock is whole again.
+    assert all(r.outcome == "pass" for r in run_mutant_free(target, mutant.kills[:1]))
+
+
+def run_mutant_free(target: MockTarget, case_ids: tuple[str, ...]) -> list[object]:
+    from conformance.runner import run_catalogue
+
+    catalogue = load_catalogue()
+    return list(run_catalogue(target, cases=[catalogue[c] for c in case_ids]))
