@@ -21,9 +21,9 @@ from pathlib import Path
 from websockets.sync.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mockrt.config import ServerConfig  # noqa: E402
-from mockrt.core.responses import Pacing  # noqa: E402
-from mockrt.server import ServerThread  # noqa: E402
+from mockrt.config import ServerConfig
+from mockrt.core.responses import Pacing
+from mockrt.server import ServerThread
 
 
 def rss_mib() -> float:
@@ -71,7 +71,7 @@ def main() -> None:
             raw.close()
             if i in checkpoints:
                 registry = srv.control.state.registry
-                registry.wait(lambda: not registry.live, 10)
+                registry.wait(lambda r=registry: not r.live, 10)
                 print(f"{i:>10} {len(registry.live):>5} {tasks(srv):>11} {rss_mib():>8.1f} "
                       f"{time.monotonic() - start:>6.1f}", flush=True)
         with connect(url) as ws:

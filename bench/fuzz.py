@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mockrt.core import RealtimeSession, Send, SessionOptions  # noqa: E402
-from mockrt.core.dialects import GA, Beta  # noqa: E402
-from mockrt.core.responses import Pacing  # noqa: E402
-from tests.test_core_framing import frames  # noqa: E402
+from mockrt.core import RealtimeSession, Send, SessionOptions
+from mockrt.core.dialects import GA, Beta
+from mockrt.core.responses import Pacing
+from tests.test_core_framing import frames
 
 FAST = Pacing(audio_speed=0)
 stats = {"examples": 0, "frames": 0, "errors": 0}

@@ -66,6 +66,8 @@ SESSION_TYPES = frozenset({"session.created", "session.updated", "transcription_
 ITEM_ADDED_TYPES = frozenset({"conversation.item.added", "conversation.item.created"})
 SPAN_GAP_S = 1.0
 """Appends further apart than this start a new span."""
+MAX_BATCH_S = 5
+"""Seconds of input audio the VAD replay feeds at once at most."""
 NOT_A_REJECTION = frozenset({"conversation_already_has_active_response"})
 
 _GA_FORMATS = {"audio/pcm": AudioFormat.PCM16, "audio/pcmu": AudioFormat.G711_ULAW,
@@ -176,6 +178,7 @@ class Row:
     audio_ms: float | None = None
     text: str = ""
     bad: bool = False  # a rejected client event / an error
+    undo: tuple[float, int, float] | None = None  # (t1, last, audio_ms) before the last event joined the span
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "t": round(self.t, 4), "dir": self.dir, "type": self.type,
@@ -236,13 +239,15 @@ class Timeline:
         if entry.direction == "client" and etype in APPEND_TYPES:
             index = self._append_span
             if index is not None and entry.t - self.rows[index].t1 <= SPAN_GAP_S:
-                row = self._grow(index, entry)
+                row = self.rows[index]
+                row.undo = (row.t1, row.last, row.audio_ms or 0.0)
+                self._grow(index, entry)
                 row.audio_ms = (row.audio_ms or 0.0) + (audio_ms or 0.0)
-                row.label = f"{row.n} appends, {row.audio_ms / 1000:.2f} s of audio"
+                row.label = _append_label(row)
                 return
-            self._append_span = self._new(Row(entry.seq, entry.t, entry.t, "client", etype, 1, entry.seq,
-                                              "1 append, " + f"{(audio_ms or 0) / 1000:.2f} s of audio",
-                                              audio_ms=audio_ms or 0.0))
+            row = Row(entry.seq, entry.t, entry.t, "client", etype, 1, entry.seq, audio_ms=audio_ms or 0.0)
+            row.label = _append_label(row)
+            self._append_span = self._new(row)
             return
         if entry.direction == "client" or etype in ("input_audio_buffer.committed", "input_audio_buffer.cleared"):
             self._append_span = None
@@ -267,11 +272,27 @@ class Timeline:
         self._new(Row(entry.seq, entry.t, entry.t, entry.direction, etype, 1, entry.seq, label,
                       bad=etype == "error"))
 
-    def mark_bad(self, seq: int) -> None:
-        index = self.by_id.get(seq)
-        if index is not None:
-            self.rows[index].bad = True
+    def mark_bad(self, seq: int, t: float) -> None:
+        """A rejected append: it leaves its span (it was the span's last event) and gets a row of its own."""
+        self._append_span = None
+        index = self._row_of.get(seq)
+        if index is None:
+            return
+        row = self.rows[index]
+        if row.id == seq:
+            row.bad = True
             self._changed(seq, index)
+            return
+        if row.last != seq or row.undo is None:
+            return
+        t1, last, ms = row.undo
+        own = (row.audio_ms or 0.0) - ms
+        row.t1, row.last, row.audio_ms, row.n, row.undo = t1, last, ms, row.n - 1, None
+        row.label = _append_label(row)
+        self._changed(seq, index)
+        alone = Row(seq, t, t, row.dir, row.type, 1, seq, "", audio_ms=own, bad=True)
+        alone.label = "rejected: " + _append_label(alone)
+        self._new(alone)
 
     def since(self, seq: int) -> list[Row]:
         if seq < 0:
@@ -284,6 +305,10 @@ class Timeline:
         """The row holding the event ``seq`` (a span's first event or one inside it)."""
         index = self._row_of.get(seq)
         return None if index is None else self.rows[index]
+
+
+def _append_label(row: Row) -> str:
+    return f"{row.n} append{'s' if row.n != 1 else ''}, {(row.audio_ms or 0.0) / 1000:.2f} s of audio"
 
 
 def label_for(entry: JournalEntry) -> str:
@@ -406,8 +431,9 @@ class InputTrack:
         self._last_end = end
         first, last = len(self.arrive), int(a1 // BUCKET_MS)
         if last > first and a1 > a0:
-            ends = (np.arange(first, last, dtype=np.float64) + 1.0) * BUCKET_MS
-            self.arrive.extend(start + (ends - a0) / (a1 - a0) * (end - start))
+            scale = (end - start) / (a1 - a0)
+            for b in range(first, last):
+                self.arrive.append(start + ((b + 1) * BUCKET_MS - a0) * scale)
         return a0, a1
 
     def wall_of(self, ms: float) -> float:
@@ -456,11 +482,14 @@ class VadReplay:
         self.recomputed: list[dict[str, Any]] = []
         self.error: str | None = None
         self.on_off: tuple[float, float] | None = None
+        self._queued: list[npt.NDArray[np.int16]] = []
+        self._queued_n = 0
 
     def _on_frame(self, ms: int, score: float) -> None:
         self.scores.append(min(255, max(0, int(score * 255.0 + 0.5))))
 
     def configure(self, settings: TurnSettings | None, fmt: AudioFormat, t: float) -> None:
+        self.flush()
         self.fmt = fmt
         if settings is None:
             if self.detector is not None or not self.config_history:
@@ -496,23 +525,38 @@ class VadReplay:
                 "end_includes_silence": settings.end_includes_silence,
                 "frame_ms": self.detector.frame_ms, "format": fmt.value})
 
-    def feed(self, pcm: npt.NDArray[np.int16], t: float, seq: int) -> None:
+    def feed(self, pcm: npt.NDArray[np.int16]) -> None:
+        """Queue accepted audio; it reaches the detector at the next :meth:`flush` (the detector is
+        chunk-invariant, so feeding many appends at once gives the same frames, scores and events, for a
+        fraction of the per-call cost)."""
         self.pos_ms += pcm.shape[0] * 1000.0 / self.fmt.rate
+        if self.detector is None:
+            return
+        self._queued.append(pcm)
+        self._queued_n += pcm.shape[0]
+        if self._queued_n >= MAX_BATCH_S * self.fmt.rate:
+            self.flush()
+
+    def flush(self) -> None:
+        """Feed the queued audio: before anything that changes the detector, and at the end of every update."""
+        if not self._queued:
+            return
+        pcm = self._queued[0] if len(self._queued) == 1 else np.concatenate(self._queued)
+        self._queued, self._queued_n = [], 0
         if self.detector is None:
             return
         for event in self.detector.feed(pcm):
             if isinstance(event, SpeechStarted):
                 self.recomputed.append({"type": "speech_started", "audio_start_ms": round(
-                    event.audio_start_ms + self.offset_ms), "onset_ms": round(event.onset_ms + self.offset_ms),
-                    "t": round(t, 4), "seq": seq})
+                    event.audio_start_ms + self.offset_ms), "onset_ms": round(event.onset_ms + self.offset_ms)})
             elif isinstance(event, SpeechStopped):
                 end = event.audio_end_ms + self.offset_ms
                 self.recomputed.append({"type": "speech_stopped", "audio_end_ms": round(end),
-                                        "last_voiced_ms": round(event.last_voiced_ms + self.offset_ms),
-                                        "t": round(t, 4), "seq": seq})
+                                        "last_voiced_ms": round(event.last_voiced_ms + self.offset_ms)})
                 self.buffer_start_ms = end
 
     def buffer_moved(self, start_ms: float) -> None:
+        self.flush()
         self.buffer_start_ms = start_ms
         if self.detector is not None:
             self.detector.reset(round(start_ms - self.offset_ms))
@@ -781,6 +825,7 @@ class SessionAnalysis:
         if final and self._pending is not None:
             self._accept(self._pending)
             self._pending = None
+        self.vad.flush()
 
     def _entry(self, entry: JournalEntry) -> None:
         if self.first_seq is None:
@@ -795,7 +840,7 @@ class SessionAnalysis:
             err = _obj(event.get("error"))
             if entry.direction == "server" and etype == "error" and err.get("code") not in NOT_A_REJECTION:
                 self.rejected += 1
-                self.timeline.mark_bad(pending.seq)
+                self.timeline.mark_bad(pending.seq, pending.t)
             else:
                 self._accept(pending)
         audio_ms = None
@@ -824,7 +869,7 @@ class SessionAnalysis:
             return
         pcm = self.in_fmt.decode(data)
         self.input.add(pcm, self.in_fmt, entry.t)
-        self.vad.feed(pcm, entry.t, entry.seq)
+        self.vad.feed(pcm)
 
     def _response_fmt(self, response_id: Any) -> AudioFormat:
         info = self.responses.get(str(response_id)) if response_id else None

@@ -24,6 +24,7 @@ from mockrt.core import errors
 from mockrt.core.dialects import Beta
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import SessionConfig, TurnDetection
+from mockrt.inspector import routes as inspector_routes
 from mockrt.server import admin, handshake
 from mockrt.server.connection import Connection
 from mockrt.server.state import MockState
@@ -185,6 +186,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/openai/realtimeapi/sessions", beta_sessions, methods=["POST"]),
     ]
     routes += admin.routes
+    routes += inspector_routes
     app = Starlette(routes=routes, middleware=[Middleware(KeepServerSend)])
     app.state.mock = MockState(config)
     return app

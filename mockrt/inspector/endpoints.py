@@ -11,7 +11,8 @@ JSON (heavy work is done here, off the event loop, incrementally per session and
 
 ``GET /_mockrt/api/sessions``                          session list with counts
 ``GET /_mockrt/api/sessions/{id}/timeline?since=SEQ``  timeline rows new or grown after journal seq ``SEQ``
-``GET /_mockrt/api/sessions/{id}/vad?from_bucket=B&score_from=S``  input envelope, wall mapping, VAD replay
+``GET /_mockrt/api/sessions/{id}/vad?from_bucket=B&score_from=S&lists=V``  input envelope, wall mapping, VAD
+                                                       replay (event lists omitted when still at version ``V``)
 ``GET /_mockrt/api/sessions/{id}/conversation?since=SEQ``  conversation items; responses changed after ``SEQ``
 ``GET /_mockrt/api/sessions/{id}/events/{seq}``        one event (or span) with audio shown as durations
 
@@ -73,7 +74,7 @@ PREFIX = "/_mockrt"
 COOKIE = "mockrt_admin"
 KEEP_ANALYSES = 8
 """Sessions whose analysis (decoded audio, VAD replay, rows) stays in memory at once (LRU)."""
-GZIP_ABOVE = 16 * 1024
+GZIP_ABOVE = 4096
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -236,7 +237,8 @@ def _record(request: Request) -> SessionRecord | None:
 def _page(title: str, body_attrs: str, script: str) -> HTMLResponse:
     doc = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><link rel="stylesheet" href="{PREFIX}/static/inspector.css"></head>
+<title>{html.escape(title)}</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="{PREFIX}/static/inspector.css"></head>
 <body {body_attrs}><noscript>The inspector needs JavaScript.</noscript>
 <script src="{PREFIX}/static/{script}"></script></body></html>"""
     return HTMLResponse(doc, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
@@ -370,21 +372,31 @@ async def api_timeline(request: Request) -> Response:
     return _json(request, payload)
 
 
-def _vad_payload(a: SessionAnalysis, from_bucket: int, score_from: int) -> dict[str, Any]:
+def _lists_version(a: SessionAnalysis) -> int:
+    """Changes whenever the VAD's event lists do (they only grow, except a segment ended by a later marker)."""
+    v = a.vad
+    return len(a.server_vad) + len(a.markers) + len(v.recomputed) + len(v.config_history) + len(v.score_segments)
+
+
+def _vad_payload(a: SessionAnalysis, from_bucket: int, score_from: int, lists: int = -1) -> dict[str, Any]:
+    """Envelope, arrival times and scores from the given bucket / frame on; the event lists (speech segments,
+    markers, server and replayed events, configurations) unless the caller has version ``lists`` already."""
     lo, hi = a.input.envelope(from_bucket)
     n = min(lo.shape[0], len(a.input.arrive) - from_bucket)
     arrive = a.input.arrive.view(from_bucket, from_bucket + max(0, n)).astype(np.float32)
     scores = a.vad.scores.view(score_from)
-    return {
+    out: dict[str, Any] = {
         "input_ms": round(a.input.ms, 1), "bucket_ms": BUCKET_MS, "from_bucket": from_bucket,
         "buckets": max(0, n), "env_lo": b64(lo[: max(0, n)]), "env_hi": b64(hi[: max(0, n)]),
         "arrive": b64(arrive), "start_wall": a.input.start_wall, "appends": a.input.appends,
         "rejected_appends": a.rejected,
         "score_from": score_from, "score_total": len(a.vad.scores), "scores": b64(scores),
-        "score_segments": a.vad.score_segments, "config": a.vad.config_history, "replay_error": a.vad.error,
-        "segments": a.speech_segments(), "markers": a.markers, "server_events": a.server_vad,
-        "recomputed": a.vad.recomputed, "match": vad_summary(a),
+        "score_segments": a.vad.score_segments, "replay_error": a.vad.error, "lists_version": _lists_version(a),
     }
+    if lists != out["lists_version"]:
+        out.update({"config": a.vad.config_history, "segments": a.speech_segments(), "markers": a.markers,
+                    "server_events": a.server_vad, "recomputed": a.vad.recomputed, "match": vad_summary(a)})
+    return out
 
 
 async def api_vad(request: Request) -> Response:
@@ -395,15 +407,16 @@ async def api_vad(request: Request) -> Response:
         return _not_found()
     from_bucket = max(0, _int(request, "from_bucket", 0))
     score_from = max(0, _int(request, "score_from", 0))
+    lists = _int(request, "lists", -1)
 
     def build(a: SessionAnalysis) -> Any:
-        key = f"vad:{from_bucket}:{score_from}"
+        key = f"vad:{from_bucket}:{score_from}:{lists}"
         hit = a.cache.get(key)
         if hit is not None and hit[0] == a.n:
             return hit[1]
-        payload = _vad_payload(a, from_bucket, score_from)
+        payload = _vad_payload(a, from_bucket, score_from, lists)
         if from_bucket == 0 and score_from == 0:
-            a.cache[key] = (a.n, payload)
+            a.cache[key] = (a.n, payload)  # the first load of a finished session's page
         return payload
 
     payload = await run_in_threadpool(analyse, _state(request), record, build)
