@@ -4,7 +4,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint typecheck pytest bench clean
+.PHONY: serve test lint typecheck pytest conformance bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,7 +16,7 @@ serve: $(BIN)/.installed
 	$(BIN)/mockrt serve --host 127.0.0.1 --port 8000
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check mockrt tests bench
+	$(BIN)/ruff check mockrt tests bench conformance
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
@@ -24,7 +24,10 @@ typecheck: $(BIN)/.installed
 pytest: $(BIN)/.installed
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+conformance: $(BIN)/.installed
+	$(BIN)/pytest conformance --target=mock
+
+test: lint typecheck pytest conformance
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1131 @@
+"""Mutant mocks: deliberately broken variants of mockrt, each injecting ONE defect (ecosystem.md §4.6 "Keeping cases
+honest", schemathesis-style modifiers).
+
+A :class:`Mutant` monkeypatches mockrt internals for the duration of a ``with mutant.active():`` block; the
+in-process mock target started inside (or already running: handlers are looked up at call time) then misbehaves in
+exactly one way. ``kills`` names the cases that must fail against it. ``tests/test_conformance_mutants.py`` proves
+that every case passes on the real mock, that every case is killed by at least one mutant, and that every mutant is
+killed by the cases it names. A case that fails nowhere is dead weight: fix it or remove it.
+
+Patches are process-wide, so mutants must not be active while another mock serves unrelated tests in the same
+process (pytest runs tests one at a time per process; xdist workers are separate processes).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+Json = dict[str, Any]
+Patch = Callable[["Patcher"], None]
+
+
+class Patcher:
+    """Attribute and dict-entry patches, undone when the surrounding ``ExitStack`` closes."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self.stack = stack
+
+    def attr(self, obj: Any, name: str, value: Any) -> None:
+        missing = object()
+        old = obj.__dict__.get(name, missing) if isinstance(obj, type) else getattr(obj, name, missing)
+
+        def restore() -> None:
+            if old is missing:
+                delattr(obj, name)
+            else:
+                setattr(obj, name, old)
+
+        setattr(obj, name, value)
+        self.stack.callback(restore)
+
+    def wrap(self, obj: Any, name: str, make: Callable[[Any], Any]) -> None:
+        """Replace ``obj.name`` with ``make(original)``."""
+        self.attr(obj, name, make(getattr(obj, name)))
+
+    def item(self, mapping: dict[str, Any], key: str, value: Any) -> None:
+        old = mapping[key]
+        mapping[key] = value
+        self.stack.callback(mapping.__setitem__, key, old)
+
+    def handler(self, event_type: str, make: Callable[[Any], Any]) -> None:
+        """Replace the session's handler of a client event type with ``make(original)``."""
+        from mockrt.core.session import RealtimeSession
+
+        handlers = RealtimeSession._handlers
+        self.item(handlers, event_type, make(handlers[event_type]))
+
+    def wire(self, transform: Callable[[Any, Json], list[Json]]) -> None:
+        """Rewrite the session's outgoing wire events: ``transform(session, event)`` returns what is sent instead."""
+        from mockrt.core.session import RealtimeSession
+
+        original = RealtimeSession._send
+
+        def _send(self: Any, wire: Json) -> None:
+            for event in transform(self, wire):
+                original(self, event)
+
+        self.attr(RealtimeSession, "_send", _send)
+
+
+def _state(session: Any) -> dict[str, Any]:
+    """Per-session scratch space for stateful wire transforms."""
+    state: dict[str, Any] = session.__dict__.setdefault("_conformance_mutant", {})
+    return state
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    description: str
+    kills: tuple[str, ...]
+    patch: Patch
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        with ExitStack() as stack:
+            self.patch(Patcher(stack))
+            yield
+
+
+MUTANTS: dict[str, Mutant] = {}
+
+
+def mutant(name: str, description: str, *kills: str) -> Callable[[Patch], Patch]:
+    def register(fn: Patch) -> Patch:
+        if name in MUTANTS:
+            raise ValueError(f"duplicate mutant {name!r}")
+        MUTANTS[name] = Mutant(name, description, tuple(kills), fn)
+        return fn
+
+    return register
+
+
+def _errors() -> Any:
+    from mockrt.core import errors
+
+    return errors
+
+
+def _dialects() -> tuple[Any, Any]:
+    from mockrt.core.dialects.beta import Beta
+    from mockrt.core.dialects.ga import GA
+
+    return GA, Beta
+
+
+# --- the input audio buffer (§2.2–§2.4) -------------------------------------------------------------------
+
+
+@mutant("commit-min-50ms", "the commit rule is off: 50 ms commits are accepted",
+        "audio-buffer/commit/too-small", "audio-buffer/commit/since-last-commit", "audio-buffer/format/g711")
+def _commit_min_50(p: Patcher) -> None:
+    from mockrt.core.audio_buffer import InputAudioBuffer
+
+    def make(orig: Any) -> Any:
+        def take(self: Any, *, min_ms: float = 100.0, upto_samples: int | None = None) -> bytes:
+            return orig(self, min_ms=50.0 if min_ms >= 100.0 else min_ms, upto_samples=upto_samples)  # type: ignore[no-any-return]
+
+        return take
+
+    p.wrap(InputAudioBuffer, "take", make)
+
+
+@mutant("commit-min-exclusive", "exactly 100 ms is refused (the rule is > 100 ms instead of >= 100 ms)",
+        "audio-buffer/commit/minimum", "audio-buffer/format/g711")
+def _commit_min_exclusive(p: Patcher) -> None:
+    from mockrt.core.audio_buffer import InputAudioBuffer
+
+    errors = _errors()
+
+    def make(orig: Any) -> Any:
+        def take(self: Any, *, min_ms: float = 100.0, upto_samples: int | None = None) -> bytes:
+            if min_ms > 0 and self.buffered_ms <= min_ms:
+                raise errors.commit_empty(self.buffered_ms)
+            return orig(self, min_ms=min_ms, upto_samples=upto_samples)  # type: ignore[no-any-return]
+
+        return take
+
+    p.wrap(InputAudioBuffer, "take", make)
+
+
+@mutant("commit-message-one-decimal", "the commit error formats the buffered time with one decimal (50.0ms)",
+        "audio-buffer/commit/too-small", "audio-buffer/clear")
+def _commit_message(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "commit_empty", lambda ms: errors.ProtocolError(
+        "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only "
+        f"has {ms:.1f}ms of audio.", "input_audio_buffer_commit_empty"))
+
+
+@mutant("append-acknowledged-by-auto-commit", "with turn detection off, 200 ms of appended audio is committed anyway",
+        "audio-buffer/append/no-ack")
+def _auto_commit(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def append(self: Any, fields: Json, now: float) -> None:
+            orig(self, fields, now)
+            if self.turn_taking.detector is None and self.buffer.buffered_ms >= 200:
+                self.commit_audio(self.ids.item(), now)
+
+        return append
+
+    p.handler("input_audio_buffer.append", make)
+
+
+@mutant("append-lenient-base64", "invalid base64 audio is silently dropped instead of rejected",
+        "audio-buffer/append/invalid-base64")
+def _lenient_base64(p: Patcher) -> None:
+    import binascii
+
+    import mockrt.core.session as session_module
+
+    def decode(b64: str, fmt: Any, path: str = "audio") -> bytes:
+        try:
+            return base64.b64decode(b64, validate=True)
+        except (binascii.Error, ValueError):
+            return b""
+
+    p.attr(session_module, "decode_audio", decode)
+
+
+@mutant("clear-silent", "input_audio_buffer.clear drops the audio but sends no input_audio_buffer.cleared",
+        "audio-buffer/clear")
+def _clear_silent(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def clear(self: Any, fields: Json, now: float) -> None:
+            self.buffer.clear()
+            self.turn_taking.buffer_moved()
+
+        return clear
+
+    p.handler("input_audio_buffer.clear", make)
+
+
+@mutant("commit-creates-response", "a manual commit also starts a response",
+        "audio-buffer/commit/creates-user-item")
+def _commit_response(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def commit(self: Any, fields: Json, now: float) -> None:
+            orig(self, fields, now)
+            self.auto_response(now)
+
+        return commit
+
+    p.handler("input_audio_buffer.commit", make)
+
+
+@mutant("g711-16-bytes-per-ms", "G.711 durations use 16 bytes per ms instead of 8",
+        "audio-buffer/format/g711")
+def _g711_time_base(p: Patcher) -> None:
+    from mockrt.audio.formats import AudioFormat
+
+    p.attr(AudioFormat, "bytes_per_ms", property(lambda self: 48 if self is AudioFormat.PCM16 else 16))
+
+
+# --- framing, errors, handshake (§1, §2, §6) --------------------------------------------------------------
+
+
+@mutant("error-event-id-not-echoed", "errors never echo the client's event_id",
+        "connection/framing/event-id-echo", "audio-buffer/commit/too-small")
+def _no_echo(p: Patcher) -> None:
+    errors = _errors()
+
+    def make(orig: Any) -> Any:
+        def to_error_object(self: Any, event_id: str | None) -> Json:
+            return orig(self, None)  # type: ignore[no-any-return]
+
+        return to_error_object
+
+    p.wrap(errors.ProtocolError, "to_error_object", make)
+
+
+@mutant("binary-frame-closes", "a binary frame closes the socket after its error",
+        "connection/framing/binary-frame")
+def _binary_closes(p: Patcher) -> None:
+    from mockrt.core.outputs import Close
+    from mockrt.core.session import RealtimeSession
+
+    def make(orig: Any) -> Any:
+        def receive_bytes(self: Any, data: bytes, now: float) -> list[Any]:
+            out = list(orig(self, data, now))
+            out.append(Close(1003, "binary frames are not supported"))
+            self.closed = True
+            return out
+
+        return receive_bytes
+
+    p.wrap(RealtimeSession, "receive_bytes", make)
+
+
+@mutant("invalid-json-code", "invalid JSON is reported with code invalid_event instead of invalid_json",
+        "connection/framing/invalid-json")
+def _invalid_json(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "invalid_json", lambda detail: errors.ProtocolError(
+        f"Invalid event: failed to parse JSON value. {detail}".rstrip(), "invalid_event"))
+
+
+@mutant("unknown-type-code", "an unknown event type is reported as code unknown_event (not invalid_value on type)",
+        "connection/framing/unknown-type", "events/client-types/webrtc-only")
+def _unknown_type(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "unknown_event_type", lambda value, accepted: errors.ProtocolError(
+        f"Unknown event type: '{value}'.", "unknown_event", None))
+
+
+@mutant("missing-type-message", "a missing 'type' is reported with another message",
+        "connection/framing/missing-type")
+def _missing_type(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "missing_type", lambda: errors.ProtocolError("Missing event type.", "invalid_event"))
+
+
+@mutant("unknown-parameters-ignored", "unknown keys in client events are silently ignored",
+        "connection/framing/unknown-parameter", "session/update/rejected-whole", "session/update/foreign-field",
+        "responses/create/foreign-field")
+def _unknown_ignored(p: Patcher) -> None:
+    from mockrt.core.schema import Obj
+
+    def make(orig: Any) -> Any:
+        def check(self: Any, value: Any, path: str) -> Any:
+            if isinstance(value, dict) and self.extra is None:
+                value = {k: v for k, v in value.items() if k in self.fields}
+            return orig(self, value, path)
+
+        return check
+
+    p.wrap(Obj, "check", make)
+
+
+@mutant("missing-required-message", "missing_required_parameter messages do not quote the path",
+        "items/create/missing-type", "session/update/type-required")
+def _missing_required(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "missing_required_parameter", lambda path: errors.ProtocolError(
+        f"Missing required parameter: {path}.", "missing_required_parameter", path))
+
+
+@mutant("invalid-type-message", "invalid_type messages drop 'but' and 'instead'",
+        "session/update/invalid-type", "items/create/content-not-array")
+def _invalid_type(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "invalid_type", lambda path, expected, got: errors.ProtocolError(
+        f"Invalid type for '{path}': expected {expected}, got {got}.", "invalid_type", path))
+
+
+@mutant("range-clamped", "out-of-range decimals are silently clamped (a VAD threshold of 1.5 becomes 1.0)",
+        "session/update/out-of-range")
+def _range_clamped(p: Patcher) -> None:
+    from mockrt.core.schema import Num
+
+    def make(orig: Any) -> Any:
+        def check(self: Any, value: Any, path: str) -> Any:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                lo = self.lo if self.lo is not None else value
+                hi = self.hi if self.hi is not None else value
+                value = min(max(value, lo), hi)
+            return orig(self, value, path)
+
+        return check
+
+    p.wrap(Num, "check", make)
+
+
+@mutant("auth-not-checked", "any key (or none) is accepted although keys are configured",
+        "connection/auth/wrong-key", "connection/auth/missing-key")
+def _auth_off(p: Patcher) -> None:
+    from mockrt.server.handshake import KeyChecker
+
+    p.attr(KeyChecker, "open", property(lambda self: True))
+
+
+@mutant("subprotocol-not-echoed", "the 'realtime' subprotocol is not echoed", "connection/auth/subprotocol-key")
+def _subprotocol(p: Patcher) -> None:
+    import mockrt.server.handshake as handshake
+
+    def make(orig: Any) -> Any:
+        def resolve(*args: Any, **kwargs: Any) -> Any:
+            return replace(orig(*args, **kwargs), subprotocol=None)
+
+        return resolve
+
+    p.wrap(handshake, "resolve", make)
+
+
+@mutant("model-error-close-1008", "fatal model errors close with 1008 instead of 4000",
+        "connection/model/missing", "connection/model/unknown")
+def _close_code(p: Patcher) -> None:
+    import mockrt.server.handshake as handshake
+
+    def make(orig: Any) -> Any:
+        def resolve(*args: Any, **kwargs: Any) -> Any:
+            hs = orig(*args, **kwargs)
+            return replace(hs, close_code=1008) if hs.close_code == 4000 else hs
+
+        return resolve
+
+    p.wrap(handshake, "resolve", make)
+
+
+@mutant("event-id-first", "server frames list event_id before type", "connection/session-created/first-event")
+def _event_id_first(p: Patcher) -> None:
+    p.wire(lambda session, wire: [{"event_id": wire["event_id"], **wire}])
+
+
+@mutant("event-id-20-chars", "server event ids have 20 characters after 'event_' instead of 21",
+        "connection/ids/format")
+def _event_id_length(p: Patcher) -> None:
+    from mockrt.core.ids import IdGenerator
+
+    p.wrap(IdGenerator, "event", lambda orig: lambda self: orig(self)[:-1])
+
+
+@mutant("session-close-rejected", "GA session.close is rejected as an unknown type", "connection/session-close")
+def _session_close(p: Patcher) -> None:
+    ga, _ = _dialects()
+    p.attr(ga, "client_event_types", tuple(t for t in ga.client_event_types if t != "session.close"))
+
+
+@mutant("beta-without-item-retrieve", "the beta dialect does not accept conversation.item.retrieve (pre-2025)",
+        "events/client-types/accepted")
+def _beta_retrieve(p: Patcher) -> None:
+    _, beta = _dialects()
+    p.attr(beta, "client_event_types", tuple(t for t in beta.client_event_types if t != "conversation.item.retrieve"))
+
+
+@mutant("webrtc-clear-accepted", "GA accepts output_audio_buffer.clear over WebSocket (as a no-op)",
+        "events/client-types/webrtc-only")
+def _webrtc_accepted(p: Patcher) -> None:
+    from mockrt.core.events import EVENT_FIELDS
+    from mockrt.core.schema import Obj
+    from mockrt.core.session import RealtimeSession
+
+    ga, _ = _dialects()
+    p.attr(ga, "client_event_types", (*ga.client_event_types, "output_audio_buffer.clear"))
+    EVENT_FIELDS["output_audio_buffer.clear"] = Obj({})
+    p.stack.callback(EVENT_FIELDS.pop, "output_audio_buffer.clear", None)
+    RealtimeSession._handlers["output_audio_buffer.clear"] = lambda self, fields, now: None
+    p.stack.callback(RealtimeSession._handlers.pop, "output_audio_buffer.clear", None)
+
+
+# --- session (§2.1, §4) -------------------------------------------------------------------------------------
+
+
+@mutant("session-missing-default-key", "session objects lack a key (GA truncation, beta temperature)",
+        "session/defaults", "session/update/full-object")
+def _session_key(p: Patcher) -> None:
+    ga, beta = _dialects()
+    for cls, key in ((ga, "truncation"), (beta, "temperature")):
+        def make(orig: Any, key: str = key) -> Any:
+            def render_session(self: Any, cfg: Any, session_id: str, expires_at: int) -> Json:
+                out: Json = orig(self, cfg, session_id, expires_at)
+                out.pop(key, None)
+                return out
+
+            return render_session
+
+        p.wrap(cls, "render_session", make)
+
+
+@mutant("expires-at-30-minutes", "GA sessions expire after 30 minutes (the beta maximum)", "session/expires-at")
+def _expires(p: Patcher) -> None:
+    ga, _ = _dialects()
+    p.attr(ga, "max_session_minutes", 30)
+
+
+@mutant("update-resets-unnamed-keys", "session.update resets every key it does not name to its default",
+        "session/update/partial")
+def _update_resets(p: Patcher) -> None:
+    from mockrt.core.model import SessionConfig
+
+    ga, beta = _dialects()
+    for cls in (ga, beta):
+        def make(orig: Any) -> Any:
+            def parse(self: Any, payload: Any, current: Any) -> Any:
+                fresh = SessionConfig(kind=current.kind, model=current.model)
+                return orig(self, payload, fresh)
+
+            return parse
+
+        p.wrap(cls, "parse_session_update", make)
+
+
+@mutant("rejected-update-partly-applied", "a rejected session.update still applies its instructions",
+        "session/update/rejected-whole")
+def _partial_apply(p: Patcher) -> None:
+    errors = _errors()
+
+    def make(orig: Any) -> Any:
+        def update(self: Any, fields: Json, now: float) -> None:
+            try:
+                orig(self, fields, now)
+            except errors.ProtocolError:
+                session = fields.get("session")
+                if isinstance(session, dict) and isinstance(session.get("instructions"), str):
+                    self.config.instructions = session["instructions"]
+                raise
+
+        return update
+
+    p.handler("session.update", make)
+
+
+@mutant("ga-session-type-optional", "GA session.update without session.type is accepted",
+        "session/update/type-required")
+def _type_optional(p: Patcher) -> None:
+    ga, _ = _dialects()
+
+    def make(orig: Any) -> Any:
+        def parse(self: Any, payload: Any, current: Any) -> Any:
+            if isinstance(payload, dict) and "type" not in payload:
+                payload = {**payload, "type": current.kind}
+            return orig(self, payload, current)
+
+        return parse
+
+    p.wrap(ga, "parse_session_update", make)
+
+
+@mutant("session-type-mismatch-message", "a transcription update to a realtime session reports another message",
+        "session/update/type-mismatch")
+def _type_mismatch(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "session_type_mismatch", lambda: errors.ProtocolError(
+        "Cannot change the session type.", "invalid_value", "session.type"))
+
+
+@mutant("pcm-rate-unchecked", "GA accepts audio/pcm at any rate", "session/update/pcm-rate")
+def _pcm_rate(p: Patcher) -> None:
+    from mockrt.core.dialects import ga as ga_module
+
+    pcm: Any = ga_module.FORMAT.variants["audio/pcm"]
+    rate = pcm.fields["rate"]
+    p.attr(rate, "lo", None)
+    p.attr(rate, "hi", None)
+
+
+@mutant("turn-detection-null-ignored", "turn_detection null is accepted but VAD stays on",
+        "session/update/turn-detection-off")
+def _td_null(p: Patcher) -> None:
+    ga, beta = _dialects()
+    for cls in (ga, beta):
+        def make(orig: Any) -> Any:
+            def parse(self: Any, payload: Any, current: Any) -> Any:
+                new = orig(self, payload, current)
+                if new.turn_detection is None and current.turn_detection is not None:
+                    new.turn_detection = current.turn_detection
+                return new
+
+            return parse
+
+        p.wrap(cls, "parse_session_update", make)
+
+
+@mutant("voice-lock-off", "the voice can change after assistant audio", "session/update/voice-lock")
+def _voice_lock(p: Patcher) -> None:
+    from mockrt.core.conversation import Conversation
+
+    p.attr(Conversation, "has_assistant_audio", lambda self: False)
+
+
+# --- items (§2.5–§2.8, §5.12) -------------------------------------------------------------------------------
+
+
+@mutant("duplicate-item-id-rejected", "creating an item with an id that exists is rejected",
+        "items/create/duplicate-id")
+def _duplicate_rejected(p: Patcher) -> None:
+    errors = _errors()
+
+    def make(orig: Any) -> Any:
+        def create(self: Any, fields: Json, now: float) -> None:
+            item = fields.get("item")
+            if isinstance(item, dict) and item.get("id") and self.conversation.find(str(item["id"])) is not None:
+                raise errors.ProtocolError(f"Item with id '{item['id']}' already exists.", "invalid_value", "item.id")
+            orig(self, fields, now)
+
+        return create
+
+    p.handler("conversation.item.create", make)
+
+
+@mutant("assistant-audio-accepted", "assistant audio parts from the client are accepted (kept as text)",
+        "items/create/assistant-audio-rejected")
+def _assistant_audio(p: Patcher) -> None:
+    ga, beta = _dialects()
+    for cls, text_type in ((ga, "output_text"), (beta, "text")):
+        def make(orig: Any, text_type: str = text_type) -> Any:
+            def parse_item(self: Any, payload: Any, path: str, cfg: Any) -> Any:
+                if isinstance(payload, dict) and payload.get("role") == "assistant":
+                    payload = {**payload, "content": [
+                        {"type": text_type, "text": part.get("transcript", "")}
+                        if isinstance(part, dict) and part.get("type") in ("output_audio", "audio") else part
+                        for part in payload.get("content") or []]}
+                return orig(self, payload, path, cfg)
+
+            return parse_item
+
+        p.wrap(cls, "parse_item", make)
+
+
+@mutant("previous-item-id-skips-one", "previous_item_id names the item two before instead of the one before",
+        "items/create/user-text", "responses/text/lifecycle")
+def _previous_skips(p: Patcher) -> None:
+    from mockrt.core.conversation import Conversation
+
+    def make(orig: Any) -> Any:
+        def insert(self: Any, item: Any, previous_item_id: str | None = None) -> str | None:
+            prev = orig(self, item, previous_item_id)
+            ids = [i.id for i in self.items]
+            if prev is None or prev not in ids:
+                return prev  # type: ignore[no-any-return]
+            index = ids.index(prev)
+            return ids[index - 1] if index > 0 else None
+
+        return insert
+
+    p.wrap(Conversation, "insert", make)
+
+
+@mutant("previous-item-id-ignored", "previous_item_id is ignored: every item is appended",
+        "items/create/previous-root", "items/create/previous-explicit", "items/create/previous-unknown")
+def _previous_ignored(p: Patcher) -> None:
+    from mockrt.core.conversation import Conversation
+
+    p.wrap(Conversation, "check_insert", lambda orig: lambda self, previous_item_id: orig(self, None))
+    p.wrap(Conversation, "insert", lambda orig: lambda self, item, previous_item_id=None: orig(self, item, None))
+
+
+@mutant("empty-previous-rejected", "previous_item_id '' is treated as an unknown id",
+        "items/create/previous-empty-string")
+def _empty_previous(p: Patcher) -> None:
+    from mockrt.core.conversation import Conversation
+
+    errors = _errors()
+
+    def make(orig: Any) -> Any:
+        def check_insert(self: Any, previous_item_id: str | None) -> None:
+            if previous_item_id == "":
+                raise errors.previous_item_unknown("")
+            orig(self, previous_item_id)
+
+        return check_insert
+
+    p.wrap(Conversation, "check_insert", make)
+
+
+@mutant("client-item-id-ignored", "the server mints its own id even when the client gives one",
+        "items/create/client-id")
+def _client_id(p: Patcher) -> None:
+    ga, beta = _dialects()
+    for cls in (ga, beta):
+        def make(orig: Any) -> Any:
+            def parse_item(self: Any, payload: Any, path: str, cfg: Any) -> Any:
+                item = orig(self, payload, path, cfg)
+                item.id = ""
+                return item
+
+            return parse_item
+
+        p.wrap(cls, "parse_item", make)
+
+
+@mutant("delete-unknown-message", "deleting an unknown item reports another message",
+        "items/delete/ok-then-unknown")
+def _delete_message(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "delete_unknown_item", lambda item_id: errors.ProtocolError(
+        f"Error deleting item: item '{item_id}' not found.", "item_delete_invalid_item_id"))
+
+
+@mutant("delete-keeps-item", "conversation.item.deleted is sent but the item stays in the conversation",
+        "items/delete/rechain")
+def _delete_keeps(p: Patcher) -> None:
+    from mockrt.core.conversation import Conversation
+
+    errors = _errors()
+
+    def delete(self: Any, item_id: str) -> None:
+        if self.find(item_id) is None:
+            raise errors.delete_unknown_item(item_id)
+
+    p.attr(Conversation, "delete", delete)
+
+
+@mutant("retrieved-content-dropped", "conversation.item.retrieved carries the item without its content",
+        "items/retrieve/text", "items/retrieve/audio")
+def _retrieved_empty(p: Patcher) -> None:
+    def transform(session: Any, wire: Json) -> list[Json]:
+        if wire.get("type") == "conversation.item.retrieved":
+            wire = {**wire, "item": {**wire["item"], "content": []}}
+        return [wire]
+
+    p.wire(transform)
+
+
+@mutant("retrieve-unknown-message", "retrieving an unknown item reports another message", "items/retrieve/unknown")
+def _retrieve_message(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "retrieve_unknown_item", lambda item_id: errors.ProtocolError(
+        f"Error retrieving item: the item with id {item_id} does not exist.", "item_retrieve_invalid_item_id"))
+
+
+@mutant("retrieve-without-audio", "retrieved items lack their audio bytes", "items/retrieve/audio",
+        "items/truncate/assistant-audio")
+def _retrieve_no_audio(p: Patcher) -> None:
+    ga, beta = _dialects()
+    for cls in (ga, beta):
+        def make(orig: Any) -> Any:
+            def render_item(self: Any, item: Any, *, with_audio: bool = False) -> Json:
+                return orig(self, item, with_audio=False)  # type: ignore[no-any-return]
+
+            return render_item
+
+        p.wrap(cls, "render_item", make)
+
+
+@mutant("truncate-keeps-audio", "conversation.item.truncated is sent but the audio is not cut",
+        "items/truncate/assistant-audio")
+def _truncate_keeps(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def truncate(self: Any, fields: Json, now: float) -> None:
+            item = self.conversation.find(fields["item_id"])
+            saved = None
+            index = fields.get("content_index", 0)
+            if item is not None and isinstance(index, int) and 0 <= index < len(item.content):
+                part = item.content[index]
+                saved = (part, part.audio, part.audio_ms)
+            orig(self, fields, now)
+            if saved is not None:
+                saved[0].audio, saved[0].audio_ms = saved[1], saved[2]
+
+        return truncate
+
+    p.handler("conversation.item.truncate", make)
+
+
+@mutant("truncate-unchecked", "truncate does not check the item: any item, any length is 'truncated'",
+        "items/truncate/too-long", "items/truncate/not-audio")
+def _truncate_unchecked(p: Patcher) -> None:
+    errors = _errors()
+
+    def make(orig: Any) -> Any:
+        def truncate(self: Any, fields: Json, now: float) -> None:
+            item = self.conversation.find(fields["item_id"])
+            if item is None:
+                raise errors.truncate_unknown_item(fields["item_id"])
+            self.emit({"type": "conversation.item.truncated", "item_id": item.id,
+                       "content_index": fields["content_index"], "audio_end_ms": fields["audio_end_ms"]})
+
+        return truncate
+
+    p.handler("conversation.item.truncate", make)
+
+
+@mutant("truncate-unknown-code", "truncating an unknown item reports code item_not_found",
+        "items/truncate/unknown-item")
+def _truncate_code(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "truncate_unknown_item", lambda item_id: errors.ProtocolError(
+        f"Item with item_id not found: {item_id}", "item_not_found", "item_id"))
+
+
+# --- responses (§2.9, §2.10, §3.7, §4.10, §4.11, §5.2–§5.9) -----------------------------------------------
+
+
+@mutant("response-done-missing", "response.done is never sent", "responses/text/lifecycle",
+        "responses/usage/invariants")
+def _no_done(p: Patcher) -> None:
+    p.wire(lambda session, wire: [] if wire.get("type") == "response.done" else [wire])
+
+
+@mutant("text-deltas-reordered", "the first two text deltas of each item are sent in swapped order",
+        "responses/text/lifecycle", "responses/text/obfuscation")
+def _reorder(p: Patcher) -> None:
+    names = ("response.output_text.delta", "response.text.delta")
+    dones = ("response.output_text.done", "response.text.done")
+
+    def transform(session: Any, wire: Json) -> list[Json]:
+        state = _state(session)
+        held: Json | None = state.get("held")
+        etype = wire.get("type")
+        if etype in names:
+            if wire["item_id"] in state.setdefault("swapped", set()):
+                return [wire]
+            if held is None:
+                state["held"] = wire
+                return []
+            state["held"] = None
+            state["swapped"].add(wire["item_id"])
+            return [wire, held]
+        if etype in dones and held is not None:
+            state["held"] = None
+            return [held, wire]
+        return [wire]
+
+    p.wire(transform)
+
+
+@mutant("obfuscation-missing", "GA text-like deltas carry no obfuscation", "responses/text/obfuscation",
+        "transcription/conversation/completed")
+def _obfuscation(p: Patcher) -> None:
+    ga, _ = _dialects()
+    p.attr(ga, "obfuscation", False)
+
+
+@mutant("rate-limits-before-done-ga", "GA sends rate_limits.updated after response.created (the beta timing)",
+        "responses/rate-limits/order", "responses/text/lifecycle")
+def _rate_limits(p: Patcher) -> None:
+    ga, _ = _dialects()
+    p.attr(ga, "rate_limits_after_created", True)
+
+
+@mutant("audio-delta-odd-bytes", "the first pcm16 audio delta of each item carries one stray byte",
+        "responses/audio/lifecycle")
+def _odd_bytes(p: Patcher) -> None:
+    names = ("response.output_audio.delta", "response.audio.delta")
+
+    def transform(session: Any, wire: Json) -> list[Json]:
+        if wire.get("type") in names and wire["item_id"] not in _state(session).setdefault("odd", set()):
+            _state(session)["odd"].add(wire["item_id"])
+            data = base64.b64decode(wire["delta"]) + b"\x00"
+            wire = {**wire, "delta": base64.b64encode(data).decode("ascii")}
+        return [wire]
+
+    p.wire(transform)
+
+
+@mutant("g711-output-sent-as-pcm16", "with G.711 output the audio deltas are 24 kHz pcm16 (the format is ignored)",
+        "responses/audio/g711-output")
+def _g711_output(p: Patcher) -> None:
+    import numpy as np
+
+    from mockrt.audio.g711 import alaw_decode, ulaw_decode
+
+    names = ("response.output_audio.delta", "response.audio.delta")
+
+    def transform(session: Any, wire: Json) -> list[Json]:
+        if wire.get("type") in ("response.created",):
+            response = wire["response"]
+            fmt = (response.get("audio") or {}).get("output", {}).get("format", {}).get("type") \
+                or response.get("output_audio_format")
+            _state(session).setdefault("formats", {})[response["id"]] = fmt
+        if wire.get("type") in names:
+            fmt = _state(session).get("formats", {}).get(wire["response_id"])
+            decode = {"audio/pcmu": ulaw_decode, "g711_ulaw": ulaw_decode,
+                      "audio/pcma": alaw_decode, "g711_alaw": alaw_decode}.get(fmt)
+            if decode is not None:
+                pcm = np.repeat(decode(base64.b64decode(wire["delta"])), 3).astype("<i2")
+                wire = {**wire, "delta": base64.b64encode(pcm.tobytes()).decode("ascii")}
+        return [wire]
+
+    p.wire(transform)
+
+
+@mutant("function-call-id-mismatch", "function_call_arguments.done names another call_id",
+        "responses/function-call/lifecycle")
+def _call_id(p: Patcher) -> None:
+    def transform(session: Any, wire: Json) -> list[Json]:
+        if wire.get("type") == "response.function_call_arguments.done":
+            wire = {**wire, "call_id": str(wire["call_id"])[:-1] + "Z"}
+        return [wire]
+
+    p.wire(transform)
+
+
+@mutant("named-tool-choice-ignored", "a named function tool_choice calls the first tool instead",
+        "responses/function-call/named")
+def _named_choice(p: Patcher) -> None:
+    from mockrt.core.brain import DefaultBrain
+
+    def forced(params: Any) -> Any:
+        functions = [t for t in params.tools if t.get("type", "function") == "function"]
+        choice = params.tool_choice
+        if (isinstance(choice, dict) or choice == "required") and functions:
+            return functions[0]
+        return None
+
+    p.attr(DefaultBrain, "_forced_tool", staticmethod(forced))
+
+
+@mutant("usage-total-off-by-one", "usage.total_tokens is one more than input + output", "responses/usage/invariants")
+def _usage(p: Patcher) -> None:
+    from mockrt.core.model import Usage
+
+    p.attr(Usage, "total_tokens", property(lambda self: self.input_tokens + self.output_tokens + 1))
+
+
+@mutant("response-overrides-stick", "response.create overrides of the modality change the session",
+        "responses/create/overrides")
+def _overrides(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def create(self: Any, fields: Json, now: float) -> None:
+            orig(self, fields, now)
+            params, _ = self.dialect.parse_response_params(fields.get("response"), self.config)
+            self.config.modality = params.modality
+
+        return create
+
+    p.handler("response.create", make)
+
+
+@mutant("no-one-active-response-rule", "a second response.create is accepted while one is in progress",
+        "responses/active/second-create-rejected")
+def _no_active_rule(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def create(self: Any, fields: Json, now: float) -> None:
+            saved, self.active_id = self.active_id, None
+            try:
+                orig(self, fields, now)
+            finally:
+                if self.active_id is None:
+                    self.active_id = saved
+
+        return create
+
+    p.handler("response.create", make)
+
+
+@mutant("cancel-ignored", "response.cancel of an in-progress response is silently ignored",
+        "responses/cancel/active", "responses/cancel/partial-content")
+def _cancel_ignored(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def cancel(self: Any, fields: Json, now: float) -> None:
+            rid = fields.get("response_id") or self.active_id
+            run = self.runs.get(rid) if rid else None
+            if run is not None and not run.finished:
+                return
+            orig(self, fields, now)
+
+        return cancel
+
+    p.handler("response.cancel", make)
+
+
+@mutant("cancel-not-active-code", "cancel with nothing in progress reports code response_not_active",
+        "responses/cancel/not-active", "responses/cancel/active")
+def _cancel_code(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "cancel_not_active", lambda: errors.ProtocolError(
+        "Cancellation failed: no active response found", "response_not_active"))
+
+
+@mutant("out-of-band-joins-conversation", "conversation 'none' is treated as 'auto'",
+        "responses/out-of-band/basic", "responses/out-of-band/not-in-conversation", "responses/out-of-band/concurrent")
+def _oob(p: Patcher) -> None:
+    ga, beta = _dialects()
+    for cls in (ga, beta):
+        def make(orig: Any) -> Any:
+            def parse(self: Any, payload: Any, cfg: Any) -> Any:
+                params, raw_input = orig(self, payload, cfg)
+                params.conversation = "auto"
+                return params, raw_input
+
+            return parse
+
+        p.wrap(cls, "parse_response_params", make)
+
+
+@mutant("item-reference-rejected", "response.input item references are rejected as unknown",
+        "responses/out-of-band/input-reference")
+def _item_reference(p: Patcher) -> None:
+    from mockrt.core.session import RealtimeSession
+
+    errors = _errors()
+
+    def make(orig: Any) -> Any:
+        def resolve(self: Any, raw_input: list[Any]) -> Any:
+            for index, raw in enumerate(raw_input):
+                if isinstance(raw, dict) and raw.get("type") == "item_reference":
+                    raise errors.item_reference_unknown(str(raw.get("id")), f"response.input[{index}].id")
+            return orig(self, raw_input)
+
+        return resolve
+
+    p.wrap(RealtimeSession, "_resolve_input", make)
+
+
+@mutant("max-output-tokens-ignored", "max_output_tokens does not limit the response",
+        "responses/max-output-tokens")
+def _max_tokens(p: Patcher) -> None:
+    from mockrt.core.responses import ResponseRun
+
+    p.attr(ResponseRun, "_budget", lambda self: None)
+
+
+# --- VAD (§5.5, §5.7, §5.10) --------------------------------------------------------------------------------
+
+
+@mutant("speech-started-item-id-mismatch", "speech_started announces another item id than the turn commits",
+        "vad/turn/events", "vad/manual-commit-during-speech")
+def _speech_id(p: Patcher) -> None:
+    def transform(session: Any, wire: Json) -> list[Json]:
+        if wire.get("type") == "input_audio_buffer.speech_started":
+            wire = {**wire, "item_id": str(wire["item_id"])[:-1] + "Q"}
+        return [wire]
+
+    p.wire(transform)
+
+
+@mutant("vad-no-prefix-padding", "audio_start_ms is the speech onset, without prefix_padding_ms",
+        "vad/turn/offsets")
+def _no_padding(p: Patcher) -> None:
+    def transform(session: Any, wire: Json) -> list[Json]:
+        if wire.get("type") == "input_audio_buffer.speech_started":
+            wire = {**wire, "audio_start_ms": wire["audio_start_ms"] + 300}
+        return [wire]
+
+    p.wire(transform)
+
+
+@mutant("vad-timeline-resets-at-commit", "VAD offsets restart from 0 after each committed turn",
+        "vad/turn/timeline")
+def _timeline_resets(p: Patcher) -> None:
+    def transform(session: Any, wire: Json) -> list[Json]:
+        state = _state(session)
+        base = state.get("base", 0)
+        etype = wire.get("type")
+        if etype == "input_audio_buffer.speech_started":
+            wire = {**wire, "audio_start_ms": max(0, wire["audio_start_ms"] - base)}
+        elif etype == "input_audio_buffer.speech_stopped":
+            state["base"] = wire["audio_end_ms"]
+            wire = {**wire, "audio_end_ms": max(0, wire["audio_end_ms"] - base)}
+        return [wire]
+
+    p.wire(transform)
+
+
+@mutant("vad-offsets-pcm16-time-base", "with G.711 input, VAD offsets are computed as if 48 bytes were a ms",
+        "vad/turn/g711")
+def _g711_offsets(p: Patcher) -> None:
+    from mockrt.audio.formats import AudioFormat
+
+    def transform(session: Any, wire: Json) -> list[Json]:
+        if session.config.input_format is not AudioFormat.PCM16:
+            for key in ("audio_start_ms", "audio_end_ms"):
+                if key in wire and wire.get("type", "").startswith("input_audio_buffer.speech_"):
+                    wire = {**wire, key: wire[key] // 6}
+        return [wire]
+
+    p.wire(transform)
+
+
+@mutant("vad-auto-response-off", "create_response is ignored: VAD turns never start a response",
+        "vad/turn/auto-response", "vad/idle-timeout")
+def _auto_response(p: Patcher) -> None:
+    from mockrt.core.turn_taking import TurnTaking
+
+    p.attr(TurnTaking, "_auto_response", lambda self, now: None)
+
+
+@mutant("barge-in-off", "interrupt_response is ignored: speech does not cancel the response", "vad/barge-in")
+def _barge_in(p: Patcher) -> None:
+    from mockrt.core.session import RealtimeSession
+
+    p.attr(RealtimeSession, "interrupt", lambda self, now: None)
+
+
+@mutant("manual-commit-mints-id", "a manual commit during speech uses a new item id", "vad/manual-commit-during-speech")
+def _manual_commit(p: Patcher) -> None:
+    from mockrt.core.turn_taking import TurnTaking
+
+    def take(self: Any) -> None:
+        self.pending_item_id = None
+
+    p.attr(TurnTaking, "take_item_id", take)
+
+
+@mutant("idle-timeout-off", "idle_timeout_ms never fires", "vad/idle-timeout")
+def _idle(p: Patcher) -> None:
+    from mockrt.core.turn_taking import TurnTaking
+
+    p.attr(TurnTaking, "arm_idle", lambda self, now, playback_ms: None)
+
+
+# --- transcription (§3.4, §4.5, §4.12, §5.11) --------------------------------------------------------------
+
+
+@mutant("transcription-item-id-mismatch", "transcription events name another item id",
+        "transcription/conversation/completed", "transcription/session/transcribe",
+        "transcription/conversation/usage")
+def _transcription_id(p: Patcher) -> None:
+    def transform(session: Any, wire: Json) -> list[Json]:
+        if str(wire.get("type", "")).startswith("conversation.item.input_audio_transcription."):
+            wire = {**wire, "item_id": str(wire["item_id"])[:-1] + "T"}
+        return [wire]
+
+    p.wire(transform)
+
+
+@mutant("transcription-usage-rounded-down", "duration-billed transcription usage rounds the seconds down",
+        "transcription/conversation/usage")
+def _usage_round(p: Patcher) -> None:
+    import mockrt.core.transcription as transcription
+
+    def make(orig: Any) -> Any:
+        def usage(model: str, audio_ms: float, text: str) -> Json:
+            out: Json = orig(model, audio_ms, text)
+            if out.get("type") == "duration":
+                out = {**out, "seconds": math.floor(audio_ms / 1000.0)}
+            return out
+
+        return usage
+
+    p.wrap(transcription, "transcription_usage", make)
+
+
+@mutant("transcription-session-vad-keys", "a GA transcription session's turn_detection carries response keys",
+        "transcription/session/created")
+def _transcription_shape(p: Patcher) -> None:
+    ga, _ = _dialects()
+
+    def make(orig: Any) -> Any:
+        def render_session(self: Any, cfg: Any, session_id: str, expires_at: int) -> Json:
+            out: Json = orig(self, cfg, session_id, expires_at)
+            td = (out.get("audio") or {}).get("input", {}).get("turn_detection")
+            if out.get("type") == "transcription" and isinstance(td, dict):
+                td["create_response"] = False
+            return out
+
+        return render_session
+
+    p.wrap(ga, "render_session", make)
+
+
+@mutant("transcription-session-rate-limits", "transcription sessions send rate_limits.updated after each commit",
+        "transcription/session/transcribe")
+def _transcription_rate_limits(p: Patcher) -> None:
+    def transform(session: Any, wire: Json) -> list[Json]:
+        out = [wire]
+        if wire.get("type") == "input_audio_buffer.committed" and session.config.kind == "transcription":
+            out.append({"type": "rate_limits.updated", "event_id": session.ids.event(), "rate_limits": [
+                {"name": "tokens", "limit": 40000, "remaining": 40000, "reset_seconds": 0.0}]})
+        return out
+
+    p.wire(transform)
+
+
+def killed_cases() -> set[str]:
+    """Every case id some mutant names."""
+    return {case_id for m in MUTANTS.values() for case_id in m.kills}
+
+
+def run_mutant(mutant: Mutant, target: Any, case_ids: Iterable[str] | None = None, *,
+               timeout_scale: float = 0.2) -> dict[str, list[Any]]:
+    """Run cases (default: the mutant's ``kills``) on a started in-process mock with the mutant active.
+
+    Returns ``{case id: [Result per dialect]}``.
+    """
+    from conformance.catalogue import load_catalogue
+    from conformance.runner import run_catalogue
+
+    catalogue = load_catalogue()
+    ids = list(case_ids) if case_ids is not None else list(mutant.kills)
+    out: dict[str, list[Any]] = {}
+    with mutant.active():
+        for case_id in ids:
+            out[case_id] = run_catalogue(target, cases=[catalogue[case_id]], timeout_scale=timeout_scale)
+    return out

@@ -1,0 +1,159 @@
+"""Running the conformance suite: live targets without credentials, ``--target url``, reports, exit codes, the
+pytest plugin's grading (known differences, should-level failures)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.mutants import MUTANTS
+from conformance.targets import KNOWN_MODELS
+from mockrt.config import ServerConfig
+from mockrt.server import ServerThread
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "sk-conformance-url-key-0123456789"
+LIVE_VARS = ("OPENAI_", "AZURE_OPENAI_", "CONFORMANCE_")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(LIVE_VARS)}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.update(extra)
+    return env
+
+
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=_env(**env), capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def url_server() -> Iterator[ServerThread]:
+    """Another server that claims the protocol: a keyed mockrt with its default (live-like) pacing."""
+    config = ServerConfig(port=0, api_keys=(KEY,), known_models=KNOWN_MODELS, log_level="warning")
+    with ServerThread(config) as server:
+        yield server
+
+
+@pytest.mark.parametrize(("target", "variable"), [("openai", "OPENAI_API_KEY"), ("azure", "AZURE_OPENAI_ENDPOINT")])
+def test_live_target_without_credentials_runs_nothing(tmp_path: Path, target: str, variable: str) -> None:
+    report = tmp_path / "report"
+    proc = _run("-m", "conformance", "--target", target, "--report", str(report))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert variable in proc.stderr
+    assert "No case was run and nothing was contacted" in proc.stderr
+    assert "passed" not in proc.stdout and not report.exists()
+
+
+def test_pytest_with_a_live_target_without_credentials_is_a_usage_error() -> None:
+    proc = _run("-m", "pytest", "conformance", "--target=openai", "-p", "no:cacheprovider")
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout + proc.stderr
+    assert "OPENAI_API_KEY" in proc.stderr
+    assert "passed" not in proc.stdout
+
+
+def test_url_target_runs_the_catalogue_and_writes_the_reports(tmp_path: Path, url_server: ServerThread) -> None:
+    proc = _run("-m", "conformance", "--target", "url", "--url", url_server.ws_url, "-k",
+                "connection or audio-buffer or items/create", "--report", str(tmp_path), CONFORMANCE_API_KEY=KEY)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "conformance: url (" in proc.stdout and "must-level failures: 0" in proc.stdout
+    results = json.loads((tmp_path / "results-url.json").read_text())["results"]
+    assert len(results) > 40 and {r["outcome"] for r in results} == {"pass"}
+    assert {r["dialect"] for r in results} == {"ga", "beta"}
+    junit = (tmp_path / "junit.xml").read_text()
+    assert junit.count("<testcase") == len(results) and 'name="case" value="connection/auth/wrong-key"' in junit
+    matrix = (tmp_path / "matrix.md").read_text()
+    assert "| `connection/auth/wrong-key` | must | §1.4, §1.2 | pass | pass |" in matrix
+    assert "<table>" in (tmp_path / "matrix.html").read_text()
+
+
+def test_a_must_failure_fails_the_run_and_links_its_transcript(tmp_path: Path, url_server: ServerThread) -> None:
+    with MUTANTS["cancel-not-active-code"].active():
+        proc = _run("-m", "conformance", "--target", "url", "--url", url_server.ws_url + "/v1/realtime", "-k",
+                    "responses/cancel/not-active", "--dialect", "ga", "--report", str(tmp_path),
+                    CONFORMANCE_API_KEY=KEY)
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    (result,) = json.loads((tmp_path / "results-url.json").read_text())["results"]
+    assert result["outcome"] == "fail" and "response_cancel_not_active" in result["message"]
+    transcript = Path(result["transcripts"][0])
+    header, *frames = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert header["mockrt_recording"] == 1 and header["case"] == "responses/cancel/not-active"
+    assert {f["dir"] for f in frames} == {"client", "server"}
+    assert f"[FAIL](transcripts/url/{transcript.name})" in (tmp_path / "matrix.md").read_text()
+    assert "<failure" in (tmp_path / "junit.xml").read_text()
+
+
+def test_a_should_failure_is_reported_but_does_not_fail_the_run(tmp_path: Path, url_server: ServerThread) -> None:
+    with MUTANTS["event-id-20-chars"].active():
+        proc = _run("-m", "conformance", "--target", "url", "--url", url_server.ws_url, "-k", "connection/ids",
+                    "--report", str(tmp_path), CONFORMANCE_API_KEY=KEY)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    outcomes = {r["outcome"] for r in json.loads((tmp_path / "results-url.json").read_text())["results"]}
+    assert outcomes == {"non-strict"}
+    assert "non-strict" in proc.stdout
+
+
+def test_without_a_key_the_url_target_skips_the_auth_cases(url_server: ServerThread) -> None:
+    proc = _run("-m", "conformance", "--target", "url", "--url", url_server.ws_url, "-k", "connection/auth/wrong-key",
+                "--dialect", "ga")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "1 skipped" in proc.stdout
+
+
+PLUGIN_SELFTEST = '''
+from conformance import Ctx, case
+
+
+@case(id="selftest/known/fails", description="fails where a difference is declared", section="§1",
+      requirement="-", dialects=("ga",), known={"mock": "declared difference"})
+def test_known(ctx: Ctx) -> None:
+    raise AssertionError("differs")
+
+
+@case(id="selftest/should/fails", description="a should-level failure", section="§1", requirement="-",
+      level="should", dialects=("ga",))
+def test_should(ctx: Ctx) -> None:
+    raise AssertionError("soft")
+
+
+@case(id="selftest/must/passes", description="passes", section="§1", requirement="-")
+def test_must(ctx: Ctx) -> None:
+    ctx.connect().expect_quiet("after connecting")
+'''
+
+
+def test_plugin_grades_known_differences_and_levels(pytester: pytest.Pytester,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    pytester.makepyfile(test_selftest=PLUGIN_SELFTEST)
+    result = pytester.runpytest_subprocess("-p", "conformance.plugin", "--target=mock", "-p", "no:cacheprovider",
+                                           "-rxf", "--report", str(pytester.path / "report"))
+    result.assert_outcomes(passed=2, failed=1, xfailed=1)
+    assert result.ret == 0  # only a should-level case failed
+    result.stdout.fnmatch_lines(["*outcomes: 2 pass, 0 fail, 1 non-strict, 0 informational, 1 known, 0 skip*",
+                                 "XFAIL*test_known*known difference on mock: declared difference*"])
+    results = json.loads((pytester.path / "report" / "results-mock.json").read_text())["results"]
+    assert {r["case_id"]: r["outcome"] for r in results} == {
+        "selftest/known/fails": "known", "selftest/should/fails": "non-strict", "selftest/must/passes": "pass"}
+
+
+def test_case_ids_select_with_k_and_collect_only() -> None:
+    proc = _run("-m", "pytest", "conformance", "--target=mock", "--collect-only", "-q", "-p", "no:cacheprovider",
+                "-k", "audio-buffer/commit")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    collected = [line for line in proc.stdout.splitlines() if "::" in line]
+    assert collected and all("test_audio_buffer.py::test_commit" in line for line in collected)
+    assert len(collected) == 8  # 4 cases × 2 dialects
+
+
+def test_list_prints_the_catalogue() -> None:
+    proc = _run("-m", "conformance", "--list", "-k", "vad")
+    assert proc.returncode == 0
+    assert "vad/barge-in" in proc.stdout and "must" in proc.stdout
