@@ -156,3 +156,28 @@ def test_beta_rest_sessions_mint_a_working_secret(keyed_server: ServerThread) ->
     with connect(keyed_server.ws_url + "/v1/realtime?model=gpt-4o-realtime-preview",
                  additional_headers={"Authorization": f"Bearer {secret}", "OpenAI-Beta": "realtime=v1"}) as ws:
         assert _recv(ws, "beta")["session"]["voice"] == "verse"
+
+
+def test_server_sends_websocket_pings() -> None:
+    """§1.5: the server PINGs idle clients (every ~20 s live; here every 0.2 s). A raw sans-I/O client sees them."""
+    import socket
+
+    from websockets.client import ClientProtocol
+    from websockets.frames import Opcode
+    from websockets.http11 import Response as HttpResponse
+    from websockets.uri import parse_uri
+
+    with ServerThread(ServerConfig(port=0, ping_interval_s=0.2, log_level="warning")) as srv:
+        sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        protocol = ClientProtocol(parse_uri(srv.ws_url + "/v1/realtime?model=gpt-realtime"))
+        protocol.send_request(protocol.connect())
+        sock.sendall(b"".join(protocol.data_to_send()))
+        pings = 0
+        while pings < 2:
+            protocol.receive_data(sock.recv(65536))
+            for event in protocol.events_received():
+                if not isinstance(event, HttpResponse) and event.opcode is Opcode.PING:
+                    pings += 1
+            sock.sendall(b"".join(protocol.data_to_send()))  # the protocol answers each ping with a pong
+        sock.close()
+    assert pings == 2
