@@ -497,23 +497,12 @@ class Beta(Dialect):
         return wire
 
     def render_item(self, item: Item, *, with_audio: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": item.id, "object": "realtime.item", "type": item.type, "status": item.status}
-        if item.type == "message":
-            out["role"] = item.role
-            out["content"] = [_part(p, with_audio) for p in item.content]
-        else:
-            out.update(c.function_call_item_fields(item))
-        return out
+        return c.render_item(item, _part, with_audio=with_audio, object_key="first")
 
     def render_response(self, response: Response) -> dict[str, Any]:
         p = response.params
         return {
-            "object": "realtime.response",
-            "id": response.id,
-            "status": response.status,
-            "status_details": response.status_details,
-            "output": [self.render_item(i) for i in response.output],
-            "conversation_id": response.conversation_id,
+            **c.response_head(response, self.render_item),
             "modalities": ["audio", "text"] if p.modality == "audio" else ["text"],
             "voice": p.voice,
             "output_audio_format": _NAME_BY_FORMAT[p.output_format],

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
-from mockrt.core.model import ContentPart, Item, Usage
+from mockrt.core.model import ContentPart, Item, Response, Usage
 from mockrt.core.schema import (
     AnyValue,
     Arr,
@@ -132,6 +133,36 @@ def usage_fields(usage: Usage, *, image_keys: bool) -> dict[str, Any]:
 
 def b64(data: bytes | None) -> str | None:
     return base64.b64encode(data).decode("ascii") if data is not None else None
+
+
+def render_item(item: Item, part: Callable[[ContentPart, bool], dict[str, Any]], *, with_audio: bool,
+                object_key: str | None) -> dict[str, Any]:
+    """An item in either dialect: ``part`` renders content parts; ``object_key`` places ``object:
+    "realtime.item"`` ``"first"`` (beta frames), ``"last"`` (GA option) or nowhere (GA captures, §4.7)."""
+    out: dict[str, Any] = {"id": item.id}
+    if object_key == "first":
+        out["object"] = "realtime.item"
+    out["type"], out["status"] = item.type, item.status
+    if object_key == "last":
+        out["object"] = "realtime.item"
+    if item.type == "message":
+        out["role"] = item.role
+        out["content"] = [part(p, with_audio) for p in item.content]
+    else:
+        out.update(function_call_item_fields(item))
+    return out
+
+
+def response_head(response: Response, render: Callable[[Item], dict[str, Any]]) -> dict[str, Any]:
+    """The keys both dialects' response objects start with (§4.10)."""
+    return {
+        "object": "realtime.response",
+        "id": response.id,
+        "status": response.status,
+        "status_details": response.status_details,
+        "output": [render(i) for i in response.output],
+        "conversation_id": response.conversation_id,
+    }
 
 
 def function_call_item_fields(item: Item) -> dict[str, Any]:

@@ -389,25 +389,12 @@ class GA(Dialect):
         }
 
     def render_item(self, item: Item, *, with_audio: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": item.id, "type": item.type, "status": item.status}
-        if self.item_object:
-            out["object"] = "realtime.item"
-        if item.type == "message":
-            out["role"] = item.role
-            out["content"] = [_part(p, with_audio) for p in item.content]
-        else:
-            out.update(c.function_call_item_fields(item))
-        return out
+        return c.render_item(item, _part, with_audio=with_audio, object_key="last" if self.item_object else None)
 
     def render_response(self, response: Response) -> dict[str, Any]:
         p = response.params
         return {
-            "object": "realtime.response",
-            "id": response.id,
-            "status": response.status,
-            "status_details": response.status_details,
-            "output": [self.render_item(i) for i in response.output],
-            "conversation_id": response.conversation_id,
+            **c.response_head(response, self.render_item),
             "output_modalities": [p.modality],
             "max_output_tokens": p.max_output_tokens,
             "audio": {"output": {"format": _format(p.output_format), "voice": p.voice}},
