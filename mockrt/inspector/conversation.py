@@ -1,0 +1,170 @@
+"""The conversation as it stands, rebuilt from the journal's item and response events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mockrt.server.registry import JournalEntry
+from mockrt.inspector.wire import (
+    ITEM_ADDED_TYPES,
+    TEXT_DELTA_TYPES,
+    TRANSCRIPT_DELTA_TYPES,
+    _obj,
+)
+
+# -- the conversation ----------------------------------------------------------------------------------------------
+
+
+def _norm_item(item: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": item.get("id"), "type": item.get("type"), "status": item.get("status")}
+    if item.get("type") == "message":
+        out["role"] = item.get("role")
+        content = []
+        for part in item.get("content") or []:
+            if isinstance(part, dict):
+                content.append({k: part[k] for k in ("type", "text", "transcript") if k in part})
+        out["content"] = content
+    else:
+        for key in ("name", "call_id", "arguments", "output"):
+            if key in item:
+                out[key] = item[key]
+    return out
+
+
+class ConversationBuilder:
+    """The default conversation rebuilt from item and response events (``previous_item_id`` order)."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.version = 0
+
+    def _find(self, item_id: Any) -> dict[str, Any] | None:
+        for item in reversed(self.items):
+            if item["id"] == item_id:
+                found: dict[str, Any] = item
+                return found
+        return None
+
+    def _part(self, item: dict[str, Any], index: Any, ptype: str) -> dict[str, Any] | None:
+        if item.get("type") != "message" or not isinstance(index, int) or index < 0:
+            return None
+        content = item.setdefault("content", [])
+        while len(content) <= index:
+            content.append({"type": ptype})
+        part: dict[str, Any] = content[index]
+        return part
+
+    def apply(self, entry: JournalEntry, audio_range: tuple[float, float] | None) -> bool:
+        """Apply one server event; returns whether the conversation changed."""
+        e = entry.event
+        etype = e.get("type")
+        item: dict[str, Any] | None
+        if etype in ITEM_ADDED_TYPES and isinstance(e.get("item"), dict):
+            item = _norm_item(e["item"])
+            if self._find(item["id"]) is not None:
+                return False
+            prev = e.get("previous_item_id")
+            index = 0
+            if prev:
+                for i in range(len(self.items) - 1, -1, -1):
+                    if self.items[i]["id"] == prev:
+                        index = i + 1
+                        break
+                else:
+                    index = len(self.items)
+            if audio_range is not None and item.get("role") == "user":
+                item["audio_range_ms"] = [round(audio_range[0], 1), round(audio_range[1], 1)]
+            item["t"] = round(entry.t, 4)
+            self.items.insert(index, item)
+        elif etype in ("conversation.item.done", "response.output_item.done") and isinstance(e.get("item"), dict):
+            existing = self._find(e["item"].get("id"))
+            if existing is None:
+                return False
+            fresh = _norm_item(e["item"])
+            for key, value in fresh.items():
+                if key == "content":
+                    old = existing.get("content") or []
+                    for i, part in enumerate(value):
+                        if i < len(old):
+                            old[i].update({k: v for k, v in part.items() if v is not None or k not in old[i]})
+                        else:
+                            old.append(part)
+                    existing["content"] = old
+                else:
+                    existing[key] = value
+        elif etype == "conversation.item.deleted":
+            item = self._find(e.get("item_id"))
+            if item is None:
+                return False
+            self.items.remove(item)
+        elif etype == "conversation.item.truncated":
+            item = self._find(e.get("item_id"))
+            if item is None:
+                return False
+            item["truncated_ms"] = e.get("audio_end_ms")
+        elif etype == "conversation.item.input_audio_transcription.completed":
+            item = self._find(e.get("item_id"))
+            part = self._part(item, e.get("content_index", 0), "input_audio") if item else None
+            if part is None:
+                return False
+            part["transcript"] = e.get("transcript")
+        elif etype == "conversation.item.input_audio_transcription.failed":
+            item = self._find(e.get("item_id"))
+            if item is None:
+                return False
+            item["transcription_error"] = e.get("error")
+        elif etype in TEXT_DELTA_TYPES or etype in TRANSCRIPT_DELTA_TYPES:
+            item = self._find(e.get("item_id"))
+            key = "text" if etype in TEXT_DELTA_TYPES else "transcript"
+            part = self._part(item, e.get("content_index"), "text" if key == "text" else "audio") if item else None
+            if part is None or not isinstance(e.get("delta"), str):
+                return False
+            part[key] = (part.get(key) or "") + e["delta"]
+        elif etype == "response.content_part.added":
+            item = self._find(e.get("item_id"))
+            raw = _obj(e.get("part"))
+            part = self._part(item, e.get("content_index"), str(raw.get("type"))) if item else None
+            if part is None:
+                return False
+            part["type"] = raw.get("type", part.get("type"))
+        elif etype in ("response.function_call_arguments.delta", "response.function_call_arguments.done"):
+            item = self._find(e.get("item_id"))
+            if item is None:
+                return False
+            if etype.endswith("done"):
+                item["arguments"] = e.get("arguments")
+            elif isinstance(e.get("delta"), str):
+                item["arguments"] = (item.get("arguments") or "") + e["delta"]
+        else:
+            return False
+        self.version = entry.seq
+        return True
+
+
+def conversation_from_items(items: Iterable[Any]) -> list[dict[str, Any]]:
+    """The conversation from a live session's :class:`~mockrt.core.model.Item` list (same shape as the rebuild)."""
+    out: list[dict[str, Any]] = []
+    for item in items:
+        entry: dict[str, Any] = {"id": item.id, "type": item.type, "status": item.status}
+        if item.type == "message":
+            entry["role"] = item.role
+            parts = []
+            for p in item.content:
+                part: dict[str, Any] = {"type": p.type}
+                if p.text is not None:
+                    part["text"] = p.text
+                if p.transcript is not None or p.type in ("audio", "input_audio"):
+                    part["transcript"] = p.transcript
+                if p.audio_ms:
+                    part["audio_ms"] = round(float(p.audio_ms), 1)
+                parts.append(part)
+            entry["content"] = parts
+        else:
+            for key in ("name", "call_id", "arguments", "output"):
+                value = getattr(item, key)
+                if value is not None:
+                    entry[key] = value
+        out.append(entry)
+    return out

@@ -1,0 +1,253 @@
+"""The timeline: one row per event, append runs and delta streams collapsed into spans."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mockrt.server.registry import JournalEntry
+from mockrt.inspector.wire import (
+    APPEND_TYPES,
+    AUDIO_DELTA_TYPES,
+    SESSION_TYPES,
+    SPAN_GAP_S,
+    _clip,
+    _obj,
+    session_audio,
+)
+
+# -- timeline ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One timeline row: an event, or a span of collapsed events (``n`` > 1 or still open)."""
+
+    id: int  # seq of its first event (stable across updates)
+    t: float
+    t1: float
+    dir: str
+    type: str
+    n: int = 1
+    last: int = 0  # seq of its last event
+    label: str = ""
+    audio_ms: float | None = None
+    text: str = ""
+    bad: bool = False  # a rejected client event / an error
+    undo: tuple[float, int, float] | None = None  # (t1, last, audio_ms) before the last event joined the span
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "t": round(self.t, 4), "dir": self.dir, "type": self.type,
+                               "label": self.label}
+        if self.n > 1 or self.t1 != self.t:
+            out["t1"] = round(self.t1, 4)
+            out["n"] = self.n
+            out["last"] = self.last
+        if self.audio_ms is not None:
+            out["audio_ms"] = round(self.audio_ms, 1)
+        if self.bad:
+            out["bad"] = True
+        return out
+
+
+class Timeline:
+    """Rows in journal order plus a change log so ``since=seq`` polls return only new or grown rows."""
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+        self.by_id: dict[int, int] = {}
+        self._row_of: dict[int, int] = {}  # every event's seq -> its row
+        self._change_seq: list[int] = []
+        self._change_row: list[int] = []
+        self._open: dict[tuple[Any, ...], int] = {}  # span key -> row index
+        self._append_span: int | None = None
+        self.counts: dict[str, int] = {}
+
+    def _changed(self, seq: int, index: int) -> None:
+        if self._change_row and self._change_row[-1] == index:
+            self._change_seq[-1] = seq
+        else:
+            self._change_seq.append(seq)
+            self._change_row.append(index)
+
+    def _new(self, row: Row) -> int:
+        self.rows.append(row)
+        index = len(self.rows) - 1
+        self.by_id[row.id] = index
+        self._row_of[row.id] = index
+        self._changed(row.id, index)
+        return index
+
+    def _grow(self, index: int, entry: JournalEntry) -> Row:
+        row = self.rows[index]
+        row.n += 1
+        row.t1 = entry.t
+        row.last = entry.seq
+        self._changed(entry.seq, index)
+        self._row_of[entry.seq] = index
+        return row
+
+    def add(self, entry: JournalEntry, label: str, *, audio_ms: float | None = None) -> None:
+        event = entry.event
+        etype = str(event.get("type"))
+        key = f"{entry.direction}:{etype}"
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if entry.direction == "client" and etype in APPEND_TYPES:
+            index = self._append_span
+            if index is not None and entry.t - self.rows[index].t1 <= SPAN_GAP_S:
+                row = self.rows[index]
+                row.undo = (row.t1, row.last, row.audio_ms or 0.0)
+                self._grow(index, entry)
+                row.audio_ms = (row.audio_ms or 0.0) + (audio_ms or 0.0)
+                row.label = _append_label(row)
+                return
+            row = Row(entry.seq, entry.t, entry.t, "client", etype, 1, entry.seq, audio_ms=audio_ms or 0.0)
+            row.label = _append_label(row)
+            self._append_span = self._new(row)
+            return
+        if entry.direction == "client" or etype in ("input_audio_buffer.committed", "input_audio_buffer.cleared"):
+            self._append_span = None
+        if entry.direction == "server" and etype.endswith(".delta"):
+            skey = (etype, event.get("response_id"), event.get("item_id"), event.get("output_index"),
+                    event.get("content_index"))
+            delta = event.get("delta")
+            index = self._open.get(skey)
+            if index is None:
+                row = Row(entry.seq, entry.t, entry.t, "server", etype, 1, entry.seq)
+                self._open[skey] = self._new(row)
+            else:
+                row = self._grow(index, entry)
+            if etype in AUDIO_DELTA_TYPES:
+                row.audio_ms = (row.audio_ms or 0.0) + (audio_ms or 0.0)
+                row.label = f"{row.audio_ms / 1000:.2f} s of audio in {row.n} deltas"
+            elif isinstance(delta, str):
+                if len(row.text) < 400:
+                    row.text += delta
+                row.label = f"{row.n} deltas: " + _clip(row.text, 160)
+            return
+        self._new(Row(entry.seq, entry.t, entry.t, entry.direction, etype, 1, entry.seq, label,
+                      bad=etype == "error"))
+
+    def mark_bad(self, seq: int, t: float) -> None:
+        """A rejected append: it leaves its span (it was the span's last event) and gets a row of its own."""
+        self._append_span = None
+        index = self._row_of.get(seq)
+        if index is None:
+            return
+        row = self.rows[index]
+        if row.id == seq:
+            row.bad = True
+            self._changed(seq, index)
+            return
+        if row.last != seq or row.undo is None:
+            return
+        t1, last, ms = row.undo
+        own = (row.audio_ms or 0.0) - ms
+        row.t1, row.last, row.audio_ms, row.n, row.undo = t1, last, ms, row.n - 1, None
+        row.label = _append_label(row)
+        self._changed(seq, index)
+        alone = Row(seq, t, t, row.dir, row.type, 1, seq, "", audio_ms=own, bad=True)
+        alone.label = "rejected: " + _append_label(alone)
+        self._new(alone)
+
+    def since(self, seq: int) -> list[Row]:
+        if seq < 0:
+            return list(self.rows)
+        start = bisect.bisect_right(self._change_seq, seq)
+        indexes = sorted(set(self._change_row[start:]))
+        return [self.rows[i] for i in indexes]
+
+    def find(self, seq: int) -> Row | None:
+        """The row holding the event ``seq`` (a span's first event or one inside it)."""
+        index = self._row_of.get(seq)
+        return None if index is None else self.rows[index]
+
+
+def _append_label(row: Row) -> str:
+    return f"{row.n} append{'s' if row.n != 1 else ''}, {(row.audio_ms or 0.0) / 1000:.2f} s of audio"
+
+
+def label_for(entry: JournalEntry) -> str:
+    """A short human summary of one event (the row's text)."""
+    e = entry.event
+    etype = str(e.get("type"))
+    try:
+        if etype in SESSION_TYPES or etype == "session.update":
+            session = _obj(e.get("session"))
+            fin, fout, td = session_audio(session)
+            parts = []
+            if fin is not None:
+                parts.append(f"in {fin.value}")
+            if fout is not None:
+                parts.append(f"out {fout.value}")
+            if isinstance(td, dict):
+                parts.append(str(td.get("type")) + (f" thr {td['threshold']}" if "threshold" in td else "")
+                             + (f" pad {td['prefix_padding_ms']}" if "prefix_padding_ms" in td else "")
+                             + (f" sil {td['silence_duration_ms']}" if "silence_duration_ms" in td else ""))
+            elif td is None:
+                parts.append("turn_detection null")
+            return ", ".join(parts)
+        if etype == "input_audio_buffer.speech_started":
+            return f"audio_start_ms={e.get('audio_start_ms')} {e.get('item_id', '')}"
+        if etype == "input_audio_buffer.speech_stopped":
+            return f"audio_end_ms={e.get('audio_end_ms')} {e.get('item_id', '')}"
+        if etype == "input_audio_buffer.timeout_triggered":
+            return f"{e.get('audio_start_ms')}–{e.get('audio_end_ms')} ms {e.get('item_id', '')}"
+        if etype == "input_audio_buffer.committed":
+            return str(e.get("item_id", ""))
+        if etype == "error":
+            err = _obj(e.get("error"))
+            return _clip(f"{err.get('code') or err.get('type')}: {err.get('message')}", 200)
+        if etype in ("response.created", "response.done"):
+            r = _obj(e.get("response"))
+            text = f"{r.get('id')} {r.get('status')}"
+            details = r.get("status_details")
+            if isinstance(details, dict) and details.get("reason"):
+                text += f" ({details.get('reason')})"
+            usage = r.get("usage")
+            if isinstance(usage, dict) and "total_tokens" in usage:
+                text += f", {usage['total_tokens']} tokens"
+            return text
+        if etype in ("response.cancel", "response.create"):
+            return str(e.get("response_id") or "") or _clip(str(e.get("response") or ""), 100)
+        if etype.startswith("conversation.item") or etype.startswith("response.output_item"):
+            item = e.get("item")
+            if isinstance(item, dict):
+                return _clip(f"{item.get('id')} {item.get('type')} {item.get('role') or item.get('name') or ''} "
+                             + _item_text(item), 160)
+            if "audio_end_ms" in e:
+                return f"{e.get('item_id')} audio_end_ms={e.get('audio_end_ms')}"
+            if "transcript" in e:
+                return _clip(f"{e.get('item_id')}: {e.get('transcript')}", 160)
+            return str(e.get("item_id") or "")
+        if etype.endswith(".done") and isinstance(e.get("transcript"), str):
+            return _clip(str(e["transcript"]), 160)
+        if etype.endswith(".done") and isinstance(e.get("text"), str):
+            return _clip(str(e["text"]), 160)
+        if etype == "rate_limits.updated":
+            limits = e.get("rate_limits") or []
+            return ", ".join(f"{x.get('name')} {x.get('remaining')}/{x.get('limit')}" for x in limits
+                             if isinstance(x, dict))
+        if etype == "<invalid json>":
+            return _clip(str(e.get("raw", "")), 120)
+        if etype == "<binary frame>":
+            return f"{e.get('bytes')} bytes"
+    except (TypeError, ValueError, AttributeError, KeyError):
+        return ""
+    return ""
+
+
+def _item_text(item: dict[str, Any]) -> str:
+    if item.get("type") == "function_call":
+        return f"{item.get('name')}({item.get('arguments') or ''})"
+    if item.get("type") == "function_call_output":
+        return str(item.get("output") or "")
+    texts = []
+    for part in item.get("content") or []:
+        if isinstance(part, dict):
+            value = part.get("text") or part.get("transcript")
+            if value:
+                texts.append(str(value))
+    return " ".join(texts)
