@@ -36,4 +36,19 @@ def keyed_server() -> Iterator[ServerThread]:
         yield srv
 
 
+@pytest.fixture(scope="module")
+def mock() -> Iterator[ServerThread]:
+    """An unpaced server shared by a test module (scenario and fault tests)."""
+    with ServerThread(ServerConfig(port=0, pacing=Pacing(audio_speed=0), log_level="warning")) as srv:
+        yield srv
+
+
+@pytest.fixture
+def reset_mock(mock: ServerThread) -> Iterator[None]:
+    """No scenario, faults or journal left over from the previous test (use with ``pytestmark``)."""
+    mock.control.reset()
+    yield
+    mock.control.reset()
+
+
 pytest_plugins = ["pytester"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,6 @@ from openai import OpenAI
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from mockrt.config import ServerConfig
 from mockrt.core.faults import Faults
 from mockrt.core.responses import Pacing
 from mockrt.server import ServerThread
@@ -21,18 +19,7 @@ from tests.audio_fixtures import load_speech
 from tests.harness import SLOW, Harness, only, types
 from tests.protocol_types import validate_server_event
 
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[ServerThread]:
-    with ServerThread(ServerConfig(port=0, pacing=Pacing(audio_speed=0), log_level="warning")) as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def _reset(mock: ServerThread) -> Iterator[None]:
-    mock.control.reset()
-    yield
-    mock.control.reset()
+pytestmark = pytest.mark.usefixtures("reset_mock")
 
 
 def _ws(server: ServerThread) -> ClientConnection:

@@ -6,7 +6,6 @@ import base64
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ import pytest
 from openai import OpenAI
 
 from mockrt.config import ServerConfig
-from mockrt.core.responses import Pacing
 from mockrt.scenarios import FunctionCall, Match, Output, Reply, Rule, Scenario, ScenarioError, load_scenario
 from mockrt.server import ServerThread
 from tests.audio_fixtures import FIXTURE_DIR, load_speech
@@ -25,17 +23,7 @@ from tests.protocol_types import validate_server_event
 SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
 
 
-@pytest.fixture(scope="module")
-def mock() -> Iterator[ServerThread]:
-    with ServerThread(ServerConfig(port=0, pacing=Pacing(audio_speed=0), log_level="warning")) as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def _reset(mock: ServerThread) -> Iterator[None]:
-    mock.control.reset()
-    yield
-    mock.control.reset()
+pytestmark = pytest.mark.usefixtures("reset_mock")
 
 
 def _client(server: ServerThread) -> OpenAI:
