@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockrt.core import errors
-from mockrt.core.schema import AnyValue, Int, Obj, Str
+from mockrt.core.schema import AnyValue, Int, Obj, Str, json_kind
 
 _ID = Str()
 _ANY = AnyValue()
@@ -52,13 +52,13 @@ def check_envelope(event: Any, accepted: tuple[str, ...],
         raise errors.missing_type()
     etype = event["type"]
     if not isinstance(etype, str):
-        raise errors.invalid_type("type", "a string", "a non-string value")
+        raise errors.invalid_type("type", "a string", json_kind(etype))
     if etype not in accepted:
         raise errors.unknown_event_type(etype, accepted)
     event_id = event.get("event_id")
     if event_id is not None:
         if not isinstance(event_id, str):
-            raise errors.invalid_type("event_id", "a string", "a non-string value")
+            raise errors.invalid_type("event_id", "a string", json_kind(event_id))
         if len(event_id) > 512:
             raise errors.string_too_long("event_id", 512, len(event_id))
     fields = {k: v for k, v in event.items() if k not in ("type", "event_id")}
