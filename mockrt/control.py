@@ -74,15 +74,11 @@ class MockControl:
             self._call(lambda: self.state.set_faults(value if not value.empty or value.refuse else None))
             return
         for record in self._live(session_id):
-            self._act(record, lambda s, now: _set_faults(s, value))
+            self._act(record, lambda s, now: set_session_faults(s, value))
 
     def reset(self) -> None:
         """Back to a fresh server: no scenario, no faults, empty journals (live sessions stay connected)."""
-        def run() -> None:
-            self.state.set_scenario(None)
-            self.state.set_faults(None)
-            self.state.registry.clear()
-        self._call(run)
+        self._call(self.state.reset)
         self._client_cursor = -1
 
     # -- sessions and the journal ----------------------------------------------------------------------
@@ -216,7 +212,8 @@ async def _run(fn: Callable[[], None]) -> None:
     fn()
 
 
-def _set_faults(session: RealtimeSession, faults: Faults) -> list[Output]:
+def set_session_faults(session: RealtimeSession, faults: Faults) -> list[Output]:
+    """A connection action (``Connection.apply``): switch a live session's faults now."""
     session.set_faults(faults)
     return []
 

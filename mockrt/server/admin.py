@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from mockrt.control import as_faults
+from mockrt.control import as_faults, set_session_faults
 from mockrt.core.faults import Faults
 from mockrt.scenarios import ScenarioError, load_scenario
 from mockrt.server.state import MockState
@@ -121,22 +121,14 @@ async def session_faults(request: Request) -> Response:
     value = await _faults_body(request)
     if isinstance(value, JSONResponse):
         return value
-
-    def apply(session: Any, now: float) -> list[Any]:
-        session.set_faults(value)
-        return []
-
-    record.connection.apply(apply)
+    record.connection.apply(lambda session, now: set_session_faults(session, value))
     return JSONResponse({"faults": "set", "session": record.id})
 
 
 async def reset(request: Request) -> Response:
     if (denied := _denied(request)) is not None:
         return denied
-    state = _state(request)
-    state.set_scenario(None)
-    state.set_faults(None)
-    state.registry.clear()
+    _state(request).reset()
     return JSONResponse({"reset": True})
 
 

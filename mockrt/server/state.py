@@ -72,6 +72,12 @@ class MockState:
                                                           if self.scenario and self.scenario.faults else None)
         self._refuse_left = int(refuse.get("times", 1)) if refuse else 0
 
+    def reset(self) -> None:
+        """No scenario, no faults, empty journals (live sessions stay connected)."""
+        self.set_scenario(None)
+        self.set_faults(None)
+        self.registry.clear()
+
     def take_refusal(self) -> dict[str, Any] | None:
         """The handshake refusal to apply now, if any (counts down ``refuse.times``)."""
         if self._refuse_left <= 0:
