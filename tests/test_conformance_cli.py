@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.mutants import MUTANTS
 from conformance.targets import KNOWN_MODELS
 from mockrt.config import ServerConfig
 from mockrt.server import ServerThread
+from tests.conformance_mutants import MUTANTS
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-conformance-url-key-0123456789"
