@@ -215,26 +215,31 @@ class MockTarget(Target):
 
     def __init__(self, env: Mapping[str, str] | None = None, model: str | None = None) -> None:
         super().__init__(env, model)
-        self.servers: dict[str, str] = {}  # "fast" / "paced" -> ws://host:port
-        self._processes: list[MockProcess] = []
+        self.servers: dict[str, str] = {}  # "fast" / "paced" -> ws://host:port, once each is listening
+        self._processes: dict[str, MockProcess] = {}
 
     def start(self) -> None:
-        if self.servers:
+        """Launch both servers side by side; wait for the fast one (the paced one when a case first needs it)."""
+        if self._processes:
             return
-        processes = {kind: MockProcess([*self.FLAGS, *flags], self.env) for kind, flags in self.PACING.items()}
-        self._processes = list(processes.values())
+        self._processes = {kind: MockProcess([*self.FLAGS, *flags], self.env) for kind, flags in self.PACING.items()}
         try:
-            for process in self._processes:
+            for process in self._processes.values():
                 process.launch()
-            self.servers = {kind: process.wait_ready() for kind, process in processes.items()}
+            self._server("fast")
         except BaseException:
             self.stop()
             raise
 
+    def _server(self, kind: str) -> str:
+        if kind not in self.servers:
+            self.servers[kind] = self._processes[kind].wait_ready()
+        return self.servers[kind]
+
     def stop(self) -> None:
-        for process in self._processes:
+        for process in self._processes.values():
             process.stop()
-        self._processes = []
+        self._processes = {}
         self.servers = {}
 
     def describe(self) -> str:
@@ -243,9 +248,9 @@ class MockTarget(Target):
 
     def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
                  paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
-        if not self.servers:
+        if not self._processes:
             self.start()
-        base = self.servers["paced" if paced else "fast"]
+        base = self._server("paced" if paced else "fast")
         return self._openai_style(base + "/v1/realtime", dialect, MOCK_KEY,
                                   model=self._resolve_model(dialect, model), intent=intent, auth=auth, query=query,
                                   local=True)

@@ -114,6 +114,7 @@ def test_the_mock_target_is_mockrt_serve_without_the_callers_mockrt_settings() -
     target = MockTarget(env={**os.environ, "MOCKRT_CONVERSATION_CREATED": "1", "MOCKRT_SEED": "7"})
     target.start()
     try:
+        assert target.endpoint("ga", paced=True).url.startswith(target.servers["paced"] + "/v1/realtime?")
         assert set(target.servers) == {"fast", "paced"} and target.servers["fast"] != target.servers["paced"]
         assert target.describe().startswith("mock (mockrt serve, ws://127.0.0.1:")
         endpoint = target.endpoint("ga")
@@ -127,7 +128,7 @@ def test_the_mock_target_is_mockrt_serve_without_the_callers_mockrt_settings() -
             assert session.next()["type"] == "error"  # no conversation.created in between
         finally:
             session.close()
-        processes = list(target._processes)
+        processes = list(target._processes.values())
     finally:
         target.stop()
     assert processes and all(p._proc is None for p in processes) and target.servers == {}
