@@ -141,6 +141,7 @@ class MockProcess:
         self.ws_url = ""
         self._proc: subprocess.Popen[str] | None = None
         self._stderr: Any = None
+        self._stderr_text = ""  # what the process wrote to stderr, kept when it is stopped
         self._listening = threading.Event()
         self._reader: threading.Thread | None = None
 
@@ -164,16 +165,13 @@ class MockProcess:
 
     def wait_ready(self) -> str:
         if not self._listening.wait(self.startup_timeout) or not self.ws_url:
-            self.stop()
+            self.stop()  # ends the process, so its stderr is complete
             raise TargetError(f"`{shlex.join(self.command)}` did not start a server within "
-                              f"{self.startup_timeout:.0f} s:\n{self._stderr_tail()}")
+                              f"{self.startup_timeout:.0f} s; its stderr:\n{self._stderr_tail()}")
         return self.ws_url
 
     def _stderr_tail(self, chars: int = 3000) -> str:
-        if self._stderr is None:
-            return ""
-        self._stderr.seek(0)
-        return str(self._stderr.read())[-chars:]
+        return self._stderr_text[-chars:]
 
     def stop(self) -> None:
         """SIGTERM (the server closes its sessions with 1001), then SIGKILL if it does not exit."""
@@ -191,6 +189,8 @@ class MockProcess:
         if proc is not None and proc.stdout is not None:
             proc.stdout.close()
         if self._stderr is not None:
+            self._stderr.seek(0)
+            self._stderr_text = str(self._stderr.read())
             self._stderr.close()
             self._stderr = None
 

@@ -135,11 +135,11 @@ def test_the_mock_target_is_mockrt_serve_without_the_callers_mockrt_settings() -
 
 
 def test_a_mock_server_that_does_not_start_is_reported_with_its_stderr() -> None:
-    failing = f"{sys.executable} -c \"import sys; sys.stderr.write('no such flag: --bogus'); sys.exit(2)\""
+    failing = f"{sys.executable} -c \"import sys; sys.stderr.write('no such ' + 'flag: --bogus'); sys.exit(2)\""
     target = MockTarget(env={**os.environ, "CONFORMANCE_MOCK_COMMAND": failing})
     with pytest.raises(TargetError, match="did not start a server") as info:
         target.start()
-    assert "no such flag: --bogus" in str(info.value)
+    assert "its stderr:\nno such flag: --bogus" in str(info.value)  # the child's stderr, not the command line
     assert target.servers == {}
 
 
