@@ -1,7 +1,7 @@
 """``python -m conformance``: run the catalogue against a target, list it, or regenerate COVERAGE.md.
 
-    python -m conformance --target mock|openai|azure|url [--url ws://…] [--dialect ga|beta] [-k EXPR]
-                          [--report DIR] [--model M] [-- extra pytest args]
+    python -m conformance --target mock|openai|azure|url [--url ws://… [--paced-url ws://…]]
+                          [--dialect ga|beta] [-k EXPR] [--report DIR] [--model M] [-- extra pytest args]
     python -m conformance --list [-k EXPR]
     python -m conformance --coverage [--check]
 
@@ -26,8 +26,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m conformance", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--target", choices=TARGETS, default="mock", help="where to run (default: mock, in-process)")
+    p.add_argument("--target", choices=TARGETS, default="mock",
+                   help="where to run (default: mock, `mockrt serve` subprocesses)")
     p.add_argument("--url", help="WebSocket URL for --target url, e.g. ws://127.0.0.1:8000/v1/realtime")
+    p.add_argument("--paced-url", help="--target url: where sessions that need live-like pacing go (default: --url)")
     p.add_argument("--dialect", choices=("ga", "beta"), help="one dialect only (default: all the target serves)")
     p.add_argument("--model", help="model (Azure: deployment) to connect with")
     p.add_argument("-k", dest="keyword", help="select cases by id / name substring expression (pytest -k syntax)")
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.coverage:
         return _coverage(args.check)
     try:
-        target = make_target(args.target, url=args.url, model=args.model)
+        target = make_target(args.target, url=args.url, model=args.model, paced_url=args.paced_url)
     except TargetError as exc:
         print(f"conformance: {exc}", file=sys.stderr)
         return 2
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                    "--target", args.target, "--timeout-scale", str(args.timeout_scale)]
     if args.url:
         pytest_args += ["--url", args.url]
+    if args.paced_url:
+        pytest_args += ["--paced-url", args.paced_url]
     if args.dialect:
         pytest_args += ["--dialect", args.dialect]
     if args.model:

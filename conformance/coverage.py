@@ -1,57 +1,196 @@
-"""The event coverage table of the mock (``conformance/COVERAGE.md``), like moto's IMPLEMENTATION_COVERAGE.md.
+"""Event coverage of the mock, from data: the SDK's event unions × what a conformance run observed × one declared
+table of what the mock does not do (like moto's IMPLEMENTATION_COVERAGE.md).
 
-Rows are the SDK's GA and beta event unions (``openai.types.realtime`` / ``openai.types.beta.realtime``
-``RealtimeServerEvent`` / ``RealtimeClientEvent``). A server event is *implemented* when the conformance run against
-the in-process mock observed the mock sending it; a client event when the run sent it and the mock did not reject
-its type (``invalid_value`` on ``type``). Events the mock deliberately or knowingly does not produce over WebSocket are
-declared *partial* below with a reason; everything else is *absent*. ``tests/test_conformance_coverage.py``
-regenerates the table and fails when the committed file is not current.
+* **The unions** (:data:`SURFACES`): every server and client event type of the installed ``openai`` SDK's
+  ``openai.types.realtime`` ``RealtimeServerEvent`` / ``RealtimeClientEvent`` (GA),
+  ``openai.types.beta.realtime`` ``RealtimeServerEvent`` / ``RealtimeClientEvent`` (beta) and
+  ``RealtimeTranslationServerEvent`` / ``RealtimeTranslationClientEvent`` (translation sessions).
+* **Observed, never declared**: a server event is *implemented* when the whole catalogue, run against the mock
+  (``mockrt serve``, both dialects), received it; a client event when the run sent it and the mock did not reject
+  its type (``invalid_value`` on ``type``, §2). A surface without conformance cases (``dialect=None``) observes
+  nothing.
+* **Declared** (:data:`UNSUPPORTED`, the one table): every SDK event the run does not observe, with a status and
+  the reason — ``absent`` (mockrt has no code for it; the reason says until when), ``optional`` (implemented behind
+  a setting a default server does not use), ``unreachable`` (the core can render it but nothing a client or a
+  scenario does can trigger it) or ``n/a`` (the service itself does not send or accept it on a WebSocket session).
+
+:func:`gaps` is the coverage gate (``tests/test_conformance_coverage.py``): an SDK event that is neither observed
+nor declared, a declaration the run now observes, and a declaration of a type the SDK no longer has are all
+failures. After upgrading ``openai`` the gate names exactly the event types the service added (or removed).
+``conformance/COVERAGE.md`` is :func:`render` of the same data (``python -m conformance --coverage``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Final, Literal
 
 from conformance.results import Result
-from conformance.validate import client_models, server_models
+from conformance.validate import union_members
 
 COVERAGE_FILE = Path(__file__).resolve().parent / "COVERAGE.md"
 
-PARTIAL_SERVER: dict[str, str] = {
-    "conversation.created": "documented only; the live services do not send it (§5.1). The mock sends it with "
-                            "`--conversation-created` (not part of a default run)",
-    "conversation.item.created": "GA: the SDK keeps the type, but the GA server sends conversation.item.added + "
-                                 "conversation.item.done instead (§3.1); beta: implemented",
-    "conversation.item.input_audio_transcription.failed": "sent only when a scenario's transcriber fails; the "
-                                                          "default transcriber always returns a transcript",
-    "conversation.item.input_audio_transcription.segment": "diarization segments (gpt-4o-transcribe-diarize) are "
-                                                           "not implemented",
-    "input_audio_buffer.dtmf_event_received": "SIP only (§3.5); not part of a WebSocket session",
-    "output_audio_buffer.started": "WebRTC/SIP only (§3.6); not sent over WebSocket",
-    "output_audio_buffer.stopped": "WebRTC/SIP only (§3.6); not sent over WebSocket",
-    "output_audio_buffer.cleared": "WebRTC/SIP only (§3.6); not sent over WebSocket",
-    "mcp_list_tools.in_progress": "MCP tools are not implemented",
-    "mcp_list_tools.completed": "MCP tools are not implemented",
-    "mcp_list_tools.failed": "MCP tools are not implemented",
-    "response.mcp_call_arguments.delta": "MCP tools are not implemented",
-    "response.mcp_call_arguments.done": "MCP tools are not implemented",
-    "response.mcp_call.in_progress": "MCP tools are not implemented",
-    "response.mcp_call.completed": "MCP tools are not implemented",
-    "response.mcp_call.failed": "MCP tools are not implemented",
-}
-"""Server events the conformance run cannot make the mock send, with the reason (declared, not observed)."""
+Side = Literal["server", "client"]
+Status = Literal["absent", "optional", "unreachable", "n/a"]
+SIDES: Final[tuple[Side, ...]] = ("server", "client")
+Key = tuple[str, Side]  # (surface, side)
 
-PARTIAL_CLIENT: dict[str, str] = {
-    "output_audio_buffer.clear": "WebRTC/SIP only: rejected over WebSocket as an unknown type, like the live GA "
-                                 "server (§2.12) [V]",
-}
+
+@dataclass(frozen=True)
+class Surface:
+    """One protocol surface of the SDK: its event unions and the catalogue dialect that exercises it."""
+
+    name: str
+    family: str  # surfaces of one family share a table in COVERAGE.md (GA and beta: the realtime protocol)
+    module: str
+    server_union: str
+    client_union: str
+    dialect: str | None  # the conformance dialect whose runs observe it; None: no conformance cases yet
+
+
+SURFACES: Final[tuple[Surface, ...]] = (
+    Surface("ga", "realtime", "openai.types.realtime", "RealtimeServerEvent", "RealtimeClientEvent", "ga"),
+    Surface("beta", "realtime", "openai.types.beta.realtime", "RealtimeServerEvent", "RealtimeClientEvent", "beta"),
+    Surface("translation", "translation", "openai.types.realtime", "RealtimeTranslationServerEvent",
+            "RealtimeTranslationClientEvent", None),
+)
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """An SDK event type the conformance run does not observe on the mock, and why."""
+
+    surface: str
+    side: Side
+    type: str
+    status: Status
+    reason: str
+
+
+def _rows(surfaces: str, side: Side, status: Status, reason: str, *types: str) -> list[Unsupported]:
+    return [Unsupported(surface, side, etype, status, reason) for surface in surfaces.split() for etype in types]
+
+
+_UNTIL_MCP = ("MCP tools: until MCP lands (issue 13). Today an `mcp` tool is accepted in `session.update` and then "
+              "ignored")
+_UNTIL_WEBRTC = "WebRTC/SIP only (§3.6), never sent over WebSocket: until calls/WebRTC land"
+_UNTIL_TRANSLATION = ("translation sessions: until they land (issue 13); mockrt has no "
+                      "`/v1/realtime/translations` endpoint")
+
+UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
+    *_rows("ga beta", "server", "optional",
+           "documented only; the live services do not send it (§5.1). `mockrt serve --conversation-created` sends it",
+           "conversation.created"),
+    *_rows("ga", "server", "n/a",
+           "the GA server sends `conversation.item.added` + `conversation.item.done` instead (§3.1); the SDK keeps "
+           "the type", "conversation.item.created"),
+    *_rows("ga beta", "server", "unreachable",
+           "the core renders it for a failing transcriber, but no transcriber fails: the default one and scenario "
+           "transcripts always return text. Until a scenario can fail a turn's transcription (issue 13)",
+           "conversation.item.input_audio_transcription.failed"),
+    *_rows("ga", "server", "absent",
+           "diarization (`gpt-4o-transcribe-diarize`): until issue 13's transcription details land",
+           "conversation.item.input_audio_transcription.segment"),
+    *_rows("ga", "server", "absent", "SIP only (§3.5): until calls/SIP land", "input_audio_buffer.dtmf_event_received"),
+    *_rows("ga beta", "server", "absent", _UNTIL_WEBRTC,
+           "output_audio_buffer.started", "output_audio_buffer.stopped", "output_audio_buffer.cleared"),
+    *_rows("ga beta", "client", "n/a",
+           "WebRTC/SIP only: over WebSocket the live GA server rejects it as an unknown type, and so does the mock "
+           "(§2.12) [V]. Accepted once calls/WebRTC land", "output_audio_buffer.clear"),
+    *_rows("ga", "server", "absent", _UNTIL_MCP,
+           "mcp_list_tools.in_progress", "mcp_list_tools.completed", "mcp_list_tools.failed",
+           "response.mcp_call_arguments.delta", "response.mcp_call_arguments.done", "response.mcp_call.in_progress",
+           "response.mcp_call.completed", "response.mcp_call.failed"),
+    *_rows("translation", "server", "absent", _UNTIL_TRANSLATION,
+           "session.created", "session.updated", "session.closed", "session.input_transcript.delta",
+           "session.output_transcript.delta", "session.output_audio.delta", "error"),
+    *_rows("translation", "client", "absent", _UNTIL_TRANSLATION,
+           "session.update", "session.input_audio_buffer.append", "session.close"),
+)
+"""The one declared table: every SDK event type the conformance run does not observe on the mock, with why."""
+
+
+# -- the data --------------------------------------------------------------------------------------------------
+
+
+@cache
+def sdk_unions() -> dict[Key, frozenset[str]]:
+    """``(surface, side)`` → the event types of the installed SDK's union. A surface whose unions the installed
+    SDK does not have is left out (:func:`render` says so)."""
+    out: dict[Key, frozenset[str]] = {}
+    for surface in SURFACES:
+        module = importlib.import_module(surface.module)
+        for side in SIDES:
+            union = getattr(module, surface.server_union if side == "server" else surface.client_union, None)
+            if union is not None:
+                out[(surface.name, side)] = frozenset(union_members(union))
+    return out
+
+
+def observed(results: Iterable[Result]) -> dict[Key, frozenset[str]]:
+    """``(surface, side)`` → server event types received / client event types accepted in the run."""
+    by_dialect: dict[str, dict[str, set[str]]] = {}
+    for r in results:
+        seen = by_dialect.setdefault(r.dialect, {"server": set(), "sent": set(), "rejected": set()})
+        seen["server"].update(r.observed.get("server", []))
+        seen["sent"].update(r.observed.get("client_sent", []))
+        seen["rejected"].update(r.observed.get("client_rejected", []))
+    out: dict[Key, frozenset[str]] = {}
+    for surface in SURFACES:
+        seen = by_dialect.get(surface.dialect or "", {"server": set(), "sent": set(), "rejected": set()})
+        out[(surface.name, "server")] = frozenset(seen["server"])
+        out[(surface.name, "client")] = frozenset(seen["sent"] - seen["rejected"])
+    return out
+
+
+def declared() -> dict[tuple[str, Side, str], Unsupported]:
+    return {(u.surface, u.side, u.type): u for u in UNSUPPORTED}
+
+
+def status(surface: str, side: Side, etype: str, seen: Mapping[Key, frozenset[str]]) -> str:
+    """``implemented`` (observed), the declared status, or ``undeclared`` (a gap the gate fails on)."""
+    if etype in seen.get((surface, side), frozenset()):
+        return "implemented"
+    row = declared().get((surface, side, etype))
+    return row.status if row is not None else "undeclared"
+
+
+def gaps(results: Iterable[Result], unions: Mapping[Key, frozenset[str]] | None = None) -> list[str]:
+    """The coverage gate: every problem, one line each (empty when the coverage is complete and honest)."""
+    unions = sdk_unions() if unions is None else unions
+    seen = observed(results)
+    problems: list[str] = []
+    keys = [(u.surface, u.side, u.type) for u in UNSUPPORTED]
+    problems += [f"{s} {side} `{t}` is declared twice in UNSUPPORTED" for s, side, t in sorted(
+        {k for k in keys if keys.count(k) > 1})]
+    for (surface, side), types in sorted(unions.items()):
+        for etype in sorted(types):
+            if status(surface, side, etype, seen) == "undeclared":
+                problems.append(
+                    f"{surface} {side} event `{etype}` (in the installed SDK's union) is neither "
+                    f"{'produced by' if side == 'server' else 'accepted by'} the mock in the conformance run nor "
+                    "declared in conformance/coverage.py UNSUPPORTED: add a conformance case that exercises it, "
+                    "or declare it with a reason")
+    for u in UNSUPPORTED:
+        key = (u.surface, u.side)
+        if key not in unions:
+            continue  # the installed SDK does not have this surface at all
+        if u.type not in unions[key]:
+            problems.append(f"UNSUPPORTED declares {u.surface} {u.side} `{u.type}`, which the installed SDK's union "
+                            "does not have: remove the row")
+        elif u.type in seen.get(key, frozenset()):
+            problems.append(f"UNSUPPORTED declares {u.surface} {u.side} `{u.type}` ({u.status}), but the conformance "
+                            "run observed it: remove the row")
+    return problems
 
 
 @cache
 def mock_run() -> tuple[Result, ...]:
-    """The whole catalogue on a fresh in-process mock, both dialects (cached per process)."""
+    """The whole catalogue on a fresh mock (``mockrt serve`` subprocesses), both dialects (cached per process)."""
     from conformance.runner import run_catalogue
     from conformance.targets import MockTarget
 
@@ -63,67 +202,81 @@ def mock_run() -> tuple[Result, ...]:
         target.stop()
 
 
-def observed(results: Iterable[Result]) -> dict[str, dict[str, set[str]]]:
-    """Per dialect: server event types seen, client event types accepted at least once, and rejected ever."""
-    out: dict[str, dict[str, set[str]]] = {d: {"server": set(), "accepted": set(), "rejected": set()}
-                                          for d in ("ga", "beta")}
-    for r in results:
-        seen = out[r.dialect]
-        seen["server"].update(r.observed.get("server", []))
-        rejected = set(r.observed.get("client_rejected", []))
-        seen["rejected"] |= rejected
-        seen["accepted"].update(set(r.observed.get("client_sent", [])) - rejected)
-    return out
+# -- COVERAGE.md -------------------------------------------------------------------------------------------------
 
 
-def _status(name: str, in_union: bool, seen: set[str], partial: dict[str, str]) -> str:
-    if not in_union:
-        return "—"
-    if name in seen:
-        return "implemented"
-    return "partial" if name in partial else "absent"
+def _sdk_version() -> str:
+    import openai
+
+    return str(openai.__version__)
 
 
-def render(results: Iterable[Result]) -> str:
+def render(results: Iterable[Result], unions: Mapping[Key, frozenset[str]] | None = None) -> str:
+    unions = sdk_unions() if unions is None else unions
+    results = list(results)
     seen = observed(results)
+    rows = declared()
     lines = [
         "# Event coverage of the mock",
         "",
-        "Generated by `python -m conformance --coverage` from a conformance run of the whole catalogue against the "
-        "in-process mock (both dialects); do not edit by hand. `tests/test_conformance_coverage.py` regenerates it "
-        "and fails when this file is not current.",
+        "Generated by `python -m conformance --coverage` from data; do not edit by hand: the installed openai SDK's "
+        f"event unions (openai {_sdk_version()}), the event types a run of the whole conformance catalogue against "
+        "the mock (`mockrt serve`, both dialects) observed, and the one declared table `UNSUPPORTED` in "
+        "`conformance/coverage.py`. `tests/test_conformance_coverage.py` fails when an SDK event is neither "
+        "observed nor declared, when a declaration is stale, and when this file is not current.",
         "",
-        "Rows are the openai SDK's event unions: GA `openai.types.realtime.RealtimeServerEvent` / "
-        "`RealtimeClientEvent`, beta `openai.types.beta.realtime.RealtimeServerEvent` / `RealtimeClientEvent`. "
         "**implemented**: observed in the run (server events the mock sent; client events it accepted, i.e. did not "
-        "answer with `invalid_value` on `type`); **partial**: not produced over WebSocket, for the declared reason; "
-        "**absent**: neither; **—**: not in that dialect's union.",
+        "answer with `invalid_value` on `type`). Declared: **absent** (mockrt has no code for it), **optional** "
+        "(implemented behind a setting a default server does not use), **unreachable** (the core can render it, "
+        "but nothing a client or a scenario does triggers it), **n/a** (the service itself does not send or accept "
+        "it on a WebSocket session). **undeclared**: a gap the gate fails on. **—**: not in that surface's union.",
         "",
+        "| surface | SDK unions | server events implemented | client events implemented |",
+        "|---|---|---|---|",
     ]
-    for side, models, partial in (("Server events", server_models, PARTIAL_SERVER),
-                                  ("Client events", client_models, PARTIAL_CLIENT)):
-        ga, beta = set(models("ga")), set(models("beta"))
-        key = "server" if side.startswith("Server") else "accepted"
-        lines += [f"## {side}", "", "| event | GA | beta | note |", "|---|---|---|---|"]
-        counts = {"ga": [0, len(ga)], "beta": [0, len(beta)]}
-        for name in sorted(ga | beta):
-            cells = []
-            for dialect, union in (("ga", ga), ("beta", beta)):
-                status = _status(name, name in union, seen[dialect][key], partial)
-                counts[dialect][0] += status == "implemented"
-                cells.append(status)
-            note = partial.get(name, "") if "implemented" not in cells or cells.count("implemented") < sum(
-                c != "—" for c in cells) else ""
-            lines.append(f"| `{name}` | {cells[0]} | {cells[1]} | {note} |")
-        lines += ["", f"Implemented: GA {counts['ga'][0]} of {counts['ga'][1]}, "
-                      f"beta {counts['beta'][0]} of {counts['beta'][1]}.", ""]
-        extra = []
-        for dialect, union in (("ga", ga), ("beta", beta)):
-            for name in sorted(seen[dialect][key] - union):
-                extra.append(f"- {dialect}: `{name}`")
-        if extra:
-            what = "sent by the mock" if key == "server" else "accepted by the mock"
-            lines += [f"{side} {what} that are not in the SDK union of the dialect:", "", *extra, ""]
+    for surface in SURFACES:
+        counts = []
+        for side in SIDES:
+            types = unions.get((surface.name, side))
+            if types is None:
+                counts.append("(not in the installed SDK)")
+                continue
+            done = sum(status(surface.name, side, t, seen) == "implemented" for t in types)
+            counts.append(f"{done} of {len(types)}")
+        lines.append(f"| {surface.name} | `{surface.module}` `{surface.server_union}` / `{surface.client_union}` "
+                     f"| {counts[0]} | {counts[1]} |")
+    lines.append("")
+    families = list(dict.fromkeys(s.family for s in SURFACES))
+    for family in families:
+        members = [s for s in SURFACES if s.family == family]
+        for side in SIDES:
+            present = [s for s in members if (s.name, side) in unions]
+            if not present:
+                continue
+            names = sorted(set().union(*(unions[(s.name, side)] for s in present)))
+            lines += [f"## {family.capitalize()}: {side} events", "",
+                      "| event | " + " | ".join(s.name for s in present) + " | why not observed |",
+                      "|---|" + "---|" * len(present) + "---|"]
+            for etype in names:
+                cells: list[str] = []
+                reasons: dict[str, str] = {}
+                for s in present:
+                    cell = status(s.name, side, etype, seen) if etype in unions[(s.name, side)] else "—"
+                    cells.append(cell)
+                    if cell not in ("implemented", "undeclared", "—"):
+                        reasons[s.name] = rows[(s.name, side, etype)].reason
+                if len(set(reasons.values())) <= 1:
+                    note = next(iter(reasons.values()), "")
+                else:
+                    note = " / ".join(f"{name}: {reason}" for name, reason in reasons.items())
+                lines.append(f"| `{etype}` | " + " | ".join(cells) + f" | {note} |")
+            lines.append("")
+            extra = [f"- {s.name}: `{t}`" for s in present
+                     for t in sorted(seen[(s.name, side)] - unions[(s.name, side)])]
+            if extra:
+                what = "sent by the mock" if side == "server" else "accepted by the mock"
+                lines += [f"{side.capitalize()} events {what} that are not in the SDK union of the surface:", "",
+                          *extra, ""]
     return "\n".join(lines)
 
 

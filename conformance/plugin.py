@@ -1,6 +1,7 @@
 """The pytest side of the suite: options, the target fixture, grading, reports (loaded by ``conformance/conftest.py``).
 
-``pytest conformance --target=mock|openai|azure|url [--url ws://…] [--dialect ga|beta] [--report DIR]``. Cases
+``pytest conformance --target=mock|openai|azure|url [--url ws://… [--paced-url ws://…]] [--dialect ga|beta]
+[--report DIR]``. Cases
 not applicable to the target or dialect are deselected. Outcomes are graded (:func:`conformance.results.grade`):
 a failure where a known difference is declared becomes an ``xfail`` whose reason says so; should/info-level
 failures are reported as failures but do not make the exit code non-zero (only must-level failures do). Works
@@ -30,9 +31,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "Realtime API conformance suite")
     group.addoption("--target", dest="conformance_target", choices=TARGETS,
                     default=os.environ.get("CONFORMANCE_TARGET", "mock"),
-                    help="where to run the catalogue: mock (in-process mockrt, the default), openai, azure, url")
+                    help="where to run the catalogue: mock (mockrt serve subprocesses, the default), openai, "
+                         "azure, url")
     group.addoption("--url", dest="conformance_url", default=os.environ.get("CONFORMANCE_URL"),
                     help="WebSocket URL for --target url (ws://host:port[/v1/realtime])")
+    group.addoption("--paced-url", dest="conformance_paced_url", default=os.environ.get("CONFORMANCE_PACED_URL"),
+                    help="--target url: where the sessions that need live-like pacing go (default: --url)")
     group.addoption("--dialect", dest="conformance_dialect", choices=("ga", "beta"), default=None,
                     help="run one dialect only (default: every dialect the target serves)")
     group.addoption("--model", dest="conformance_model", default=None,
@@ -53,7 +57,8 @@ def pytest_configure(config: pytest.Config) -> None:
     name = config.getoption("conformance_target")
     try:
         target = make_target(name, url=config.getoption("conformance_url"),
-                             model=config.getoption("conformance_model"))
+                             model=config.getoption("conformance_model"),
+                             paced_url=config.getoption("conformance_paced_url"))
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from None
     missing = target.missing_credentials()

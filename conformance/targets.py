@@ -1,4 +1,6 @@
-"""Where a conformance run connects: the in-process mock, OpenAI, Azure OpenAI, or any URL.
+"""Where a conformance run connects: the mock (``mockrt serve`` subprocesses), OpenAI, Azure OpenAI, or any URL.
+
+The suite imports nothing from mockrt: the mock is a server like any other, started as a command.
 
 A :class:`Target` turns "a session of dialect D with auth A" into a WebSocket URL, headers and subprotocols.
 Live targets read credentials **only** from environment variables and are never contacted unless chosen;
@@ -9,9 +11,15 @@ without having talked to the service).
 from __future__ import annotations
 
 import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 TARGETS = ("mock", "openai", "azure", "url")
@@ -113,54 +121,137 @@ class Target:
         return self.model(dialect) if isinstance(model, DEFAULT_MODEL_TYPE) else model
 
 
-class MockTarget(Target):
-    """mockrt in-process: two :class:`~mockrt.server.ServerThread` s on free ports.
+class MockProcess:
+    """One ``mockrt serve --port 0`` subprocess; :attr:`ws_url` is known once it printed where it listens.
 
-    The *fast* server streams unpaced (``Pacing(audio_speed=0)``): a response is complete as soon as it is
-    created. Cases that need a response to still be in progress (one active response, cancel, barge-in) ask for a
-    *paced* session, served by a second server with live-like pacing (audio at 10× real time, 100 ms to the
-    first output). Both require the key :data:`MOCK_KEY` and know the models in :data:`KNOWN_MODELS`, so auth
-    and model failures behave like the live service's.
+    The command is ``CONFORMANCE_MOCK_COMMAND`` (split like a shell would), else ``<this python> -m mockrt``.
+    ``MOCKRT_*`` variables are removed from the child's environment so that the catalogue always judges the same
+    configuration: the flags given here, and defaults for everything else. Its stderr goes to a temporary file
+    that is quoted when the server does not start.
+    """
+
+    LISTENING = re.compile(r"listening on http://([^\s:]+):(\d+)")
+
+    def __init__(self, args: list[str], env: Mapping[str, str], *, startup_timeout: float = 60.0) -> None:
+        command = env.get("CONFORMANCE_MOCK_COMMAND")
+        self.command = [*(shlex.split(command) if command else [sys.executable, "-m", "mockrt"]), "serve",
+                        "--host", "127.0.0.1", "--port", "0", *args]
+        self.env = {k: v for k, v in env.items() if not k.startswith("MOCKRT_")}
+        self.startup_timeout = startup_timeout
+        self.ws_url = ""
+        self._proc: subprocess.Popen[str] | None = None
+        self._stderr: Any = None
+        self._stderr_text = ""  # what the process wrote to stderr, kept when it is stopped
+        self._listening = threading.Event()
+        self._reader: threading.Thread | None = None
+
+    def launch(self) -> None:
+        """Start the process (without waiting: several servers start side by side)."""
+        self._stderr = tempfile.TemporaryFile(mode="w+", prefix="mockrt-conformance-")  # noqa: SIM115 - closed in stop()
+        self._proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=self._stderr,
+                                      stdin=subprocess.DEVNULL, env=self.env, text=True)
+        self._reader = threading.Thread(target=self._read_stdout, args=(self._proc,), daemon=True,
+                                        name="mockrt-conformance-stdout")
+        self._reader.start()
+
+    def _read_stdout(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # keep draining, so that the child never blocks on a full pipe
+            match = self.LISTENING.search(line)
+            if match and not self._listening.is_set():
+                self.ws_url = f"ws://{match.group(1)}:{match.group(2)}"
+                self._listening.set()
+        self._listening.set()  # EOF: the process ended (wait_ready reports it)
+
+    def wait_ready(self) -> str:
+        if not self._listening.wait(self.startup_timeout) or not self.ws_url:
+            self.stop()  # ends the process, so its stderr is complete
+            raise TargetError(f"`{shlex.join(self.command)}` did not start a server within "
+                              f"{self.startup_timeout:.0f} s; its stderr:\n{self._stderr_tail()}")
+        return self.ws_url
+
+    def _stderr_tail(self, chars: int = 3000) -> str:
+        return self._stderr_text[-chars:]
+
+    def stop(self) -> None:
+        """SIGTERM (the server closes its sessions with 1001), then SIGKILL if it does not exit."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10.0)
+        if self._reader is not None:
+            self._reader.join(10.0)  # the pipe reached EOF when the process exited
+            self._reader = None
+        if proc is not None and proc.stdout is not None:
+            proc.stdout.close()
+        if self._stderr is not None:
+            self._stderr.seek(0)
+            self._stderr_text = str(self._stderr.read())
+            self._stderr.close()
+            self._stderr = None
+
+
+class MockTarget(Target):
+    """mockrt judged from outside: two ``mockrt serve --port 0`` subprocesses, started once for the run.
+
+    The *fast* server streams unpaced (``--audio-speed 0``): a response is complete as soon as it is created.
+    Cases that need a response to still be in progress (one active response, cancel, barge-in) ask for a *paced*
+    session, served by the second server with live-like pacing (audio at 10x real time, 100 ms to the first
+    output). Both require the key :data:`MOCK_KEY` and know the models in :data:`KNOWN_MODELS`, so auth and model
+    failures behave like the live service's. The suite talks to them only over the wire, like to any server.
     """
 
     name = "mock"
+    FLAGS: ClassVar[tuple[str, ...]] = ("--api-key", MOCK_KEY, *(arg for m in KNOWN_MODELS for arg in ("--model", m)),
+                                        "--log-level", "warning")
+    PACING: ClassVar[dict[str, tuple[str, ...]]] = {
+        "fast": ("--audio-speed", "0"),
+        "paced": ("--audio-speed", "10", "--first-delta-ms", "100"),
+    }
 
     def __init__(self, env: Mapping[str, str] | None = None, model: str | None = None) -> None:
         super().__init__(env, model)
-        self.servers: dict[str, Any] = {}
+        self.servers: dict[str, str] = {}  # "fast" / "paced" -> ws://host:port, once each is listening
+        self._processes: dict[str, MockProcess] = {}
 
     def start(self) -> None:
-        if self.servers:
+        """Launch both servers side by side; wait for the fast one (the paced one when a case first needs it)."""
+        if self._processes:
             return
-        from mockrt.config import ServerConfig
-        from mockrt.core.responses import Pacing
-        from mockrt.server import ServerThread
-
-        common: dict[str, Any] = {"port": 0, "api_keys": (MOCK_KEY,), "known_models": KNOWN_MODELS,
-                                  "log_level": "warning"}
-        fast = ServerThread(ServerConfig(pacing=Pacing(audio_speed=0), **common)).start()
+        self._processes = {kind: MockProcess([*self.FLAGS, *flags], self.env) for kind, flags in self.PACING.items()}
         try:
-            paced = ServerThread(ServerConfig(pacing=Pacing(audio_speed=10.0, first_delta_ms=100.0), **common))
-            self.servers = {"fast": fast, "paced": paced.start()}
+            for process in self._processes.values():
+                process.launch()
+            self._server("fast")
         except BaseException:
-            fast.stop()
+            self.stop()
             raise
 
+    def _server(self, kind: str) -> str:
+        if kind not in self.servers:
+            self.servers[kind] = self._processes[kind].wait_ready()
+        return self.servers[kind]
+
     def stop(self) -> None:
-        for server in self.servers.values():
-            server.stop()
+        for process in self._processes.values():
+            process.stop()
+        self._processes = {}
         self.servers = {}
 
     def describe(self) -> str:
         fast = self.servers.get("fast")
-        return f"mock (mockrt in-process{', ' + fast.ws_url if fast else ''})"
+        return f"mock (mockrt serve{', ' + fast if fast else ''})"
 
     def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
                  paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
-        if not self.servers:
+        if not self._processes:
             self.start()
-        server = self.servers["paced" if paced else "fast"]
-        return self._openai_style(server.ws_url + "/v1/realtime", dialect, MOCK_KEY,
+        base = self._server("paced" if paced else "fast")
+        return self._openai_style(base + "/v1/realtime", dialect, MOCK_KEY,
                                   model=self._resolve_model(dialect, model), intent=intent, auth=auth, query=query,
                                   local=True)
 
@@ -240,35 +331,46 @@ class UrlTarget(Target):
     """Any server that claims the protocol, OpenAI-style: ``--url ws://host:port[/v1/realtime]``.
 
     The key comes from ``CONFORMANCE_API_KEY`` (``OPENAI_API_KEY`` if unset). Without one, the server is taken to
-    accept any key and the cases that need a key to be refused are skipped.
+    accept any key and the cases that need a key to be refused are skipped. ``--paced-url`` (optional) serves the
+    sessions a case asks to be paced (``ctx.connect(paced=True)``), for a server under test that streams unpaced
+    at ``--url``; by default every session goes to ``--url``.
     """
 
     name = "url"
 
-    def __init__(self, url: str | None, env: Mapping[str, str] | None = None, model: str | None = None) -> None:
+    def __init__(self, url: str | None, env: Mapping[str, str] | None = None, model: str | None = None, *,
+                 paced_url: str | None = None) -> None:
         super().__init__(env, model)
         if not url:
             raise TargetError("--target url needs --url ws://host:port[/v1/realtime]")
+        self.base = self._base(url, "--url")
+        self.paced_base = self._base(paced_url, "--paced-url") if paced_url else self.base
         parts = urlsplit(url)
-        if parts.scheme not in ("ws", "wss"):
-            raise TargetError(f"--url must be a ws:// or wss:// URL, got {url!r}")
-        path = parts.path.rstrip("/") or "/v1/realtime"
-        self.base = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
         self.key = self.env.get("CONFORMANCE_API_KEY") or self.env.get("OPENAI_API_KEY") or ""
         self.supports_auth_cases = bool(self.key)
         self.local = parts.hostname in ("127.0.0.1", "localhost", "::1")
 
+    @staticmethod
+    def _base(url: str, option: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("ws", "wss"):
+            raise TargetError(f"{option} must be a ws:// or wss:// URL, got {url!r}")
+        path = parts.path.rstrip("/") or "/v1/realtime"
+        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
     def describe(self) -> str:
-        return f"url ({self.base})"
+        paced = f", paced: {self.paced_base}" if self.paced_base != self.base else ""
+        return f"url ({self.base}{paced})"
 
     def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
                  paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
-        return self._openai_style(self.base, dialect, self.key or "sk-conformance-any-key", local=self.local,
+        return self._openai_style(self.paced_base if paced else self.base, dialect,
+                                  self.key or "sk-conformance-any-key", local=self.local,
                                   model=self._resolve_model(dialect, model), intent=intent, auth=auth, query=query)
 
 
 def make_target(name: str, *, url: str | None = None, model: str | None = None,
-                env: Mapping[str, str] | None = None) -> Target:
+                env: Mapping[str, str] | None = None, paced_url: str | None = None) -> Target:
     """The target called ``name`` (one of :data:`TARGETS`)."""
     if name == "mock":
         return MockTarget(env, model)
@@ -277,5 +379,5 @@ def make_target(name: str, *, url: str | None = None, model: str | None = None,
     if name == "azure":
         return AzureTarget(env, model)
     if name == "url":
-        return UrlTarget(url, env, model)
+        return UrlTarget(url, env, model, paced_url=paced_url)
     raise TargetError(f"unknown target {name!r}; choose one of {', '.join(TARGETS)}")

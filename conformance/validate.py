@@ -43,7 +43,8 @@ class ShapeError(AssertionError):
     """A server event does not match the SDK's model for it."""
 
 
-def _union_members(union: Any) -> dict[str, Model]:
+def union_members(union: Any) -> dict[str, Model]:
+    """``type`` → model of each member of an SDK event union (``Annotated[Union[...], discriminator]``)."""
     args = typing.get_args(union)
     if args and typing.get_origin(args[0]) is typing.Union:
         args = typing.get_args(args[0])
@@ -61,10 +62,10 @@ def server_models(dialect: str) -> dict[str, Model]:
     if dialect == "ga":
         from openai.types.realtime import RealtimeServerEvent as GAServer
 
-        return _union_members(GAServer)
+        return union_members(GAServer)
     from openai.types.beta.realtime import RealtimeServerEvent as BetaServer
 
-    return _union_members(BetaServer)
+    return union_members(BetaServer)
 
 
 @cache
@@ -73,10 +74,10 @@ def client_models(dialect: str) -> dict[str, Model]:
     if dialect == "ga":
         from openai.types.realtime import RealtimeClientEvent as GAClient
 
-        return _union_members(GAClient)
+        return union_members(GAClient)
     from openai.types.beta.realtime import RealtimeClientEvent as BetaClient
 
-    return _union_members(BetaClient)
+    return union_members(BetaClient)
 
 
 def _check_extras(obj: Any, dialect: str, path: str) -> None:

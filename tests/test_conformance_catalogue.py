@@ -13,7 +13,7 @@ from conformance.checks import CaseFailure, Many, expect_sequence
 from conformance.tracker import ConsistencyError, Tracker
 from conformance.validate import ShapeError, validate_server_event
 
-PROTOCOL = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "protocol.md"
+PROTOCOL = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
 GROUPS = {"connection", "events", "session", "audio-buffer", "items", "responses", "vad", "transcription"}
 
 
@@ -30,7 +30,8 @@ def test_catalogue_shape() -> None:
         assert c.fn.__name__.startswith("test_"), c.id
 
 
-@pytest.mark.skipif(not PROTOCOL.exists(), reason=f"{PROTOCOL} is not here")
+@pytest.mark.skipif(not PROTOCOL.exists(), reason="docs/protocol.md (the project's protocol, the sections cases cite) "
+                                               "is not in this checkout yet; it lands with the docs branch")
 def test_every_cited_section_exists_in_protocol_md() -> None:
     text = PROTOCOL.read_text()
     headings = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)*)\.? ", text, flags=re.MULTILINE))

@@ -7,15 +7,17 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conformance.mutants import MUTANTS
-from conformance.targets import KNOWN_MODELS
+from conformance.client import Session, Transcript
+from conformance.targets import KNOWN_MODELS, MockTarget, TargetError
 from mockrt.config import ServerConfig
 from mockrt.server import ServerThread
+from tests.conformance_mutants import MUTANTS
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-conformance-url-key-0123456789"
@@ -105,6 +107,40 @@ def test_without_a_key_the_url_target_skips_the_auth_cases(url_server: ServerThr
                 "--dialect", "ga")
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert "1 skipped" in proc.stdout
+
+
+def test_the_mock_target_is_mockrt_serve_without_the_callers_mockrt_settings() -> None:
+    # A MOCKRT_* variable in the caller's environment would change the server the catalogue judges: it is dropped.
+    target = MockTarget(env={**os.environ, "MOCKRT_CONVERSATION_CREATED": "1", "MOCKRT_SEED": "7"})
+    target.start()
+    try:
+        assert target.endpoint("ga", paced=True).url.startswith(target.servers["paced"] + "/v1/realtime?")
+        assert set(target.servers) == {"fast", "paced"} and target.servers["fast"] != target.servers["paced"]
+        assert target.describe().startswith("mock (mockrt serve, ws://127.0.0.1:")
+        endpoint = target.endpoint("ga")
+        assert endpoint.url.startswith(target.servers["fast"] + "/v1/realtime?model=gpt-realtime")
+        session = Session.open(endpoint.url, headers=endpoint.headers, subprotocols=endpoint.subprotocols,
+                               dialect="ga", transcript=Transcript("mock", "ga", endpoint.url, "selftest"),
+                               deadline=time.monotonic() + 30, wait_cap=5.0, local=True)
+        try:
+            assert session.next()["type"] == "session.created"
+            session.send({"type": "conversation.item.retrieve", "item_id": "item_missing", "event_id": "probe_1"})
+            assert session.next()["type"] == "error"  # no conversation.created in between
+        finally:
+            session.close()
+        processes = list(target._processes.values())
+    finally:
+        target.stop()
+    assert processes and all(p._proc is None for p in processes) and target.servers == {}
+
+
+def test_a_mock_server_that_does_not_start_is_reported_with_its_stderr() -> None:
+    failing = f"{sys.executable} -c \"import sys; sys.stderr.write('no such ' + 'flag: --bogus'); sys.exit(2)\""
+    target = MockTarget(env={**os.environ, "CONFORMANCE_MOCK_COMMAND": failing})
+    with pytest.raises(TargetError, match="did not start a server") as info:
+        target.start()
+    assert "its stderr:\nno such flag: --bogus" in str(info.value)  # the child's stderr, not the command line
+    assert target.servers == {}
 
 
 PLUGIN_SELFTEST = '''

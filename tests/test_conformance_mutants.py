@@ -1,7 +1,9 @@
 """The conformance catalogue is honest: every case passes on mockrt, fails on some mutant, and every mutant is
 killed (ecosystem.md §4.6 "Keeping cases honest" (2)).
 
-The catalogue runs in-process and unpaced; each mutant runs only the cases it names, with short timeouts.
+The catalogue judges ``mockrt serve`` from outside (the ``mock`` target); each mutant patches an in-process server
+(:func:`tests.conformance_mutants.mock_servers`, judged as a ``url`` target) and runs only the cases it names, with
+short timeouts.
 """
 
 from __future__ import annotations
@@ -12,17 +14,16 @@ import pytest
 
 from conformance.catalogue import load_catalogue
 from conformance.coverage import mock_run
-from conformance.mutants import MUTANTS, killed_cases, run_mutant
 from conformance.results import Result
-from conformance.targets import MockTarget
+from conformance.runner import run_catalogue
+from conformance.targets import Target
+from tests.conformance_mutants import MUTANTS, Mutant, PatchTargetMissing, killed_cases, mock_servers, run_mutant
 
 
 @pytest.fixture(scope="module")
-def target() -> Iterator[MockTarget]:
-    mock = MockTarget()
-    mock.start()
-    yield mock
-    mock.stop()
+def target() -> Iterator[Target]:
+    with mock_servers() as servers:
+        yield servers
 
 
 def test_every_case_passes_on_the_mock() -> None:
@@ -47,7 +48,27 @@ def test_there_are_enough_mutants() -> None:
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))
-def test_mutant_is_killed_by_the_cases_it_names(name: str, target: MockTarget) -> None:
+def test_mutant_patch_targets_exist(name: str) -> None:
+    with MUTANTS[name].active():  # raises PatchTargetMissing when a reshape moved what the mutant patches
+        pass
+
+
+def test_a_patch_of_something_missing_fails_loudly() -> None:
+    from mockrt.core.session import RealtimeSession
+
+    gone = Mutant("gone", "patches a method that does not exist", ("x",),
+                  lambda p: p.attr(RealtimeSession, "_no_such_method", lambda self: None))
+    with pytest.raises(PatchTargetMissing, match="_no_such_method"), gone.active():
+        pass
+    assert not hasattr(RealtimeSession, "_no_such_method")
+    no_handler = Mutant("no-handler", "patches the handler of an event type the session lacks", ("x",),
+                        lambda p: p.handler("no.such.event", lambda orig: orig))
+    with pytest.raises(AttributeError, match=r"no\.such\.event"), no_handler.active():
+        pass
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_mutant_is_killed_by_the_cases_it_names(name: str, target: Target) -> None:
     mutant = MUTANTS[name]
     results = run_mutant(mutant, target)
     killed = {"fail", "non-strict", "informational", "known"}  # a skip is not a kill
@@ -57,8 +78,6 @@ def test_mutant_is_killed_by_the_cases_it_names(name: str, target: MockTarget) -
     assert all(r.outcome == "pass" for r in run_mutant_free(target, mutant.kills[:1]))
 
 
-def run_mutant_free(target: MockTarget, case_ids: tuple[str, ...]) -> list[Result]:
-    from conformance.runner import run_catalogue
-
+def run_mutant_free(target: Target, case_ids: tuple[str, ...]) -> list[Result]:
     catalogue = load_catalogue()
     return list(run_catalogue(target, cases=[catalogue[c] for c in case_ids]))

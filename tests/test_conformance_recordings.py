@@ -1,9 +1,9 @@
 """Recorded live sessions (fixtures/recordings) compared with the mock as normalised snapshots.
 
-Each live recording's client events are replayed into the in-process mock; the server events of both, normalised
-(ids → placeholders, timestamps, audio, token counts and the model's words dropped, delta runs collapsed), must
-match. Without live recordings the comparison is skipped (a recording whose header says ``"upstream": "mockrt"``
-is not live).
+Each live recording's client events are replayed into the mock (``mockrt serve``); the server events of both,
+normalised (ids → placeholders, timestamps, audio, token counts and the model's words dropped, delta runs
+collapsed), must match. Without live recordings the comparison is skipped (a recording whose header says
+``"upstream": "mockrt"`` is not live).
 """
 
 from __future__ import annotations

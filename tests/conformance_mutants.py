@@ -1,11 +1,15 @@
 """Mutant mocks: deliberately broken variants of mockrt, each injecting ONE defect (ecosystem.md §4.6 "Keeping cases
-honest", schemathesis-style modifiers).
+honest", schemathesis-style modifiers). They test the conformance suite, not the product, so they live in tests/.
 
-A :class:`Mutant` monkeypatches mockrt internals for the duration of a ``with mutant.active():`` block; the
-in-process mock target started inside (or already running: handlers are looked up at call time) then misbehaves in
-exactly one way. ``kills`` names the cases that must fail against it. ``tests/test_conformance_mutants.py`` proves
+A :class:`Mutant` monkeypatches mockrt internals for the duration of a ``with mutant.active():`` block; an
+in-process mockrt server (:func:`mock_servers`, already running: handlers are looked up at call time) then
+misbehaves in exactly one way, and the conformance catalogue judges it over the wire as a ``url`` target, like any
+other server. ``kills`` names the cases that must fail against it. ``tests/test_conformance_mutants.py`` proves
 that every case passes on the real mock, that every case is killed by at least one mutant, and that every mutant is
 killed by the cases it names. A case that fails nowhere is dead weight: fix it or remove it.
+
+A patch whose target no longer exists (a reshape renamed or removed it) raises :class:`PatchTargetMissing` (an
+``AttributeError``) when the mutant is activated, so a mutant can never silently become a no-op.
 
 Patches are process-wide, so mutants must not be active while another mock serves unrelated tests in the same
 process (pytest runs tests one at a time per process; xdist workers are separate processes).
@@ -20,17 +24,31 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from conformance.catalogue import load_catalogue
+from conformance.results import Result
+from conformance.runner import run_catalogue
+from conformance.targets import KNOWN_MODELS, MOCK_KEY, Target, UrlTarget
+
 Json = dict[str, Any]
 Patch = Callable[["Patcher"], None]
 
 
+class PatchTargetMissing(AttributeError):
+    """A mutant patches something mockrt no longer has: update the mutant to the new internals."""
+
+
 class Patcher:
-    """Attribute and dict-entry patches, undone when the surrounding ``ExitStack`` closes."""
+    """Attribute and dict-entry patches, undone when the surrounding ``ExitStack`` closes.
+
+    Every patch replaces something that exists; a missing target raises :class:`PatchTargetMissing`.
+    """
 
     def __init__(self, stack: ExitStack) -> None:
         self.stack = stack
 
     def attr(self, obj: Any, name: str, value: Any) -> None:
+        if not hasattr(obj, name):
+            raise PatchTargetMissing(f"mutant patch target {getattr(obj, '__name__', obj)!r}.{name} does not exist")
         missing = object()
         old = obj.__dict__.get(name, missing) if isinstance(obj, type) else getattr(obj, name, missing)
 
@@ -48,6 +66,8 @@ class Patcher:
         self.attr(obj, name, make(getattr(obj, name)))
 
     def item(self, mapping: dict[str, Any], key: str, value: Any) -> None:
+        if key not in mapping:
+            raise PatchTargetMissing(f"mutant patch target: no entry {key!r} in the patched table")
         old = mapping[key]
         mapping[key] = value
         self.stack.callback(mapping.__setitem__, key, old)
@@ -57,6 +77,8 @@ class Patcher:
         from mockrt.core.session import RealtimeSession
 
         handlers = RealtimeSession._handlers
+        if event_type not in handlers:
+            raise PatchTargetMissing(f"mutant patch target: RealtimeSession._handlers has no {event_type!r}")
         self.item(handlers, event_type, make(handlers[event_type]))
 
     def wire(self, transform: Callable[[Any, Json], list[Json]]) -> None:
@@ -1113,18 +1135,36 @@ def killed_cases() -> set[str]:
     return {case_id for m in MUTANTS.values() for case_id in m.kills}
 
 
-def run_mutant(mutant: Mutant, target: Any, case_ids: Iterable[str] | None = None, *,
-               timeout_scale: float = 0.2) -> dict[str, list[Any]]:
-    """Run cases (default: the mutant's ``kills``) on a started in-process mock with the mutant active.
+@contextmanager
+def mock_servers() -> Iterator[UrlTarget]:
+    """Two in-process mockrt servers configured like the conformance ``mock`` target (``conformance/targets.py``
+    ``MockTarget``: keyed, known models; one unpaced, one with live-like pacing), as a ``url`` target.
+
+    In-process, so that a mutant's patches reach the code serving the sessions.
+    """
+    from mockrt.config import ServerConfig
+    from mockrt.core.responses import Pacing
+    from mockrt.server import ServerThread
+
+    common: dict[str, Any] = {"port": 0, "api_keys": (MOCK_KEY,), "known_models": KNOWN_MODELS,
+                              "log_level": "warning"}
+    with ServerThread(ServerConfig(pacing=Pacing(audio_speed=0), **common)) as fast, \
+            ServerThread(ServerConfig(pacing=Pacing(audio_speed=10.0, first_delta_ms=100.0), **common)) as paced:
+        target = UrlTarget(fast.ws_url, {"CONFORMANCE_API_KEY": MOCK_KEY}, paced_url=paced.ws_url)
+        target.start()
+        yield target
+        target.stop()
+
+
+def run_mutant(mutant: Mutant, target: Target, case_ids: Iterable[str] | None = None, *,
+               timeout_scale: float = 0.2) -> dict[str, list[Result]]:
+    """Run cases (default: the mutant's ``kills``) on :func:`mock_servers` with the mutant active.
 
     Returns ``{case id: [Result per dialect]}``.
     """
-    from conformance.catalogue import load_catalogue
-    from conformance.runner import run_catalogue
-
     catalogue = load_catalogue()
     ids = list(case_ids) if case_ids is not None else list(mutant.kills)
-    out: dict[str, list[Any]] = {}
+    out: dict[str, list[Result]] = {}
     with mutant.active():
         for case_id in ids:
             out[case_id] = run_catalogue(target, cases=[catalogue[case_id]], timeout_scale=timeout_scale)
