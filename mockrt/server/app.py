@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -58,13 +59,21 @@ async def realtime_endpoint(ws: WebSocket) -> None:
             503, f"Too many concurrent sessions (--max-sessions {cfg.max_sessions}).", "server_overloaded",
             type="server_error", headers={"Retry-After": "1"}))
         return
+    released = False
+
+    def release() -> None:  # once, and before the registry shows the session closed
+        nonlocal released
+        if not released:
+            released = True
+            state.release()
+
     try:
-        await _session(ws, state)
+        await _session(ws, state, release)
     finally:
-        state.release()
+        release()
 
 
-async def _session(ws: WebSocket, state: MockState) -> None:
+async def _session(ws: WebSocket, state: MockState, release: Callable[[], None]) -> None:
     cfg = state.config
     subprotocols = list(ws.scope.get("subprotocols") or [])
     hs = handshake.resolve(
@@ -91,6 +100,7 @@ async def _session(ws: WebSocket, state: MockState) -> None:
     try:
         await connection.run()
     finally:
+        release()
         state.registry.close(record, connection.close_code)
 
 
