@@ -51,6 +51,11 @@ class HeaderTimeoutProtocol(H11Protocol):
         else:
             self._disarm()
 
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:  # the next request's head
+            self._arm()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
