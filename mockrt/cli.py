@@ -56,7 +56,7 @@ def main() -> None:
               help="Concurrent sessions; more handshakes get HTTP 503 with Retry-After.")
 @click.option("--header-timeout", type=float, default=10.0, show_default=True,
               help="Close connections whose request head is not complete after this many seconds.")
-@click.option("--journal-max-bytes", type=int, default=32 * 1024 * 1024, show_default=True,
+@click.option("--journal-max-bytes", type=int, default=96 * 1024 * 1024, show_default=True,
               help="Journal bytes kept per session (older audio kept as lengths beyond it).")
 # -- end security ----------------------------------------------------------------------------------------------------
 def serve(

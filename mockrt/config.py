@@ -74,8 +74,8 @@ class ServerConfig:
     max_body_bytes: int = 1024 * 1024
     max_sessions: int = 1000
     header_timeout_s: float = 10.0
-    journal_max_bytes: int = 32 * 1024 * 1024
-    recent_max_bytes: int = 128 * 1024 * 1024
+    journal_max_bytes: int = 96 * 1024 * 1024
+    recent_max_bytes: int = 256 * 1024 * 1024
     max_ephemeral_keys: int = 10_000
     # -- end security --------------------------------------------------------------------------------------------
 

@@ -72,6 +72,8 @@ KEEP_ANALYSES = 8
 """Sessions whose analysis (decoded audio, VAD replay, rows) stays in memory at once (LRU)."""
 GZIP_ABOVE = 4096
 """Responses larger than this are gzip-compressed (``GZipMiddleware(minimum_size=...)`` on the mount)."""
+GZIP_LEVEL = 5
+"""The compression level (the one the hand-rolled compression used; the middleware's default is 9)."""
 
 T = TypeVar("T")
 

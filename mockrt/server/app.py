@@ -208,7 +208,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Mount(f"{ADMIN_PREFIX}/static", app=inspector.static_files(), name="static"),
         Route(f"{ADMIN_PREFIX}/login", login, methods=["POST"]),
         Mount(ADMIN_PREFIX, routes=admin.routes + inspector.routes, middleware=[
-            Middleware(AdminAuth), Middleware(GZipMiddleware, minimum_size=inspector.GZIP_ABOVE)]),
+            Middleware(AdminAuth), Middleware(GZipMiddleware, minimum_size=inspector.GZIP_ABOVE,
+                                                   compresslevel=inspector.GZIP_LEVEL)]),
     ]
     policy = Middleware(RequestPolicy, allowed_hosts=config.allowed_hosts, allowed_origins=config.allowed_origins,
                         max_body_bytes=config.max_body_bytes, check_host=is_loopback_host(config.host))

@@ -103,7 +103,7 @@ class Registry:
     """All sessions of one server: the live ones and a bounded list of recent ones."""
 
     def __init__(self, keep_recent: int = 200, journal_limit: int = 200_000,
-                 journal_max_bytes: int = 32 * 1024 * 1024, recent_max_bytes: int = 128 * 1024 * 1024) -> None:
+                 journal_max_bytes: int = 96 * 1024 * 1024, recent_max_bytes: int = 256 * 1024 * 1024) -> None:
         self.live: dict[str, SessionRecord] = {}
         self.recent: deque[SessionRecord] = deque()
         self.keep_recent = keep_recent
