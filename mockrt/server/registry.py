@@ -39,13 +39,35 @@ AUDIO_KEYS = {"input_audio_buffer.append": "audio", "response.output_audio.delta
 
 
 def approx_size(value: Any, depth: int = 0) -> int:
-    """Approximate bytes of a JSON value: string lengths plus a few bytes per value."""
-    if isinstance(value, str):
+    """Approximate bytes of a JSON value: string lengths plus a few bytes per value (scalars inline: this runs
+    for every journaled event)."""
+    kind = type(value)
+    if kind is str:
         return len(value) + 2
-    if isinstance(value, dict):
-        return 2 + sum(len(k) + 4 + approx_size(v, depth + 1) for k, v in value.items()) if depth < 64 else 64
-    if isinstance(value, list):
-        return 2 + sum(approx_size(v, depth + 1) + 1 for v in value) if depth < 64 else 64
+    if depth > 64:  # deeper than any real event; still counted, coarsely
+        return 64
+    if kind is dict:
+        total = 2
+        for key, item in value.items():
+            sub = type(item)
+            if sub is str:
+                total += len(key) + len(item) + 6
+            elif sub is dict or sub is list:
+                total += len(key) + 4 + approx_size(item, depth + 1)
+            else:
+                total += len(key) + 12
+        return total
+    if kind is list:
+        total = 2
+        for item in value:
+            sub = type(item)
+            if sub is str:
+                total += len(item) + 3
+            elif sub is dict or sub is list:
+                total += 1 + approx_size(item, depth + 1)
+            else:
+                total += 9
+        return total
     return 8
 
 
