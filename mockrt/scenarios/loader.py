@@ -9,6 +9,7 @@ the scenario file and still refuse anything but regular files (a FIFO would bloc
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import stat
@@ -121,7 +122,7 @@ def _resolve_files(data: Any, base: Path, confine: Path | None, name: str) -> An
     specs = _audio_specs(data)
     if not specs:
         return data
-    data = json.loads(json.dumps(data))  # a copy: the caller's dict stays as given
+    data = copy.deepcopy(data)  # the caller's dict stays as given
     problems = []
     for where, spec in _audio_specs(data):
         ref = spec["file"]
