@@ -247,7 +247,7 @@ def test_yaml_alias_bomb_is_refused_before_work_grows(http: httpx.Client, monkey
     assert refused.status_code == 400 and "aliases" in refused.text
 
 
-def test_request_bodies_are_capped_while_read() -> None:
+def test_request_bodies_are_capped_while_read(caplog: pytest.LogCaptureFixture) -> None:
     with ServerThread(ServerConfig(port=0, log_level="warning", max_body_bytes=64 * 1024)) as server:
         big = "# " + "x" * (200 * 1024) + "\n" + GREETING
         declared = httpx.put(server.http_url + "/_mockrt/scenario", content=big, headers=YAML)
@@ -259,6 +259,10 @@ def test_request_bodies_are_capped_while_read() -> None:
 
         streamed = httpx.put(server.http_url + "/_mockrt/scenario", content=chunks(), headers=YAML)
         assert streamed.status_code == 413 and streamed.json()["error"]["code"] == "request_too_large"
+        rest = httpx.post(server.http_url + "/v1/realtime/client_secrets", content=chunks(),
+                          headers={"Content-Type": "application/json"})
+        assert rest.status_code == 413
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no "Exception in ASGI application"
         assert httpx.get(server.http_url + "/_mockrt/scenario").json() == {"scenario": None}
 
 

@@ -171,4 +171,9 @@ class RequestPolicy:
                 started = True
             await send(message)
 
-        await self.app(scope, capped_receive, guarded_send)
+        try:
+            await self.app(scope, capped_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
+            # the app saw the disconnect we handed it (Starlette raises ClientDisconnect); the 413 went out
