@@ -334,8 +334,8 @@ def test_max_sessions_refuses_like_an_overloaded_service() -> None:
             response = refused.value.response
             assert response.status_code == 503 and response.headers["Retry-After"] == "1"
             assert json.loads(response.body)["error"]["code"] == "server_overloaded"
-        registry = server.control.state.registry
-        assert registry.wait(lambda: not registry.live, 5) is True
+        state = server.control.state
+        assert state.registry.wait(lambda: state.admitted == 0, 5) is True  # re-checked at least every 0.5 s
         with connect(url) as again:
             assert json.loads(again.recv(timeout=5))["type"] == "session.created"
 

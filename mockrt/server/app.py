@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -54,27 +53,6 @@ async def realtime_endpoint(ws: WebSocket) -> None:
         await ws.send_denial_response(error_response(int(refusal["status"]), "Injected fault: handshake refused.",
                                                      f"http_{refusal['status']}", headers=headers))
         return
-    if not state.admit():  # --max-sessions: refused like an overloaded service (SECURITY.md)
-        await ws.send_denial_response(error_response(
-            503, f"Too many concurrent sessions (--max-sessions {cfg.max_sessions}).", "server_overloaded",
-            type="server_error", headers={"Retry-After": "1"}))
-        return
-    released = False
-
-    def release() -> None:  # once, and before the registry shows the session closed
-        nonlocal released
-        if not released:
-            released = True
-            state.release()
-
-    try:
-        await _session(ws, state, release)
-    finally:
-        release()
-
-
-async def _session(ws: WebSocket, state: MockState, release: Callable[[], None]) -> None:
-    cfg = state.config
     subprotocols = list(ws.scope.get("subprotocols") or [])
     hs = handshake.resolve(
         ws.url.path, _query(ws), _headers(ws), subprotocols, state.keys, time.time(),
@@ -100,7 +78,6 @@ async def _session(ws: WebSocket, state: MockState, release: Callable[[], None])
     try:
         await connection.run()
     finally:
-        release()
         state.registry.close(record, connection.close_code)
 
 
@@ -192,6 +169,32 @@ class KeepServerSend:
         await self.app(scope, receive, send)
 
 
+class AdmitSessions:
+    """``--max-sessions``: a WebSocket handshake on a realtime path beyond the limit is refused with HTTP 503,
+    ``Retry-After: 1`` and the service's error body, the way an overloaded service refuses before the upgrade
+    (SECURITY.md). The place is held until the endpoint returns."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket" or scope.get("path", "").rstrip("/") not in REALTIME_PATHS:
+            await self.app(scope, receive, send)
+            return
+        state: MockState = scope["app"].state.mock
+        if not state.admit():
+            await receive()  # websocket.connect
+            refusal = error_response(503, f"Too many concurrent sessions (--max-sessions "
+                                          f"{state.config.max_sessions}).", "server_overloaded",
+                                     type="server_error", headers={"Retry-After": "1"})
+            await refusal(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            state.release()
+
+
 def create_app(config: ServerConfig | None = None) -> Starlette:
     """The ASGI app for ``config`` (defaults: any key, seeded ids, live-like pacing)."""
     config = config or ServerConfig()
@@ -213,6 +216,6 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     ]
     policy = Middleware(RequestPolicy, allowed_hosts=config.allowed_hosts, allowed_origins=config.allowed_origins,
                         max_body_bytes=config.max_body_bytes, check_host=is_loopback_host(config.host))
-    app = Starlette(routes=routes, middleware=[policy, Middleware(KeepServerSend)])
+    app = Starlette(routes=routes, middleware=[policy, Middleware(AdmitSessions), Middleware(KeepServerSend)])
     app.state.mock = MockState(config)
     return app

@@ -51,6 +51,11 @@ class MockState:
     def active_sessions(self) -> int:
         return len(self.registry.live)
 
+    @property
+    def admitted(self) -> int:
+        """Sessions holding a place (``max_sessions``): live ones and handshakes in progress."""
+        return self._admitted
+
     def admit(self) -> bool:
         """Reserve a place for a new session (``max_sessions``); pair with :meth:`release`."""
         if self._admitted >= self.config.max_sessions:
