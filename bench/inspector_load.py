@@ -110,9 +110,6 @@ def main() -> None:
     args = parser.parse_args()
 
     server = ServerThread(ServerConfig(port=0, log_level="warning"))
-    routes = server.app.router.routes
-    if not any(getattr(r, "path", "") == "/_mockrt/api/sessions" for r in routes):
-        routes.extend(inspector.routes)
     with server:
         registry: Registry = server.app.state.mock.registry
         t0 = time.perf_counter()

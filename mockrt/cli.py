@@ -43,11 +43,29 @@ def main() -> None:
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]))
+# -- security (SECURITY.md) ------------------------------------------------------------------------------------------
+@click.option("--allowed-host", "allowed_hosts", multiple=True,
+              help="Accept this Host header besides localhost/127.0.0.1/[::1] (repeatable; NAME or NAME:PORT).")
+@click.option("--allow-origin", "allowed_origins", multiple=True,
+              help="Accept WebSockets and writes from this non-loopback Origin (repeatable; '*' = any).")
+@click.option("--fixtures-dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Scenarios loaded over HTTP may reference audio files in this directory only.")
+@click.option("--max-body-bytes", type=int, default=1024 * 1024, show_default=True,
+              help="Largest HTTP request body (413 beyond).")
+@click.option("--max-sessions", type=int, default=1000, show_default=True,
+              help="Concurrent sessions; more handshakes get HTTP 503 with Retry-After.")
+@click.option("--header-timeout", type=float, default=10.0, show_default=True,
+              help="Close connections whose request head is not complete after this many seconds.")
+@click.option("--journal-max-bytes", type=int, default=96 * 1024 * 1024, show_default=True,
+              help="Journal bytes kept per session (older audio kept as lengths beyond it).")
+# -- end security ----------------------------------------------------------------------------------------------------
 def serve(
     host: str, port: int, api_keys: tuple[str, ...], admin_token: str | None, scenario: str | None, vad: str,
     time_scale: float, seed: int, max_session_seconds: float | None, ping_interval: float, audio_speed: float,
     first_delta_ms: float, text_delta_ms: float, beta_retired: bool, conversation_created: bool,
     known_models: tuple[str, ...], workers: int, log_level: str, log_format: str,
+    allowed_hosts: tuple[str, ...], allowed_origins: tuple[str, ...], fixtures_dir: str | None,
+    max_body_bytes: int, max_sessions: int, header_timeout: float, journal_max_bytes: int,
 ) -> None:
     """Run the mock server (OpenAI GA + beta, Azure GA + preview paths)."""
     import os
@@ -70,6 +88,10 @@ def serve(
         log_level=log_level,
         pacing=dataclasses.replace(Pacing(), audio_speed=audio_speed, first_delta_ms=first_delta_ms,
                                    text_delta_ms=text_delta_ms),
+        # security (SECURITY.md)
+        allowed_hosts=allowed_hosts, allowed_origins=allowed_origins, fixtures_dir=fixtures_dir,
+        max_body_bytes=max_body_bytes, max_sessions=max_sessions, header_timeout_s=header_timeout,
+        journal_max_bytes=journal_max_bytes,
     )
     run(config, workers=workers)
 

@@ -27,6 +27,19 @@ class ServerConfig:
         vad: the server VAD detector; vad_end_includes_silence: how ``audio_end_ms`` is defined (vad.md §1.4).
         time_scale: multiplies every pacing delay, so scripted pacing runs at virtual speed in tests.
         admin_token: when set, the admin API under ``/_mockrt/`` requires ``Authorization: Bearer <token>``.
+
+    Security settings (SECURITY.md; ``mockrt.server.policy``):
+        allowed_hosts: ``Host`` values accepted besides the loopback names (``localhost``, ``127.0.0.1``,
+            ``[::1]``, any port); a name matches with any port, ``name:port`` only that port.
+        allowed_origins: ``Origin`` values accepted besides loopback ones for WebSocket upgrades and state-changing
+            requests (``*``: every origin).
+        fixtures_dir: the only directory a scenario loaded over HTTP may reference files in (none: no files).
+        max_body_bytes: the largest HTTP request body (413 beyond), counted while it is read.
+        max_sessions: live sessions at once; a handshake beyond it gets HTTP 503 with ``Retry-After``.
+        header_timeout_s: a connection that has not sent a complete request head within this time is closed.
+        journal_max_bytes: journal bytes kept per session (audio beyond it kept as lengths, newest audio kept).
+        recent_max_bytes: journal bytes of closed sessions kept for the inspector (oldest dropped first).
+        max_ephemeral_keys: unexpired ``ek_`` keys kept at once (the oldest are dropped beyond it).
     """
 
     host: str = "127.0.0.1"
@@ -54,6 +67,17 @@ class ServerConfig:
     time_scale: float = 1.0  # multiply every pacing delay (0.01: scenarios run 100× faster)
     admin_token: str | None = None  # protects /_mockrt/ when set  # empty: any model name is accepted
     log_level: str = "info"
+    # -- security (SECURITY.md) ----------------------------------------------------------------------------------
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    fixtures_dir: str | None = None
+    max_body_bytes: int = 1024 * 1024
+    max_sessions: int = 1000
+    header_timeout_s: float = 10.0
+    journal_max_bytes: int = 96 * 1024 * 1024
+    recent_max_bytes: int = 256 * 1024 * 1024
+    max_ephemeral_keys: int = 10_000
+    # -- end security --------------------------------------------------------------------------------------------
 
 
 def to_json(config: ServerConfig) -> str:
@@ -71,4 +95,6 @@ def from_json(text: str) -> ServerConfig:
     raw["pacing"] = Pacing(**raw["pacing"])
     raw["api_keys"] = tuple(raw["api_keys"])
     raw["known_models"] = tuple(raw["known_models"])
+    raw["allowed_hosts"] = tuple(raw["allowed_hosts"])
+    raw["allowed_origins"] = tuple(raw["allowed_origins"])
     return ServerConfig(**raw)

@@ -17,6 +17,7 @@ from mockrt.core.faults import Faults
 from mockrt.core.outputs import Output
 from mockrt.core.session import RealtimeSession
 from mockrt.scenarios import Reply, Scenario, load_scenario
+from mockrt.server.actions import as_faults, set_session_faults
 from mockrt.server.registry import JournalEntry, SessionRecord
 from mockrt.server.state import MockState
 
@@ -45,10 +46,6 @@ def matches(event: dict[str, Any], etype: str | None, fields: dict[str, Any]) ->
     if etype is not None and event.get("type") != etype:
         return False
     return all(get_path(event, k) == v for k, v in fields.items())
-
-
-def as_faults(faults: Faults | dict[str, Any] | None) -> Faults | None:
-    return Faults.from_dict(faults) if isinstance(faults, dict) else faults
 
 
 class MockControl:
@@ -210,12 +207,6 @@ class MockControl:
 
 async def _run(fn: Callable[[], None]) -> None:
     fn()
-
-
-def set_session_faults(session: RealtimeSession, faults: Faults) -> list[Output]:
-    """A connection action (``Connection.apply``): switch a live session's faults now."""
-    session.set_faults(faults)
-    return []
 
 
 def _inject(session: RealtimeSession, event: dict[str, Any]) -> list[Output]:

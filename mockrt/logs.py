@@ -5,12 +5,32 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from typing import Any
+from urllib.parse import unquote_plus
 
 AUDIO_KEYS = ("audio", "delta")
 AUDIO_EVENTS = ("input_audio_buffer.append", "response.output_audio.delta", "response.audio.delta",
                 "conversation.item.retrieved")
+
+
+SECRET_QUERY_KEYS = frozenset({"api-key", "api_key", "authorization", "key", "token", "access_token"})
+"""Query parameters that carry credentials (Azure browser clients put their key in the URL, protocol.md §1.2)."""
+_QUERY_PAIR = re.compile(r"(?<=[?&])([^=&\s\"'#]+)=((?i:bearer)\s+[^&\s\"'#]+|[^&\s\"'#]*)")
+
+
+def redact_query(text: str) -> str:
+    """``text`` (a log line, a request line) with the values of credential query parameters replaced by
+    ``<redacted>``; names are percent-decoded first, so ``?api%2Dkey=…`` is redacted like ``?api-key=…``."""
+    if "=" not in text:
+        return text
+
+    def sub(match: re.Match[str]) -> str:
+        name = unquote_plus(match.group(1)).strip().lower()
+        return f"{match.group(1)}=<redacted>" if name in SECRET_QUERY_KEYS else match.group(0)
+
+    return _QUERY_PAIR.sub(sub, text)
 
 
 def elide(event: dict[str, Any]) -> dict[str, Any]:

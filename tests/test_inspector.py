@@ -33,10 +33,7 @@ TOKEN = "inspector-admin-token-0123456789"
 
 
 def with_inspector(server: ServerThread) -> ServerThread:
-    """Add the inspector's routes to a server's app (until mockrt/server/app.py adds them itself)."""
-    routes = server.app.router.routes
-    if not any(getattr(r, "path", "") == "/_mockrt/api/sessions" for r in routes):
-        routes.extend(inspector.routes)
+    """The app mounts the inspector itself (kept so that the tests read the same)."""
     return server
 
 
@@ -163,17 +160,25 @@ def test_admin_token_is_enforced() -> None:
             assert denied.json()["error"]["code"] == "admin_unauthorized"  # the admin API's own answer
             assert http.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
             assert http.get(url, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200, url
+        html = {"Accept": "text/html"}  # what a browser sends when it navigates
         for page in ("/_mockrt/", f"/_mockrt/sessions/{session_id}"):
-            form = http.get(page)
-            assert form.status_code == 401 and "<form" in form.text and session_id not in form.text
-            assert http.get(page + "?token=wrong").status_code == 401
+            form = http.get(page, headers=html)
+            assert form.status_code == 401 and '<form method="post" action="/_mockrt/login">' in form.text
+            assert "speech_started" not in form.text and "gpt-realtime" not in form.text  # no session data
+            assert http.get(page + f"?token={TOKEN}", headers=html).status_code == 401  # no tokens in URLs
             assert http.get(page, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
-        # A browser: ?token= once sets an HttpOnly cookie for /_mockrt and redirects to the clean URL.
-        login = http.get(f"/_mockrt/sessions/{session_id}?token={TOKEN}")
+        # A browser: the form posts the token once; the answer sets an HttpOnly cookie for /_mockrt and
+        # redirects to the page it came from.
+        wrong = http.post("/_mockrt/login", data={"token": "wrong", "next": f"/_mockrt/sessions/{session_id}"})
+        assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
+        login = http.post("/_mockrt/login", data={"token": TOKEN, "next": f"/_mockrt/sessions/{session_id}"})
         assert login.status_code == 303 and login.headers["location"] == f"/_mockrt/sessions/{session_id}"
         cookie = login.headers["set-cookie"]
         assert "HttpOnly" in cookie and "Path=/_mockrt" in cookie and "SameSite=strict" in cookie
+        assert TOKEN not in login.headers["location"]
         assert http.get(f"/_mockrt/api/sessions/{session_id}/timeline").status_code == 200  # the cookie
+        offsite = http.post("/_mockrt/login", data={"token": TOKEN, "next": "https://evil.example/"})
+        assert offsite.headers["location"] == "/_mockrt/"  # no open redirect
         http.cookies.clear()
         assert http.get(f"/_mockrt/api/sessions/{session_id}/timeline").status_code == 401
         assert http.get("/_mockrt/static/inspector.js").status_code == 200  # generic code, no session data

@@ -146,7 +146,7 @@ def record_conversation(out: Path, meta: dict[str, Any] | None = None) -> tuple[
     with ServerThread(config) as upstream:
         upstream.control.load_scenario(upstream_scenario())
         proxy = RecordingProxy(upstream.ws_url, out, env={"OPENAI_API_KEY": ENV_KEY}, overwrite=True,
-                               meta={"upstream": "mockrt", **(meta or {})})
+                               meta={"upstream": "mockrt", **(meta or {})}, client_token=CLIENT_KEY)
         with ProxyThread(proxy):
             client = OpenAI(base_url=f"http://127.0.0.1:{proxy.port}/v1", api_key=CLIENT_KEY)
             conversation = converse(client)
@@ -240,7 +240,7 @@ def test_the_recording_is_what_passed_the_wire(recorded: tuple[Path, Conversatio
 def test_upstream_auth_comes_from_the_environment_only(tmp_path: Path) -> None:
     """Without a key in the environment the keyed upstream refuses the session, whatever the client presents."""
     with ServerThread(ServerConfig(port=0, api_keys=(ENV_KEY,), log_level="warning")) as upstream, \
-            ProxyThread(RecordingProxy(upstream.ws_url, tmp_path / "s.jsonl", env={})) as proxy:
+            ProxyThread(RecordingProxy(upstream.ws_url, tmp_path / "s.jsonl", env={}, client_token=ENV_KEY)) as proxy:
         with connect(f"ws://127.0.0.1:{proxy.port}/v1/realtime?model=gpt-realtime",
                      additional_headers={"Authorization": f"Bearer {ENV_KEY}"}) as ws:
             error = json.loads(ws.recv(timeout=5))
@@ -256,7 +256,8 @@ def test_upstream_auth_comes_from_the_environment_only(tmp_path: Path) -> None:
 
 def test_beta_header_subprotocols_and_browser_keys(tmp_path: Path) -> None:
     with ServerThread(ServerConfig(port=0, log_level="warning")) as upstream, \
-            ProxyThread(RecordingProxy(upstream.ws_url, tmp_path / "b.jsonl", env={})) as proxy:
+            ProxyThread(RecordingProxy(upstream.ws_url, tmp_path / "b.jsonl", env={},
+                                       client_token="sk-browser-key-1234567890")) as proxy:
         offered = ["realtime", "openai-insecure-api-key.sk-browser-key-1234567890", "openai-beta.realtime-v1"]
         with connect(f"ws://127.0.0.1:{proxy.port}/v1/realtime?model=gpt-4o-realtime-preview&api-key=sk-query-secret-123",
                      subprotocols=offered) as ws:  # type: ignore[arg-type]
@@ -279,7 +280,8 @@ def test_beta_header_subprotocols_and_browser_keys(tmp_path: Path) -> None:
 
 def test_a_refused_handshake_is_recorded_and_replays_as_a_fault(tmp_path: Path) -> None:
     with ServerThread(ServerConfig(port=0, api_keys=(ENV_KEY,), log_level="warning")) as upstream, \
-            ProxyThread(RecordingProxy(upstream.ws_url, tmp_path / "r.jsonl", env={})) as proxy:
+            ProxyThread(RecordingProxy(upstream.ws_url, tmp_path / "r.jsonl", env={},
+                                       client_token="client-azure-key-0123456789abcdef")) as proxy:
         url = f"ws://127.0.0.1:{proxy.port}/openai/realtime?api-version=2025-04-01-preview&deployment=d"
         with pytest.raises(InvalidStatus) as refused:
             connect(url, additional_headers={"api-key": "client-azure-key-0123456789abcdef"})

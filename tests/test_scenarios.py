@@ -243,11 +243,12 @@ def test_journal_waits_and_near_misses(mock: ServerThread) -> None:
 def test_admin_rest_api() -> None:
     with ServerThread(ServerConfig(port=0, admin_token="adm", log_level="warning")) as srv:
         base, auth = srv.http_url + "/_mockrt", {"Authorization": "Bearer adm"}
+        yaml_auth = {**auth, "Content-Type": "application/yaml"}
         assert httpx.get(base + "/sessions").status_code == 401
         assert httpx.get(base + "/health", headers=auth).json()["status"] == "ok"
-        bad = httpx.put(base + "/scenario", content="replies:\n  - txt: 1\n", headers=auth)
+        bad = httpx.put(base + "/scenario", content="replies:\n  - txt: 1\n", headers=yaml_auth)
         assert bad.status_code == 400 and "replies[0]" in bad.json()["problems"][0]
-        good = httpx.put(base + "/scenario", content=(SCENARIOS / "greeting.yaml").read_text(), headers=auth)
+        good = httpx.put(base + "/scenario", content=(SCENARIOS / "greeting.yaml").read_text(), headers=yaml_auth)
         assert good.json() == {"scenario": "greeting"}
         with _client(srv).realtime.connect(model="gpt-realtime") as conn:
             assert _text(_say(conn, "hello")).startswith("Hi!")
@@ -264,5 +265,5 @@ def test_admin_rest_api() -> None:
             events = _say(conn, "hello again")
             assert "response.output_text.delta" not in [e["type"] for e in events]
         assert httpx.put(base + "/faults", json={"bogus": 1}, headers=auth).status_code == 400
-        assert httpx.post(base + "/reset", headers=auth).json() == {"reset": True}
+        assert httpx.post(base + "/reset", json={}, headers=auth).json() == {"reset": True}
         assert httpx.get(base + "/scenario", headers=auth).json() == {"scenario": None}

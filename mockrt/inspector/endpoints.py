@@ -22,19 +22,15 @@ Downloads:
 ``GET /_mockrt/sessions/{id}/input.wav``               input audio, 24 kHz pcm16 mono (G.711 decoded)
 ``GET /_mockrt/sessions/{id}/output.wav[?response=ID]``  output audio of all (or one) responses, same format
 
-Access: when ``admin_token`` is set, every route but ``static`` needs it, like the admin API
-(:func:`mockrt.server.admin._denied`: ``Authorization: Bearer <token>``). A browser cannot send that header on
-navigation, so the token is also accepted as ``?token=<token>`` once: the page then sets it as an HttpOnly,
-SameSite=Strict cookie scoped to ``/_mockrt`` and redirects to the clean URL; the cookie authorises the
-page's own requests and downloads.
+Access: the app mounts these routes under ``/_mockrt`` behind the one admin check of :mod:`mockrt.server.auth`
+(``Authorization: Bearer <token>``, or the HttpOnly cookie that the login form's ``POST /_mockrt/login`` sets: no
+token ever appears in a URL); the static assets are served by Starlette's ``StaticFiles`` (ETags) without the
+token, and large JSON is compressed by ``GZipMiddleware``.
 """
 
 from __future__ import annotations
 
 import bisect
-import gzip
-import hashlib
-import hmac
 import html
 import json
 import threading
@@ -42,15 +38,14 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlencode
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
 
 from mockrt.core.turn_taking import VadOptions
 from mockrt.inspector.analysis import (
@@ -63,20 +58,22 @@ from mockrt.inspector.analysis import (
 )
 from mockrt.inspector.buffers import BUCKET_MS, RATE, wav_bytes
 from mockrt.recording.transcript import dumps_transcript, from_journal
+from mockrt.server.auth import CSP
+from mockrt.server.policy import ADMIN_PREFIX
+from mockrt.server.rest_errors import not_found
 
-if TYPE_CHECKING:  # no mockrt.server import at run time: the app imports this module while it is being built
+if TYPE_CHECKING:  # only leaf modules of mockrt.server at run time: the app imports this module while being built
     from mockrt.server.registry import SessionRecord
     from mockrt.server.state import MockState
 
-PREFIX = "/_mockrt"
-"""The admin prefix (:data:`mockrt.server.admin.PREFIX`)."""
+PREFIX = ADMIN_PREFIX
 
-COOKIE = "mockrt_admin"
 KEEP_ANALYSES = 8
 """Sessions whose analysis (decoded audio, VAD replay, rows) stays in memory at once (LRU)."""
 GZIP_ABOVE = 4096
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+"""Responses larger than this are gzip-compressed (``GZipMiddleware(minimum_size=...)`` on the mount)."""
+GZIP_LEVEL = 5
+"""The compression level (the one the hand-rolled compression used; the middleware's default is 9)."""
 
 T = TypeVar("T")
 
@@ -159,65 +156,17 @@ def analyse(state: MockState, record: SessionRecord, build: Callable[[SessionAna
         return build(a)
 
 
-# -- access ----------------------------------------------------------------------------------------------------------
-
-
-def _denied(request: Request) -> Response | None:
-    """The admin API's own check (``Authorization: Bearer <admin_token>``), imported when first needed."""
-    from mockrt.server.admin import _denied as admin_denied
-
-    return admin_denied(request)
-
-
-def _token_ok(request: Request) -> bool:
-    token = _state(request).config.admin_token
-    if not token or _denied(request) is None:
-        return True
-    for value in (request.cookies.get(COOKIE), request.query_params.get("token")):
-        if value and hmac.compare_digest(value.encode(), token.encode()):
-            return True
-    return False
-
-
-def _login_page() -> HTMLResponse:
-    body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>mockrt inspector: token</title>
-<link rel="stylesheet" href="{PREFIX}/static/inspector.css"></head><body class="login">
-<h1>mockrt inspector</h1><p>This server has an admin token. Enter it to open the inspector
-(it is kept in an HttpOnly cookie for <code>{PREFIX}/</code>).</p>
-<form method="get"><input type="password" name="token" autocomplete="current-password" autofocus>
-<button type="submit">Open</button></form></body></html>"""
-    return HTMLResponse(body, status_code=401, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
-
-
-def _guard(request: Request, *, page: bool = False) -> Response | None:
-    """``None`` when allowed; else the admin API's 401 (JSON) or, for a page, a token form. A page opened with a
-    valid ``?token=`` is redirected to its clean URL with the cookie set."""
-    if not _token_ok(request):
-        denied = _denied(request)
-        return _login_page() if page else denied
-    token = request.query_params.get("token")
-    if page and token:
-        rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-        url = request.url.path + ("?" + urlencode(rest) if rest else "")
-        response = RedirectResponse(url, status_code=303)
-        response.set_cookie(COOKIE, token, path=PREFIX, httponly=True, samesite="strict")
-        return response
-    return None
+# -- helpers ---------------------------------------------------------------------------------------------------------
 
 
 def _not_found(what: str = "No such session.") -> JSONResponse:
-    return JSONResponse({"error": {"message": what, "type": "invalid_request_error", "param": "session_id",
-                                   "code": "not_found"}}, status_code=404)
+    return not_found(what)
 
 
-def _json(request: Request, payload: Any) -> Response:
+def _json(payload: Any) -> Response:
+    """Compact JSON, never cached (compressed by the mount's ``GZipMiddleware`` when large)."""
     body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
-    headers = {"Cache-Control": "no-store"}
-    if len(body) > GZIP_ABOVE and "gzip" in request.headers.get("accept-encoding", ""):
-        body = gzip.compress(body, 5)
-        headers["Content-Encoding"] = "gzip"
-        headers["Vary"] = "Accept-Encoding"
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 def _int(request: Request, name: str, default: int) -> int:
@@ -245,14 +194,10 @@ def _page(title: str, body_attrs: str, script: str) -> HTMLResponse:
 
 
 async def sessions_page(request: Request) -> Response:
-    if (guard := _guard(request, page=True)) is not None:
-        return guard
     return _page("mockrt sessions", f'data-base="{PREFIX}" data-page="sessions"', "sessions.js")
 
 
 async def session_page(request: Request) -> Response:
-    if (guard := _guard(request, page=True)) is not None:
-        return guard
     session_id = request.path_params["session_id"]
     if _record(request) is None:
         doc = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>not found</title>"
@@ -262,37 +207,6 @@ async def session_page(request: Request) -> Response:
         return HTMLResponse(doc, status_code=404, headers={"Content-Security-Policy": CSP})
     attrs = f'data-base="{PREFIX}" data-page="session" data-session="{html.escape(session_id, quote=True)}"'
     return _page(f"mockrt {session_id}", attrs, "inspector.js")
-
-
-_STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-_static_cache: dict[str, tuple[bytes, str]] = {}
-
-
-def _static_file(name: str) -> tuple[bytes, str] | None:
-    if name in _static_cache:
-        return _static_cache[name]
-    if "/" in name or name.startswith(".") or not any(name.endswith(ext) for ext in _STATIC_TYPES):
-        return None
-    ref = resources.files("mockrt.inspector").joinpath("static", name)
-    if not ref.is_file():
-        return None
-    data = ref.read_bytes()
-    found = (data, hashlib.sha256(data).hexdigest()[:16])
-    _static_cache[name] = found
-    return found
-
-
-async def static(request: Request) -> Response:
-    """The page's own assets (generic code, no session data: not behind the token)."""
-    name = request.path_params["name"]
-    found = _static_file(name)
-    if found is None:
-        return Response("not found", status_code=404, media_type="text/plain")
-    data, etag = found
-    if request.headers.get("if-none-match") == f'"{etag}"':
-        return Response(status_code=304, headers={"ETag": f'"{etag}"'})
-    media = next(t for ext, t in _STATIC_TYPES.items() if name.endswith(ext))
-    return Response(data, media_type=media, headers={"ETag": f'"{etag}"', "Cache-Control": "no-cache"})
 
 
 # -- JSON --------------------------------------------------------------------------------------------------------------
@@ -335,19 +249,15 @@ def _summary(cache: InspectorCache, record: SessionRecord) -> dict[str, Any]:
 
 
 async def api_sessions(request: Request) -> Response:
-    if (guard := _guard(request)) is not None:
-        return guard
     state = _state(request)
     cache = inspector_cache(state)
     with cache.lock:
         rows = [_summary(cache, r) for r in state.registry.all()]
     rows.sort(key=lambda r: (not r["live"], -r["started_at"]))
-    return _json(request, {"sessions": rows, "admin_token": bool(state.config.admin_token)})
+    return _json({"sessions": rows, "admin_token": bool(state.config.admin_token)})
 
 
 async def api_timeline(request: Request) -> Response:
-    if (guard := _guard(request)) is not None:
-        return guard
     record = _record(request)
     if record is None:
         return _not_found()
@@ -369,7 +279,7 @@ async def api_timeline(request: Request) -> Response:
                 "t_end": round(max((r.t1 for r in a.timeline.rows[-64:]), default=0.0), 4)}
 
     payload = await run_in_threadpool(analyse, state, record, build)
-    return _json(request, payload)
+    return _json(payload)
 
 
 def _lists_version(a: SessionAnalysis) -> int:
@@ -400,8 +310,6 @@ def _vad_payload(a: SessionAnalysis, from_bucket: int, score_from: int, lists: i
 
 
 async def api_vad(request: Request) -> Response:
-    if (guard := _guard(request)) is not None:
-        return guard
     record = _record(request)
     if record is None:
         return _not_found()
@@ -420,12 +328,10 @@ async def api_vad(request: Request) -> Response:
         return payload
 
     payload = await run_in_threadpool(analyse, _state(request), record, build)
-    return _json(request, payload)
+    return _json(payload)
 
 
 async def api_conversation(request: Request) -> Response:
-    if (guard := _guard(request)) is not None:
-        return guard
     record = _record(request)
     if record is None:
         return _not_found()
@@ -450,12 +356,10 @@ async def api_conversation(request: Request) -> Response:
                 "items": items, "responses": responses, "responses_version": a.response_version}
 
     payload = await run_in_threadpool(analyse, _state(request), record, build)
-    return _json(request, payload)
+    return _json(payload)
 
 
 async def api_event(request: Request) -> Response:
-    if (guard := _guard(request)) is not None:
-        return guard
     record = _record(request)
     if record is None:
         return _not_found()
@@ -483,7 +387,7 @@ async def api_event(request: Request) -> Response:
         return out
 
     payload = await run_in_threadpool(analyse, _state(request), record, build)
-    return _json(request, payload)
+    return _json(payload)
 
 
 # -- downloads ---------------------------------------------------------------------------------------------------------
@@ -494,8 +398,6 @@ def _attachment(name: str) -> dict[str, str]:
 
 
 async def transcript(request: Request) -> Response:
-    if (guard := _guard(request)) is not None:
-        return guard
     record = _record(request)
     if record is None:
         return _not_found()
@@ -505,8 +407,6 @@ async def transcript(request: Request) -> Response:
 
 
 async def input_wav(request: Request) -> Response:
-    if (guard := _guard(request)) is not None:
-        return guard
     record = _record(request)
     if record is None:
         return _not_found()
@@ -515,8 +415,6 @@ async def input_wav(request: Request) -> Response:
 
 
 async def output_wav(request: Request) -> Response:
-    if (guard := _guard(request)) is not None:
-        return guard
     record = _record(request)
     if record is None:
         return _not_found()
@@ -538,16 +436,21 @@ async def output_wav(request: Request) -> Response:
 
 
 routes = [
-    Route(f"{PREFIX}/", sessions_page),
-    Route(PREFIX + "/sessions/{session_id}", session_page),
-    Route(PREFIX + "/static/{name}", static),
-    Route(f"{PREFIX}/api/sessions", api_sessions),
-    Route(PREFIX + "/api/sessions/{session_id}/timeline", api_timeline),
-    Route(PREFIX + "/api/sessions/{session_id}/vad", api_vad),
-    Route(PREFIX + "/api/sessions/{session_id}/conversation", api_conversation),
-    Route(PREFIX + "/api/sessions/{session_id}/events/{seq}", api_event),
-    Route(PREFIX + "/sessions/{session_id}/transcript.jsonl", transcript),
-    Route(PREFIX + "/sessions/{session_id}/input.wav", input_wav),
-    Route(PREFIX + "/sessions/{session_id}/output.wav", output_wav),
+    Route("/", sessions_page),
+    Route("/sessions/{session_id}", session_page),
+    Route("/api/sessions", api_sessions),
+    Route("/api/sessions/{session_id}/timeline", api_timeline),
+    Route("/api/sessions/{session_id}/vad", api_vad),
+    Route("/api/sessions/{session_id}/conversation", api_conversation),
+    Route("/api/sessions/{session_id}/events/{seq}", api_event),
+    Route("/sessions/{session_id}/transcript.jsonl", transcript),
+    Route("/sessions/{session_id}/input.wav", input_wav),
+    Route("/sessions/{session_id}/output.wav", output_wav),
 ]
-"""The inspector's routes; the app adds them beside :data:`mockrt.server.admin.routes`."""
+"""The inspector's routes, relative to the ``/_mockrt`` mount that the app builds beside
+:data:`mockrt.server.admin.routes` (behind the one admin check, :mod:`mockrt.server.auth`)."""
+
+
+def static_files() -> StaticFiles:
+    """The page's own assets (generic code, no session data: served without the token, with ETags)."""
+    return StaticFiles(packages=[("mockrt.inspector", "static")])

@@ -33,23 +33,29 @@ def _meta(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--meta", multiple=True, metavar="KEY=VALUE", help="Extra header field (repeatable).")
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists (default: write NAME-2.jsonl).")
 @click.option("--once", is_flag=True, help="Exit after the first session has been recorded.")
+@click.option("--client-token", default=None,
+              help="The key clients must present to the proxy (default: a random one, printed at start).")
 def record(upstream: str, listen_host: str, listen_port: int, out: str, flavour: str, meta: tuple[str, ...],
-           overwrite: bool, once: bool) -> None:
+           overwrite: bool, once: bool, client_token: str | None) -> None:
     """Record sessions through a WebSocket proxy into JSONL transcripts (secrets redacted).
 
-    Point the client at ws://LISTEN-HOST:LISTEN-PORT (e.g. OpenAI(base_url="http://127.0.0.1:8001/v1")); keys
-    are taken from the environment only, never from the client.
+    Point the client at ws://LISTEN-HOST:LISTEN-PORT (e.g. OpenAI(base_url="http://127.0.0.1:8001/v1",
+    api_key=<client token>)); upstream keys are taken from the environment only, never from the client, and only
+    clients that present the client token (and no foreign Origin) get through (SECURITY.md).
     """
     from mockrt.recording.proxy import Flavour, RecordingProxy
     from mockrt.recording.transcript import redact_url
 
     proxy = RecordingProxy(upstream, Path(out), host=listen_host, port=listen_port, flavour=cast(Flavour, flavour),
-                           meta=_meta(meta), overwrite=overwrite)
+                           meta=_meta(meta), overwrite=overwrite, client_token=client_token)
 
     async def main() -> None:
         await proxy.start()
         click.echo(f"mockrt record: listening on {proxy.url}, forwarding to {redact_url(upstream)}; "
                    f"writing {out}", err=True)
+        if client_token is None:
+            click.echo(f"mockrt record: client token (use it as the client's API key): {proxy.client_token}",
+                       err=True)
         try:
             while not (once and proxy.recordings and proxy.active == 0):
                 await asyncio.sleep(0.2)

@@ -7,6 +7,12 @@ taken **from the environment only** (``OPENAI_API_KEY`` as ``Authorization: Bear
 ``AZURE_OPENAI_API_KEY`` as ``api-key`` for Azure); whatever key the client presents is dropped. Then every
 frame is forwarded unchanged in both directions and written, redacted, to the transcript.
 
+The proxy holds the developer's real key, so it is not an open relay (SECURITY.md): a handshake must present the
+proxy's **client token** wherever a client puts its API key (``Authorization: Bearer``, ``api-key``, the
+``openai-insecure-api-key.`` subprotocol or the query; so ``OpenAI(api_key=<client token>)`` just works), and a
+handshake with an ``Origin`` that is not loopback (a web page the developer happens to have open) is refused
+with 403. The token is generated (:mod:`secrets`) unless given, and ``mockrt record`` prints it at start.
+
 Python API (tests run it on a thread, see :class:`ProxyThread`)::
 
     proxy = RecordingProxy("wss://api.openai.com", "fixtures/recordings/hello.jsonl")
@@ -19,9 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import http
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -150,11 +158,14 @@ class RecordingProxy:
         flavour: how to authenticate upstream (``auto`` decides by host and path; ``none`` sends no key).
         meta: extra header fields (e.g. ``{"upstream": "mockrt"}``).
         env: where keys come from (default ``os.environ``).
+        client_token: what clients must present as their key (default: a new random token, see
+            :attr:`client_token`).
     """
 
     def __init__(self, upstream: str, out_path: str | Path, *, host: str = "127.0.0.1", port: int = 0,
                  flavour: Flavour = "auto", meta: Mapping[str, Any] | None = None, overwrite: bool = False,
-                 env: Mapping[str, str] | None = None, open_timeout: float = 15.0) -> None:
+                 env: Mapping[str, str] | None = None, open_timeout: float = 15.0,
+                 client_token: str | None = None) -> None:
         self.upstream = upstream
         self.out_path = Path(out_path)
         self.host = host
@@ -164,6 +175,7 @@ class RecordingProxy:
         self.overwrite = overwrite
         self.env = os.environ if env is None else env
         self.open_timeout = open_timeout
+        self.client_token = client_token or secrets.token_urlsafe(18)
         self.recordings: list[Path] = []
         self.active = 0
         self._sessions: dict[ServerConnection, _Session] = {}
@@ -211,19 +223,34 @@ class RecordingProxy:
     def _secrets(self) -> list[str]:
         return [v for k in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY") if (v := self.env.get(k))]
 
+    def _refusal(self, conn: ServerConnection, headers: Mapping[str, str], presented: Sequence[str]) -> Response | None:
+        """403 for a foreign ``Origin``, 401 without the client token (compared in constant time)."""
+        origin = headers.get("origin")
+        if origin is not None and not _is_loopback(origin):
+            logger.warning("refused a handshake from Origin %s", origin[:200])
+            return conn.respond(http.HTTPStatus.FORBIDDEN, "mockrt record: only loopback origins may connect\n")
+        token = self.client_token.encode()
+        if not any(hmac.compare_digest(value.encode("utf-8", "surrogatepass"), token) for value in presented if value):
+            return conn.respond(http.HTTPStatus.UNAUTHORIZED,
+                                "mockrt record: present the client token printed at start as the API key\n")
+        return None
+
     async def _open_upstream(self, conn: ServerConnection, request: Request) -> Response | None:
         url = upstream_url(self.upstream, request.path)
         headers = {k.lower(): v for k, v in request.headers.raw_items()}
         offered = _offered(request)
+        presented = [p[len(INSECURE_KEY_PREFIX):] for p in offered if p.startswith(INSECURE_KEY_PREFIX)]
+        presented += [headers.get("authorization", "").partition(" ")[2].strip(), headers.get("api-key", "")]
+        presented += [v for k, v in parse_qsl(urlsplit(request.path).query) if k.lower() in CREDENTIAL_QUERY_KEYS]
+        refused = self._refusal(conn, headers, presented)
+        if refused is not None:
+            return refused
         forward = [Subprotocol(p) for p in offered if not p.startswith(INSECURE_KEY_PREFIX)]
         extra = Headers(auth_headers(resolve_flavour(self.flavour, url), self.env))
         if "openai-beta" in headers:
             extra["OpenAI-Beta"] = headers["openai-beta"]
         # The client's secrets travel only as far as this proxy; redact them too in case the service echoes them.
-        secrets = self._secrets() + [p[len(INSECURE_KEY_PREFIX):] for p in offered if p.startswith(INSECURE_KEY_PREFIX)]
-        auth = headers.get("authorization", "")
-        secrets += [auth.partition(" ")[2].strip(), headers.get("api-key", "")]
-        secrets += [v for k, v in parse_qsl(urlsplit(request.path).query) if k.lower() in CREDENTIAL_QUERY_KEYS]
+        known_secrets = self._secrets() + presented
         loop = asyncio.get_running_loop()
         started_mono, started_at = loop.time(), time.time()
         dialect = dialect_of(request.path, headers, offered)
@@ -237,7 +264,7 @@ class RecordingProxy:
             status = exc.response.status_code
             body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
             writer = self._new_writer(url, dialect, started_at, None, headers)
-            writer.write(tr.rejected_line(loop.time() - started_mono, status, tr.redact_text(body, secrets)))
+            writer.write(tr.rejected_line(loop.time() - started_mono, status, tr.redact_text(body, known_secrets)))
             writer.close()
             self._finished()
             logger.info("upstream refused the handshake: HTTP %s", status)
@@ -249,7 +276,8 @@ class RecordingProxy:
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             logger.warning("cannot reach %s: %r", tr.redact_url(url), exc)
             return conn.respond(http.HTTPStatus.BAD_GATEWAY, f"mockrt record: cannot reach upstream: {exc}\n")
-        self._sessions[conn] = _Session(upstream, url, dialect, offered, headers, started_mono, started_at, secrets)
+        self._sessions[conn] = _Session(upstream, url, dialect, offered, headers, started_mono, started_at,
+                                        known_secrets)
         return None
 
     def _select_subprotocol(self, conn: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
@@ -279,14 +307,14 @@ class RecordingProxy:
         session = self._sessions.get(client)
         if session is None:  # pragma: no cover - process_request always registers or rejects
             return
-        secrets = session.secrets
+        known = session.secrets
         loop = asyncio.get_running_loop()
         session.writer = writer = self._new_writer(session.url, session.dialect, session.started_at,
                                                    session.upstream.subprotocol, session.headers)
         logger.info("recording %s -> %s", tr.redact_url(session.url), writer.path)
 
         def record(direction: str, message: str | bytes) -> None:
-            writer.write(tr.frame_line(loop.time() - session.started_mono, direction, message, secrets))
+            writer.write(tr.frame_line(loop.time() - session.started_mono, direction, message, known))
 
         async def pipe(src: ServerConnection | ClientConnection, dst: ServerConnection | ClientConnection,
                        direction: str) -> None:

@@ -8,24 +8,30 @@
 ``PUT  /_mockrt/sessions/{id}/faults``        faults for a live session, now
 ``POST /_mockrt/reset``                       no scenario, no faults, empty journals
 
-When ``admin_token`` is configured every admin route requires ``Authorization: Bearer <admin_token>``.
+The routes are relative to the ``/_mockrt`` mount (:func:`mockrt.server.app.create_app`), which applies the one
+admin authorisation check (:mod:`mockrt.server.auth`); the request policy (:mod:`mockrt.server.policy`) has
+already refused foreign hosts and origins, simple content types and oversized bodies. A scenario body is parsed,
+validated and its files read off the event loop, with audio files confined to ``--fixtures-dir``.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from mockrt.control import as_faults, set_session_faults
 from mockrt.core.faults import Faults
-from mockrt.scenarios import ScenarioError, load_scenario
+from mockrt.scenarios import ScenarioError
+from mockrt.scenarios.loader import load_untrusted
+from mockrt.server.actions import FaultsError, as_faults, set_session_faults
+from mockrt.server.policy import ADMIN_PREFIX
+from mockrt.server.rest_errors import invalid_value, not_found
 from mockrt.server.state import MockState
 
-PREFIX = "/_mockrt"
+PREFIX = ADMIN_PREFIX
 
 
 def _state(request: Request) -> MockState:
@@ -33,38 +39,18 @@ def _state(request: Request) -> MockState:
     return state
 
 
-def _denied(request: Request) -> Response | None:
-    token = _state(request).config.admin_token
-    if token and request.headers.get("authorization", "") != f"Bearer {token}":
-        return JSONResponse({"error": {"message": "Admin token required.", "type": "invalid_request_error",
-                                       "param": None, "code": "admin_unauthorized"}}, status_code=401)
-    return None
-
-
-def _bad_request(problems: list[str]) -> JSONResponse:
-    return JSONResponse({"error": {"message": "\n".join(problems), "type": "invalid_request_error",
-                                   "param": None, "code": "invalid_value"}, "problems": problems}, status_code=400)
-
-
 async def health(request: Request) -> Response:
-    if (denied := _denied(request)) is not None:
-        return denied
     return JSONResponse({"status": "ok", "live_sessions": _state(request).active_sessions})
 
 
 async def sessions(request: Request) -> Response:
-    if (denied := _denied(request)) is not None:
-        return denied
     return JSONResponse({"sessions": [r.summary() for r in _state(request).registry.all()]})
 
 
 async def journal(request: Request) -> Response:
-    if (denied := _denied(request)) is not None:
-        return denied
     record = _state(request).registry.get(request.path_params["session_id"])
     if record is None:
-        return JSONResponse({"error": {"message": "No such session.", "type": "invalid_request_error",
-                                       "param": "session_id", "code": "not_found"}}, status_code=404)
+        return not_found()
     entries = [e.to_dict() for e in list(record.journal)]
     if request.query_params.get("format") == "jsonl":
         return PlainTextResponse("".join(json.dumps(e) + "\n" for e in entries), media_type="application/x-ndjson")
@@ -72,34 +58,38 @@ async def journal(request: Request) -> Response:
 
 
 async def scenario(request: Request) -> Response:
-    if (denied := _denied(request)) is not None:
-        return denied
     state = _state(request)
     if request.method == "DELETE":
         state.set_scenario(None)
         return JSONResponse({"scenario": None})
     if request.method == "GET":
         return JSONResponse({"scenario": state.scenario.name if state.scenario else None})
-    body = (await request.body()).decode("utf-8", errors="replace")
     try:
-        loaded = load_scenario(body if "\n" in body else body + "\n")
+        body = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        return invalid_value(["the body is not UTF-8 text"])
+    try:
+        loaded = await run_in_threadpool(load_untrusted, body, state.config.fixtures_dir)
     except ScenarioError as err:
-        return _bad_request(err.problems)
+        return invalid_value(err.problems)
     state.set_scenario(loaded)
     return JSONResponse({"scenario": loaded.name})
 
 
 async def _faults_body(request: Request) -> Faults | JSONResponse:
     try:
-        raw: Any = await request.json()
+        raw = await request.json()
+    except ValueError as exc:
+        return invalid_value([f"the body is not JSON: {exc}"])
+    try:
         return as_faults(raw) or Faults()
+    except FaultsError as err:
+        return invalid_value(err.problems, param=err.problems[0].split(":")[0])
     except (ValueError, TypeError) as exc:
-        return _bad_request([str(exc)])
+        return invalid_value([str(exc)])
 
 
 async def faults(request: Request) -> Response:
-    if (denied := _denied(request)) is not None:
-        return denied
     state = _state(request)
     if request.method == "DELETE":
         state.set_faults(None)
@@ -112,12 +102,9 @@ async def faults(request: Request) -> Response:
 
 
 async def session_faults(request: Request) -> Response:
-    if (denied := _denied(request)) is not None:
-        return denied
     record = _state(request).registry.live.get(request.path_params["session_id"])
     if record is None or record.connection is None:
-        return JSONResponse({"error": {"message": "No such live session.", "type": "invalid_request_error",
-                                       "param": "session_id", "code": "not_found"}}, status_code=404)
+        return not_found("No such live session.")
     value = await _faults_body(request)
     if isinstance(value, JSONResponse):
         return value
@@ -126,18 +113,17 @@ async def session_faults(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    if (denied := _denied(request)) is not None:
-        return denied
     _state(request).reset()
     return JSONResponse({"reset": True})
 
 
 routes = [
-    Route(f"{PREFIX}/health", health),
-    Route(f"{PREFIX}/sessions", sessions),
-    Route(PREFIX + "/sessions/{session_id}/journal", journal),
-    Route(f"{PREFIX}/scenario", scenario, methods=["GET", "PUT", "POST", "DELETE"]),
-    Route(f"{PREFIX}/faults", faults, methods=["PUT", "POST", "DELETE"]),
-    Route(PREFIX + "/sessions/{session_id}/faults", session_faults, methods=["PUT", "POST"]),
-    Route(f"{PREFIX}/reset", reset, methods=["POST"]),
+    Route("/health", health),
+    Route("/sessions", sessions),
+    Route("/sessions/{session_id}/journal", journal),
+    Route("/scenario", scenario, methods=["GET", "PUT", "POST", "DELETE"]),
+    Route("/faults", faults, methods=["PUT", "POST", "DELETE"]),
+    Route("/sessions/{session_id}/faults", session_faults, methods=["PUT", "POST"]),
+    Route("/reset", reset, methods=["POST"]),
 ]
+"""Relative to the ``/_mockrt`` mount."""

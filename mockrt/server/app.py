@@ -13,9 +13,10 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -24,9 +25,12 @@ from mockrt.core import errors
 from mockrt.core.dialects import Beta
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import SessionConfig, TurnDetection
-from mockrt.inspector import routes as inspector_routes
+from mockrt.inspector import endpoints as inspector
 from mockrt.server import admin, handshake
+from mockrt.server.auth import AdminAuth, login
 from mockrt.server.connection import Connection
+from mockrt.server.policy import ADMIN_PREFIX, RequestPolicy, is_loopback_host
+from mockrt.server.rest_errors import error_response, protocol_error_response
 from mockrt.server.state import MockState
 
 REALTIME_PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime", *handshake.VOICE_LIVE_PATHS)
@@ -46,9 +50,8 @@ async def realtime_endpoint(ws: WebSocket) -> None:
     refusal = state.take_refusal()
     if refusal is not None:  # an injected fault: refuse the handshake like an overloaded or strict service
         headers = {"Retry-After": str(refusal["retry_after"])} if "retry_after" in refusal else {}
-        body = {"error": {"message": "Injected fault: handshake refused.", "type": "invalid_request_error",
-                          "param": None, "code": f"http_{refusal['status']}"}}
-        await ws.send_denial_response(JSONResponse(body, status_code=int(refusal["status"]), headers=headers))
+        await ws.send_denial_response(error_response(int(refusal["status"]), "Injected fault: handshake refused.",
+                                                     f"http_{refusal['status']}", headers=headers))
         return
     subprotocols = list(ws.scope.get("subprotocols") or [])
     hs = handshake.resolve(
@@ -81,23 +84,18 @@ async def realtime_endpoint(ws: WebSocket) -> None:
 # -- REST: ephemeral tokens (§1.6) ------------------------------------------------------------------------
 
 
-def _rest_error(status: int, err: errors.ProtocolError) -> JSONResponse:
-    body = {"error": {"message": err.message, "type": err.type, "param": err.param, "code": err.code}}
-    return JSONResponse(body, status_code=status)
-
-
 async def _authorized_json(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
     state: MockState = request.app.state.mock
     cred = handshake.find_credential(_headers(request), _query(request), ())
     if not state.keys.standard_ok(cred.key):
         err = errors.invalid_api_key(cred.key) if cred.key else errors.missing_auth()
-        return None, _rest_error(401, err)
+        return None, protocol_error_response(401, err)
     try:
         body = await request.json() if await request.body() else {}
     except ValueError as exc:
-        return None, _rest_error(400, errors.invalid_json(str(exc)))
+        return None, protocol_error_response(400, errors.invalid_json(str(exc)))
     if not isinstance(body, dict):
-        return None, _rest_error(400, errors.not_an_object())
+        return None, protocol_error_response(400, errors.not_an_object())
     return body, None
 
 
@@ -106,7 +104,7 @@ async def client_secrets(request: Request) -> Response:
     state: MockState = request.app.state.mock
     body, failure = await _authorized_json(request)
     if failure is not None or body is None:
-        return failure or _rest_error(400, errors.not_an_object())
+        return failure or protocol_error_response(400, errors.not_an_object())
     dialect = state.dialects[("openai", "ga")]
     try:
         for key in body:
@@ -122,10 +120,9 @@ async def client_secrets(request: Request) -> Response:
         base = SessionConfig(model="gpt-realtime")
         cfg = dialect.parse_session_request(body.get("session", {"type": "realtime"}), base)
     except errors.ProtocolError as err:
-        return _rest_error(400, err)
+        return protocol_error_response(400, err)
     now = int(time.time())
-    value = state.rest_ids.ephemeral_key()
-    state.keys.add_ephemeral(value, now + seconds, cfg, "ga")
+    value = state.keys.mint(now + seconds, cfg, "ga", now)
     session = dialect.render_session(cfg, state.rest_ids.session(), 0)
     return JSONResponse({"value": value, "expires_at": now + seconds, "session": session})
 
@@ -135,7 +132,7 @@ async def beta_sessions(request: Request) -> Response:
     state: MockState = request.app.state.mock
     body, failure = await _authorized_json(request)
     if failure is not None or body is None:
-        return failure or _rest_error(400, errors.not_an_object())
+        return failure or protocol_error_response(400, errors.not_an_object())
     beta = state.dialects[("openai", "beta")]
     transcription = request.url.path.endswith("transcription_sessions")
     try:
@@ -146,11 +143,10 @@ async def beta_sessions(request: Request) -> Response:
         else:
             cfg = beta.parse_session_request(body, SessionConfig(model=body.get("model", "gpt-realtime")))
     except errors.ProtocolError as err:
-        return _rest_error(400, err)
+        return protocol_error_response(400, err)
     now = int(time.time())
     ttl = 60
-    value = state.rest_ids.ephemeral_key()
-    state.keys.add_ephemeral(value, now + ttl, cfg, "beta")
+    value = state.keys.mint(now + ttl, cfg, "beta", now)
     obj = beta.render_session(cfg, state.rest_ids.session(), now + 1800)
     obj["client_secret"] = {"value": value, "expires_at": now + ttl}
     return JSONResponse(obj)
@@ -173,10 +169,36 @@ class KeepServerSend:
         await self.app(scope, receive, send)
 
 
+class AdmitSessions:
+    """``--max-sessions``: a WebSocket handshake on a realtime path beyond the limit is refused with HTTP 503,
+    ``Retry-After: 1`` and the service's error body, the way an overloaded service refuses before the upgrade
+    (SECURITY.md). The place is held until the endpoint returns."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket" or scope.get("path", "").rstrip("/") not in REALTIME_PATHS:
+            await self.app(scope, receive, send)
+            return
+        state: MockState = scope["app"].state.mock
+        if not state.admit():
+            await receive()  # websocket.connect
+            refusal = error_response(503, f"Too many concurrent sessions (--max-sessions "
+                                          f"{state.config.max_sessions}).", "server_overloaded",
+                                     type="server_error", headers={"Retry-After": "1"})
+            await refusal(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            state.release()
+
+
 def create_app(config: ServerConfig | None = None) -> Starlette:
     """The ASGI app for ``config`` (defaults: any key, seeded ids, live-like pacing)."""
     config = config or ServerConfig()
-    routes: list[Route | WebSocketRoute] = [WebSocketRoute(p, realtime_endpoint) for p in REALTIME_PATHS]
+    routes: list[BaseRoute] = [WebSocketRoute(p, realtime_endpoint) for p in REALTIME_PATHS]
     routes += [
         Route("/healthz", healthz),
         Route("/v1/realtime/client_secrets", client_secrets, methods=["POST"]),
@@ -185,8 +207,15 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/v1/realtime/transcription_sessions", beta_sessions, methods=["POST"]),
         Route("/openai/realtimeapi/sessions", beta_sessions, methods=["POST"]),
     ]
-    routes += admin.routes
-    routes += inspector_routes
-    app = Starlette(routes=routes, middleware=[Middleware(KeepServerSend)])
+    routes += [
+        Mount(f"{ADMIN_PREFIX}/static", app=inspector.static_files(), name="static"),
+        Route(f"{ADMIN_PREFIX}/login", login, methods=["POST"]),
+        Mount(ADMIN_PREFIX, routes=admin.routes + inspector.routes, middleware=[
+            Middleware(AdminAuth), Middleware(GZipMiddleware, minimum_size=inspector.GZIP_ABOVE,
+                                                   compresslevel=inspector.GZIP_LEVEL)]),
+    ]
+    policy = Middleware(RequestPolicy, allowed_hosts=config.allowed_hosts, allowed_origins=config.allowed_origins,
+                        max_body_bytes=config.max_body_bytes, check_host=is_loopback_host(config.host))
+    app = Starlette(routes=routes, middleware=[policy, Middleware(AdmitSessions), Middleware(KeepServerSend)])
     app.state.mock = MockState(config)
     return app

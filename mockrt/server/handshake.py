@@ -5,6 +5,10 @@ Pure functions over the request's path, query, headers and offered subprotocols:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -55,32 +59,70 @@ def find_credential(headers: Mapping[str, str], query: Mapping[str, str], subpro
 
 
 class KeyChecker:
-    """Validates standard keys (``--api-key``) and ephemeral ``ek_`` keys minted by the REST endpoints."""
+    """Validates standard keys (``--api-key``) and ephemeral ``ek_`` keys minted by the REST endpoints (§1.6).
 
-    def __init__(self, api_keys: Sequence[str]) -> None:
-        self.api_keys = frozenset(api_keys)
-        self._ephemeral: dict[str, tuple[float, SessionConfig, str]] = {}
+    Ephemeral keys come from :mod:`secrets` (never from the seeded id generator: a seed is public), are stored
+    by their SHA-256 digest, are dropped when expired (on every mint and lookup), and at most ``max_ephemeral``
+    unexpired keys are kept (the oldest are dropped first). Standard keys are compared in constant time.
+    """
+
+    def __init__(self, api_keys: Sequence[str], max_ephemeral: int = 10_000) -> None:
+        self.api_keys = tuple(api_keys)
+        self.max_ephemeral = max_ephemeral
+        self._ephemeral: OrderedDict[bytes, tuple[float, SessionConfig, str]] = OrderedDict()
 
     @property
     def open(self) -> bool:
         return not self.api_keys
 
-    def add_ephemeral(self, key: str, expires_at: float, config: SessionConfig, dialect: str) -> None:
-        self._ephemeral[key] = (expires_at, config, dialect)
+    def __len__(self) -> int:
+        return len(self._ephemeral)
+
+    @staticmethod
+    def _digest(key: str) -> bytes:
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+
+    def mint(self, expires_at: float, config: SessionConfig, dialect: str, now_unix: float) -> str:
+        """A new unguessable ``ek_`` key (the service's shape: ``ek_`` + 32 hex digits) for ``config``."""
+        key = "ek_" + secrets.token_hex(16)
+        self.add_ephemeral(key, expires_at, config, dialect, now_unix)
+        return key
+
+    def add_ephemeral(self, key: str, expires_at: float, config: SessionConfig, dialect: str,
+                      now_unix: float | None = None) -> None:
+        if now_unix is not None:
+            self.purge(now_unix)
+        self._ephemeral[self._digest(key)] = (expires_at, config, dialect)
+        while len(self._ephemeral) > self.max_ephemeral:
+            self._ephemeral.popitem(last=False)
+
+    def purge(self, now_unix: float) -> None:
+        """Drop every expired key."""
+        for digest in [d for d, entry in self._ephemeral.items() if entry[0] < now_unix]:
+            del self._ephemeral[digest]
 
     def ephemeral(self, key: str | None, now_unix: float) -> SessionConfig | None:
         if key is None:
             return None
-        entry = self._ephemeral.get(key)
+        digest = self._digest(key)
+        entry = self._ephemeral.get(digest)
         if entry is None:
             return None
         if entry[0] < now_unix:
-            del self._ephemeral[key]
+            del self._ephemeral[digest]
             return None
         return entry[1]
 
     def standard_ok(self, key: str | None) -> bool:
-        return self.open or (key is not None and key in self.api_keys)
+        if self.open:
+            return True
+        if key is None:
+            return False
+        given = key.encode("utf-8", "surrogatepass")
+        found = False
+        for expected in self.api_keys:  # every key is compared: the time does not depend on which one matched
+            found |= hmac.compare_digest(given, expected.encode("utf-8", "surrogatepass"))
+        return found
 
     def ok(self, key: str | None, now_unix: float) -> bool:
         return self.standard_ok(key) or self.ephemeral(key, now_unix) is not None

@@ -3,6 +3,17 @@
 Every client and server event of every session is kept with its timestamp. The registry is written on the
 server's event loop and read from anywhere (the admin API, the Python control API in a test thread): appends
 are atomic and readers copy, and waiters block on a condition that is only notified when someone waits.
+
+Memory is bounded in bytes, not only in entries (SECURITY.md):
+
+* a client event the session rejected (the next server event is its ``error``) is kept as a stub with its type,
+  ``event_id`` and size when it is larger than :data:`REJECTED_KEEP_BYTES`;
+* each session keeps at most ``journal_max_bytes``: beyond it the oldest audio payloads (``append`` audio, audio
+  deltas) are replaced by their length (``mockrt_elided_b64_chars``), so the newest audio stays; when that is
+  not enough, new events are kept as stubs;
+* closed sessions kept for the inspector hold at most ``recent_max_bytes`` together (oldest dropped first).
+
+Sizes are estimates (string lengths plus a small constant per value), cheap enough for every event.
 """
 
 from __future__ import annotations
@@ -18,6 +29,56 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mockrt.core.session import RealtimeSession
     from mockrt.server.connection import Connection
+
+
+REJECTED_KEEP_BYTES = 4096
+"""A rejected client event larger than this is journaled as a stub."""
+AUDIO_KEYS = {"input_audio_buffer.append": "audio", "response.output_audio.delta": "delta",
+              "response.audio.delta": "delta"}
+"""Events whose audio payload may be elided from a journal that is over budget, and the payload's key."""
+
+
+def approx_size(value: Any, depth: int = 0) -> int:
+    """Approximate bytes of a JSON value: string lengths plus a few bytes per value (scalars inline: this runs
+    for every journaled event)."""
+    kind = type(value)
+    if kind is str:
+        return len(value) + 2
+    if depth > 64:  # deeper than any real event; still counted, coarsely
+        return 64
+    if kind is dict:
+        total = 2
+        for key, item in value.items():
+            sub = type(item)
+            if sub is str:
+                total += len(key) + len(item) + 6
+            elif sub is dict or sub is list:
+                total += len(key) + 4 + approx_size(item, depth + 1)
+            else:
+                total += len(key) + 12
+        return total
+    if kind is list:
+        total = 2
+        for item in value:
+            sub = type(item)
+            if sub is str:
+                total += len(item) + 3
+            elif sub is dict or sub is list:
+                total += 1 + approx_size(item, depth + 1)
+            else:
+                total += 9
+        return total
+    return 8
+
+
+def stub(event: dict[str, Any], size: int, reason: str) -> dict[str, Any]:
+    """What a journal keeps of an event it does not keep whole."""
+    etype = event.get("type")
+    out: dict[str, Any] = {"type": etype[:200] if isinstance(etype, str) else "<no type>"}
+    if isinstance(event.get("event_id"), str):
+        out["event_id"] = event["event_id"][:200]
+    out["mockrt_truncated"] = {"reason": reason, "bytes": size}
+    return out
 
 
 @dataclass
@@ -48,6 +109,8 @@ class SessionRecord:
     connection: Connection | None = None
     ended_at: float | None = None
     close_code: int | None = None
+    journal_bytes: int = 0  # approximate bytes held by the journal (see the module docstring)
+    audio_entries: deque[tuple[JournalEntry, str, int]] = field(default_factory=deque)  # elidable, oldest first
 
     def summary(self) -> dict[str, Any]:
         errors = sum(1 for e in self.journal if e.direction == "server" and e.event.get("type") == "error")
@@ -61,10 +124,15 @@ class SessionRecord:
 class Registry:
     """All sessions of one server: the live ones and a bounded list of recent ones."""
 
-    def __init__(self, keep_recent: int = 200, journal_limit: int = 200_000) -> None:
+    def __init__(self, keep_recent: int = 200, journal_limit: int = 200_000,
+                 journal_max_bytes: int = 96 * 1024 * 1024, recent_max_bytes: int = 256 * 1024 * 1024) -> None:
         self.live: dict[str, SessionRecord] = {}
-        self.recent: deque[SessionRecord] = deque(maxlen=keep_recent)
+        self.recent: deque[SessionRecord] = deque()
+        self.keep_recent = keep_recent
         self.journal_limit = journal_limit
+        self.journal_max_bytes = journal_max_bytes
+        self.recent_max_bytes = recent_max_bytes
+        self.recent_bytes = 0
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._waiters = 0
@@ -78,10 +146,37 @@ class Registry:
     def recorder(self, record: SessionRecord) -> Callable[[str, dict[str, Any], float], None]:
         """The session's ``on_event`` hook: append to the journal, wake waiters."""
         journal, limit, seq, start = record.journal, self.journal_limit, self._seq, record.started_mono
+        budget, audio = self.journal_max_bytes, record.audio_entries
+        last_client: list[tuple[JournalEntry, int]] = []
 
         def on_event(direction: str, event: dict[str, Any], now: float) -> None:
             if len(journal) < limit:
-                journal.append(JournalEntry(next(seq), now - start, direction, event))
+                etype = event.get("type")
+                if direction == "server" and etype == "error" and last_client:
+                    entry, size = last_client[0]
+                    if size > REJECTED_KEEP_BYTES:  # the event it answers was rejected: keep a stub
+                        entry.event = stub(entry.event, size, "rejected")
+                        record.journal_bytes -= size - approx_size(entry.event)
+                last_client.clear()
+                size = approx_size(event)
+                key = AUDIO_KEYS.get(etype) if isinstance(etype, str) else None
+                payload = event.get(key) if key else None
+                while record.journal_bytes + size > budget and audio:
+                    old, old_key, old_size = audio.popleft()
+                    kept = {k: v for k, v in old.event.items() if k != old_key}
+                    kept["mockrt_elided_b64_chars"] = old_size
+                    old.event = kept
+                    record.journal_bytes -= old_size
+                if record.journal_bytes + size > budget:
+                    event = stub(event, size, "journal budget")
+                    size, payload = approx_size(event), None
+                entry = JournalEntry(next(seq), now - start, direction, event)
+                journal.append(entry)
+                record.journal_bytes += size
+                if key is not None and isinstance(payload, str):
+                    audio.append((entry, key, len(payload)))
+                if direction == "client":
+                    last_client.append((entry, size))
             if self._waiters:
                 self._notify()
 
@@ -91,8 +186,12 @@ class Registry:
         record.ended_at = time.time()
         record.close_code = code
         record.session, record.connection = None, None
+        record.audio_entries = deque()
         self.live.pop(record.id, None)
         self.recent.append(record)
+        self.recent_bytes += record.journal_bytes
+        while self.recent and (len(self.recent) > self.keep_recent or self.recent_bytes > self.recent_max_bytes):
+            self.recent_bytes -= self.recent.popleft().journal_bytes
         self._notify()
 
     def _notify(self) -> None:
@@ -114,8 +213,11 @@ class Registry:
 
     def clear(self) -> None:
         self.recent.clear()
+        self.recent_bytes = 0
         for record in self.live.values():
             record.journal.clear()
+            record.journal_bytes = 0
+            record.audio_entries.clear()
 
     def wait(self, predicate: Callable[[], Any], timeout: float) -> Any:
         """Block until ``predicate()`` is truthy (re-checked on every journal change) or ``timeout`` passes."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
+import os
+import secrets
+import tempfile
 import threading
 from types import TracebackType
 from typing import Any
@@ -13,14 +15,21 @@ import uvicorn
 
 from mockrt.config import ServerConfig
 from mockrt.control import MockControl
+from mockrt.logs import redact_query
+from mockrt.server import http11
 from mockrt.server.app import create_app
+from mockrt.server.policy import is_loopback_host
+
+logger = logging.getLogger("mockrt.server")
 
 
 def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
     """uvicorn settings for ``config``: WebSocket size limit, server PINGs (§1.5), no lifespan."""
     overrides.setdefault("log_config", None)  # mockrt.logs (the CLI) or the host application configures logging
-    return uvicorn.Config(
+    return http11.Config(
         create_app(config),
+        header_timeout_s=config.header_timeout_s,
+        http=http11.PROTOCOL,  # h11 with a header-read timeout (slowloris)
         host=config.host,
         port=config.port,
         ws="websockets-sansio",
@@ -47,13 +56,12 @@ class _DenialLogFilter(logging.Filter):
 
 class _RedactQueryFilter(logging.Filter):
     """uvicorn logs each WebSocket request line with its query string, where Azure browser clients put their key
-    (``?api-key=…``, ``?Authorization=Bearer …``, protocol.md §1.2): redact it so keys never reach the logs."""
-
-    _SECRET = re.compile(r"((?:api-key|api_key|authorization|Authorization)=)[^&\s\"']+")
+    (``?api-key=…``, ``?Authorization=Bearer …``, protocol.md §1.2): redact it so keys never reach the logs
+    (:func:`mockrt.logs.redact_query`, which decodes percent-encoded names first)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = self._SECRET.sub(r"\1<redacted>", message)
+        redacted = redact_query(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True
@@ -62,6 +70,27 @@ class _RedactQueryFilter(logging.Filter):
 for _name in ("uvicorn.error", "uvicorn.access"):
     logging.getLogger(_name).addFilter(_RedactQueryFilter())
 logging.getLogger("uvicorn.error").addFilter(_DenialLogFilter())
+
+
+def secure_bind(config: ServerConfig, announce: Any = None) -> ServerConfig:
+    """A bind that other machines can reach (not loopback) gets a warning and always an admin token: the one
+    given, or one generated here and announced once (``announce``, default: printed to stderr). SECURITY.md."""
+    if is_loopback_host(config.host):
+        return config
+    logger.warning("mockrt is listening on %s, which other machines can reach: it is a test double with no "
+                   "protection of its own beyond the admin token (see SECURITY.md)", config.host)
+    if config.admin_token:
+        return config
+    import dataclasses
+    import sys
+
+    token = secrets.token_urlsafe(24)
+    line = f"mockrt: the admin API under /_mockrt/ needs this token (Authorization: Bearer): {token}"
+    if announce is None:
+        print(line, file=sys.stderr, flush=True)
+    else:
+        announce(line)
+    return dataclasses.replace(config, admin_token=token)
 
 
 class _Server(uvicorn.Server):
@@ -97,7 +126,7 @@ class ServerThread:
     control: MockControl
 
     def __init__(self, config: ServerConfig | None = None) -> None:
-        self.config = config or ServerConfig(port=0)
+        self.config = secure_bind(config or ServerConfig(port=0))
         self._ready = threading.Event()
         uv_config = uvicorn_config(self.config)
         self.app: Any = uv_config.app
@@ -142,16 +171,32 @@ class ServerThread:
         self.stop()
 
 
+CONFIG_FILE_VAR = "MOCKRT_CONFIG_FILE"
+"""Names the file (mode 0600, in a private temporary directory) that hands the config, secrets included, to
+``--workers`` children: the environment, which every grandchild inherits, carries only its path."""
+
+
 def app_from_env() -> Any:
-    """The app factory worker processes import (``--workers N``): the config travels in ``MOCKRT_CONFIG_JSON``."""
-    import os
+    """The app factory worker processes import (``--workers N``): the config is read from the file that
+    :data:`CONFIG_FILE_VAR` names."""
+    from pathlib import Path
 
     from mockrt.config import from_json
     from mockrt.logs import configure
 
-    config = from_json(os.environ["MOCKRT_CONFIG_JSON"])
+    config = from_json(Path(os.environ[CONFIG_FILE_VAR]).read_text(encoding="utf-8"))
     configure(config.log_level, os.environ.get("MOCKRT_LOG_FORMAT", "text"))
     return create_app(config)
+
+
+def _write_private(text: str) -> tuple[str, str]:
+    """Write ``text`` to a new 0600 file in a new 0700 directory; returns (directory, file)."""
+    directory = tempfile.mkdtemp(prefix="mockrt-")
+    path = os.path.join(directory, "config.json")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    return directory, path
 
 
 def serve(config: ServerConfig, workers: int = 1) -> None:
@@ -160,22 +205,27 @@ def serve(config: ServerConfig, workers: int = 1) -> None:
     With ``workers > 1`` uvicorn runs that many processes on one listening socket; sessions are independent,
     so no state is shared (ARCHITECTURE.md, Concurrency).
     """
+    config = secure_bind(config)
     if workers > 1:
-        import os
+        import shutil
 
         from uvicorn.supervisors import Multiprocess
 
         from mockrt.config import to_json
 
-        os.environ["MOCKRT_CONFIG_JSON"] = to_json(config)
-        uv = uvicorn_config(config, workers=workers)
-        uv.app, uv.factory = "mockrt.server.runner:app_from_env", True
-        sock = uv.bind_socket()
-        sock.listen(uv.backlog)  # connections queue up until the workers accept them
-        port = sock.getsockname()[1]
-        print(f"mockrt listening on http://{config.host}:{port} (ws://{config.host}:{port}/v1/realtime), "
-              f"{workers} workers", flush=True)
-        Multiprocess(uv, sockets=[sock]).run()
+        directory, path = _write_private(to_json(config))
+        os.environ[CONFIG_FILE_VAR] = path
+        try:
+            uv = uvicorn_config(config, workers=workers)
+            uv.app, uv.factory = "mockrt.server.runner:app_from_env", True
+            sock = uv.bind_socket()
+            sock.listen(uv.backlog)  # connections queue up until the workers accept them
+            port = sock.getsockname()[1]
+            print(f"mockrt listening on http://{config.host}:{port} (ws://{config.host}:{port}/v1/realtime), "
+                  f"{workers} workers", flush=True)
+            Multiprocess(uv, sockets=[sock]).run()
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
         return
     ready = threading.Event()
     server = _Server(uvicorn_config(config), ready)

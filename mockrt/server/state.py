@@ -30,7 +30,7 @@ class MockState:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.keys = handshake.KeyChecker(config.api_keys)
+        self.keys = handshake.KeyChecker(config.api_keys, config.max_ephemeral_keys)
         silence = config.bare_server_vad_silence_ms
         self.dialects: dict[tuple[str, str], Dialect] = {
             ("openai", "ga"): GA(bare_silence_ms=silence, item_object=config.item_object),
@@ -40,14 +40,31 @@ class MockState:
         }
         self.counter = itertools.count(1)
         self.rest_ids = IdGenerator(None if config.seed is None else f"{config.seed}:rest")
-        self.registry = Registry()
+        self.registry = Registry(journal_max_bytes=config.journal_max_bytes,
+                                 recent_max_bytes=config.recent_max_bytes)
         self.scenario: Scenario | None = load_scenario(config.scenario) if config.scenario else None
         self.faults: Faults | None = None
         self._refuse_left = 0
+        self._admitted = 0
 
     @property
     def active_sessions(self) -> int:
         return len(self.registry.live)
+
+    @property
+    def admitted(self) -> int:
+        """Sessions holding a place (``max_sessions``): live ones and handshakes in progress."""
+        return self._admitted
+
+    def admit(self) -> bool:
+        """Reserve a place for a new session (``max_sessions``); pair with :meth:`release`."""
+        if self._admitted >= self.config.max_sessions:
+            return False
+        self._admitted += 1
+        return True
+
+    def release(self) -> None:
+        self._admitted -= 1
 
     def session_seed(self) -> str | None:
         n = next(self.counter)
