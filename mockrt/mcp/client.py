@@ -1,0 +1,186 @@
+"""A real MCP client for the mock's ``mcp`` tools, built on the ``mcp`` package (docs/mcp.md).
+
+Each directive opens its own connection (Streamable HTTP, or SSE when the URL's path ends in ``/sse`` — the
+convention of the SSE servers the ``mcp`` package and others build), sends the tool's ``headers`` and its
+``authorization`` as a bearer token, and runs under one overall timeout. Every failure becomes the service's
+error shape (:class:`~mockrt.core.mcp.McpError`): ``http_error`` with the server's status, or 424 for a server
+that cannot be reached or does not answer in time; ``protocol_error`` with the JSON-RPC code of an MCP error;
+``tool_execution_error`` with the text of a tool result flagged ``isError``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import httpx2
+from mcp import Client, MCPError
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp_types import CallToolResult, Implementation, TextContent, Tool
+
+from mockrt.core import errors
+from mockrt.core.mcp import (
+    CallDone,
+    CallFailed,
+    CallTool,
+    ListTools,
+    McpError,
+    McpServerConfig,
+    McpTool,
+    ToolsFailed,
+    ToolsListed,
+)
+from mockrt.mcp.executor import McpExecutor
+
+logger = logging.getLogger("mockrt.mcp")
+
+MAX_PAGES = 100
+"""``tools/list`` pages followed before giving up on a server that paginates forever."""
+
+
+def uses_sse(url: str) -> bool:
+    """The transport rule: SSE when the URL's path ends in ``/sse`` (``/sse/`` too), else Streamable HTTP."""
+    return urlsplit(url).path.rstrip("/").endswith("/sse")
+
+
+class McpClient(McpExecutor):
+    """Lists and calls tools on real MCP servers; ``timeout_s`` bounds each whole directive (connect included)."""
+
+    def __init__(self, timeout_s: float = 30.0, client_name: str = "mockrt") -> None:
+        self.timeout_s = timeout_s
+        self.client_info = Implementation(name=client_name, version="1.0.0")
+
+    async def list_tools(self, directive: ListTools) -> ToolsListed | ToolsFailed:
+        server, status = directive.server, _StatusLog()
+        try:
+            with anyio.fail_after(self.timeout_s):
+                async with self._connect(server, status) as client:
+                    tools: list[McpTool] = []
+                    cursor: str | None = None
+                    for _page in range(MAX_PAGES):
+                        page = await client.list_tools(cursor=cursor)
+                        tools += [_tool(t) for t in page.tools]
+                        cursor = page.next_cursor
+                        if cursor is None:
+                            break
+        except Exception as exc:
+            return ToolsFailed(directive.request_id, self._failure(exc, server, status))
+        return ToolsListed(directive.request_id, tuple(server.filter_tools(tools)))
+
+    async def call_tool(self, directive: CallTool) -> CallDone | CallFailed:
+        server, status = directive.server, _StatusLog()
+        try:
+            with anyio.fail_after(self.timeout_s):
+                async with self._connect(server, status) as client:
+                    result = await client.call_tool(directive.name, directive.arguments)
+        except Exception as exc:
+            return CallFailed(directive.request_id, self._failure(exc, server, status))
+        if result.is_error:
+            return CallFailed(directive.request_id, McpError("tool_execution_error", output_text(result)))
+        return CallDone(directive.request_id, output_text(result))
+
+    # -- connection -------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _connect(self, server: McpServerConfig, status: _StatusLog) -> AsyncIterator[Client]:
+        if server.server_url is None:
+            raise _Unreachable(f"{server.server_label}: connectors and tunnels are not reachable from the mock")
+        url = server.server_url
+        headers = server.request_headers()
+        timeout = httpx2.Timeout(self.timeout_s)
+        if uses_sse(url):
+
+            def factory(headers: dict[str, str] | None = None, timeout: httpx2.Timeout | None = None,
+                        auth: httpx2.Auth | None = None) -> httpx2.AsyncClient:
+                return httpx2.AsyncClient(headers=headers, timeout=timeout, auth=auth,
+                                          event_hooks={"response": [status.record]})
+
+            transport: Any = sse_client(url, headers=headers, timeout=self.timeout_s, sse_read_timeout=self.timeout_s,
+                                        httpx_client_factory=factory)
+            async with Client(transport, read_timeout_seconds=self.timeout_s, client_info=self.client_info,
+                              cache=None) as client:
+                yield client
+        else:
+            async with httpx2.AsyncClient(headers=headers, timeout=timeout,
+                                          event_hooks={"response": [status.record]}) as http:
+                transport = streamable_http_client(url, http_client=http)
+                async with Client(transport, read_timeout_seconds=self.timeout_s, client_info=self.client_info,
+                                  cache=None) as client:
+                    yield client
+
+    # -- failures -----------------------------------------------------------------------------------------
+
+    def _failure(self, exc: BaseException, server: McpServerConfig, status: _StatusLog) -> McpError:
+        leaves = list(_leaves(exc))
+        logger.info("MCP server %r failed: %r", server.server_label, exc)
+        if any(isinstance(e, TimeoutError | httpx2.TimeoutException) for e in leaves):
+            return McpError("http_error", errors.mcp_timeout(self.timeout_s), errors.MCP_UNREACHABLE_STATUS)
+        for e in leaves:
+            if isinstance(e, httpx2.HTTPStatusError):
+                return _http(e.response.status_code)
+        if status.failed is not None:
+            return _http(status.failed)
+        for e in leaves:
+            if isinstance(e, MCPError):
+                return McpError("protocol_error", e.message, e.code)
+        if any(isinstance(e, _Unreachable | httpx2.TransportError | OSError) for e in leaves):
+            return McpError("http_error", errors.mcp_unreachable(), errors.MCP_UNREACHABLE_STATUS)
+        # A response the SDK could not parse (not JSON-RPC, wrong shapes): the server broke the protocol.
+        return McpError("protocol_error", f"Invalid response from the MCP server: {exc}", -32603)
+
+
+class _Unreachable(Exception):
+    """The server has no URL the mock can reach (``connector_id`` / ``tunnel_id``)."""
+
+
+class _StatusLog:
+    """Remembers the first HTTP error status of the MCP exchange (the SDK reports it as a bare MCP error)."""
+
+    def __init__(self) -> None:
+        self.failed: int | None = None
+
+    async def record(self, response: httpx2.Response) -> None:
+        method = response.request.method
+        if response.status_code < 400 or method == "DELETE" or (method == "GET" and response.status_code == 405):
+            return  # session termination, and servers without the optional GET stream, are not failures
+        if self.failed is None:
+            self.failed = response.status_code
+
+
+def _http(status: int) -> McpError:
+    return McpError("http_error", errors.mcp_http_status(status), status)
+
+
+def _leaves(exc: BaseException) -> Iterator[BaseException]:
+    """The exceptions inside (nested) exception groups, and their causes."""
+    if isinstance(exc, BaseExceptionGroup):
+        for sub in exc.exceptions:
+            yield from _leaves(sub)
+        return
+    yield exc
+    if exc.__cause__ is not None:
+        yield from _leaves(exc.__cause__)
+
+
+def _tool(tool: Tool) -> McpTool:
+    annotations = tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else None
+    return McpTool(name=tool.name, input_schema=dict(tool.input_schema), description=tool.description,
+                   annotations=annotations or None)
+
+
+def output_text(result: CallToolResult) -> str:
+    """The ``mcp_call`` item's ``output``: the text blocks joined by newlines; the structured content as JSON when
+    there is no text; other blocks as JSON."""
+    texts = [block.text for block in result.content if isinstance(block, TextContent)]
+    if texts:
+        return "\n".join(texts)
+    if result.structured_content is not None:
+        return json.dumps(result.structured_content, separators=(",", ":"))
+    blocks = [block.model_dump(by_alias=True, exclude_none=True, mode="json") for block in result.content]
+    return json.dumps(blocks, separators=(",", ":")) if blocks else ""
