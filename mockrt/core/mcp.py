@@ -202,6 +202,21 @@ class McpError:
     message: str
     code: int | None = None
 
+    @classmethod
+    def http(cls, status: int) -> McpError:
+        """The server answered with an HTTP error status."""
+        return cls("http_error", errors.mcp_http_status(status), status)
+
+    @classmethod
+    def unreachable(cls) -> McpError:
+        """No connection (refused, unknown host, a connector or tunnel the mock cannot reach)."""
+        return cls("http_error", errors.mcp_unreachable(), errors.MCP_UNREACHABLE_STATUS)
+
+    @classmethod
+    def timeout(cls, seconds: float) -> McpError:
+        """No answer within the client's timeout."""
+        return cls("http_error", errors.mcp_timeout(seconds), errors.MCP_UNREACHABLE_STATUS)
+
 
 @dataclass
 class McpCall:

@@ -22,9 +22,16 @@ import httpx2
 from mcp import Client, MCPError
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import CallToolResult, Implementation, TextContent, Tool
+from mcp_types import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    CallToolResult,
+    Implementation,
+    TextContent,
+    Tool,
+)
 
-from mockrt.core import errors
 from mockrt.core.mcp import (
     CallDone,
     CallFailed,
@@ -39,6 +46,11 @@ from mockrt.core.mcp import (
 from mockrt.mcp.executor import McpExecutor
 
 logger = logging.getLogger("mockrt.mcp")
+
+_STATUS_STAND_INS = {(INTERNAL_ERROR, "Server returned an error response"), (METHOD_NOT_FOUND, "Not Found"),
+                     (INVALID_REQUEST, "Session terminated")}
+"""The errors the SDK's Streamable HTTP transport makes up for an HTTP error status without a JSON-RPC body: the
+status itself is the better answer (``http_error``)."""
 
 MAX_PAGES = 100
 """``tools/list`` pages followed before giving up on a server that paginates forever."""
@@ -120,17 +132,20 @@ class McpClient(McpExecutor):
         leaves = list(_leaves(exc))
         logger.info("MCP server %r failed: %r", server.server_label, exc)
         if any(isinstance(e, TimeoutError | httpx2.TimeoutException) for e in leaves):
-            return McpError("http_error", errors.mcp_timeout(self.timeout_s), errors.MCP_UNREACHABLE_STATUS)
+            return McpError.timeout(self.timeout_s)
         for e in leaves:
             if isinstance(e, httpx2.HTTPStatusError):
-                return _http(e.response.status_code)
-        if status.failed is not None:
-            return _http(status.failed)
-        for e in leaves:
-            if isinstance(e, MCPError):
+                return McpError.http(e.response.status_code)
+        rpc = [e for e in leaves if isinstance(e, MCPError)]
+        for e in rpc:
+            if (e.code, e.message) not in _STATUS_STAND_INS:  # the server's own JSON-RPC error, whatever the status
                 return McpError("protocol_error", e.message, e.code)
+        if status.failed is not None:
+            return McpError.http(status.failed)
+        if rpc:
+            return McpError("protocol_error", rpc[0].message, rpc[0].code)
         if any(isinstance(e, _Unreachable | httpx2.TransportError | OSError) for e in leaves):
-            return McpError("http_error", errors.mcp_unreachable(), errors.MCP_UNREACHABLE_STATUS)
+            return McpError.unreachable()
         # A response the SDK could not parse (not JSON-RPC, wrong shapes): the server broke the protocol.
         return McpError("protocol_error", f"Invalid response from the MCP server: {exc}", -32603)
 
@@ -151,10 +166,6 @@ class _StatusLog:
             return  # session termination, and servers without the optional GET stream, are not failures
         if self.failed is None:
             self.failed = response.status_code
-
-
-def _http(status: int) -> McpError:
-    return McpError("http_error", errors.mcp_http_status(status), status)
 
 
 def _leaves(exc: BaseException) -> Iterator[BaseException]:
