@@ -13,7 +13,6 @@ import math
 import re
 from typing import Any
 
-from jsonschema import FormatChecker
 from jsonschema.validators import validator_for
 
 _MAX_DEPTH = 32
@@ -67,7 +66,7 @@ class _Generator:
             return schema
         full = {**self.defs, **schema} if self.defs else schema
         cls = validator_for(self.root if isinstance(self.root, dict) else {})
-        return bool(cls(full, format_checker=FormatChecker()).is_valid(value))
+        return bool(cls(full, format_checker=cls.FORMAT_CHECKER).is_valid(value))
 
     def resolve(self, ref: str) -> Any:
         if not ref.startswith("#"):
@@ -217,7 +216,9 @@ class _Generator:
         elif isinstance(first, bool):
             candidates = [True, False]
         elif isinstance(first, int | float):
-            candidates = [first + i for i in range(1, len(taken) + 2)] + [first - i for i in range(1, len(taken) + 2)]
+            sub = self._deref(schema)
+            step = sub.get("multipleOf", 1) if isinstance(sub, dict) else 1
+            candidates = [first + sign * i * step for i in range(1, len(taken) + 2) for sign in (1, -1)]
         elif isinstance(first, str):
             candidates = [first + "a" * i for i in range(1, len(taken) + 2)]
         elif isinstance(first, list | dict):
