@@ -10,9 +10,19 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from openai.types.realtime.realtime_tools_config_union import Mcp
 
+from mockrt.core.dialects import mcp as wire
 from mockrt.core.errors import ProtocolError
-from mockrt.core.mcp import McpServerConfig, McpTool, ToolFilter, parse_servers
+from mockrt.core.mcp import (
+    APPROVAL_RESPONSE_SCHEMA,
+    ApprovalRequest,
+    ApprovalResponse,
+    McpServerConfig,
+    McpTool,
+    ToolFilter,
+    parse_servers,
+)
 from mockrt.core.schema_instance import Unsatisfiable, minimal_instance
+from tests.protocol_types import validate_server_event
 
 FULL_TOOL = {
     "type": "mcp",
@@ -273,3 +283,28 @@ def test_minimal_instance_is_valid(schema: dict[str, Any]) -> None:
         assert set(instance) == set(schema["required"]), "only the required properties"
     if schema.get("type") == "array":
         assert len(instance) == schema["minItems"], "exactly minItems items"
+
+
+# --- approval items ----------------------------------------------------------------------------------------
+
+
+def test_approval_items_validate_against_the_sdk() -> None:
+    request = ApprovalRequest("item_apr1", "deepwiki", "ask", '{"q":"x"}')
+    raw = APPROVAL_RESPONSE_SCHEMA.check({"type": "mcp_approval_response", "approval_request_id": "item_apr1",
+                                          "approve": False, "reason": "not now"}, "item")
+    response = ApprovalResponse("item_aprs1", raw["approval_request_id"], raw["approve"], raw["reason"])
+    events = [
+        {"type": "response.output_item.done", "response_id": "resp_1", "output_index": 0,
+         "item": wire.render_approval_request(request)},
+        {"type": "conversation.item.done", "previous_item_id": "item_apr1",
+         "item": wire.render_approval_response(response)},
+    ]
+    for n, event in enumerate(events):
+        validate_server_event({"type": event["type"], "event_id": f"event_{n:021d}", **event}, "ga")
+
+
+def test_a_bad_approval_response_gets_the_services_error() -> None:
+    with pytest.raises(ProtocolError) as info:
+        APPROVAL_RESPONSE_SCHEMA.check({"type": "mcp_approval_response", "approval_request_id": "x",
+                                        "approve": "yes"}, "item")
+    assert (info.value.code, info.value.param) == ("invalid_type", "item.approve")
