@@ -17,6 +17,7 @@ from mockrt.core.mcp import (
     CallTool,
     ListTools,
     McpCall,
+    McpResult,
     McpServerConfig,
     ToolsFailed,
     ToolsListed,
@@ -36,13 +37,22 @@ def config(url: str, **extra: Any) -> McpServerConfig:
     return McpServerConfig.parse({"type": "mcp", "server_label": "weather", "server_url": url, **extra})
 
 
-def listing(url: str, timeout_s: float = 10.0, **extra: Any) -> ToolsListed | ToolsFailed:
-    return asyncio.run(McpClient(timeout_s).list_tools(ListTools("req_1", config(url, **extra))))
+def run(timeout_s: float, *directives: ListTools | CallTool) -> list[McpResult]:
+    """Run directives one after the other on one client (one connection per server)."""
+
+    async def go() -> list[McpResult]:
+        async with McpClient(timeout_s) as client:
+            return [await client.run(d) for d in directives]
+
+    return asyncio.run(go())
 
 
-def call(url: str, name: str, arguments: dict[str, Any], timeout_s: float = 10.0,
-         **extra: Any) -> CallDone | CallFailed:
-    return asyncio.run(McpClient(timeout_s).call_tool(CallTool("req_2", config(url, **extra), name, arguments)))
+def listing(url: str, timeout_s: float = 10.0, **extra: Any) -> McpResult:
+    return run(timeout_s, ListTools("req_1", config(url, **extra)))[0]
+
+
+def call(url: str, name: str, arguments: dict[str, Any], timeout_s: float = 10.0, **extra: Any) -> McpResult:
+    return run(timeout_s, CallTool("req_2", config(url, **extra), name, arguments))[0]
 
 
 @pytest.mark.parametrize("transport", ["http", "sse"])
@@ -134,8 +144,36 @@ def test_an_unreachable_server_is_a_424(servers: McpServers) -> None:
 
 def test_a_connector_is_unreachable_from_the_mock() -> None:
     cfg = McpServerConfig.parse({"type": "mcp", "server_label": "cal", "connector_id": "connector_googlecalendar"})
-    result = asyncio.run(McpClient(5).list_tools(ListTools("r", cfg)))
+    [result] = run(5, ListTools("r", cfg))
     assert isinstance(result, ToolsFailed) and result.error.code == 424
+
+
+@pytest.mark.parametrize("transport", ["http", "sse"])
+def test_one_connection_serves_later_directives(servers: McpServers, transport: str) -> None:
+    url = servers.http_url if transport == "http" else servers.sse_url
+    cfg = config(url)
+
+    async def go() -> list[int]:
+        requests = []
+        async with McpClient(10) as client:
+            for city in ("A", "B", "C"):
+                before = len(servers.recorder.headers)
+                assert isinstance(await client.run(CallTool(city, cfg, "forecast", {"city": city})), CallDone)
+                requests.append(len(servers.recorder.headers) - before)
+        return requests
+
+    first, second, third = asyncio.run(go())
+    assert first > second, "the first call also connects"
+    assert second == third == 1, "later calls are one request each"
+
+
+def test_a_failed_directive_drops_its_connection_and_the_next_reconnects(servers: McpServers) -> None:
+    cfg = config(servers.http_url)
+    rejected, listed, called = run(10, CallTool("a", cfg, "reject", {"value": 1}), ListTools("b", cfg),
+                                   CallTool("c", cfg, "forecast", {"city": "Riga"}))
+    assert isinstance(rejected, CallFailed) and rejected.error.type == "protocol_error"
+    assert isinstance(listed, ToolsListed)
+    assert called == CallDone("c", "1-day forecast for Riga: sunny, 21 C")
 
 
 def test_a_server_that_never_answers_times_out(servers: McpServers) -> None:
@@ -147,15 +185,15 @@ def test_a_server_that_never_answers_times_out(servers: McpServers) -> None:
 
 
 def test_concurrent_directives_keep_their_own_results(servers: McpServers) -> None:
-    client = McpClient(10)
     good, bad = config(servers.http_url), config(servers.deny_url)
 
     async def both() -> list[Any]:
-        return list(await asyncio.gather(
-            client.run(CallTool("a", good, "forecast", {"city": "Lima"})),
-            client.run(CallTool("b", bad, "forecast", {"city": "Lima"})),
-            client.run(ListTools("c", good)),
-        ))
+        async with McpClient(10) as client:
+            return list(await asyncio.gather(
+                client.run(CallTool("a", good, "forecast", {"city": "Lima"})),
+                client.run(CallTool("b", bad, "forecast", {"city": "Lima"})),
+                client.run(ListTools("c", good)),
+            ))
 
     a, b, c = asyncio.run(both())
     assert a == CallDone("a", "1-day forecast for Lima: sunny, 21 C")

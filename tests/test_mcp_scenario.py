@@ -119,11 +119,15 @@ def test_an_unmatched_server_is_unreachable_without_a_fallback() -> None:
 
 
 def test_an_unmatched_server_goes_to_the_real_client() -> None:
+    async def go(url: str) -> list[McpResult]:
+        async with McpClient(10) as client:
+            ex = executor(fallback=client)
+            return [await ex.run(ListTools("r1", server("weather", url))),
+                    await ex.run(CallTool("r2", server("weather", url), "forecast", {"city": "Kyiv"})),
+                    await ex.run(CallTool("r3", server("shop", url), "find_product", {"query": "lamp"}))]
+
     with mcp_servers() as real:
-        ex = executor(fallback=McpClient(10))
-        listed = run(ex, ListTools("r1", server("weather", real.http_url)))
-        called = run(ex, CallTool("r2", server("weather", real.http_url), "forecast", {"city": "Kyiv"}))
-        stood_in = run(ex, CallTool("r3", server("shop", real.http_url), "find_product", {"query": "lamp"}))
+        listed, called, stood_in = asyncio.run(go(real.http_url))
     assert isinstance(listed, ToolsListed) and "forecast" in [t.name for t in listed.tools]
     assert called == CallDone("r2", "1-day forecast for Kyiv: sunny, 21 C")
     assert real.recorder.calls == [("forecast", {"city": "Kyiv", "days": 1})]

@@ -1,8 +1,8 @@
 """A real MCP client for the mock's ``mcp`` tools, built on the ``mcp`` package (docs/mcp.md).
 
-Each directive opens its own connection (Streamable HTTP, or SSE when the URL's path ends in ``/sse`` — the
-convention of the SSE servers the ``mcp`` package and others build), sends the tool's ``headers`` and its
-``authorization`` as a bearer token, and runs under one overall timeout. Every failure becomes the service's
+It connects over Streamable HTTP, or SSE when the URL's path ends in ``/sse`` (the convention of the SSE servers
+the ``mcp`` package and others build), sends the tool's ``headers`` and its ``authorization`` as a bearer token,
+keeps one connection per server, and runs each directive under one overall timeout. Every failure becomes the service's
 error shape (:class:`~mockrt.core.mcp.McpError`): ``http_error`` with the server's status, or 424 for a server
 that cannot be reached or does not answer in time; ``protocol_error`` with the JSON-RPC code of an MCP error;
 ``tool_execution_error`` with the text of a tool result flagged ``isError``.
@@ -10,10 +10,11 @@ that cannot be reached or does not answer in time; ``protocol_error`` with the J
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,42 +63,79 @@ def uses_sse(url: str) -> bool:
 
 
 class McpClient(McpExecutor):
-    """Lists and calls tools on real MCP servers; ``timeout_s`` bounds each whole directive (connect included)."""
+    """Lists and calls tools on real MCP servers; ``timeout_s`` bounds each whole directive (connect included).
+
+    One connection per server (URL and headers) is opened on first use and reused by later directives, so a
+    call costs one request, not a protocol negotiation; a failed directive drops its connection (the next one
+    reconnects). :meth:`aclose` (or ``async with``) closes them: the transport does it when the session ends.
+    """
 
     def __init__(self, timeout_s: float = 30.0, client_name: str = "mockrt") -> None:
         self.timeout_s = timeout_s
         self.client_info = Implementation(name=client_name, version="1.0.0")
+        self._connections: dict[tuple[str, tuple[tuple[str, str], ...]], _Connection] = {}
+
+    async def __aenter__(self) -> McpClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        connections, self._connections = list(self._connections.values()), {}
+        for conn in connections:
+            conn.stop.set()
+        await _settle([c.task for c in connections if c.task is not None], self.timeout_s)
 
     async def list_tools(self, directive: ListTools) -> ToolsListed | ToolsFailed:
-        server, status = directive.server, _StatusLog()
+        server, conn = directive.server, self._connection(directive.server)
         try:
             with anyio.fail_after(self.timeout_s):
-                async with self._connect(server, status) as client:
-                    tools: list[McpTool] = []
-                    cursor: str | None = None
-                    for _page in range(MAX_PAGES):
-                        page = await client.list_tools(cursor=cursor)
-                        tools += [_tool(t) for t in page.tools]
-                        cursor = page.next_cursor
-                        if cursor is None:
-                            break
+                client = await conn.client()
+                tools: list[McpTool] = []
+                cursor: str | None = None
+                for _page in range(MAX_PAGES):
+                    page = await client.list_tools(cursor=cursor)
+                    tools += [_tool(t) for t in page.tools]
+                    cursor = page.next_cursor
+                    if cursor is None:
+                        break
         except Exception as exc:
-            return ToolsFailed(directive.request_id, self._failure(exc, server, status))
+            await self._drop(conn)
+            return ToolsFailed(directive.request_id, self._failure(exc, server, conn.status))
         return ToolsListed(directive.request_id, tuple(server.filter_tools(tools)))
 
     async def call_tool(self, directive: CallTool) -> CallDone | CallFailed:
-        server, status = directive.server, _StatusLog()
+        server, conn = directive.server, self._connection(directive.server)
         try:
             with anyio.fail_after(self.timeout_s):
-                async with self._connect(server, status) as client:
-                    result = await client.call_tool(directive.name, directive.arguments)
+                client = await conn.client()
+                result = await client.call_tool(directive.name, directive.arguments)
         except Exception as exc:
-            return CallFailed(directive.request_id, self._failure(exc, server, status))
+            await self._drop(conn)
+            return CallFailed(directive.request_id, self._failure(exc, server, conn.status))
         if result.is_error:
             return CallFailed(directive.request_id, McpError("tool_execution_error", output_text(result)))
         return CallDone(directive.request_id, output_text(result))
 
-    # -- connection -------------------------------------------------------------------------------------
+    # -- connections ------------------------------------------------------------------------------------
+
+    def _connection(self, server: McpServerConfig) -> _Connection:
+        key = (server.server_url or f"{server.connector_id or server.tunnel_id}:", tuple(sorted(
+            server.request_headers().items())))
+        conn = self._connections.get(key)
+        if conn is None or conn.dead:
+            status = _StatusLog()
+            conn = self._connections[key] = _Connection(key, self._connect(server, status), status)
+        return conn
+
+    async def _drop(self, conn: _Connection) -> None:
+        """Forget a connection after a failure; its task is cancelled (a hung server gets no goodbye)."""
+        if self._connections.get(conn.key) is conn:
+            del self._connections[conn.key]
+        if conn.task is not None:
+            conn.task.cancel()
+            await _settle([conn.task], 1.0)
 
     @asynccontextmanager
     async def _connect(self, server: McpServerConfig, status: _StatusLog) -> AsyncIterator[Client]:
@@ -105,7 +143,8 @@ class McpClient(McpExecutor):
             raise _Unreachable(f"{server.server_label}: connectors and tunnels are not reachable from the mock")
         url = server.server_url
         headers = server.request_headers()
-        timeout = httpx2.Timeout(self.timeout_s)
+        # No read timeout on the long-lived streams: each directive is bounded by timeout_s as a whole.
+        timeout = httpx2.Timeout(self.timeout_s, read=None)
         if uses_sse(url):
 
             def factory(headers: dict[str, str] | None = None, timeout: httpx2.Timeout | None = None,
@@ -113,7 +152,7 @@ class McpClient(McpExecutor):
                 return httpx2.AsyncClient(headers=headers, timeout=timeout, auth=auth,
                                           event_hooks={"response": [status.record]})
 
-            transport: Any = sse_client(url, headers=headers, timeout=self.timeout_s, sse_read_timeout=self.timeout_s,
+            transport: Any = sse_client(url, headers=headers, timeout=self.timeout_s, sse_read_timeout=_DAY,
                                         httpx_client_factory=factory)
             async with Client(transport, read_timeout_seconds=self.timeout_s, client_info=self.client_info,
                               cache=None) as client:
@@ -148,6 +187,63 @@ class McpClient(McpExecutor):
             return McpError.unreachable()
         # A response the SDK could not parse (not JSON-RPC, wrong shapes): the server broke the protocol.
         return McpError("protocol_error", f"Invalid response from the MCP server: {exc}", -32603)
+
+
+_DAY = 24 * 3600.0
+
+
+class _Connection:
+    """One live MCP connection, held open by its own task.
+
+    The ``mcp`` package's client lives in anyio task groups, which must be entered and exited by the same task:
+    the holder task enters them, publishes the client and waits for ``stop``; directives (other tasks) send their
+    requests through the client. ``dead`` once the holder has ended (failed to connect, or the server went away).
+    """
+
+    def __init__(self, key: tuple[str, tuple[tuple[str, str], ...]], connect: AbstractAsyncContextManager[Client],
+                 status: _StatusLog) -> None:
+        self.key = key
+        self.status = status
+        self.stop = asyncio.Event()
+        self.dead = False
+        self._connect = connect
+        self._ready: asyncio.Future[Client] | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def client(self) -> Client:
+        if self._ready is None:
+            self._ready = asyncio.get_running_loop().create_future()
+            self.task = asyncio.create_task(self._hold(self._ready), name=f"mcp {self.key[0]}")
+        return await asyncio.shield(self._ready)
+
+    async def _hold(self, ready: asyncio.Future[Client]) -> None:
+        try:
+            async with self._connect as client:
+                ready.set_result(client)
+                await self.stop.wait()
+        except BaseException as exc:
+            if not ready.done():
+                if isinstance(exc, asyncio.CancelledError):
+                    ready.cancel()
+                else:
+                    ready.set_exception(exc)
+                    ready.exception()  # retrieved here too: a waiter that timed out must not leave it unlogged
+            if not isinstance(exc, Exception):
+                raise
+            logger.debug("MCP connection to %s ended: %r", self.key[0], exc)
+        finally:
+            self.dead = True
+
+
+async def _settle(tasks: list[asyncio.Task[None]], timeout_s: float) -> None:
+    """Wait (bounded) for connection tasks to finish; cancel the ones that do not."""
+    pending = [t for t in tasks if not t.done()]
+    if pending:
+        _done, late = await asyncio.wait(pending, timeout=timeout_s)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=1.0)
 
 
 class _Unreachable(Exception):
