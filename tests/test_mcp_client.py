@@ -252,3 +252,20 @@ def test_items_and_events_from_a_real_listing_and_calls_validate(servers: McpSer
     assert [d["item"]["error"]["type"] if d["item"]["error"] else None for d in done] == [
         None, "tool_execution_error", "protocol_error", "http_error"]
     assert done[0]["item"]["output"] == "1-day forecast for Bern: sunny, 21 C"
+
+
+def test_waiters_on_a_dropped_connection_fail_instead_of_being_cancelled(servers: McpServers) -> None:
+    """A directive still connecting when another one's failure drops the shared connection gets a failure result."""
+    cfg = config(servers.hang_url)
+
+    async def go() -> list[McpResult]:
+        async with McpClient(0.3) as client:
+            slow = asyncio.create_task(client.run(CallTool("slow", cfg, "forecast", {"city": "X"})))
+            await asyncio.sleep(0)  # let it start connecting
+            conn = client._connections[(servers.hang_url, ())]
+            assert conn.task is not None
+            conn.task.cancel()  # what a failed directive's _drop does to the shared connection
+            return [await slow]
+
+    [result] = asyncio.run(go())
+    assert isinstance(result, CallFailed) and (result.error.type, result.error.code) == ("http_error", 424)

@@ -223,11 +223,10 @@ class _Connection:
                 await self.stop.wait()
         except BaseException as exc:
             if not ready.done():
-                if isinstance(exc, asyncio.CancelledError):
-                    ready.cancel()
-                else:
-                    ready.set_exception(exc)
-                    ready.exception()  # retrieved here too: a waiter that timed out must not leave it unlogged
+                # Waiters get an error, never a cancellation (a directive must not die with its connection).
+                failure = exc if isinstance(exc, Exception) else ConnectionAbortedError("MCP connection closed")
+                ready.set_exception(failure)
+                ready.exception()  # retrieved here too: a waiter that timed out must not leave it unlogged
             if not isinstance(exc, Exception):
                 raise
             logger.debug("MCP connection to %s ended: %r", self.key[0], exc)

@@ -19,6 +19,10 @@ class McpExecutor(ABC):
             return await self.list_tools(directive)
         return await self.call_tool(directive)
 
+    async def aclose(self) -> None:
+        """Release connections (the transport calls it when the session ends); nothing to release by default."""
+        return None
+
     @abstractmethod
     async def list_tools(self, directive: ListTools) -> ToolsListed | ToolsFailed:
         """The server's tools, filtered by the config's ``allowed_tools``."""

@@ -125,6 +125,10 @@ class StandInExecutor(McpExecutor):
     fallback: McpExecutor | None = None
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
+    async def aclose(self) -> None:
+        if self.fallback is not None:
+            await self.fallback.aclose()
+
     def _find(self, server: McpServerConfig) -> StandInServer | None:
         return next((s for s in self.servers if s.matches(server)), None)
 
