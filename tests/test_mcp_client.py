@@ -167,13 +167,22 @@ def test_one_connection_serves_later_directives(servers: McpServers, transport: 
     assert second == third == 1, "later calls are one request each"
 
 
-def test_a_failed_directive_drops_its_connection_and_the_next_reconnects(servers: McpServers) -> None:
+def test_a_json_rpc_error_keeps_the_connection(servers: McpServers) -> None:
     cfg = config(servers.http_url)
-    rejected, listed, called = run(10, CallTool("a", cfg, "reject", {"value": 1}), ListTools("b", cfg),
-                                   CallTool("c", cfg, "forecast", {"city": "Riga"}))
+
+    async def go() -> tuple[list[McpResult], int]:
+        async with McpClient(10) as client:
+            results = [await client.run(CallTool("a", cfg, "reject", {"value": 1})),
+                       await client.run(ListTools("b", cfg))]
+            before = len(servers.recorder.headers)
+            results.append(await client.run(CallTool("c", cfg, "forecast", {"city": "Riga"})))
+            return results, len(servers.recorder.headers) - before
+
+    (rejected, listed, called), requests = asyncio.run(go())
     assert isinstance(rejected, CallFailed) and rejected.error.type == "protocol_error"
     assert isinstance(listed, ToolsListed)
     assert called == CallDone("c", "1-day forecast for Riga: sunny, 21 C")
+    assert requests == 1, "no reconnection after the server's own error"
 
 
 def test_a_server_that_never_answers_times_out(servers: McpServers) -> None:

@@ -101,8 +101,7 @@ class McpClient(McpExecutor):
                     if cursor is None:
                         break
         except Exception as exc:
-            await self._drop(conn)
-            return ToolsFailed(directive.request_id, self._failure(exc, server, conn.status))
+            return ToolsFailed(directive.request_id, await self._failed(exc, server, conn))
         return ToolsListed(directive.request_id, tuple(server.filter_tools(tools)))
 
     async def call_tool(self, directive: CallTool) -> CallDone | CallFailed:
@@ -112,8 +111,7 @@ class McpClient(McpExecutor):
                 client = await conn.client()
                 result = await client.call_tool(directive.name, directive.arguments)
         except Exception as exc:
-            await self._drop(conn)
-            return CallFailed(directive.request_id, self._failure(exc, server, conn.status))
+            return CallFailed(directive.request_id, await self._failed(exc, server, conn))
         if result.is_error:
             return CallFailed(directive.request_id, McpError("tool_execution_error", output_text(result)))
         return CallDone(directive.request_id, output_text(result))
@@ -128,6 +126,14 @@ class McpClient(McpExecutor):
             status = _StatusLog()
             conn = self._connections[key] = _Connection(key, self._connect(server, status), status)
         return conn
+
+    async def _failed(self, exc: Exception, server: McpServerConfig, conn: _Connection) -> McpError:
+        """The service's error for ``exc``; the connection is dropped unless the server answered with a JSON-RPC
+        error (the connection is fine then)."""
+        error = self._failure(exc, server, conn.status)
+        if not (error.type == "protocol_error" and any(isinstance(e, MCPError) for e in _leaves(exc))):
+            await self._drop(conn)
+        return error
 
     async def _drop(self, conn: _Connection) -> None:
         """Forget a connection after a failure; its task is cancelled (a hung server gets no goodbye)."""
@@ -154,15 +160,13 @@ class McpClient(McpExecutor):
 
             transport: Any = sse_client(url, headers=headers, timeout=self.timeout_s, sse_read_timeout=_DAY,
                                         httpx_client_factory=factory)
-            async with Client(transport, read_timeout_seconds=self.timeout_s, client_info=self.client_info,
-                              cache=None) as client:
+            async with Client(transport, client_info=self.client_info, cache=None) as client:
                 yield client
         else:
             async with httpx2.AsyncClient(headers=headers, timeout=timeout,
                                           event_hooks={"response": [status.record]}) as http:
                 transport = streamable_http_client(url, http_client=http)
-                async with Client(transport, read_timeout_seconds=self.timeout_s, client_info=self.client_info,
-                                  cache=None) as client:
+                async with Client(transport, client_info=self.client_info, cache=None) as client:
                     yield client
 
     # -- failures -----------------------------------------------------------------------------------------
