@@ -384,6 +384,10 @@ def mcp_server_source_conflict(path: str, given: Sequence[str]) -> ProtocolError
         f"but got {quote_list(given)}.", "invalid_value", path)
 
 
+def mcp_invalid_server_url(path: str) -> ProtocolError:
+    return ProtocolError(f"Invalid '{path}': expected an http or https URL.", "invalid_value", path)
+
+
 def mcp_duplicate_server_label(label: str, path: str) -> ProtocolError:
     return ProtocolError(f"Invalid '{path}': duplicate MCP server_label '{label}'. Each MCP server must have "
                          "a unique label.", "invalid_value", path)

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from mockrt.core import errors
-from mockrt.core.schema import AnyValue, Arr, Bool, Check, Const, Enum, Nullable, Obj, OneOf, Str
+from mockrt.core.schema import AnyValue, Arr, Bool, Check, Const, Custom, Enum, Nullable, Obj, OneOf, Str
 
 CONNECTORS = (
     "connector_dropbox",
@@ -33,13 +34,26 @@ CONNECTORS = (
 TOOL_FILTER = Obj({"tool_names": Arr(Str()), "read_only": Bool()})
 """``{tool_names?, read_only?}``: the filter object of ``allowed_tools`` and of ``require_approval``."""
 
+
+
+def _http_url(value: str, path: str) -> str:
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise errors.mcp_invalid_server_url(path)
+    return value
+
+
 _APPROVAL_FILTER = OneOf(TOOL_FILTER, Arr(Str()), expected="an object")  # Azure Voice Live: a list of names
 
 MCP_TOOL_SCHEMA = Obj(
     {
         "type": Const("mcp"),
         "server_label": Str(),
-        "server_url": Str(),
+        "server_url": Custom(Str(), _http_url),
         "connector_id": Str(choices=CONNECTORS),
         "tunnel_id": Str(),
         "server_description": Str(),
