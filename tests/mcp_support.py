@@ -114,7 +114,7 @@ def mcp_servers() -> Iterator[McpServers]:
     async def deny(request: Request) -> Response:
         return PlainTextResponse("unauthorized", status_code=401)
 
-    denier = Starlette(routes=[Route("/mcp", deny, methods=["GET", "POST", "DELETE"])])
+    denier = Starlette(routes=[Route("/mcp", deny, methods=["GET", "POST", "DELETE"]), Route("/sse", deny)])
     silent = socket.socket()  # listens (the kernel completes handshakes) but never accepts nor answers
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)

@@ -125,9 +125,11 @@ def test_a_json_rpc_error_is_a_protocol_error(servers: McpServers) -> None:
         "protocol_error", -32602, "value 7 is not acceptable")
 
 
-def test_an_http_error_status_is_an_http_error(servers: McpServers) -> None:
-    listed = listing(servers.deny_url)
-    called = call(servers.deny_url, "forecast", {"city": "Rome"})
+@pytest.mark.parametrize("transport", ["http", "sse"])
+def test_an_http_error_status_is_an_http_error(servers: McpServers, transport: str) -> None:
+    url = servers.deny_url if transport == "http" else servers.deny_url.replace("/mcp", "/sse")
+    listed = listing(url)
+    called = call(url, "forecast", {"city": "Rome"})
     assert isinstance(listed, ToolsFailed) and isinstance(called, CallFailed)
     for failure in (listed.error, called.error):
         assert (failure.type, failure.code) == ("http_error", 401)
@@ -185,9 +187,11 @@ def test_a_json_rpc_error_keeps_the_connection(servers: McpServers) -> None:
     assert requests == 1, "no reconnection after the server's own error"
 
 
-def test_a_server_that_never_answers_times_out(servers: McpServers) -> None:
-    listed = listing(servers.hang_url, timeout_s=0.3)
-    called = call(servers.hang_url, "forecast", {"city": "Rome"}, timeout_s=0.3)
+@pytest.mark.parametrize("transport", ["http", "sse"])
+def test_a_server_that_never_answers_times_out(servers: McpServers, transport: str) -> None:
+    url = servers.hang_url if transport == "http" else servers.hang_url.replace("/mcp", "/sse")
+    listed = listing(url, timeout_s=0.3)
+    called = call(url, "forecast", {"city": "Rome"}, timeout_s=0.3)
     assert isinstance(listed, ToolsFailed) and isinstance(called, CallFailed)
     for failure in (listed.error, called.error):
         assert (failure.type, failure.code, failure.message) == ("http_error", 424, errors.mcp_timeout(0.3))
