@@ -332,3 +332,73 @@ def beta_disabled() -> ProtocolError:
 def close_reason(err: ProtocolError) -> str:
     """Close reason for a fatal error: ``type`` or ``type.code`` (§1.4)."""
     return f"{err.type}.{err.code}" if err.code else err.type
+
+
+# --- MCP tools (docs/protocol.md §4.7, §4.9; docs/mcp.md) ------------------------------------------------
+# [U] The Realtime API's MCP error strings are not captured. The listing failure follows the Responses API's
+# remote MCP tool ("Error retrieving tool list from MCP server: '<label>'. Http status code: 424 (Failed
+# Dependency)", reported by users for unreachable servers); the validation errors follow the §6.1 patterns.
+
+MCP_ERROR_TYPE = "external_connector_error"
+MCP_UNREACHABLE_STATUS = 424
+"""The status the service reports for a server it cannot reach or that does not answer in time."""
+
+_HTTP_REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                 405: "Method Not Allowed", 406: "Not Acceptable", 408: "Request Timeout", 409: "Conflict",
+                 415: "Unsupported Media Type", 422: "Unprocessable Entity", 424: "Failed Dependency",
+                 429: "Too Many Requests", 500: "Internal Server Error", 501: "Not Implemented",
+                 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+def mcp_http_status(code: int) -> str:
+    reason = _HTTP_REASONS.get(code)
+    return f"Http status code: {code} ({reason})" if reason else f"Http status code: {code}"
+
+
+def mcp_unreachable() -> str:
+    """``http_error`` detail: the server could not be reached (refused, unknown host, TLS, connector)."""
+    return f"Could not connect to the MCP server. {mcp_http_status(MCP_UNREACHABLE_STATUS)}"
+
+
+def mcp_timeout(seconds: float) -> str:
+    """``http_error`` detail: the server did not answer in time."""
+    return f"The MCP server did not answer within {seconds:g}s. {mcp_http_status(MCP_UNREACHABLE_STATUS)}"
+
+
+def mcp_list_tools_failed(label: str, detail: str) -> ProtocolError:
+    """The ``error`` event that follows ``mcp_list_tools.failed``; ``detail`` is the failure's ``McpError``
+    message (an HTTP status sentence, or the server's JSON-RPC error message)."""
+    return ProtocolError(f"Error retrieving tool list from MCP server: '{label}'. {detail}", "mcp_list_tools_failed",
+                         "tools", type=MCP_ERROR_TYPE)
+
+
+def mcp_server_source_missing(path: str) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid '{path}': one of 'server_url', 'connector_id', or 'tunnel_id' must be provided.", "invalid_value",
+        path)
+
+
+def mcp_server_source_conflict(path: str, given: Sequence[str]) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid '{path}': only one of 'server_url', 'connector_id', or 'tunnel_id' may be provided, "
+        f"but got {quote_list(given)}.", "invalid_value", path)
+
+
+def mcp_invalid_server_url(path: str) -> ProtocolError:
+    return ProtocolError(f"Invalid '{path}': expected an http or https URL.", "invalid_value", path)
+
+
+def mcp_duplicate_server_label(label: str, path: str) -> ProtocolError:
+    return ProtocolError(f"Invalid '{path}': duplicate MCP server_label '{label}'. Each MCP server must have "
+                         "a unique label.", "invalid_value", path)
+
+
+def mcp_unknown_server_label(label: str, path: str) -> ProtocolError:
+    return ProtocolError(f"Invalid '{path}': no MCP tool with server_label '{label}' is configured.",
+                         "invalid_value", path)
+
+
+def mcp_approval_request_unknown(request_id: str) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid 'item.approval_request_id': no MCP approval request with id '{request_id}' exists in the "
+        "conversation.", "invalid_value", "item.approval_request_id")

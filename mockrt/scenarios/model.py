@@ -2,7 +2,8 @@
 
 A :class:`Scenario` holds queued :class:`Reply` objects (each response takes the next), ordered
 :class:`Rule` objects (matched on the user's text or transcript, the item type, a tool result or the turn
-number; once, N times or always), the transcripts of the user's audio turns, pacing and faults.
+number; once, N times or always), the transcripts of the user's audio turns, pacing, faults and stand-in MCP
+servers (:mod:`mockrt.scenarios.mcp_servers`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from mockrt.core.brain import FunctionCallOut, MessageOut, ReplyPlan
 from mockrt.core.faults import Faults
 from mockrt.core.responses import Pacing
+from mockrt.scenarios.mcp_servers import StandInServer
 
 
 @dataclass
@@ -133,6 +135,7 @@ class Scenario:
     pacing: PacingSpec | None = None
     faults: Faults | None = None
     lockstep: bool = False
+    mcp_servers: list[StandInServer] = field(default_factory=list)
 
     # -- building from JSON/YAML (already checked against schema.json) --------------------------------
 
@@ -149,6 +152,7 @@ class Scenario:
             pacing=PacingSpec(**raw["pacing"]) if "pacing" in raw else None,
             faults=Faults.from_dict(raw["faults"]) if "faults" in raw else None,
             lockstep=bool(raw.get("lockstep", False)),
+            mcp_servers=[StandInServer.from_dict(m) for m in raw.get("mcp_servers", [])],
         )
 
 

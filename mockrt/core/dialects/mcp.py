@@ -1,0 +1,79 @@
+"""GA wire shapes of the MCP items and events (docs/protocol.md §3.1, §3.7, §4.7).
+
+MCP exists only in the GA protocol (the beta SDK types have no MCP item or event), so there is one rendering.
+Items carry their ``null`` optional keys, like the other GA items; events are built without ``event_id`` (the
+session's :meth:`~mockrt.core.dialects.base.Dialect.encode` adds it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from mockrt.core.mcp import ApprovalRequest, ApprovalResponse, McpCall, McpError, McpTool
+
+
+def render_tool(tool: McpTool) -> dict[str, Any]:
+    """One entry of ``mcp_list_tools.tools``."""
+    out: dict[str, Any] = {"name": tool.name, "description": tool.description, "input_schema": tool.input_schema}
+    if tool.annotations is not None:
+        out["annotations"] = tool.annotations
+    return out
+
+
+def render_list_tools(item_id: str, server_label: str, tools: Iterable[McpTool]) -> dict[str, Any]:
+    """The ``mcp_list_tools`` item (``tools`` empty while listing is in progress or after it failed)."""
+    return {"id": item_id, "type": "mcp_list_tools", "server_label": server_label,
+            "tools": [render_tool(t) for t in tools]}
+
+
+def render_error(error: McpError) -> dict[str, Any]:
+    """The ``mcp_call.error`` union: ``protocol_error`` / ``http_error`` carry ``code``, a tool error does not."""
+    if error.type == "tool_execution_error":
+        return {"type": error.type, "message": error.message}
+    return {"type": error.type, "code": error.code if error.code is not None else 0, "message": error.message}
+
+
+def render_call(call: McpCall) -> dict[str, Any]:
+    """The ``mcp_call`` item: ``arguments`` as a JSON string, then ``output`` or ``error`` once known."""
+    return {
+        "id": call.item_id,
+        "type": "mcp_call",
+        "server_label": call.server_label,
+        "name": call.name,
+        "arguments": call.arguments,
+        "approval_request_id": call.approval_request_id,
+        "output": call.output,
+        "error": render_error(call.error) if call.error is not None else None,
+    }
+
+
+def render_approval_request(request: ApprovalRequest) -> dict[str, Any]:
+    return {"id": request.id, "type": "mcp_approval_request", "server_label": request.server_label,
+            "name": request.name, "arguments": request.arguments}
+
+
+def render_approval_response(response: ApprovalResponse) -> dict[str, Any]:
+    return {"id": response.id, "type": "mcp_approval_response", "approval_request_id": response.approval_request_id,
+            "approve": response.approve, "reason": response.reason}
+
+
+def list_tools_event(stage: str, item_id: str) -> dict[str, Any]:
+    """``mcp_list_tools.in_progress`` / ``.completed`` / ``.failed`` (only ``item_id``, §3.7)."""
+    return {"type": f"mcp_list_tools.{stage}", "item_id": item_id}
+
+
+def call_event(stage: str, item_id: str, output_index: int) -> dict[str, Any]:
+    """``response.mcp_call.in_progress`` / ``.completed`` / ``.failed`` (no ``response_id``, §3.7)."""
+    return {"type": f"response.mcp_call.{stage}", "item_id": item_id, "output_index": output_index}
+
+
+def arguments_delta(response_id: str, item_id: str, output_index: int, delta: str) -> dict[str, Any]:
+    """``response.mcp_call_arguments.delta`` (GA deltas also carry ``obfuscation``, added by the session)."""
+    return {"type": "response.mcp_call_arguments.delta", "response_id": response_id, "item_id": item_id,
+            "output_index": output_index, "delta": delta}
+
+
+def arguments_done(response_id: str, item_id: str, output_index: int, arguments: str) -> dict[str, Any]:
+    return {"type": "response.mcp_call_arguments.done", "response_id": response_id, "item_id": item_id,
+            "output_index": output_index, "arguments": arguments}
