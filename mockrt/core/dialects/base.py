@@ -26,13 +26,15 @@ from mockrt.core.model import Item, Response, ResponseParams, SessionConfig, Tur
 
 @dataclass(frozen=True)
 class SessionAudio:
-    """The audio settings read back from a rendered session object: ``None`` for an absent format;
-    ``has_turn_detection`` tells an absent ``turn_detection`` from ``null``."""
+    """The audio settings read back from a session object (rendered, or a client's update): ``None`` for an
+    absent format; ``has_turn_detection`` tells an absent ``turn_detection`` from ``null``; ``turn_detection_wire``
+    is the object as sent (for display)."""
 
     input_format: AudioFormat | None
     output_format: AudioFormat | None
     has_turn_detection: bool
     turn_detection: TurnDetection | None
+    turn_detection_wire: Any = None
 
 
 class Dialect(ABC):

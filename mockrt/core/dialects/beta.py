@@ -366,7 +366,8 @@ class Beta(Dialect):
     def session_audio(self, session: Mapping[str, Any]) -> SessionAudio:
         return SessionAudio(self.audio_format(session.get("input_audio_format")),
                             self.audio_format(session.get("output_audio_format")),
-                            "turn_detection" in session, c.read_turn_detection(session.get("turn_detection")))
+                            "turn_detection" in session, c.read_turn_detection(session.get("turn_detection")),
+                            session.get("turn_detection"))
 
     def response_format(self, response: Mapping[str, Any]) -> AudioFormat | None:
         return self.audio_format(response.get("output_audio_format"))

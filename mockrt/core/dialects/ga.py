@@ -460,7 +460,8 @@ class GA(Dialect):
         audio = c.as_object(session.get("audio"))
         inp, out = c.as_object(audio.get("input")), c.as_object(audio.get("output"))
         return SessionAudio(self.audio_format(inp.get("format")), self.audio_format(out.get("format")),
-                            "turn_detection" in inp, c.read_turn_detection(inp.get("turn_detection")))
+                            "turn_detection" in inp, c.read_turn_detection(inp.get("turn_detection")),
+                            inp.get("turn_detection"))
 
     def response_format(self, response: Mapping[str, Any]) -> AudioFormat | None:
         audio = response.get("audio")
