@@ -22,7 +22,7 @@ from mockrt.audio.formats import AudioFormat
 from mockrt.core.brain import FunctionCallOut, MessageOut, ReplyPlan, tokenize
 from mockrt.core.conversation import Conversation
 from mockrt.core.events import ServerEvent
-from mockrt.core.model import ContentPart, Item, Response, Usage
+from mockrt.core.model import ContentPart, Item, ItemStatus, Response, Usage
 from mockrt.core.synth import scripted_speech, synthesize
 
 Event = dict[str, Any]
@@ -179,7 +179,7 @@ class ResponseRun:
             prev = self.conversation.insert(item)
             yield t, {"type": ServerEvent.ITEM_ADDED, "previous_item_id": prev, "item": item}
 
-    def _close_item(self, index: int, item: Item, t: float, status: str) -> Steps:
+    def _close_item(self, index: int, item: Item, t: float, status: ItemStatus) -> Steps:
         item.status = status
         if self.conversation is not None:
             yield t, {"type": ServerEvent.ITEM_DONE, "previous_item_id": self.conversation.previous_of(item),

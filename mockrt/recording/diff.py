@@ -152,7 +152,7 @@ def normalize(lines: Iterable[Mapping[str, Any]], *, reorder_deltas: bool = True
 def _label(line: Mapping[str, Any]) -> str:
     if "event" in line:
         return str(line["event"].get("type", "<no type>"))
-    return f"<{tr.kind(line)}>"
+    return f"<{tr.line_type(line)}>"
 
 
 def _short(value: Any, width: int = 80) -> str:
