@@ -10,9 +10,12 @@ the automatic response). It never calls back into the session: it reads the inpu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
 
 from mockrt.audio.detectors import make_detector
 from mockrt.audio.formats import AudioFormat
@@ -129,13 +132,15 @@ class TurnTaking:
 
     # -- audio ---------------------------------------------------------------------------------------------
 
-    def on_audio(self, data: bytes, now: float) -> Iterator[TurnDecision]:
-        """Feed appended audio; yield what it decides, in input-audio order (§5.5). Each decision is carried
-        out before the next is made (the session iterates to the end)."""
+    def on_audio(self, data: bytes, now: float) -> Iterable[TurnDecision]:
+        """Feed appended audio; what it decides, in input-audio order (§5.5), made lazily: each decision is
+        carried out before the next is made (item ids are minted in protocol order), so iterate to the end."""
         if self.detector is None or self._format is None:
-            return
-        pcm = self._format.decode(data)
-        for event in self.detector.feed(pcm):
+            return ()
+        return self._decide(self.detector, self._format.decode(data))
+
+    def _decide(self, detector: TurnDetector, pcm: npt.NDArray[np.int16]) -> Iterator[TurnDecision]:
+        for event in detector.feed(pcm):
             if isinstance(event, SpeechStarted):
                 yield self._speech_started(event)
             elif isinstance(event, SpeechStopped):
@@ -198,10 +203,11 @@ class TurnTaking:
     def idle_deadline(self) -> float | None:
         return self._idle_at
 
-    def poll(self, now: float) -> Iterator[TurnDecision]:
-        """The idle timeout on wall time, when it is due."""
+    def poll(self, now: float) -> tuple[TurnDecision, ...]:
+        """The idle timeout on wall time, when it is due (called on every session call: no generator)."""
         if self._idle_at is not None and now >= self._idle_at:
-            yield self._idle_timeout()
+            return (self._idle_timeout(),)
+        return ()
 
     def _idle_timeout(self, at_ms: float | None = None) -> TurnEnded:
         """Fire: on audio time the segment ends exactly at the deadline (chunking-independent), on wall time
