@@ -14,12 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-import numpy.typing as npt
-
 from mockrt.audio.detectors import make_detector
 from mockrt.audio.formats import AudioFormat
-from mockrt.audio.turns import SpeechStarted, SpeechStopped, TurnDetector, TurnSettings
+from mockrt.audio.turns import SpeechStarted, SpeechStopped, TurnDetector, TurnEvent, TurnSettings
 from mockrt.core.audio_buffer import InputAudioBuffer
 from mockrt.core.model import TurnDetection
 
@@ -137,10 +134,13 @@ class TurnTaking:
         carried out before the next is made (item ids are minted in protocol order), so iterate to the end."""
         if self.detector is None or self._format is None:
             return ()
-        return self._decide(self.detector, self._format.decode(data))
+        events = self.detector.feed(self._format.decode(data))
+        if not events and (self._idle_audio_ms is None or self.buffer.position_ms < self._idle_audio_ms):
+            return ()  # the common case: no generator per append
+        return self._decide(events)
 
-    def _decide(self, detector: TurnDetector, pcm: npt.NDArray[np.int16]) -> Iterator[TurnDecision]:
-        for event in detector.feed(pcm):
+    def _decide(self, events: list[TurnEvent]) -> Iterator[TurnDecision]:
+        for event in events:
             if isinstance(event, SpeechStarted):
                 yield self._speech_started(event)
             elif isinstance(event, SpeechStopped):
