@@ -116,7 +116,7 @@ def test_the_transport_does_not_import_the_faces() -> None:
     known = {"mockrt.server.admin", "mockrt.server.runner"}
     if violations and all(v.split(":")[0] in known for v in violations):
         pytest.xfail("until the server branch lands: server/admin.py and server/runner.py import mockrt.control "
-                     "(engineer A moves the shared actions below both); the lead removes this xfail")
+                     "(engineer A moves the shared actions below both); it passes by itself once that lands")
     assert not violations
 
 
