@@ -65,10 +65,6 @@ class Dialect(ABC):
         """Whether this dialect accepts a client event of this ``type`` (§2)."""
         return self.client_event(wire_type) is not None
 
-    def client_wire_types(self, event: ClientEvent) -> tuple[str, ...]:
-        """Every wire name this dialect gives a client event (GA has two for ``append``)."""
-        return tuple(wire for wire, internal in self.client_events.items() if internal is event)
-
     @abstractmethod
     def parse_session_update(self, payload: Any, current: SessionConfig) -> SessionConfig:
         """Validate a ``session.update`` ``session`` object and return the new effective config."""
