@@ -10,9 +10,9 @@ import sys
 from typing import Any
 from urllib.parse import unquote_plus
 
+from mockrt.core.dialects import AUDIO_EVENT_TYPES
+
 AUDIO_KEYS = ("audio", "delta")
-AUDIO_EVENTS = ("input_audio_buffer.append", "response.output_audio.delta", "response.audio.delta",
-                "conversation.item.retrieved")
 
 
 SECRET_QUERY_KEYS = frozenset({"api-key", "api_key", "authorization", "key", "token", "access_token"})
@@ -34,8 +34,9 @@ def redact_query(text: str) -> str:
 
 
 def elide(event: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``event`` with base64 audio replaced by its size (``<9600 b64 chars>``)."""
-    if event.get("type") not in AUDIO_EVENTS:
+    """A copy of ``event`` with base64 audio replaced by its size (``<9600 b64 chars>``); the events that carry
+    audio are named by the dialects (:data:`mockrt.core.dialects.AUDIO_EVENT_TYPES`)."""
+    if event.get("type") not in AUDIO_EVENT_TYPES:
         return event
     out = dict(event)
     for key in AUDIO_KEYS:

@@ -70,13 +70,30 @@ class RealtimeServer:
 
 
 class Realtime:
-    """The per-test handle (``realtime`` fixture); every method delegates to :class:`MockControl`."""
+    """The per-test handle (``realtime`` fixture), reset before each test; every method delegates to
+    :class:`~mockrt.control.MockControl` (``realtime.control``).
+
+    Events are matched on their wire ``type`` as the client sees it (``"response.output_text.delta"`` on GA,
+    ``"response.text.delta"`` on beta) and on field values given as keyword arguments (``item_id="item_1"``) or,
+    for nested fields, as dotted paths in ``match`` (``match={"response.status": "cancelled"}``).
+
+    Example::
+
+        def test_greeting(realtime, client):
+            realtime.load_scenario("greeting.yaml")
+            ...  # the app under test talks to realtime.server.ws_url
+            done = realtime.wait_for("response.done", match={"response.status": "completed"})
+    """
 
     def __init__(self, server: RealtimeServer) -> None:
         self.server = server
         self.control = server.control
 
     def load_scenario(self, scenario: Scenario | str | Path | dict[str, Any]) -> Scenario:
+        """Load a scenario for new and live sessions and return it: a :class:`~mockrt.scenarios.Scenario`, a
+        file (YAML, JSON, or a recording to replay; a bare name resolves against ``--mockrt-scenario-dir``),
+        YAML/JSON text, or a dict. Invalid scenarios raise :class:`~mockrt.scenarios.ScenarioError` with the
+        located problems."""
         if isinstance(scenario, str) and "\n" not in scenario and self.server.scenario_dir is not None:
             candidate = self.server.scenario_dir / scenario
             if candidate.exists():
@@ -84,33 +101,53 @@ class Realtime:
         return self.control.load_scenario(scenario)
 
     def set_faults(self, faults: Faults | dict[str, Any] | None, session_id: str | None = None) -> None:
+        """Faults (a :class:`~mockrt.core.faults.Faults` or its dict form: ``drop``, ``delay_ms``, ``close``,
+        ``stall``, ``service_error``, ``races``, ``refuse``, …) for new sessions; with ``session_id`` (or
+        ``"*"``: every live session) they apply to live sessions at once. ``None`` removes them."""
         self.control.set_faults(faults, session_id)
 
     def journal(self, session_id: str | None = None) -> list[dict[str, Any]]:
+        """Every frame of one session (or of all, in order) as ``{"seq", "t", "direction", "event"}``."""
         return self.control.journal(session_id)
 
     def events(self, etype: str | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+        """The events seen so far (no waiting) of this type and these field values; keyword options:
+        ``direction="server"`` (or ``"client"``), ``session_id``."""
         return self.control.events(etype, **kwargs)
 
     def wait_for(self, etype: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Block until such an event has been seen and return it (also when it came before the call); keyword
+        options ``direction``, ``session_id``, ``match``, ``timeout=5.0``. On timeout: ``AssertionError`` listing
+        the near misses (same type, other values) or the types seen, with a "did you mean"."""
         return self.control.wait_for(etype, **kwargs)
 
     async def wait_for_async(self, etype: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        """:meth:`wait_for` for async tests (the wait runs in a worker thread, the event loop keeps going)."""
         return await self.control.wait_for_async(etype, **kwargs)
 
     def assert_event(self, etype: str, **kwargs: Any) -> dict[str, Any]:
+        """Assert that such an event was seen already (no waiting) and return it; failures show the near
+        misses like :meth:`wait_for`."""
         return self.control.assert_event(etype, **kwargs)
 
     def next_client_event(self, etype: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Lockstep: wait for the next client event after the last one this method returned (optionally of one
+        type) and return it; keyword options ``timeout=5.0``, ``session_id``."""
         return self.control.next_client_event(etype, **kwargs)
 
     def push_reply(self, reply: Reply, **kwargs: Any) -> None:
+        """Lockstep: give the response that waits for a reply (the oldest, or ``response_id=``) this
+        :class:`~mockrt.scenarios.Reply`; a scenario with ``lockstep: true`` leaves each response waiting until
+        then. Keyword option ``session_id`` (default: the only live session)."""
         self.control.push_reply(reply, **kwargs)
 
     def push_event(self, event: dict[str, Any], **kwargs: Any) -> None:
+        """Send a raw server event to the client as given (``event_id`` filled in if absent): for events or
+        shapes the mock would not produce. Keyword option ``session_id`` (default: the only live session)."""
         self.control.push_event(event, **kwargs)
 
     def session_ids(self) -> list[str]:
+        """The ids of the server's sessions: the live ones, then those that ended recently."""
         return self.control.session_ids()
 
 

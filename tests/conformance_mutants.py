@@ -65,7 +65,7 @@ class Patcher:
         """Replace ``obj.name`` with ``make(original)``."""
         self.attr(obj, name, make(getattr(obj, name)))
 
-    def item(self, mapping: dict[str, Any], key: str, value: Any) -> None:
+    def item(self, mapping: dict[Any, Any], key: Any, value: Any) -> None:
         if key not in mapping:
             raise PatchTargetMissing(f"mutant patch target: no entry {key!r} in the patched table")
         old = mapping[key]
@@ -73,13 +73,15 @@ class Patcher:
         self.stack.callback(mapping.__setitem__, key, old)
 
     def handler(self, event_type: str, make: Callable[[Any], Any]) -> None:
-        """Replace the session's handler of a client event type with ``make(original)``."""
+        """Replace the session's handler of a client event type (a wire name) with ``make(original)``."""
         from mockrt.core.session import RealtimeSession
 
-        handlers = RealtimeSession._handlers
-        if event_type not in handlers:
-            raise PatchTargetMissing(f"mutant patch target: RealtimeSession._handlers has no {event_type!r}")
-        self.item(handlers, event_type, make(handlers[event_type]))
+        ga, beta = _dialects()
+        event = ga().client_event(event_type) or beta().client_event(event_type)
+        rows = RealtimeSession.CLIENT_EVENTS
+        if event is None or event not in rows:
+            raise PatchTargetMissing(f"mutant patch target: RealtimeSession.CLIENT_EVENTS has no {event_type!r}")
+        self.item(rows, event, replace(rows[event], handler=make(rows[event].handler)))
 
     def wire(self, transform: Callable[[Any, Json], list[Json]]) -> None:
         """Rewrite the session's outgoing wire events: ``transform(session, event)`` returns what is sent instead."""
@@ -409,29 +411,27 @@ def _event_id_length(p: Patcher) -> None:
 @mutant("session-close-rejected", "GA session.close is rejected as an unknown type", "connection/session-close")
 def _session_close(p: Patcher) -> None:
     ga, _ = _dialects()
-    p.attr(ga, "client_event_types", tuple(t for t in ga.client_event_types if t != "session.close"))
+    p.attr(ga, "client_events", {t: e for t, e in ga.client_events.items() if t != "session.close"})
 
 
 @mutant("beta-without-item-retrieve", "the beta dialect does not accept conversation.item.retrieve (pre-2025)",
         "events/client-types/accepted")
 def _beta_retrieve(p: Patcher) -> None:
     _, beta = _dialects()
-    p.attr(beta, "client_event_types", tuple(t for t in beta.client_event_types if t != "conversation.item.retrieve"))
+    p.attr(beta, "client_events", {t: e for t, e in beta.client_events.items() if t != "conversation.item.retrieve"})
 
 
 @mutant("webrtc-clear-accepted", "GA accepts output_audio_buffer.clear over WebSocket (as a no-op)",
         "events/client-types/webrtc-only")
 def _webrtc_accepted(p: Patcher) -> None:
-    from mockrt.core.events import EVENT_FIELDS
     from mockrt.core.schema import Obj
-    from mockrt.core.session import RealtimeSession
+    from mockrt.core.session import ClientEventSpec, RealtimeSession
 
     ga, _ = _dialects()
-    p.attr(ga, "client_event_types", (*ga.client_event_types, "output_audio_buffer.clear"))
-    EVENT_FIELDS["output_audio_buffer.clear"] = Obj({})
-    p.stack.callback(EVENT_FIELDS.pop, "output_audio_buffer.clear", None)
-    RealtimeSession._handlers["output_audio_buffer.clear"] = lambda self, fields, now: None
-    p.stack.callback(RealtimeSession._handlers.pop, "output_audio_buffer.clear", None)
+    clear = "mutant_output_audio_buffer_clear"  # an internal event the core does not have
+    p.attr(ga, "client_events", {**ga.client_events, "output_audio_buffer.clear": clear})
+    RealtimeSession.CLIENT_EVENTS[clear] = ClientEventSpec(Obj({}), lambda self, fields, now: None)  # type: ignore[index]
+    p.stack.callback(RealtimeSession.CLIENT_EVENTS.pop, clear, None)  # type: ignore[arg-type]
 
 
 # --- session (§2.1, §4) -------------------------------------------------------------------------------------
@@ -732,6 +732,8 @@ def _truncate_keeps(p: Patcher) -> None:
 @mutant("truncate-unchecked", "truncate does not check the item: any item, any length is 'truncated'",
         "items/truncate/too-long", "items/truncate/not-audio")
 def _truncate_unchecked(p: Patcher) -> None:
+    from mockrt.core.events import ServerEvent
+
     errors = _errors()
 
     def make(orig: Any) -> Any:
@@ -739,7 +741,7 @@ def _truncate_unchecked(p: Patcher) -> None:
             item = self.conversation.find(fields["item_id"])
             if item is None:
                 raise errors.truncate_unknown_item(fields["item_id"])
-            self.emit({"type": "conversation.item.truncated", "item_id": item.id,
+            self.emit({"type": ServerEvent.ITEM_TRUNCATED, "item_id": item.id,
                        "content_index": fields["content_index"], "audio_end_ms": fields["audio_end_ms"]})
 
         return truncate
@@ -795,7 +797,7 @@ def _reorder(p: Patcher) -> None:
         "transcription/conversation/completed")
 def _obfuscation(p: Patcher) -> None:
     ga, _ = _dialects()
-    p.attr(ga, "obfuscation", False)
+    p.attr(ga, "obfuscated", frozenset())
 
 
 @mutant("rate-limits-before-done-ga", "GA sends rate_limits.updated after response.created (the beta timing)",
@@ -1040,7 +1042,7 @@ def _g711_offsets(p: Patcher) -> None:
 def _auto_response(p: Patcher) -> None:
     from mockrt.core.turn_taking import TurnTaking
 
-    p.attr(TurnTaking, "_auto_response", lambda self, now: None)
+    p.attr(TurnTaking, "creates_response", lambda self, session_kind: False)
 
 
 @mutant("barge-in-off", "interrupt_response is ignored: speech does not cancel the response", "vad/barge-in")

@@ -22,7 +22,8 @@ from openai import OpenAI
 from mockrt import inspector
 from mockrt.audio.formats import AudioFormat
 from mockrt.config import ServerConfig
-from mockrt.inspector.analysis import SessionAnalysis, VadParams
+from mockrt.core.turn_taking import VadOptions
+from mockrt.inspector.analysis import SessionAnalysis
 from mockrt.recording.transcript import dumps_transcript, events, from_journal, parse_transcript
 from mockrt.server import ServerThread
 from mockrt.server.registry import JournalEntry, SessionRecord
@@ -470,7 +471,7 @@ def test_analysis_is_chunk_invariant_and_maps_real_time_appends_1_to_1() -> None
     for chunk in (480, 2400, 7777 * 2):
         chunks = list(_chunks(pcm, chunk))
         ends = np.cumsum([len(c) / 48000 for c in chunks])  # each chunk arrives as it ends: real time
-        a = SessionAnalysis("sess_x", VadParams())
+        a = SessionAnalysis("sess_x", VadOptions())
         a.update(_journal(chunks, list(ends)), final=True)
         results.append(a)
         assert a.input.ms == pytest.approx(len(pcm) / 24)
@@ -484,14 +485,14 @@ def test_analysis_is_chunk_invariant_and_maps_real_time_appends_1_to_1() -> None
             {k: r[k] for k in ("type", "audio_start_ms", "audio_end_ms") if k in r} for r in base.vad.recomputed]
         assert bytes(other.input.envelope(0)[1]) == bytes(base.input.envelope(0)[1])
     # A burst (everything at t=1.0) is compressed into the burst's instant; the audio still has its length.
-    burst = SessionAnalysis("sess_y", VadParams())
+    burst = SessionAnalysis("sess_y", VadOptions())
     chunks = list(_chunks(pcm, 480))
     burst.update(_journal(chunks, [1.0] * len(chunks)), final=True)
     assert burst.input.ms == pytest.approx(len(pcm) / 24)
     assert burst.input.wall_of(0) == pytest.approx(0.98) and burst.input.wall_of(1000) == pytest.approx(1.0)
     # Fed in two halves (a live session polled twice), the analysis is the same as in one go.
     entries = _journal(chunks, [i * 0.02 for i in range(1, len(chunks) + 1)])
-    halves = SessionAnalysis("sess_z", VadParams())
+    halves = SessionAnalysis("sess_z", VadOptions())
     halves.update(entries[:40])
     halves.update(entries[40:], final=True)
     assert bytes(halves.vad.scores.view()) == bytes(base.vad.scores.view())
@@ -500,7 +501,7 @@ def test_analysis_is_chunk_invariant_and_maps_real_time_appends_1_to_1() -> None
 
 
 def _whole(entries: list[JournalEntry]) -> SessionAnalysis:
-    a = SessionAnalysis("sess_w", VadParams())
+    a = SessionAnalysis("sess_w", VadOptions())
     a.update(entries, final=True)
     return a
 

@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 
 from mockrt.config import ServerConfig
-from mockrt.inspector.analysis import SessionAnalysis, VadParams
+from mockrt.core.turn_taking import VadOptions
+from mockrt.inspector.analysis import SessionAnalysis
 from mockrt.server import ServerThread
 from tests.audio_fixtures import load_speech
 from tests.test_inspector import _client, _until, with_inspector
@@ -142,7 +143,7 @@ def test_page_follows_a_live_vad_session(page: Any, tmp_path: Path) -> None:
                 expected = (arrival - view["v0"]) * px_per_s
                 assert abs(x - expected) <= 0.025 * px_per_s + 1.5, (ms, x, expected)
             # and exactly where the server-side mapping puts it
-            analysis = SessionAnalysis(session_id, VadParams())
+            analysis = SessionAnalysis(session_id, VadOptions())
             analysis.update(journal)
             for ms, x in ((seg["audio_start_ms"], seg["x0"]), (seg["audio_end_ms"], seg["x1"])):
                 assert abs(x - (analysis.input.wall_of(ms) - view["v0"]) * px_per_s) <= 1.0

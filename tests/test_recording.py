@@ -25,7 +25,6 @@ from mockrt.recording import (
     RecordingProxy,
     diff,
     from_journal,
-    load_any,
     load_recording,
     normalize,
     read_transcript,
@@ -36,7 +35,7 @@ from mockrt.recording.cli import diff as diff_command
 from mockrt.recording.proxy import upstream_url
 from mockrt.recording.replay import scenario_from_transcript
 from mockrt.recording.transcript import from_journal_entries, parse_transcript, redact_url
-from mockrt.scenarios import Output, Reply, Scenario
+from mockrt.scenarios import Output, Reply, Scenario, load_scenario
 from mockrt.server import ServerThread
 from mockrt.server.registry import SessionRecord
 
@@ -344,11 +343,11 @@ def test_interleaving_of_delta_streams_is_not_a_difference() -> None:
     assert diff(normalize(a), normalize(swapped))  # the order within one stream still matters
 
 
-def test_load_any_and_the_committed_fixture(fresh: ServerThread) -> None:
+def test_load_scenario_loads_the_committed_recording(fresh: ServerThread) -> None:
     path = RECORDINGS / "weather_and_tone.jsonl"
     lines = read_transcript(path)
     assert lines[0]["upstream"] == "mockrt"
-    scenario = load_any(path)
+    scenario = load_scenario(path)
     assert len(scenario.replies) == 4 and scenario.transcripts == ["Play me a tone, please."]
     fresh.control.load_scenario(scenario)
     replayed = converse(_mock_client(fresh))
@@ -360,7 +359,7 @@ def test_load_any_and_the_committed_fixture(fresh: ServerThread) -> None:
     assert replayed.turns[2].calls[0] == ("get_weather", '{"city":"Paris"}', done[2]["output"][0]["call_id"])
     # YAML scenarios still load through the same entry point.
     yaml_scenarios = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
-    assert load_any(yaml_scenarios / "greeting.yaml").name
+    assert load_scenario(yaml_scenarios / "greeting.yaml").name
 
 
 def test_statuses_formats_and_usage_of_replies() -> None:

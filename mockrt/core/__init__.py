@@ -5,8 +5,8 @@ A :class:`~mockrt.core.session.RealtimeSession` takes parsed client events plus 
 deltas, expiry) is released by :meth:`~mockrt.core.session.RealtimeSession.poll`.
 """
 
-from mockrt.core.dialects import GA, Beta, Dialect
+from mockrt.core.dialects import GA, Beta, Dialect, VoiceLive
 from mockrt.core.outputs import Close, Output, Send
 from mockrt.core.session import RealtimeSession, SessionOptions
 
-__all__ = ["GA", "Beta", "Close", "Dialect", "Output", "RealtimeSession", "Send", "SessionOptions"]
+__all__ = ["GA", "Beta", "Close", "Dialect", "Output", "RealtimeSession", "Send", "SessionOptions", "VoiceLive"]

@@ -1,6 +1,6 @@
-"""What the "model" says: the :class:`ResponseSource` seam and the default assistant.
+"""What the "model" says: the :class:`Brain` seam and the default assistant.
 
-A response source turns the context of one response into a :class:`ReplyPlan` (what to output); the
+A brain turns the context of one response into a :class:`ReplyPlan` (what to output); the
 response lifecycle (:mod:`mockrt.core.responses`) turns the plan into the protocol's event stream. Scripted
 scenarios plug in here, replacing :class:`DefaultBrain`.
 """
@@ -57,7 +57,7 @@ class ReplyPlan:
 
 @dataclass
 class ResponseContext:
-    """Everything a response source may look at."""
+    """Everything a brain may look at."""
 
     session: SessionConfig
     params: ResponseParams
@@ -65,9 +65,10 @@ class ResponseContext:
     turn: int  # 1-based count of responses created in this session
 
 
-class ResponseSource(Protocol):
-    """Decides each response. ``None`` means "not yet": the response waits until a plan is provided
-    (lockstep control from a test, :meth:`~mockrt.core.session.RealtimeSession.provide_reply`)."""
+class Brain(Protocol):
+    """Decides each response (the seam scenarios plug into). ``None`` means "not yet": the response waits
+    until a plan is provided (lockstep control from a test,
+    :meth:`~mockrt.core.session.RealtimeSession.provide_reply`)."""
 
     def reply(self, ctx: ResponseContext) -> ReplyPlan | None: ...
 

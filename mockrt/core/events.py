@@ -1,34 +1,78 @@
-"""Envelope validation of client events: ``type``, ``event_id`` and each event's top-level keys
-(protocol.md §1.8, §2)."""
+"""The core's event vocabulary and the envelope check of client events (protocol.md §1.8, §2, §3).
+
+Inside the core an event is named by a :class:`ClientEvent` or :class:`ServerEvent` member, never by a wire
+``type`` string: the dialects (:mod:`mockrt.core.dialects`) are the only code that knows the wire names, in both
+directions (``Dialect.client_events`` maps wire → internal, ``Dialect.server_events`` internal → wire). The
+members' values are deliberately *not* wire names, so a wire string can never pass for an internal name.
+
+What the core does with each client event (its fields, the sessions it is valid in, its handler) is one row of
+``RealtimeSession.CLIENT_EVENTS`` (:mod:`mockrt.core.session`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum, auto
 from typing import Any
 
 from mockrt.core import errors
-from mockrt.core.schema import AnyValue, Int, Obj, Str, json_kind
+from mockrt.core.schema import json_kind
 
-_ID = Str()
-_ANY = AnyValue()
 
-EVENT_FIELDS: dict[str, Obj] = {
-    "session.update": Obj({"session": _ANY}, required=("session",)),
-    "transcription_session.update": Obj({"session": _ANY}, required=("session",)),
-    "session.close": Obj({}),
-    "input_audio_buffer.append": Obj({"audio": Str()}, required=("audio",)),
-    "session.input_audio_buffer.append": Obj({"audio": Str()}, required=("audio",)),
-    "input_audio_buffer.commit": Obj({}),
-    "input_audio_buffer.clear": Obj({}),
-    "conversation.item.create": Obj({"item": _ANY, "previous_item_id": Str().nullable()}, required=("item",)),
-    "conversation.item.truncate": Obj(
-        {"item_id": _ID, "content_index": Int(0), "audio_end_ms": Int(0)},
-        required=("item_id", "content_index", "audio_end_ms"),
-    ),
-    "conversation.item.delete": Obj({"item_id": _ID}, required=("item_id",)),
-    "conversation.item.retrieve": Obj({"item_id": _ID}, required=("item_id",)),
-    "response.create": Obj({"response": _ANY}),
-    "response.cancel": Obj({"response_id": _ID}),
-}
+class ClientEvent(StrEnum):
+    """What a client can ask for (§2). A dialect may give one internal event several wire names."""
+
+    SESSION_UPDATE = auto()
+    TRANSCRIPTION_SESSION_UPDATE = auto()
+    SESSION_CLOSE = auto()
+    INPUT_AUDIO_APPEND = auto()
+    INPUT_AUDIO_COMMIT = auto()
+    INPUT_AUDIO_CLEAR = auto()
+    ITEM_CREATE = auto()
+    ITEM_TRUNCATE = auto()
+    ITEM_DELETE = auto()
+    ITEM_RETRIEVE = auto()
+    RESPONSE_CREATE = auto()
+    RESPONSE_CANCEL = auto()
+
+
+class ServerEvent(StrEnum):
+    """What the core tells a client (§3); a dialect renames each one or drops it."""
+
+    ERROR = auto()
+    SESSION_CREATED = auto()
+    SESSION_UPDATED = auto()
+    TRANSCRIPTION_SESSION_CREATED = auto()
+    TRANSCRIPTION_SESSION_UPDATED = auto()
+    CONVERSATION_CREATED = auto()
+    INPUT_AUDIO_COMMITTED = auto()
+    INPUT_AUDIO_CLEARED = auto()
+    SPEECH_STARTED = auto()
+    SPEECH_STOPPED = auto()
+    TIMEOUT_TRIGGERED = auto()
+    ITEM_ADDED = auto()
+    ITEM_DONE = auto()
+    ITEM_TRUNCATED = auto()
+    ITEM_DELETED = auto()
+    ITEM_RETRIEVED = auto()
+    TRANSCRIPTION_DELTA = auto()
+    TRANSCRIPTION_COMPLETED = auto()
+    TRANSCRIPTION_FAILED = auto()
+    RESPONSE_CREATED = auto()
+    RESPONSE_DONE = auto()
+    OUTPUT_ITEM_ADDED = auto()
+    OUTPUT_ITEM_DONE = auto()
+    CONTENT_PART_ADDED = auto()
+    CONTENT_PART_DONE = auto()
+    OUTPUT_TEXT_DELTA = auto()
+    OUTPUT_TEXT_DONE = auto()
+    OUTPUT_AUDIO_DELTA = auto()
+    OUTPUT_AUDIO_DONE = auto()
+    OUTPUT_AUDIO_TRANSCRIPT_DELTA = auto()
+    OUTPUT_AUDIO_TRANSCRIPT_DONE = auto()
+    FUNCTION_CALL_ARGUMENTS_DELTA = auto()
+    FUNCTION_CALL_ARGUMENTS_DONE = auto()
+    RATE_LIMITS_UPDATED = auto()
 
 
 def client_event_id(event: Any) -> str | None:
@@ -40,11 +84,11 @@ def client_event_id(event: Any) -> str | None:
     return None
 
 
-def check_envelope(event: Any, accepted: tuple[str, ...],
-                   extras: dict[str, dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]]:
-    """Validate the envelope and the event's own keys; return ``(type, fields)`` without type/event_id.
+def check_envelope(event: Any, accepted: Mapping[str, ClientEvent]) -> tuple[ClientEvent, dict[str, Any]]:
+    """Validate the envelope (an object with a known string ``type`` and a valid ``event_id``, §1.8, §2);
+    return the internal event and the event's own keys (without ``type`` / ``event_id``), not yet validated.
 
-    ``extras`` adds dialect-specific top-level keys (see :attr:`mockrt.core.dialects.base.Dialect.envelope_extras`).
+    ``accepted`` is the dialect's wire type → internal event table, in the order the service lists them.
     """
     if not isinstance(event, dict):
         raise errors.not_an_object()
@@ -53,17 +97,13 @@ def check_envelope(event: Any, accepted: tuple[str, ...],
     etype = event["type"]
     if not isinstance(etype, str):
         raise errors.invalid_type("type", "a string", json_kind(etype))
-    if etype not in accepted:
-        raise errors.unknown_event_type(etype, accepted)
+    internal = accepted.get(etype)
+    if internal is None:
+        raise errors.unknown_event_type(etype, tuple(accepted))
     event_id = event.get("event_id")
     if event_id is not None:
         if not isinstance(event_id, str):
             raise errors.invalid_type("event_id", "a string", json_kind(event_id))
         if len(event_id) > 512:
             raise errors.string_too_long("event_id", 512, len(event_id))
-    fields = {k: v for k, v in event.items() if k not in ("type", "event_id")}
-    schema = EVENT_FIELDS[etype]
-    extra = (extras or {}).get(etype)
-    if extra:
-        schema = Obj({**schema.fields, **extra}, required=schema.required)
-    return etype, schema.check(fields, "")
+    return internal, {k: v for k, v in event.items() if k not in ("type", "event_id")}

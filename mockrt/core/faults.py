@@ -12,29 +12,38 @@ import base64
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from mockrt.core import errors
+from mockrt.core.events import ClientEvent, ServerEvent
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
+
+if TYPE_CHECKING:
+    from mockrt.core.dialects.base import Dialect
 
 CLOSE_CODES = (1000, 1001, 1006, 1011, 1012, 1013)
 """Close codes a fault can use; 1006 means an abrupt drop without a close frame (the SDK reconnects on 1001,
 1006, 1011, 1012, 1013: peers-and-clients.md §C.1)."""
 
-SERVICE_ERRORS = ("rate_limit_exceeded", "server_error", "session_expired", "insufficient_quota")
-RACES = ("auto_response_after_tool_output", "auto_response_after_commit", "barge_in_before_audio")
-AUDIO_DELTAS = ("response.output_audio.delta", "response.audio.delta")
+ServiceErrorCode = Literal["rate_limit_exceeded", "server_error", "session_expired", "insufficient_quota"]
+Race = Literal["auto_response_after_tool_output", "auto_response_after_commit", "barge_in_before_audio"]
+SERVICE_ERRORS: tuple[ServiceErrorCode, ...] = get_args(ServiceErrorCode)
+RACES: tuple[Race, ...] = get_args(Race)
+
+
+_NEVER = object()
+"""The client event of a trigger whose ``on_client_event`` the session's dialect does not have."""
 
 
 @dataclass
 class Trigger:
-    """When a one-shot fault fires: after the N-th server event, and/or on a client event type."""
+    """When a one-shot fault fires: after the N-th server event, and/or on a client event (internal)."""
 
     after_server_events: int | None = None
-    on_client_event: str | None = None
+    on_client_event: ClientEvent | object | None = None
 
-    def due(self, server_events: int, client_type: str | None) -> bool:
-        if self.on_client_event is not None and client_type != self.on_client_event:
+    def due(self, server_events: int, client_event: ClientEvent | None) -> bool:
+        if self.on_client_event is not None and client_event is not self.on_client_event:
             return False
         if self.after_server_events is not None and server_events < self.after_server_events:
             return False
@@ -46,10 +55,12 @@ class Faults:
     """What to break in a session. Every field is optional; the empty value breaks nothing.
 
     Attributes:
-        drop / duplicate / reorder: server event types to drop, send twice, or hold back behind the next event.
-        delay_ms: server event type → extra delay (the event is overtaken by later ones).
+        drop / duplicate / reorder: server event types (wire names) to drop, send twice, or hold back behind the
+            next event.
+        delay_ms: server event type (wire name) → extra delay (the event is overtaken by later ones).
         split_audio_deltas: split each audio delta into this many frames (sample-aligned).
-        close: ``{"code": 1011, "reason": "...", **trigger}``; code 1006 drops the TCP connection abruptly.
+        close: ``{"code": 1011, "reason": "...", **trigger}``; code 1006 drops the TCP connection abruptly. A
+            trigger is ``after_server_events: N`` and/or ``on_client_event: <client event type, a wire name>``.
         stall: ``{"seconds": 5 | None, **trigger}``: stop reading and writing.
         service_error: ``{"kind": "rate_limit_exceeded" | "server_error" | "session_expired" |
             "insufficient_quota", "times": 1, **trigger}`` (trigger default: the next ``response.create``).
@@ -67,7 +78,7 @@ class Faults:
     close: dict[str, Any] | None = None
     stall: dict[str, Any] | None = None
     service_error: dict[str, Any] | None = None
-    races: list[str] = field(default_factory=list)
+    races: list[Race] = field(default_factory=list)
     seed: int = 0
     refuse: dict[str, Any] | None = None  # server level: refuse the next handshakes (see mockrt.server)
 
@@ -93,8 +104,10 @@ class Faults:
         return self == Faults(seed=self.seed)
 
 
-def _trigger(spec: dict[str, Any], default_client_event: str | None = None) -> Trigger:
-    trig = Trigger(spec.get("after_server_events"), spec.get("on_client_event"))
+def _trigger(spec: dict[str, Any], dialect: Dialect, default_client_event: ClientEvent | None = None) -> Trigger:
+    wire = spec.get("on_client_event")
+    trig = Trigger(spec.get("after_server_events"),
+                   None if wire is None else dialect.client_event(wire) or _NEVER)
     if trig.after_server_events is None and trig.on_client_event is None:
         if default_client_event is None:
             trig.after_server_events = 0
@@ -103,18 +116,18 @@ def _trigger(spec: dict[str, Any], default_client_event: str | None = None) -> T
     return trig
 
 
-def service_error(kind: str, model: str | None) -> errors.ProtocolError:
+def service_error(code: ServiceErrorCode, model: str | None) -> errors.ProtocolError:
     """The service's shape for each injectable error (§3.2, §4.10, §6.2)."""
-    if kind == "rate_limit_exceeded":
+    if code == "rate_limit_exceeded":
         return errors.ProtocolError(
             f"Rate limit reached for {model or 'gpt-realtime'} in organization org-mockrt on tokens per min (TPM): "
             "Limit 40000, Used 39000, Requested 9000. Please try again in 6.946s.",
             "rate_limit_exceeded", None, "tokens")
-    if kind == "insufficient_quota":
+    if code == "insufficient_quota":
         return errors.ProtocolError(
             "You exceeded your current quota, please check your plan and billing details.",
             "insufficient_quota", None, "insufficient_quota")
-    if kind == "session_expired":
+    if code == "session_expired":
         return errors.session_expired(60)
     return errors.ProtocolError("The server had an error while processing your request. Sorry about that!",
                                 "server_error", None, "server_error")
@@ -123,8 +136,9 @@ def service_error(kind: str, model: str | None) -> errors.ProtocolError:
 class FaultInjector:
     """Applies :class:`Faults` to one session's output stream."""
 
-    def __init__(self, new_event_id: Callable[[], str], faults: Faults | None = None) -> None:
+    def __init__(self, new_event_id: Callable[[], str], dialect: Dialect, faults: Faults | None = None) -> None:
         self.new_event_id = new_event_id
+        self.dialect = dialect
         self.set(faults or Faults())
 
     def set(self, faults: Faults) -> None:
@@ -132,31 +146,34 @@ class FaultInjector:
         self.active = not faults.empty  # checked on every event: computed once
         self.rng = random.Random(faults.seed)
         self._held: Send | None = None
-        self._close = _trigger(faults.close) if faults.close else None
-        self._stall = _trigger(faults.stall) if faults.stall else None
-        self._service = _trigger(faults.service_error, "response.create") if faults.service_error else None
+        dialect = self.dialect
+        self._close = _trigger(faults.close, dialect) if faults.close else None
+        self._stall = _trigger(faults.stall, dialect) if faults.stall else None
+        self._service = (_trigger(faults.service_error, dialect, ClientEvent.RESPONSE_CREATE)
+                         if faults.service_error else None)
         self._service_left = int((faults.service_error or {}).get("times", 1))
         self.server_events = 0
 
-    def race(self, name: str) -> bool:
+    def race(self, name: Race) -> bool:
         return name in self.faults.races
 
-    def service_error_due(self, client_type: str) -> str | None:
-        """The kind of service error to answer ``client_type`` with, if one is due now."""
+    def service_error_due(self, client_event: ClientEvent) -> ServiceErrorCode | None:
+        """The service error to answer ``client_event`` with, if one is due now."""
         if self._service is None or self._service_left <= 0:
             return None
-        if not self._service.due(self.server_events, client_type):
+        if not self._service.due(self.server_events, client_event):
             return None
         self._service_left -= 1
-        return str((self.faults.service_error or {}).get("kind"))
+        code = (self.faults.service_error or {}).get("kind")
+        return code if code in SERVICE_ERRORS else "server_error"
 
-    def connection_fault(self, client_type: str | None) -> list[Output]:
+    def connection_fault(self, client_event: ClientEvent | None) -> list[Output]:
         """Close / abort / stall directives that are due (checked after every client event and server event)."""
         out: list[Output] = []
-        if self._stall is not None and self._stall.due(self.server_events, client_type):
+        if self._stall is not None and self._stall.due(self.server_events, client_event):
             self._stall = None
             out.append(Stall((self.faults.stall or {}).get("seconds")))
-        if self._close is not None and self._close.due(self.server_events, client_type):
+        if self._close is not None and self._close.due(self.server_events, client_event):
             self._close = None
             spec = self.faults.close or {}
             code = int(spec.get("code", 1011))
@@ -172,7 +189,7 @@ class FaultInjector:
         if etype in f.drop:
             return [], 0.0
         sends = [send]
-        if f.split_audio_deltas > 1 and etype in AUDIO_DELTAS:
+        if f.split_audio_deltas > 1 and self.dialect.server_event(etype) is ServerEvent.OUTPUT_AUDIO_DELTA:
             sends = [Send({**event, "event_id": event["event_id"] if i == 0 else self.new_event_id(), "delta": chunk})
                      for i, chunk in enumerate(_split_b64(event["delta"], f.split_audio_deltas))]
         if etype in f.duplicate:

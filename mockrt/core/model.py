@@ -35,7 +35,7 @@ class TurnDetection:
     idle_timeout_ms: int | None = None
     create_response: bool = True
     interrupt_response: bool = True
-    eagerness: str = "auto"
+    eagerness: Literal["low", "medium", "high", "auto"] = "auto"
 
 
 @dataclass
@@ -85,6 +85,8 @@ class ContentPart:
 
 
 ItemType = Literal["message", "function_call", "function_call_output", "item_reference"]
+ItemStatus = Literal["completed", "incomplete", "in_progress"]
+Role = Literal["user", "assistant", "system"]
 
 
 @dataclass
@@ -93,8 +95,8 @@ class Item:
 
     id: str
     type: ItemType
-    status: str = "completed"
-    role: str | None = None
+    status: ItemStatus = "completed"
+    role: Role | None = None
     content: list[ContentPart] = field(default_factory=list)
     name: str | None = None
     call_id: str | None = None
@@ -154,7 +156,7 @@ class Response:
     id: str
     params: ResponseParams
     conversation_id: str | None
-    status: str = "in_progress"
+    status: str = "in_progress"  # | "completed" | "cancelled" | "incomplete" | "failed"
     status_details: dict[str, Any] | None = None
     output: list[Item] = field(default_factory=list)
     usage: Usage | None = None

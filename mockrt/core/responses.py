@@ -1,9 +1,9 @@
 """The response lifecycle: a plan becomes the protocol's ordered, paced event stream
 (protocol.md §3.7, §5.2–§5.4, §5.7, §4.10, §4.11, §7).
 
-A :class:`ResponseRun` is a generator of internal events (GA names) with due times relative to the
-response's start. Delivered content is recorded only *after* an event is released, so a cancel keeps exactly
-what the client received and closes whatever is open with partial content (§5.7).
+A :class:`ResponseRun` is a generator of internal events (:class:`~mockrt.core.events.ServerEvent`) with due
+times relative to the response's start. Delivered content is recorded only *after* an event is released, so a
+cancel keeps exactly what the client received and closes whatever is open with partial content (§5.7).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import numpy as np
 from mockrt.audio.formats import AudioFormat
 from mockrt.core.brain import FunctionCallOut, MessageOut, ReplyPlan, tokenize
 from mockrt.core.conversation import Conversation
-from mockrt.core.model import ContentPart, Item, Response, Usage
+from mockrt.core.events import ServerEvent
+from mockrt.core.model import ContentPart, Item, ItemStatus, Response, Usage
 from mockrt.core.synth import scripted_speech, synthesize
 
 Event = dict[str, Any]
@@ -160,7 +161,7 @@ class ResponseRun:
             else:
                 t = yield from self._function_call(index, out, t)
         self._finalize(self.plan.status, self._status_details())
-        yield t, {"type": "response.done", "response": self.response}
+        yield t, {"type": ServerEvent.RESPONSE_DONE, "response": self.response}
 
     def _status_details(self) -> dict[str, Any] | None:
         if self.plan.status == "incomplete":
@@ -170,20 +171,20 @@ class ResponseRun:
         return None
 
     def _open(self, index: int, item: Item, t: float) -> Steps:
-        yield t, {"type": "response.output_item.added", "response_id": self.response.id, "output_index": index,
+        yield t, {"type": ServerEvent.OUTPUT_ITEM_ADDED, "response_id": self.response.id, "output_index": index,
                   "item": item}
         self._open_item, self._open_index = item, index
         self.response.output.append(item)
         if self.conversation is not None:
             prev = self.conversation.insert(item)
-            yield t, {"type": "conversation.item.added", "previous_item_id": prev, "item": item}
+            yield t, {"type": ServerEvent.ITEM_ADDED, "previous_item_id": prev, "item": item}
 
-    def _close_item(self, index: int, item: Item, t: float, status: str) -> Steps:
+    def _close_item(self, index: int, item: Item, t: float, status: ItemStatus) -> Steps:
         item.status = status
         if self.conversation is not None:
-            yield t, {"type": "conversation.item.done", "previous_item_id": self.conversation.previous_of(item),
+            yield t, {"type": ServerEvent.ITEM_DONE, "previous_item_id": self.conversation.previous_of(item),
                       "item": item}
-        yield t, {"type": "response.output_item.done", "response_id": self.response.id, "output_index": index,
+        yield t, {"type": ServerEvent.OUTPUT_ITEM_DONE, "response_id": self.response.id, "output_index": index,
                   "item": item}
         self._open_item = None
 
@@ -199,7 +200,7 @@ class ResponseRun:
             else ContentPart(type="text", text="")
         ids = {**self._ids(index, item), "content_index": 0}
         wire_part = {"type": "audio", "transcript": ""} if audio else {"type": "text", "text": ""}
-        yield t, {"type": "response.content_part.added", **ids, "part": wire_part}
+        yield t, {"type": ServerEvent.CONTENT_PART_ADDED, **ids, "part": wire_part}
         item.content.append(part)
         self._open_part = part
         pieces = tokenize(out.transcript if audio and out.transcript is not None else out.text)
@@ -211,7 +212,7 @@ class ResponseRun:
             t, truncated = yield from self._audio_stream(ids, part, pieces, t, out.audio)
         else:
             for piece in pieces:
-                yield t, {"type": "response.output_text.delta", **ids, "delta": piece}
+                yield t, {"type": ServerEvent.OUTPUT_TEXT_DELTA, **ids, "delta": piece}
                 part.text = (part.text or "") + piece
                 self._text_tokens += 1
                 t += self._delay(self.pacing.text_delta_ms)
@@ -249,13 +250,13 @@ class ResponseRun:
             end_ms = min(total_ms, sent_ms + chunk)
             # Transcript runs ahead: every word that starts before the end of this chunk.
             while word < len(pieces) and word_ms[word] < end_ms:
-                yield t, {"type": "response.output_audio_transcript.delta", **ids, "delta": pieces[word]}
+                yield t, {"type": ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA, **ids, "delta": pieces[word]}
                 part.transcript = (part.transcript or "") + pieces[word]
                 self._text_tokens += 1
                 word += 1
             pcm = speech.pcm[int(sent_ms * samples_per_ms): int(end_ms * samples_per_ms)]
             encoded = fmt.encode(np.asarray(pcm))
-            yield t, {"type": "response.output_audio.delta", **ids,
+            yield t, {"type": ServerEvent.OUTPUT_AUDIO_DELTA, **ids,
                       "delta": base64.b64encode(encoded).decode("ascii")}
             self._audio_ms += end_ms - sent_ms
             part.audio = (part.audio or b"") + encoded
@@ -273,13 +274,13 @@ class ResponseRun:
 
     def _close_part(self, ids: Event, part: ContentPart, t: float) -> Steps:
         if part.type == "audio":
-            yield t, {"type": "response.output_audio.done", **ids}
-            yield t, {"type": "response.output_audio_transcript.done", **ids, "transcript": part.transcript}
+            yield t, {"type": ServerEvent.OUTPUT_AUDIO_DONE, **ids}
+            yield t, {"type": ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DONE, **ids, "transcript": part.transcript}
             wire = {"type": "audio", "transcript": part.transcript}
         else:
-            yield t, {"type": "response.output_text.done", **ids, "text": part.text}
+            yield t, {"type": ServerEvent.OUTPUT_TEXT_DONE, **ids, "text": part.text}
             wire = {"type": "text", "text": part.text}
-        yield t, {"type": "response.content_part.done", **ids, "part": wire}
+        yield t, {"type": ServerEvent.CONTENT_PART_DONE, **ids, "part": wire}
         self._open_part = None
 
     def _function_call(
@@ -292,11 +293,11 @@ class ResponseRun:
         n = max(1, self.pacing.args_chunk_chars)
         for start in range(0, len(out.arguments), n):
             delta = out.arguments[start: start + n]
-            yield t, {"type": "response.function_call_arguments.delta", **ids, "delta": delta}
+            yield t, {"type": ServerEvent.FUNCTION_CALL_ARGUMENTS_DELTA, **ids, "delta": delta}
             item.arguments = (item.arguments or "") + delta
             t += self._delay(self.pacing.text_delta_ms)
         self._text_tokens += text_tokens(out.arguments)
-        yield t, {"type": "response.function_call_arguments.done", **ids, "name": item.name,
+        yield t, {"type": ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE, **ids, "name": item.name,
                   "arguments": item.arguments}
         yield from self._close_item(index, item, t, "completed")
         return t
@@ -326,5 +327,5 @@ class ResponseRun:
                 events.extend(e for _, e in self._close_part(ids, part, 0.0))
             events.extend(e for _, e in self._close_item(self._open_index, item, 0.0, "incomplete"))
         self._finalize("cancelled", {"type": "cancelled", "reason": reason})
-        events.append({"type": "response.done", "response": self.response})
+        events.append({"type": ServerEvent.RESPONSE_DONE, "response": self.response})
         return events

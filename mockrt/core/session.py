@@ -13,30 +13,30 @@ import heapq
 import itertools
 import json
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from mockrt.core import errors
 from mockrt.core.audio_buffer import InputAudioBuffer
-from mockrt.core.brain import DefaultBrain, ReplyPlan, ResponseContext, ResponseSource
+from mockrt.core.brain import Brain, DefaultBrain, ReplyPlan, ResponseContext
 from mockrt.core.conversation import Conversation
 from mockrt.core.dialects.base import Dialect
-from mockrt.core.dialects.beta import Beta
 from mockrt.core.dialects.common import decode_audio
-from mockrt.core.events import check_envelope, client_event_id
-from mockrt.core.faults import FaultInjector, Faults, service_error
+from mockrt.core.events import ClientEvent, ServerEvent, check_envelope, client_event_id
+from mockrt.core.faults import FaultInjector, Faults, ServiceErrorCode, service_error
 from mockrt.core.ids import IdGenerator
-from mockrt.core.model import ContentPart, Item, Response, SessionConfig, TurnDetection
+from mockrt.core.model import ContentPart, Item, Response, SessionConfig, SessionKind, TurnDetection
 from mockrt.core.outputs import Close, Output, Send, Stall
 from mockrt.core.responses import Pacing, ResponseRun, input_usage
+from mockrt.core.schema import AnyValue, Int, Obj, Str
 from mockrt.core.transcription import (
     PlaceholderTranscriber,
     Transcriber,
     TranscriptionRequest,
     transcription_events,
 )
-from mockrt.core.turn_taking import TurnTaking, VadOptions
+from mockrt.core.turn_taking import TurnDecision, TurnStarted, TurnTaking, VadOptions
 
 RACE_HOLD_MS = 1000.0
 """How long a response provoked by a race fault stays in progress at least (the live service takes ~280 ms to
@@ -52,10 +52,10 @@ class SessionOptions:
 
     dialect: Dialect
     model: str | None = "gpt-realtime"
-    kind: str = "realtime"
+    kind: str = "realtime"  # a SessionKind; str while server/handshake.py's Handshake.kind is a str
     seed: int | str | None = None
     pacing: Pacing = field(default_factory=Pacing)
-    brain: ResponseSource = field(default_factory=DefaultBrain)
+    brain: Brain = field(default_factory=DefaultBrain)
     transcriber: Transcriber = field(default_factory=PlaceholderTranscriber)
     transcription_delay_ms: float = 0.0  # when the transcription events follow a commit (§5.11)
     vad: VadOptions = field(default_factory=VadOptions)
@@ -66,10 +66,10 @@ class SessionOptions:
     max_buffer_ms: int = 15 * 60 * 1000
     rate_limit_tokens: int = 40_000
     check_function_call_output: bool = True
-    truncate_transcript: str = "drop"  # "drop" | "keep" (§5.8 [U])
+    truncate_transcript: Literal["drop", "keep"] = "drop"  # §5.8 [U]
     initial_config: SessionConfig | None = None  # e.g. from an ephemeral token's session (§1.6)
     created_at: int = 0  # unix seconds, for ``expires_at``
-    on_event: Callable[[str, dict[str, Any], float], None] | None = None  # journal hook: ("client"|"server")
+    on_event: Callable[[Literal["client", "server"], dict[str, Any], float], None] | None = None  # journal hook
 
 
 class RealtimeSession:
@@ -103,18 +103,20 @@ class RealtimeSession:
         self._calls = 0  # receive/poll calls so far: deferred timers wait for a later call
         self.audio_turns = 0
         self.now = now
-        self.faults = FaultInjector(self.ids.event, options.faults)
+        self.faults = FaultInjector(self.ids.event, self.dialect, options.faults)
         self._waiting: dict[str, tuple[Response, ResponseContext]] = {}  # lockstep: responses awaiting a plan
-        self.turn_taking = TurnTaking(self, options.vad)
+        self.turn_taking = TurnTaking(self.buffer, self.ids.item, options.vad)
         self.turn_taking.configure(self.config.turn_detection, self.config.input_format)
 
     # -- public API ----------------------------------------------------------------------------------
 
     def start(self) -> list[Output]:
         """The first frames: ``session.created`` (§3.3, §5.1)."""
-        self.emit({"type": self.dialect.session_created_type(self.config), "session": self._session_obj()})
+        created = (ServerEvent.SESSION_CREATED if self.config.kind == "realtime"
+                   else ServerEvent.TRANSCRIPTION_SESSION_CREATED)
+        self.emit({"type": created, "session": self._session_obj()})
         if self.options.conversation_created and self.config.kind == "realtime":
-            self.emit({"type": "conversation.created",
+            self.emit({"type": ServerEvent.CONVERSATION_CREATED,
                         "conversation": {"id": self.conversation.id, "object": "realtime.conversation"}})
         return self._flush()
 
@@ -146,18 +148,22 @@ class RealtimeSession:
         if self.options.on_event is not None:
             self.options.on_event("client", event if isinstance(event, dict) else {"type": "<not an object>"}, now)
         event_id = client_event_id(event)
-        etype: str | None = None
+        internal: ClientEvent | None = None
         try:
-            etype, fields = check_envelope(event, self.dialect.client_event_types, self.dialect.envelope_extras)
-            kind = self.faults.service_error_due(etype) if self.faults.active else None
-            if kind is not None:
-                self._inject_service_error(kind, etype, event_id, now)
+            internal, raw = check_envelope(event, self.dialect.client_events)
+            spec = self.CLIENT_EVENTS[internal]
+            fields = spec.check(raw, self.dialect.envelope_extras.get(internal))
+            code = self.faults.service_error_due(internal) if self.faults.active else None
+            if code is not None:
+                self._inject_service_error(code, internal, event_id, now)
             else:
-                self._handlers[etype](self, fields, now)
+                if self.config.kind not in spec.sessions:
+                    raise errors.unknown_event_type(event["type"], tuple(self.dialect.client_events))
+                spec.handler(self, fields, now)
         except errors.ProtocolError as err:
             self._error(err, event_id)
         if self.faults.active:
-            self._connection_faults(etype)
+            self._connection_faults(internal)
         self._release(now)
         return self._flush()
 
@@ -203,7 +209,7 @@ class RealtimeSession:
         """Render an internal event in the session's dialect and queue it (through the fault injector)."""
         wire = self.dialect.encode(event, self.ids.event())
         if wire is not None:
-            if self.dialect.obfuscation and "delta" in wire and wire["type"] in _OBFUSCATED:
+            if event["type"] in self.dialect.obfuscated and "delta" in wire:
                 wire["obfuscation"] = self.ids.obfuscation(len(wire["delta"]))
             self._send(wire)
 
@@ -234,8 +240,8 @@ class RealtimeSession:
             self.options.on_event("server", send.event, self.now)
         self._out.append(send)
 
-    def _connection_faults(self, client_type: str | None) -> None:
-        for directive in self.faults.connection_fault(client_type):
+    def _connection_faults(self, client_event: ClientEvent | None) -> None:
+        for directive in self.faults.connection_fault(client_event):
             self._out.append(directive)
             if not isinstance(directive, Stall):
                 self.closed = True
@@ -244,13 +250,14 @@ class RealtimeSession:
         """Switch faults at runtime (a new seed restarts their randomness)."""
         self.faults.set(faults)
 
-    def _inject_service_error(self, kind: str, etype: str, event_id: str | None, now: float) -> None:
-        err = service_error(kind, self.config.model)
-        if kind == "session_expired":
+    def _inject_service_error(self, code: ServiceErrorCode, event: ClientEvent, event_id: str | None,
+                              now: float) -> None:
+        err = service_error(code, self.config.model)
+        if code == "session_expired":
             self._error(err, None)
             self._out.append(Close(1001, err.message))
             self.closed = True
-        elif etype == "response.create" and kind in ("rate_limit_exceeded", "insufficient_quota"):
+        elif event is ClientEvent.RESPONSE_CREATE and code in ("rate_limit_exceeded", "insufficient_quota"):
             # Response-level failures are a failed response.done, not an error event (§4.10).
             params, _ = self.dialect.parse_response_params(None, self.config)
             error = {"type": err.type, "code": err.code, "message": err.message}
@@ -260,7 +267,7 @@ class RealtimeSession:
             self._error(err, event_id)
 
     def _error(self, err: errors.ProtocolError, event_id: str | None) -> None:
-        self.emit({"type": "error", "error": err.to_error_object(event_id)})
+        self.emit({"type": ServerEvent.ERROR, "error": err.to_error_object(event_id)})
 
     def _flush(self) -> list[Output]:
         out, self._out = self._out, []
@@ -281,11 +288,6 @@ class RealtimeSession:
         new = self.dialect.parse_session_update(fields["session"], self.config)
         self._apply_config(new)
 
-    def _transcription_session_update(self, fields: dict[str, Any], now: float) -> None:
-        if not isinstance(self.dialect, Beta) or self.config.kind != "transcription":
-            raise errors.unknown_event_type("transcription_session.update", self.dialect.client_event_types)
-        self._apply_config(self.dialect.parse_transcription_update(fields["session"], self.config))
-
     def _apply_config(self, new: SessionConfig) -> None:
         """Checks that span fields (§2.1), then apply whole and answer with the full session."""
         if new.voice != self.config.voice and self.conversation.has_assistant_audio():
@@ -295,7 +297,9 @@ class RealtimeSession:
         self.config = new
         self.buffer.set_format(new.input_format)
         self.turn_taking.configure(new.turn_detection, new.input_format)
-        self.emit({"type": self.dialect.session_updated_type(new), "session": self._session_obj()})
+        updated = (ServerEvent.SESSION_UPDATED if new.kind == "realtime"
+                   else ServerEvent.TRANSCRIPTION_SESSION_UPDATED)
+        self.emit({"type": updated, "session": self._session_obj()})
 
     def _session_close(self, fields: dict[str, Any], now: float) -> None:
         self._out.append(Close(1000, "session closed by client"))
@@ -309,7 +313,35 @@ class RealtimeSession:
             raise errors.append_too_large(len(audio), MAX_APPEND_CHARS)
         data = decode_audio(audio, self.buffer.format)
         self.buffer.append(data)
-        self.turn_taking.on_audio(data, now)
+        for decision in self.turn_taking.on_audio(data, now):
+            self._turn(decision, now)
+
+    def _turn(self, decision: TurnDecision, now: float) -> None:
+        """Carry out what turn detection decided (§5.5, §5.7, §5.10)."""
+        if isinstance(decision, TurnStarted):
+            self.emit({"type": ServerEvent.SPEECH_STARTED, "audio_start_ms": decision.audio_start_ms,
+                       "item_id": decision.item_id})
+            if decision.interrupt:
+                self.interrupt(now)
+            return
+        if decision.cause == "timeout":
+            self.emit({"type": ServerEvent.TIMEOUT_TRIGGERED, "audio_start_ms": decision.audio_start_ms,
+                       "audio_end_ms": decision.audio_end_ms, "item_id": decision.item_id})
+        else:
+            self.emit({"type": ServerEvent.SPEECH_STOPPED, "audio_end_ms": decision.audio_end_ms,
+                       "item_id": decision.item_id})
+        self.commit_audio(decision.item_id, now, min_ms=0.0, upto_samples=decision.commit_upto_samples)
+        if decision.respond_later:
+            # The response starts in the next call: speech_stopped and the commit reach the wire first instead of
+            # waiting for the response's first output to be computed.
+            self.schedule(now, self._turn_response, defer=True)
+        else:
+            self.turn_taking.buffer_moved()
+            self._turn_response(now)
+
+    def _turn_response(self, now: float) -> None:
+        if self.turn_taking.creates_response(self.config.kind):
+            self.auto_response(now)
 
     def _commit(self, fields: dict[str, Any], now: float) -> None:
         self.commit_audio(self.turn_taking.take_item_id() or self.ids.item(), now)
@@ -328,7 +360,7 @@ class RealtimeSession:
                     content=[ContentPart(type="input_audio", audio=data, audio_format=fmt,
                                          audio_ms=fmt.bytes_to_ms(len(data)))])
         prev = self.conversation.insert(item)
-        self.emit({"type": "input_audio_buffer.committed", "previous_item_id": prev, "item_id": item.id})
+        self.emit({"type": ServerEvent.INPUT_AUDIO_COMMITTED, "previous_item_id": prev, "item_id": item.id})
         self._item_events(item, prev)
         self.audio_turns += 1
         if self.config.transcription is not None:
@@ -355,14 +387,14 @@ class RealtimeSession:
     def _clear(self, fields: dict[str, Any], now: float) -> None:
         self.buffer.clear()
         self.turn_taking.buffer_moved()
-        self.emit({"type": "input_audio_buffer.cleared"})
+        self.emit({"type": ServerEvent.INPUT_AUDIO_CLEARED})
 
     # -- conversation items --------------------------------------------------------------------------
 
     def _item_events(self, item: Item, prev: str | None) -> None:
         """A client-side item enters the conversation: GA ``added`` + ``done``; beta ``created`` (§2.5)."""
-        self.emit({"type": "conversation.item.added", "previous_item_id": prev, "item": item})
-        self.emit({"type": "conversation.item.done", "previous_item_id": prev, "item": item})
+        self.emit({"type": ServerEvent.ITEM_ADDED, "previous_item_id": prev, "item": item})
+        self.emit({"type": ServerEvent.ITEM_DONE, "previous_item_id": prev, "item": item})
 
     def _item_create(self, fields: dict[str, Any], now: float) -> None:
         item = self.dialect.parse_item(fields["item"], "item", self.config)
@@ -404,25 +436,23 @@ class RealtimeSession:
         part.audio_ms = float(end_ms)
         if self.options.truncate_transcript == "drop":
             part.transcript = ""
-        self.emit({"type": "conversation.item.truncated", "item_id": item.id, "content_index": index,
+        self.emit({"type": ServerEvent.ITEM_TRUNCATED, "item_id": item.id, "content_index": index,
                     "audio_end_ms": end_ms})
 
     def _item_delete(self, fields: dict[str, Any], now: float) -> None:
         self.conversation.delete(fields["item_id"])
-        self.emit({"type": "conversation.item.deleted", "item_id": fields["item_id"]})
+        self.emit({"type": ServerEvent.ITEM_DELETED, "item_id": fields["item_id"]})
 
     def _item_retrieve(self, fields: dict[str, Any], now: float) -> None:
         item = self.conversation.find(fields["item_id"])
         if item is None:
             raise errors.retrieve_unknown_item(fields["item_id"])
-        self.emit({"type": "conversation.item.retrieved",
+        self.emit({"type": ServerEvent.ITEM_RETRIEVED,
                     "item": self.dialect.render_item(item, with_audio=True)})
 
     # -- responses -----------------------------------------------------------------------------------
 
     def _response_create(self, fields: dict[str, Any], now: float) -> None:
-        if self.config.kind == "transcription":
-            raise errors.unknown_event_type("response.create", self.dialect.client_event_types)
         params, raw_input = self.dialect.parse_response_params(fields.get("response"), self.config)
         if fields.get("additional_instructions"):  # Voice Live's extension (peers-and-clients.md §C.3)
             params.instructions = f"{params.instructions}\n{fields['additional_instructions']}"
@@ -450,7 +480,7 @@ class RealtimeSession:
                        plan: ReplyPlan | None = None, hold_ms: float = 0.0) -> Response | None:
         """Create a response and start streaming it (also used by turn detection, §5.5).
 
-        The response source decides the plan; a plan with ``error_event`` answers with that error instead,
+        The brain decides the plan; a plan with ``error_event`` answers with that error instead,
         and no plan (lockstep) leaves the response in progress until :meth:`provide_reply`.
         """
         ctx = ResponseContext(self.config, params, context, self.turns + 1)
@@ -465,7 +495,7 @@ class RealtimeSession:
                             conversation_id=self.conversation.id if params.conversation == "auto" else None)
         if params.conversation == "auto":
             self.active_id = response.id
-        self.emit({"type": "response.created", "response": response})
+        self.emit({"type": ServerEvent.RESPONSE_CREATED, "response": response})
         if self.dialect.rate_limits_after_created:
             self._rate_limits(now)
         if plan is None:
@@ -559,7 +589,8 @@ class RealtimeSession:
                 entry[3](now)
         for entry in held:
             heapq.heappush(self._timers, entry)
-        self.turn_taking.poll(now)
+        for decision in self.turn_taking.poll(now):
+            self._turn(decision, now)
         for run in list(self.runs.values()):
             for event in run.pop_due(now):
                 self.emit(event)
@@ -584,30 +615,56 @@ class RealtimeSession:
         window = self._usage_window
         while window and now - window[0][0] >= 60.0:
             self._usage_total -= window.popleft()[1]
-        self.emit({"type": "rate_limits.updated",
+        self.emit({"type": ServerEvent.RATE_LIMITS_UPDATED,
                    "rate_limits": self.dialect.rate_limits(self._usage_total, self.options.rate_limit_tokens)})
 
-    _handlers: ClassVar[dict[str, Callable[[RealtimeSession, dict[str, Any], float], None]]] = {
-        "session.update": _session_update,
-        "transcription_session.update": _transcription_session_update,
-        "session.close": _session_close,
-        "input_audio_buffer.append": _append,
-        "session.input_audio_buffer.append": _append,
-        "input_audio_buffer.commit": _commit,
-        "input_audio_buffer.clear": _clear,
-        "conversation.item.create": _item_create,
-        "conversation.item.truncate": _item_truncate,
-        "conversation.item.delete": _item_delete,
-        "conversation.item.retrieve": _item_retrieve,
-        "response.create": _response_create,
-        "response.cancel": _response_cancel,
-    }
+    CLIENT_EVENTS: ClassVar[dict[ClientEvent, ClientEventSpec]]
+    """One row per client event: its fields, the sessions it is valid in, its handler (§2)."""
 
 
-_OBFUSCATED = frozenset({
-    "response.output_text.delta",
-    "response.output_audio_transcript.delta",
-    "conversation.item.input_audio_transcription.delta",
-    "response.mcp_call_arguments.delta",
-})
+Handler = Callable[[RealtimeSession, dict[str, Any], float], None]
+_ANY = AnyValue()
+_ID = Str()
 
+
+@dataclass(frozen=True)
+class ClientEventSpec:
+    """What the core does with one client event (a row of :attr:`RealtimeSession.CLIENT_EVENTS`).
+
+    Attributes:
+        fields: the event's own top-level keys (besides ``type`` and ``event_id``), validated before any effect.
+        handler: the session method that carries it out.
+        sessions: the session kinds that accept it; in the others it is an unknown ``type`` (§2).
+    """
+
+    fields: Obj
+    handler: Handler
+    sessions: frozenset[SessionKind] = frozenset({"realtime", "transcription"})
+
+    def check(self, raw: dict[str, Any], extras: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Validate the event's keys, with a dialect's extra keys for it (``Dialect.envelope_extras``)."""
+        schema = Obj({**self.fields.fields, **extras}, required=self.fields.required) if extras else self.fields
+        checked: dict[str, Any] = schema.check(raw, "")
+        return checked
+
+
+_S = RealtimeSession
+RealtimeSession.CLIENT_EVENTS = {
+    ClientEvent.SESSION_UPDATE: ClientEventSpec(Obj({"session": _ANY}, required=("session",)), _S._session_update),
+    ClientEvent.TRANSCRIPTION_SESSION_UPDATE: ClientEventSpec(
+        Obj({"session": _ANY}, required=("session",)), _S._session_update, frozenset({"transcription"})),
+    ClientEvent.SESSION_CLOSE: ClientEventSpec(Obj({}), _S._session_close),
+    ClientEvent.INPUT_AUDIO_APPEND: ClientEventSpec(Obj({"audio": Str()}, required=("audio",)), _S._append),
+    ClientEvent.INPUT_AUDIO_COMMIT: ClientEventSpec(Obj({}), _S._commit),
+    ClientEvent.INPUT_AUDIO_CLEAR: ClientEventSpec(Obj({}), _S._clear),
+    ClientEvent.ITEM_CREATE: ClientEventSpec(
+        Obj({"item": _ANY, "previous_item_id": Str().nullable()}, required=("item",)), _S._item_create),
+    ClientEvent.ITEM_TRUNCATE: ClientEventSpec(
+        Obj({"item_id": _ID, "content_index": Int(0), "audio_end_ms": Int(0)},
+            required=("item_id", "content_index", "audio_end_ms")), _S._item_truncate),
+    ClientEvent.ITEM_DELETE: ClientEventSpec(Obj({"item_id": _ID}, required=("item_id",)), _S._item_delete),
+    ClientEvent.ITEM_RETRIEVE: ClientEventSpec(Obj({"item_id": _ID}, required=("item_id",)), _S._item_retrieve),
+    ClientEvent.RESPONSE_CREATE: ClientEventSpec(Obj({"response": _ANY}), _S._response_create,
+                                                 frozenset({"realtime"})),
+    ClientEvent.RESPONSE_CANCEL: ClientEventSpec(Obj({"response_id": _ID}), _S._response_cancel),
+}

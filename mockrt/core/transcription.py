@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mockrt.core.brain import tokenize
+from mockrt.core.events import ServerEvent
 
 
 @dataclass(frozen=True)
 class Transcript:
-    """What a transcriber returns: the text, or a failure (``conversation.item.input_audio_transcription.failed``)."""
+    """What a transcriber returns: the text, or a failure (``ServerEvent.TRANSCRIPTION_FAILED``, §5.11)."""
 
     text: str | None
     error: dict[str, Any] | None = None  # {"type", "code", "message", "param"}
@@ -62,12 +63,12 @@ def transcription_events(request: TranscriptionRequest, result: Transcript) -> l
     if result.text is None:
         error = result.error or {"type": "transcription_error", "code": "audio_unintelligible",
                                  "message": "The audio could not be transcribed.", "param": None}
-        return [{"type": "conversation.item.input_audio_transcription.failed", **ids, "error": error}]
+        return [{"type": ServerEvent.TRANSCRIPTION_FAILED, **ids, "error": error}]
     events: list[dict[str, Any]] = [
-        {"type": "conversation.item.input_audio_transcription.delta", **ids, "delta": piece}
+        {"type": ServerEvent.TRANSCRIPTION_DELTA, **ids, "delta": piece}
         for piece in tokenize(result.text)
     ]
-    events.append({"type": "conversation.item.input_audio_transcription.completed", **ids,
+    events.append({"type": ServerEvent.TRANSCRIPTION_COMPLETED, **ids,
                    "transcript": result.text.strip(),
                    "usage": transcription_usage(request.model, request.audio_ms, result.text)})
     return events

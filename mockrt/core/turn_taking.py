@@ -1,23 +1,24 @@
-"""Server-side turn detection glued to the session: VAD on the appended audio, automatic commits and
-responses, barge-in, idle timeouts (protocol.md §4.8, §5.5, §5.7, §5.10; vad.md §5).
+"""Server-side turn detection: VAD on the appended audio, automatic commits and responses, barge-in, idle
+timeouts (docs/protocol.md §4.8, §5.5, §5.7, §5.10; vad.md §5).
 
 The acoustic work is :class:`mockrt.audio.turns.TurnDetector` (audio time, chunk-invariant). This module maps
-its events onto the protocol: ``speech_started`` (with the item id the user item will get), barge-in,
-``speech_stopped``, the commit of exactly the turn's audio, and the automatic response.
+its events onto protocol decisions and *returns* them, in input-audio order, for the session to carry out
+(:class:`TurnStarted`: ``speech_started`` with the item id the user item will get, and barge-in;
+:class:`TurnEnded`: ``speech_stopped`` or ``timeout_triggered``, the commit of exactly the turn's audio, and
+the automatic response). It never calls back into the session: it reads the input buffer and mints item ids.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Literal
 
 from mockrt.audio.detectors import make_detector
 from mockrt.audio.formats import AudioFormat
-from mockrt.audio.turns import SpeechStarted, SpeechStopped, TurnDetector, TurnSettings
+from mockrt.audio.turns import SpeechStarted, SpeechStopped, TurnDetector, TurnEvent, TurnSettings
+from mockrt.core.audio_buffer import InputAudioBuffer
 from mockrt.core.model import TurnDetection
-
-if TYPE_CHECKING:
-    from mockrt.core.session import RealtimeSession
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,58 @@ class VadOptions:
     min_speech_ms: int = 64
 
 
-class TurnTaking:
-    """Owns the session's turn detector and idle timer; calls back into the session for protocol effects."""
+def turn_settings(td: TurnDetection, options: VadOptions) -> TurnSettings:
+    """The acoustic detector's settings for a session's ``turn_detection`` (``semantic_vad`` has a fixed
+    threshold and padding, vad.md §5.4). The inspector's VAD replay builds its detector the same way."""
+    semantic = td.type == "semantic_vad"
+    return TurnSettings(
+        type=td.type,
+        threshold=0.5 if semantic else td.threshold,
+        prefix_padding_ms=300 if semantic else td.prefix_padding_ms,
+        silence_duration_ms=td.silence_duration_ms,
+        eagerness=td.eagerness,
+        end_includes_silence=options.end_includes_silence,
+        min_speech_ms=options.min_speech_ms,
+    )
 
-    def __init__(self, session: RealtimeSession, options: VadOptions) -> None:
-        self.session = session
+
+@dataclass(frozen=True)
+class TurnStarted:
+    """Speech started (§5.5): announce it with the item id the turn's user item will get; barge in on an
+    in-progress response when ``interrupt`` (§5.7)."""
+
+    audio_start_ms: int
+    item_id: str
+    interrupt: bool
+
+
+@dataclass(frozen=True)
+class TurnEnded:
+    """A turn ended, by the VAD (``speech_stopped``, §5.5) or the idle timeout (``timeout_triggered``, §5.10):
+    announce it, commit the buffer up to ``commit_upto_samples`` as ``item_id``, then (``respond_now``) create
+    the automatic response at once, or (``respond_later``) on the next call, so the commit reaches the wire first.
+    ``audio_start_ms`` is only set for a timeout."""
+
+    cause: Literal["speech_stopped", "timeout"]
+    item_id: str
+    audio_end_ms: int
+    commit_upto_samples: int
+    audio_start_ms: int | None = None
+
+    @property
+    def respond_later(self) -> bool:
+        return self.cause == "speech_stopped"
+
+
+TurnDecision = TurnStarted | TurnEnded
+
+
+class TurnTaking:
+    """Owns the session's turn detector and idle timer; returns its decisions (:data:`TurnDecision`)."""
+
+    def __init__(self, buffer: InputAudioBuffer, new_item_id: Callable[[], str], options: VadOptions) -> None:
+        self.buffer = buffer
+        self.new_item_id = new_item_id
         self.options = options
         self.detector: TurnDetector | None = None
         self._settings: TurnDetection | None = None
@@ -58,17 +106,9 @@ class TurnTaking:
             self.detector, self._settings, self.pending_item_id = None, None, None
             self.disarm_idle()
             return
-        settings = TurnSettings(
-            type=td.type,
-            threshold=td.threshold if td.type == "server_vad" else 0.5,
-            prefix_padding_ms=td.prefix_padding_ms if td.type == "server_vad" else 300,
-            silence_duration_ms=td.silence_duration_ms,
-            eagerness=td.eagerness,
-            end_includes_silence=self.options.end_includes_silence,
-            min_speech_ms=self.options.min_speech_ms,
-        )
+        settings = turn_settings(td, self.options)
         if self.detector is None or fmt is not self._format:
-            buffer = self.session.buffer
+            buffer = self.buffer
             self._offset_ms = buffer.position_ms
             self.detector = TurnDetector(make_detector(self.options.detector, fmt.rate), fmt.rate, settings)
             self.detector.reset(round(buffer.start_ms - self._offset_ms))
@@ -89,47 +129,44 @@ class TurnTaking:
 
     # -- audio ---------------------------------------------------------------------------------------------
 
-    def on_audio(self, data: bytes, now: float) -> None:
-        """Feed appended audio; emit what it decides, in input-audio order (§5.5)."""
+    def on_audio(self, data: bytes, now: float) -> Iterable[TurnDecision]:
+        """Feed appended audio; what it decides, in input-audio order (§5.5), made lazily: each decision is
+        carried out before the next is made (item ids are minted in protocol order), so iterate to the end."""
         if self.detector is None or self._format is None:
-            return
-        pcm = self._format.decode(data)
-        for event in self.detector.feed(pcm):
+            return ()
+        events = self.detector.feed(self._format.decode(data))
+        if not events and (self._idle_audio_ms is None or self.buffer.position_ms < self._idle_audio_ms):
+            return ()  # the common case: no generator per append
+        return self._decide(events)
+
+    def _decide(self, events: list[TurnEvent]) -> Iterator[TurnDecision]:
+        for event in events:
             if isinstance(event, SpeechStarted):
-                self._speech_started(event, now)
+                yield self._speech_started(event)
             elif isinstance(event, SpeechStopped):
-                self._speech_stopped(event, now)
-        if self._idle_audio_ms is not None and self.session.buffer.position_ms >= self._idle_audio_ms:
-            self._idle_timeout(now, at_ms=self._idle_audio_ms)
+                yield self._speech_stopped(event)
+        if self._idle_audio_ms is not None and self.buffer.position_ms >= self._idle_audio_ms:
+            yield self._idle_timeout(at_ms=self._idle_audio_ms)
 
-    def _speech_started(self, event: SpeechStarted, now: float) -> None:
+    def _speech_started(self, event: SpeechStarted) -> TurnStarted:
         self.disarm_idle()
-        self.pending_item_id = self.session.ids.item()
-        self.session.emit({"type": "input_audio_buffer.speech_started",
-                           "audio_start_ms": round(event.audio_start_ms + self._offset_ms),
-                           "item_id": self.pending_item_id})
+        self.pending_item_id = self.new_item_id()
         td = self._settings
-        if td is not None and td.interrupt_response:
-            self.session.interrupt(now)
+        return TurnStarted(round(event.audio_start_ms + self._offset_ms), self.pending_item_id,
+                           td is not None and td.interrupt_response)
 
-    def _speech_stopped(self, event: SpeechStopped, now: float) -> None:
-        item_id = self.pending_item_id or self.session.ids.item()
+    def _speech_stopped(self, event: SpeechStopped) -> TurnEnded:
+        item_id = self.pending_item_id or self.new_item_id()
         self.pending_item_id = None
         end_ms = event.audio_end_ms + self._offset_ms
-        self.session.emit({"type": "input_audio_buffer.speech_stopped", "audio_end_ms": round(end_ms),
-                           "item_id": item_id})
-        fmt = self.session.buffer.format
         # The detector already moved its buffer start to ``audio_end_ms``: a turn that starts later in the
         # same append must survive, so no reset here.
-        self.session.commit_audio(item_id, now, min_ms=0.0, upto_samples=round(end_ms * fmt.rate / 1000.0))
-        # The response starts in the next call: speech_stopped and the commit reach the wire first instead of
-        # waiting for the response's first output to be computed.
-        self.session.schedule(now, self._auto_response, defer=True)
+        return TurnEnded("speech_stopped", item_id, round(end_ms), round(end_ms * self.buffer.format.rate / 1000.0))
 
-    def _auto_response(self, now: float) -> None:
+    def creates_response(self, session_kind: str) -> bool:
+        """Whether the end of a turn creates a response now (``create_response``, realtime sessions only)."""
         td = self._settings
-        if td is not None and td.create_response and self.session.config.kind == "realtime":
-            self.session.auto_response(now)
+        return td is not None and td.create_response and session_kind == "realtime"
 
     # -- manual buffer operations --------------------------------------------------------------------------
 
@@ -141,7 +178,7 @@ class TurnTaking:
     def buffer_moved(self) -> None:
         """After a manual commit or a clear: the uncommitted buffer starts anew (vad.md §5.2)."""
         if self.detector is not None:
-            self.detector.reset(round(self.session.buffer.start_ms - self._offset_ms))
+            self.detector.reset(round(self.buffer.start_ms - self._offset_ms))
         self.pending_item_id = None
 
     # -- idle timeout (§5.10) --------------------------------------------------------------------------------
@@ -155,7 +192,7 @@ class TurnTaking:
             return
         wait_ms = playback_ms + td.idle_timeout_ms
         self._idle_at = now + wait_ms / 1000.0
-        position = self.session.buffer.position_ms
+        position = self.buffer.position_ms
         self._idle_audio_ms = position + wait_ms
         self._idle_start_ms = position + playback_ms
 
@@ -166,21 +203,17 @@ class TurnTaking:
     def idle_deadline(self) -> float | None:
         return self._idle_at
 
-    def poll(self, now: float) -> None:
+    def poll(self, now: float) -> tuple[TurnDecision, ...]:
+        """The idle timeout on wall time, when it is due (called on every session call: no generator)."""
         if self._idle_at is not None and now >= self._idle_at:
-            self._idle_timeout(now)
+            return (self._idle_timeout(),)
+        return ()
 
-    def _idle_timeout(self, now: float, at_ms: float | None = None) -> None:
+    def _idle_timeout(self, at_ms: float | None = None) -> TurnEnded:
         """Fire: on audio time the segment ends exactly at the deadline (chunking-independent), on wall time
-        it ends where the input timeline is now."""
+        it ends where the input timeline is now. The session calls :meth:`buffer_moved` after the commit."""
         self.disarm_idle()
-        buffer = self.session.buffer
-        end_ms = buffer.position_ms if at_ms is None else at_ms
-        item_id = self.session.ids.item()
-        self.session.emit({"type": "input_audio_buffer.timeout_triggered",
-                           "audio_start_ms": round(min(self._idle_start_ms, end_ms)),
-                           "audio_end_ms": round(end_ms), "item_id": item_id})
-        self.session.commit_audio(item_id, now, min_ms=0.0,
-                                  upto_samples=round(end_ms * buffer.format.rate / 1000.0))
-        self.buffer_moved()
-        self._auto_response(now)
+        end_ms = self.buffer.position_ms if at_ms is None else at_ms
+        return TurnEnded("timeout", self.new_item_id(), round(end_ms),
+                         round(end_ms * self.buffer.format.rate / 1000.0),
+                         audio_start_ms=round(min(self._idle_start_ms, end_ms)))

@@ -5,7 +5,7 @@ the endpoints and :mod:`mockrt.inspector.analysis` for how the journal becomes a
 VAD's view (replayed deterministically), the responses' output audio and the conversation.
 """
 
-from mockrt.inspector.analysis import SessionAnalysis, VadParams
+from mockrt.inspector.analysis import SessionAnalysis
 from mockrt.inspector.endpoints import routes
 
-__all__ = ["SessionAnalysis", "VadParams", "routes"]
+__all__ = ["SessionAnalysis", "routes"]

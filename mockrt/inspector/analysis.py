@@ -28,7 +28,8 @@ VAD replay
 ----------
 The server's detector is chunk-invariant, so feeding it the same audio in any chunking gives the same frames,
 scores and events. The replay follows what :class:`mockrt.core.turn_taking.TurnTaking` does, driven by the
-journal: ``session.created`` / ``session.updated`` (input format and ``turn_detection``; a new detector when the
+journal: ``session.created`` / ``session.updated`` (input format and ``turn_detection``, read through the
+session's dialect; a new detector when the
 format changes or VAD is switched on, ``update_settings`` otherwise), accepted appends (fed), and the buffer
 moves that reset the detector (a manual ``input_audio_buffer.committed``, ``cleared``, ``timeout_triggered``;
 the commits that follow ``speech_stopped`` do not, as in the core). An append is *accepted* unless the entry
@@ -43,12 +44,28 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mockrt.audio.formats import AudioFormat
+from mockrt.core.dialects import GA, Dialect
+from mockrt.core.events import ClientEvent, ServerEvent
+from mockrt.core.turn_taking import VadOptions, turn_settings
 
 if TYPE_CHECKING:
     from mockrt.server.registry import JournalEntry
 from mockrt.inspector.conversation import (
     ConversationBuilder,
     conversation_from_items,
+)
+from mockrt.inspector.journal import (
+    NOT_A_REJECTION,
+    Internal,
+    _decode,
+    _nearest,
+    _num,
+    _obj,
+    _to24k,
+    b64,
+    b64_len,
+    internal_event,
+    is_delta,
 )
 from mockrt.inspector.timeline import (
     Timeline,
@@ -60,28 +77,17 @@ from mockrt.inspector.tracks import (
     ResponseInfo,
     VadReplay,
 )
-from mockrt.inspector.wire import (
-    _MISSING,
-    APPEND_TYPES,
-    AUDIO_DELTA_TYPES,
-    NOT_A_REJECTION,
-    SESSION_TYPES,
-    TEXT_DELTA_TYPES,
-    TRANSCRIPT_DELTA_TYPES,
-    VadParams,
-    _decode,
-    _format,
-    _nearest,
-    _num,
-    _obj,
-    _to24k,
-    b64,
-    b64_len,
-    session_audio,
-    turn_settings,
-)
+
+VadParams = VadOptions
+"""Deprecated name of :class:`~mockrt.core.turn_taking.VadOptions` (the analysis used to keep a copy of it),
+kept while ``bench/inspector_load.py`` imports it."""
 
 __all__ = ["SessionAnalysis", "VadParams", "b64", "conversation_from_items", "elide_audio", "vad_summary"]
+
+_SESSION_OBJECTS = frozenset({ServerEvent.SESSION_CREATED, ServerEvent.SESSION_UPDATED,
+                              ServerEvent.TRANSCRIPTION_SESSION_CREATED, ServerEvent.TRANSCRIPTION_SESSION_UPDATED})
+_SERVER_VAD = {ServerEvent.SPEECH_STARTED: "speech_started", ServerEvent.SPEECH_STOPPED: "speech_stopped",
+               ServerEvent.TIMEOUT_TRIGGERED: "timeout_triggered"}
 
 # -- the whole session ---------------------------------------------------------------------------------------------
 
@@ -89,9 +95,11 @@ __all__ = ["SessionAnalysis", "VadParams", "b64", "conversation_from_items", "el
 class SessionAnalysis:
     """Everything the page shows about one session; :meth:`update` consumes new journal entries."""
 
-    def __init__(self, session_id: str, vad: VadParams) -> None:
+    def __init__(self, session_id: str, vad: VadOptions, dialect: Dialect | None = None) -> None:
         self.session_id = session_id
         self.vad_params = vad
+        self.dialect = dialect or GA()
+        """Reads the journal's wire events (the session's dialect)."""
         self.lock = threading.Lock()
         self.n = 0
         self.first_seq: int | None = None
@@ -136,30 +144,31 @@ class SessionAnalysis:
         self.n += 1
         self.last_seq = entry.seq
         event = entry.event
-        etype = str(event.get("type"))
+        ev = internal_event(self.dialect, entry.direction, event.get("type"))
         pending = self._pending
         if pending is not None:
             self._pending = None
             err = _obj(event.get("error"))
-            if entry.direction == "server" and etype == "error" and err.get("code") not in NOT_A_REJECTION:
+            if ev is ServerEvent.ERROR and err.get("code") not in NOT_A_REJECTION:
                 self.rejected += 1
                 self.timeline.mark_bad(pending.seq, pending.t)
             else:
                 self._accept(pending)
         audio_ms = None
-        if entry.direction == "client" and etype in APPEND_TYPES:
+        if ev is ClientEvent.INPUT_AUDIO_APPEND:
             audio = event.get("audio")
             audio_ms = b64_len(audio) / self.in_fmt.bytes_per_ms if isinstance(audio, str) else 0.0
             self._pending = entry
-        elif entry.direction == "server" and etype in AUDIO_DELTA_TYPES:
+        elif ev is ServerEvent.OUTPUT_AUDIO_DELTA:
             delta = event.get("delta")
             fmt = self._response_fmt(event.get("response_id"))
             audio_ms = b64_len(delta) / fmt.bytes_per_ms if isinstance(delta, str) else 0.0
-        self.timeline.add(entry, "" if etype in APPEND_TYPES or etype.endswith(".delta") else label_for(entry),
-                          audio_ms=audio_ms)
+        label = "" if ev is ClientEvent.INPUT_AUDIO_APPEND or is_delta(ev) else label_for(entry, ev,
+                                                                                              self.dialect)
+        self.timeline.add(entry, ev, label, audio_ms=audio_ms)
         if entry.direction == "server":
-            self._server(entry, etype)
-        elif etype == "response.cancel":
+            self._server(entry, ev)
+        elif ev is ClientEvent.RESPONSE_CANCEL:
             rid = event.get("response_id") or self._active_response
             info = self.responses.get(str(rid)) if rid else None
             if info is not None and info.cancel_t is None:
@@ -182,50 +191,51 @@ class SessionAnalysis:
         info.version = seq
         self.response_version = seq
 
-    def _server(self, entry: JournalEntry, etype: str) -> None:
+    def _server(self, entry: JournalEntry, ev: Internal) -> None:
         e = entry.event
-        if etype in SESSION_TYPES and isinstance(e.get("session"), dict):
-            fin, fout, td = session_audio(e["session"])
-            self.in_fmt = fin or self.in_fmt
-            self.out_fmt = fout or self.out_fmt
+        if ev in _SESSION_OBJECTS and isinstance(e.get("session"), dict):
+            audio = self.dialect.session_audio(e["session"])
+            self.in_fmt = audio.input_format or self.in_fmt
+            self.out_fmt = audio.output_format or self.out_fmt
             self._formats.append((entry.seq, self.in_fmt, self.out_fmt))
-            if td is not _MISSING:
-                self.vad.configure(turn_settings(td, self.vad_params), self.in_fmt, entry.t)
-            elif fin is not None:
+            if audio.has_turn_detection:
+                td = audio.turn_detection
+                self.vad.configure(None if td is None else turn_settings(td, self.vad_params), self.in_fmt,
+                                   entry.t)
+            elif audio.input_format is not None:
                 self.vad.configure(self.vad.settings, self.in_fmt, entry.t)
             return
-        if etype in ("input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped",
-                     "input_audio_buffer.timeout_triggered"):
+        if isinstance(ev, ServerEvent) and ev in _SERVER_VAD:
             item_id = str(e.get("item_id"))
-            record = {"type": etype.rsplit(".", 1)[1], "item_id": e.get("item_id"), "t": round(entry.t, 4),
+            record = {"type": _SERVER_VAD[ev], "item_id": e.get("item_id"), "t": round(entry.t, 4),
                       "seq": entry.seq}
             for key in ("audio_start_ms", "audio_end_ms"):
                 if key in e:
                     record[key] = e[key]
             self.server_vad.append(record)
-            if etype == "input_audio_buffer.timeout_triggered":
+            if ev is ServerEvent.TIMEOUT_TRIGGERED:
                 end = _num(e.get("audio_end_ms"), self.vad.pos_ms)
                 self.vad.buffer_moved(end)  # the core calls buffer_moved() after the timeout's commit
                 self._vad_items[item_id] = (self._buf_start, end)
-            elif etype == "input_audio_buffer.speech_stopped":
+            elif ev is ServerEvent.SPEECH_STOPPED:
                 self._vad_items[item_id] = (self._buf_start, _num(e.get("audio_end_ms"), self.vad.pos_ms))
             return
-        if etype == "input_audio_buffer.committed":
+        if ev is ServerEvent.INPUT_AUDIO_COMMITTED:
             item_id = str(e.get("item_id"))
             vad_range = self._vad_items.get(item_id)
             if vad_range is not None:  # committed by the VAD (or an idle timeout): the detector moved itself
                 start, end = vad_range
-                kind = "vad_commit"
+                marker_kind = "vad_commit"
             else:  # input_audio_buffer.commit: the core resets the detector to the new buffer start
                 start, end = self._buf_start, self.vad.pos_ms
                 self.vad.buffer_moved(end)
-                kind = "commit"
+                marker_kind = "commit"
             self._buf_start = end
             self._commit_ranges[item_id] = (start, end)
-            self.markers.append({"kind": kind, "ms": round(end, 1), "start_ms": round(start, 1),
+            self.markers.append({"kind": marker_kind, "ms": round(end, 1), "start_ms": round(start, 1),
                                  "t": round(entry.t, 4), "item_id": item_id, "seq": entry.seq})
             return
-        if etype == "input_audio_buffer.cleared":
+        if ev is ServerEvent.INPUT_AUDIO_CLEARED:
             self.markers.append({"kind": "clear", "ms": round(self.vad.pos_ms, 1),
                                  "start_ms": round(self._buf_start, 1), "t": round(entry.t, 4), "seq": entry.seq})
             self._buf_start = self.vad.pos_ms
@@ -233,22 +243,17 @@ class SessionAnalysis:
             return
         item = e.get("item") if isinstance(e.get("item"), dict) else None
         audio_range = self._commit_ranges.get(str(item.get("id"))) if item else None
-        self.conversation.apply(entry, audio_range)
-        self._responses(entry, etype)
+        self.conversation.apply(entry, ev, audio_range)
+        self._responses(entry, ev)
 
-    def _responses(self, entry: JournalEntry, etype: str) -> None:
+    def _responses(self, entry: JournalEntry, ev: Internal) -> None:
         e = entry.event
-        if etype in ("response.created", "response.done") and isinstance(e.get("response"), dict):
+        if ev in (ServerEvent.RESPONSE_CREATED, ServerEvent.RESPONSE_DONE) and isinstance(e.get("response"), dict):
             r = e["response"]
             rid = str(r.get("id"))
             info = self.responses.get(rid)
             if info is None:
-                fmt = self.out_fmt
-                audio = r.get("audio")
-                if isinstance(audio, dict) and isinstance(audio.get("output"), dict):
-                    fmt = _format(audio["output"].get("format")) or fmt
-                elif "output_audio_format" in r:
-                    fmt = _format(r.get("output_audio_format")) or fmt
+                fmt = self.dialect.response_format(r) or self.out_fmt
                 info = ResponseInfo(rid, entry.t, entry.seq, fmt, conversation_id=r.get("conversation_id"))
                 self.responses[rid] = info
             info.status = str(r.get("status"))
@@ -256,7 +261,7 @@ class SessionAnalysis:
             if isinstance(details, dict):
                 info.reason = details.get("reason") or details.get("type")
                 info.error = details.get("error")
-            if etype == "response.done":
+            if ev is ServerEvent.RESPONSE_DONE:
                 info.t_done = entry.t
                 info.usage = r.get("usage") if isinstance(r.get("usage"), dict) else None
                 if self._active_response == rid:
@@ -267,7 +272,7 @@ class SessionAnalysis:
             return
         owner_id = e.get("response_id")
         info = self.responses.get(str(owner_id)) if owner_id else None
-        if etype == "conversation.item.truncated":
+        if ev is ServerEvent.ITEM_TRUNCATED:
             for part in self._parts.values():
                 if part.item_id == e.get("item_id") and part.content_index == e.get("content_index", 0):
                     part.truncated_ms = e.get("audio_end_ms")
@@ -278,7 +283,7 @@ class SessionAnalysis:
             return
         if info is None:
             return
-        if etype in AUDIO_DELTA_TYPES:
+        if ev is ServerEvent.OUTPUT_AUDIO_DELTA:
             part = self._part_for(info, entry)
             data = _decode(e.get("delta"), part.fmt)
             if data:
@@ -287,23 +292,23 @@ class SessionAnalysis:
                 part.prev = int(pcm[-1])
             part.deltas += 1
             part.t_last = entry.t
-        elif etype in TRANSCRIPT_DELTA_TYPES or etype in TEXT_DELTA_TYPES:
+        elif ev in (ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA, ServerEvent.OUTPUT_TEXT_DELTA):
             delta = e.get("delta")
             if not isinstance(delta, str):
                 return
-            if etype in TEXT_DELTA_TYPES:
+            if ev is ServerEvent.OUTPUT_TEXT_DELTA:
                 info.text += delta
             else:  # the transcript delta can precede the first audio delta: it opens the part too
                 self._part_for(info, entry).transcript += delta
-        elif etype in ("response.output_audio.done", "response.audio.done"):
+        elif ev is ServerEvent.OUTPUT_AUDIO_DONE:
             existing = self._parts.get((info.id, e.get("item_id"), e.get("content_index", 0)))
             if existing is not None:
                 existing.done = True
-        elif etype == "response.output_item.added" and isinstance(e.get("item"), dict):
+        elif ev is ServerEvent.OUTPUT_ITEM_ADDED and isinstance(e.get("item"), dict):
             item = e["item"]
             info.items.append({"id": item.get("id"), "type": item.get("type"), "role": item.get("role"),
                                "name": item.get("name")})
-        elif etype == "response.function_call_arguments.done":
+        elif ev is ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE:
             for item in info.items:
                 if item["id"] == e.get("item_id"):
                     item["arguments"] = e.get("arguments")
@@ -386,10 +391,12 @@ def vad_summary(a: SessionAnalysis) -> dict[str, Any]:
             "agree": all(p["diff_ms"] is not None and abs(p["diff_ms"]) <= (frame or 10) for p in pairs)}
 
 
-def elide_audio(event: dict[str, Any], in_fmt: AudioFormat, out_fmt: AudioFormat) -> dict[str, Any]:
+def elide_audio(event: dict[str, Any], in_fmt: AudioFormat, out_fmt: AudioFormat,
+                dialect: Dialect | None = None) -> dict[str, Any]:
     """A copy of an event with every base64 audio payload replaced by its duration: ``audio`` anywhere (input
-    format, or the output format inside an assistant item) and the ``delta`` of audio delta events."""
-    etype = event.get("type")
+    format, or the output format inside an assistant item) and the ``delta`` of audio delta events (as
+    ``dialect`` names them; GA by default)."""
+    ev = (dialect or GA()).server_event(event.get("type"))
 
     def desc(text: str, fmt: AudioFormat) -> str:
         n = b64_len(text)
@@ -406,6 +413,6 @@ def elide_audio(event: dict[str, Any], in_fmt: AudioFormat, out_fmt: AudioFormat
         return value
 
     out: dict[str, Any] = walk(event, in_fmt)
-    if etype in AUDIO_DELTA_TYPES and isinstance(event.get("delta"), str):
+    if ev is ServerEvent.OUTPUT_AUDIO_DELTA and isinstance(event.get("delta"), str):
         out["delta"] = desc(event["delta"], out_fmt)
     return out

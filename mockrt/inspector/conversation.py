@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from mockrt.core.events import ServerEvent
+from mockrt.inspector.journal import Internal, _obj
+
 if TYPE_CHECKING:
     from mockrt.server.registry import JournalEntry
-from mockrt.inspector.wire import (
-    ITEM_ADDED_TYPES,
-    TEXT_DELTA_TYPES,
-    TRANSCRIPT_DELTA_TYPES,
-    _obj,
-)
 
 # -- the conversation ----------------------------------------------------------------------------------------------
 
@@ -56,12 +53,11 @@ class ConversationBuilder:
         part: dict[str, Any] = content[index]
         return part
 
-    def apply(self, entry: JournalEntry, audio_range: tuple[float, float] | None) -> bool:
-        """Apply one server event; returns whether the conversation changed."""
+    def apply(self, entry: JournalEntry, ev: Internal, audio_range: tuple[float, float] | None) -> bool:
+        """Apply one server event (``ev``: its internal event); returns whether the conversation changed."""
         e = entry.event
-        etype = e.get("type")
         item: dict[str, Any] | None
-        if etype in ITEM_ADDED_TYPES and isinstance(e.get("item"), dict):
+        if ev is ServerEvent.ITEM_ADDED and isinstance(e.get("item"), dict):
             item = _norm_item(e["item"])
             if self._find(item["id"]) is not None:
                 return False
@@ -78,7 +74,7 @@ class ConversationBuilder:
                 item["audio_range_ms"] = [round(audio_range[0], 1), round(audio_range[1], 1)]
             item["t"] = round(entry.t, 4)
             self.items.insert(index, item)
-        elif etype in ("conversation.item.done", "response.output_item.done") and isinstance(e.get("item"), dict):
+        elif ev in (ServerEvent.ITEM_DONE, ServerEvent.OUTPUT_ITEM_DONE) and isinstance(e.get("item"), dict):
             existing = self._find(e["item"].get("id"))
             if existing is None:
                 return False
@@ -94,46 +90,46 @@ class ConversationBuilder:
                     existing["content"] = old
                 else:
                     existing[key] = value
-        elif etype == "conversation.item.deleted":
+        elif ev is ServerEvent.ITEM_DELETED:
             item = self._find(e.get("item_id"))
             if item is None:
                 return False
             self.items.remove(item)
-        elif etype == "conversation.item.truncated":
+        elif ev is ServerEvent.ITEM_TRUNCATED:
             item = self._find(e.get("item_id"))
             if item is None:
                 return False
             item["truncated_ms"] = e.get("audio_end_ms")
-        elif etype == "conversation.item.input_audio_transcription.completed":
+        elif ev is ServerEvent.TRANSCRIPTION_COMPLETED:
             item = self._find(e.get("item_id"))
             part = self._part(item, e.get("content_index", 0), "input_audio") if item else None
             if part is None:
                 return False
             part["transcript"] = e.get("transcript")
-        elif etype == "conversation.item.input_audio_transcription.failed":
+        elif ev is ServerEvent.TRANSCRIPTION_FAILED:
             item = self._find(e.get("item_id"))
             if item is None:
                 return False
             item["transcription_error"] = e.get("error")
-        elif etype in TEXT_DELTA_TYPES or etype in TRANSCRIPT_DELTA_TYPES:
+        elif ev in (ServerEvent.OUTPUT_TEXT_DELTA, ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA):
             item = self._find(e.get("item_id"))
-            key = "text" if etype in TEXT_DELTA_TYPES else "transcript"
+            key = "text" if ev is ServerEvent.OUTPUT_TEXT_DELTA else "transcript"
             part = self._part(item, e.get("content_index"), "text" if key == "text" else "audio") if item else None
             if part is None or not isinstance(e.get("delta"), str):
                 return False
             part[key] = (part.get(key) or "") + e["delta"]
-        elif etype == "response.content_part.added":
+        elif ev is ServerEvent.CONTENT_PART_ADDED:
             item = self._find(e.get("item_id"))
             raw = _obj(e.get("part"))
             part = self._part(item, e.get("content_index"), str(raw.get("type"))) if item else None
             if part is None:
                 return False
             part["type"] = raw.get("type", part.get("type"))
-        elif etype in ("response.function_call_arguments.delta", "response.function_call_arguments.done"):
+        elif ev in (ServerEvent.FUNCTION_CALL_ARGUMENTS_DELTA, ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE):
             item = self._find(e.get("item_id"))
             if item is None:
                 return False
-            if etype.endswith("done"):
+            if ev is ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE:
                 item["arguments"] = e.get("arguments")
             elif isinstance(e.get("delta"), str):
                 item["arguments"] = (item.get("arguments") or "") + e["delta"]

@@ -47,10 +47,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 
+from mockrt.core.dialects import Dialect, dialect_named
+from mockrt.core.events import ServerEvent
 from mockrt.core.turn_taking import VadOptions
 from mockrt.inspector.analysis import (
     SessionAnalysis,
-    VadParams,
     b64,
     conversation_from_items,
     elide_audio,
@@ -99,20 +100,20 @@ class InspectorCache:
         self.analyses: OrderedDict[str, SessionAnalysis] = OrderedDict()
         self.counts: dict[str, _Counts] = {}
 
-    def analysis(self, record: SessionRecord, vad: VadParams) -> SessionAnalysis:
+    def analysis(self, record: SessionRecord, vad: VadOptions, dialect: Dialect) -> SessionAnalysis:
         with self.lock:
             a = self.analyses.get(record.id)
             if a is None:
-                a = SessionAnalysis(record.id, vad)
+                a = SessionAnalysis(record.id, vad, dialect)
                 self.analyses[record.id] = a
             self.analyses.move_to_end(record.id)
             while len(self.analyses) > KEEP_ANALYSES:
                 self.analyses.popitem(last=False)
             return a
 
-    def replace(self, record: SessionRecord, vad: VadParams) -> SessionAnalysis:
+    def replace(self, record: SessionRecord, vad: VadOptions, dialect: Dialect) -> SessionAnalysis:
         with self.lock:
-            a = SessionAnalysis(record.id, vad)
+            a = SessionAnalysis(record.id, vad, dialect)
             self.analyses[record.id] = a
             return a
 
@@ -134,21 +135,26 @@ def inspector_cache(state: MockState) -> InspectorCache:
         return cache
 
 
-def vad_params(state: MockState) -> VadParams:
-    return VadParams(detector=state.config.vad, end_includes_silence=state.config.vad_end_includes_silence,
-                     min_speech_ms=VadOptions().min_speech_ms)
+def vad_params(state: MockState) -> VadOptions:
+    return VadOptions(detector=state.config.vad, end_includes_silence=state.config.vad_end_includes_silence)
+
+
+def session_dialect(state: MockState, record: SessionRecord) -> Dialect:
+    """The dialect that reads a session's journal: the one it was served in."""
+    return state.dialects.get((record.flavour, record.dialect)) or dialect_named(record.dialect)
 
 
 def analyse(state: MockState, record: SessionRecord, build: Callable[[SessionAnalysis], T]) -> T:
     """Bring the session's analysis up to date with its journal, then ``build`` under its lock (worker thread)."""
     cache = inspector_cache(state)
     params = vad_params(state)
-    a = cache.analysis(record, params)
+    dialect = session_dialect(state, record)
+    a = cache.analysis(record, params, dialect)
     with a.lock:
         journal = record.journal
         length = len(journal)
         if length < a.n or (a.n and length and journal[0].seq != a.first_seq):  # the journal was cleared
-            a = cache.replace(record, params)
+            a = cache.replace(record, params, dialect)
             return analyse(state, record, build)
         final = record.ended_at is not None
         if length > a.n or (final and a.pending):
@@ -212,7 +218,7 @@ async def session_page(request: Request) -> Response:
 # -- JSON --------------------------------------------------------------------------------------------------------------
 
 
-def _counts(cache: InspectorCache, record: SessionRecord) -> _Counts:
+def _counts(cache: InspectorCache, record: SessionRecord, dialect: Dialect) -> _Counts:
     counts = cache.counts.get(record.id)
     journal = record.journal
     if counts is None or len(journal) < counts.n or (counts.n and journal and journal[0].seq != counts.first_seq):
@@ -220,15 +226,15 @@ def _counts(cache: InspectorCache, record: SessionRecord) -> _Counts:
     for entry in journal[counts.n :]:
         if counts.first_seq < 0:
             counts.first_seq = entry.seq
-        etype = entry.event.get("type")
         if entry.direction == "server":
-            if etype == "response.done":
+            ev = dialect.server_event(entry.event.get("type"))
+            if ev is ServerEvent.RESPONSE_DONE:
                 counts.responses += 1
-            elif etype == "error":
+            elif ev is ServerEvent.ERROR:
                 counts.errors += 1
-            elif etype == "input_audio_buffer.committed":
+            elif ev is ServerEvent.INPUT_AUDIO_COMMITTED:
                 counts.turns += 1
-            elif etype in ("conversation.item.added", "conversation.item.created"):
+            elif ev is ServerEvent.ITEM_ADDED:
                 item = entry.event.get("item")
                 if isinstance(item, dict) and item.get("role") == "user" and item.get("content") and all(
                         isinstance(p, dict) and p.get("type") in ("input_text", "text") for p in item["content"]):
@@ -238,8 +244,8 @@ def _counts(cache: InspectorCache, record: SessionRecord) -> _Counts:
     return counts
 
 
-def _summary(cache: InspectorCache, record: SessionRecord) -> dict[str, Any]:
-    c = _counts(cache, record)
+def _summary(state: MockState, cache: InspectorCache, record: SessionRecord) -> dict[str, Any]:
+    c = _counts(cache, record, session_dialect(state, record))
     ended = record.ended_at
     return {"id": record.id, "dialect": record.dialect, "flavour": record.flavour, "model": record.model,
             "path": record.path, "user_agent": record.user_agent, "started_at": record.started_at,
@@ -252,7 +258,7 @@ async def api_sessions(request: Request) -> Response:
     state = _state(request)
     cache = inspector_cache(state)
     with cache.lock:
-        rows = [_summary(cache, r) for r in state.registry.all()]
+        rows = [_summary(state, cache, r) for r in state.registry.all()]
     rows.sort(key=lambda r: (not r["live"], -r["started_at"]))
     return _json({"sessions": rows, "admin_token": bool(state.config.admin_token)})
 
@@ -265,12 +271,12 @@ async def api_timeline(request: Request) -> Response:
     since = _int(request, "since", -1)
     cache = inspector_cache(state)
     with cache.lock:
-        summary = _summary(cache, record)
+        summary = _summary(state, cache, record)
 
     def build(a: SessionAnalysis) -> dict[str, Any]:
         counts = a.timeline.counts
-        summary["responses"] = counts.get("server:response.done", 0)
-        summary["errors"] = counts.get("server:error", 0)
+        summary["responses"] = a.timeline.internal_counts.get(ServerEvent.RESPONSE_DONE, 0)
+        summary["errors"] = a.timeline.internal_counts.get(ServerEvent.ERROR, 0)
         return {"session": summary, "live": record.ended_at is None, "last_seq": a.last_seq, "entries": a.n,
                 "rows": [r.to_dict() for r in a.timeline.since(since)], "counts": counts,
                 "input_ms": round(a.input.ms, 1), "input_buckets": len(a.input.arrive),
@@ -376,14 +382,14 @@ async def api_event(request: Request) -> Response:
     def build(a: SessionAnalysis) -> dict[str, Any]:
         fin, fout = a.formats_at(seq)
         out: dict[str, Any] = {"seq": entry.seq, "t": round(entry.t, 6), "direction": entry.direction,
-                               "event": elide_audio(entry.event, fin, fout)}
+                               "event": elide_audio(entry.event, fin, fout, a.dialect)}
         row = a.timeline.find(seq)
         if row is not None and row.n > 1:
             out["span"] = row.to_dict()
             last = bisect.bisect_left(journal, row.last, key=lambda e: e.seq)
             if last < len(journal) and journal[last].seq == row.last and row.last != seq:
                 out["span_last"] = {"seq": row.last, "t": round(journal[last].t, 6),
-                                    "event": elide_audio(journal[last].event, fin, fout)}
+                                    "event": elide_audio(journal[last].event, fin, fout, a.dialect)}
         return out
 
     payload = await run_in_threadpool(analyse, _state(request), record, build)

@@ -6,17 +6,21 @@ import bisect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mockrt.core.dialects import Dialect
+from mockrt.core.events import ClientEvent, ServerEvent
+from mockrt.inspector.journal import SPAN_GAP_S, Internal, _clip, _obj, is_delta
+
 if TYPE_CHECKING:
     from mockrt.server.registry import JournalEntry
-from mockrt.inspector.wire import (
-    APPEND_TYPES,
-    AUDIO_DELTA_TYPES,
-    SESSION_TYPES,
-    SPAN_GAP_S,
-    _clip,
-    _obj,
-    session_audio,
-)
+
+_SESSION_EVENTS = frozenset({ServerEvent.SESSION_CREATED, ServerEvent.SESSION_UPDATED,
+                             ServerEvent.TRANSCRIPTION_SESSION_CREATED, ServerEvent.TRANSCRIPTION_SESSION_UPDATED,
+                             ClientEvent.SESSION_UPDATE, ClientEvent.TRANSCRIPTION_SESSION_UPDATE})
+_ITEM_EVENTS = frozenset({ServerEvent.ITEM_ADDED, ServerEvent.ITEM_DONE, ServerEvent.ITEM_TRUNCATED,
+                          ServerEvent.ITEM_DELETED, ServerEvent.ITEM_RETRIEVED, ServerEvent.TRANSCRIPTION_COMPLETED,
+                          ServerEvent.TRANSCRIPTION_FAILED, ServerEvent.TRANSCRIPTION_DELTA,
+                          ServerEvent.OUTPUT_ITEM_ADDED, ServerEvent.OUTPUT_ITEM_DONE, ClientEvent.ITEM_CREATE,
+                          ClientEvent.ITEM_TRUNCATE, ClientEvent.ITEM_DELETE, ClientEvent.ITEM_RETRIEVE})
 
 # -- timeline ------------------------------------------------------------------------------------------------------
 
@@ -63,7 +67,8 @@ class Timeline:
         self._change_row: list[int] = []
         self._open: dict[tuple[Any, ...], int] = {}  # span key -> row index
         self._append_span: int | None = None
-        self.counts: dict[str, int] = {}
+        self.counts: dict[str, int] = {}  # "direction:wire type" -> events (the page's lanes)
+        self.internal_counts: dict[Internal, int] = {}  # internal event -> events
 
     def _changed(self, seq: int, index: int) -> None:
         if self._change_row and self._change_row[-1] == index:
@@ -89,12 +94,13 @@ class Timeline:
         self._row_of[entry.seq] = index
         return row
 
-    def add(self, entry: JournalEntry, label: str, *, audio_ms: float | None = None) -> None:
+    def add(self, entry: JournalEntry, ev: Internal, label: str, *, audio_ms: float | None = None) -> None:
         event = entry.event
         etype = str(event.get("type"))
         key = f"{entry.direction}:{etype}"
         self.counts[key] = self.counts.get(key, 0) + 1
-        if entry.direction == "client" and etype in APPEND_TYPES:
+        self.internal_counts[ev] = self.internal_counts.get(ev, 0) + 1
+        if ev is ClientEvent.INPUT_AUDIO_APPEND:
             index = self._append_span
             if index is not None and entry.t - self.rows[index].t1 <= SPAN_GAP_S:
                 row = self.rows[index]
@@ -107,9 +113,9 @@ class Timeline:
             row.label = _append_label(row)
             self._append_span = self._new(row)
             return
-        if entry.direction == "client" or etype in ("input_audio_buffer.committed", "input_audio_buffer.cleared"):
+        if entry.direction == "client" or ev in (ServerEvent.INPUT_AUDIO_COMMITTED, ServerEvent.INPUT_AUDIO_CLEARED):
             self._append_span = None
-        if entry.direction == "server" and etype.endswith(".delta"):
+        if is_delta(ev):
             skey = (etype, event.get("response_id"), event.get("item_id"), event.get("output_index"),
                     event.get("content_index"))
             delta = event.get("delta")
@@ -119,7 +125,7 @@ class Timeline:
                 self._open[skey] = self._new(row)
             else:
                 row = self._grow(index, entry)
-            if etype in AUDIO_DELTA_TYPES:
+            if ev is ServerEvent.OUTPUT_AUDIO_DELTA:
                 row.audio_ms = (row.audio_ms or 0.0) + (audio_ms or 0.0)
                 row.label = f"{row.audio_ms / 1000:.2f} s of audio in {row.n} deltas"
             elif isinstance(delta, str):
@@ -128,7 +134,7 @@ class Timeline:
                 row.label = f"{row.n} deltas: " + _clip(row.text, 160)
             return
         self._new(Row(entry.seq, entry.t, entry.t, entry.direction, etype, 1, entry.seq, label,
-                      bad=etype == "error"))
+                      bad=ev is ServerEvent.ERROR))
 
     def mark_bad(self, seq: int, t: float) -> None:
         """A rejected append: it leaves its span (it was the span's last event) and gets a row of its own."""
@@ -169,38 +175,38 @@ def _append_label(row: Row) -> str:
     return f"{row.n} append{'s' if row.n != 1 else ''}, {(row.audio_ms or 0.0) / 1000:.2f} s of audio"
 
 
-def label_for(entry: JournalEntry) -> str:
-    """A short human summary of one event (the row's text)."""
+def label_for(entry: JournalEntry, ev: Internal, dialect: Dialect) -> str:
+    """A short human summary of one event (the row's text); ``ev`` is the entry's internal event."""
     e = entry.event
     etype = str(e.get("type"))
     try:
-        if etype in SESSION_TYPES or etype == "session.update":
-            session = _obj(e.get("session"))
-            fin, fout, td = session_audio(session)
+        if ev in _SESSION_EVENTS:
+            audio = dialect.session_audio(_obj(e.get("session")))
             parts = []
-            if fin is not None:
-                parts.append(f"in {fin.value}")
-            if fout is not None:
-                parts.append(f"out {fout.value}")
+            if audio.input_format is not None:
+                parts.append(f"in {audio.input_format.value}")
+            if audio.output_format is not None:
+                parts.append(f"out {audio.output_format.value}")
+            td = audio.turn_detection_wire
             if isinstance(td, dict):
                 parts.append(str(td.get("type")) + (f" thr {td['threshold']}" if "threshold" in td else "")
                              + (f" pad {td['prefix_padding_ms']}" if "prefix_padding_ms" in td else "")
                              + (f" sil {td['silence_duration_ms']}" if "silence_duration_ms" in td else ""))
-            elif td is None:
+            elif audio.has_turn_detection:
                 parts.append("turn_detection null")
             return ", ".join(parts)
-        if etype == "input_audio_buffer.speech_started":
+        if ev is ServerEvent.SPEECH_STARTED:
             return f"audio_start_ms={e.get('audio_start_ms')} {e.get('item_id', '')}"
-        if etype == "input_audio_buffer.speech_stopped":
+        if ev is ServerEvent.SPEECH_STOPPED:
             return f"audio_end_ms={e.get('audio_end_ms')} {e.get('item_id', '')}"
-        if etype == "input_audio_buffer.timeout_triggered":
+        if ev is ServerEvent.TIMEOUT_TRIGGERED:
             return f"{e.get('audio_start_ms')}–{e.get('audio_end_ms')} ms {e.get('item_id', '')}"
-        if etype == "input_audio_buffer.committed":
+        if ev is ServerEvent.INPUT_AUDIO_COMMITTED:
             return str(e.get("item_id", ""))
-        if etype == "error":
+        if ev is ServerEvent.ERROR:
             err = _obj(e.get("error"))
             return _clip(f"{err.get('code') or err.get('type')}: {err.get('message')}", 200)
-        if etype in ("response.created", "response.done"):
+        if ev in (ServerEvent.RESPONSE_CREATED, ServerEvent.RESPONSE_DONE):
             r = _obj(e.get("response"))
             text = f"{r.get('id')} {r.get('status')}"
             details = r.get("status_details")
@@ -210,9 +216,9 @@ def label_for(entry: JournalEntry) -> str:
             if isinstance(usage, dict) and "total_tokens" in usage:
                 text += f", {usage['total_tokens']} tokens"
             return text
-        if etype in ("response.cancel", "response.create"):
+        if ev in (ClientEvent.RESPONSE_CANCEL, ClientEvent.RESPONSE_CREATE):
             return str(e.get("response_id") or "") or _clip(str(e.get("response") or ""), 100)
-        if etype.startswith("conversation.item") or etype.startswith("response.output_item"):
+        if ev in _ITEM_EVENTS:
             item = e.get("item")
             if isinstance(item, dict):
                 return _clip(f"{item.get('id')} {item.get('type')} {item.get('role') or item.get('name') or ''} "
@@ -226,7 +232,7 @@ def label_for(entry: JournalEntry) -> str:
             return _clip(str(e["transcript"]), 160)
         if etype.endswith(".done") and isinstance(e.get("text"), str):
             return _clip(str(e["text"]), 160)
-        if etype == "rate_limits.updated":
+        if ev is ServerEvent.RATE_LIMITS_UPDATED:
             limits = e.get("rate_limits") or []
             return ", ".join(f"{x.get('name')} {x.get('remaining')}/{x.get('limit')}" for x in limits
                              if isinstance(x, dict))

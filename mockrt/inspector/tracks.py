@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -11,16 +11,9 @@ import numpy.typing as npt
 from mockrt.audio.detectors import DetectorUnavailable, make_detector
 from mockrt.audio.formats import AudioFormat
 from mockrt.audio.turns import SpeechStarted, SpeechStopped, TurnDetector, TurnSettings
+from mockrt.core.turn_taking import VadOptions
 from mockrt.inspector.buffers import BUCKET_MS, BUCKET_SAMPLES, RATE, Growable, envelope
-
-if TYPE_CHECKING:
-    pass
-from mockrt.inspector.wire import (
-    MAX_BATCH_S,
-    VadParams,
-    _to24k,
-    b64,
-)
+from mockrt.inspector.journal import MAX_BATCH_S, _to24k, b64
 
 # -- input audio and the VAD replay --------------------------------------------------------------------------------
 
@@ -94,7 +87,7 @@ class InputTrack:
 class VadReplay:
     """The server's turn detector, replayed on the journal (module docstring)."""
 
-    def __init__(self, params: VadParams) -> None:
+    def __init__(self, params: VadOptions) -> None:
         self.params = params
         self.fmt = AudioFormat.PCM16  # the buffer's format
         self._det_fmt: AudioFormat | None = None  # the format the detector was configured with

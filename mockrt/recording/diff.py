@@ -28,12 +28,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from mockrt.core.dialects import Dialect, dialect_named
+from mockrt.core.events import ClientEvent, ServerEvent
 from mockrt.recording import transcript as tr
 
 ID_PREFIXES = ("event", "item", "resp", "call", "sess", "conv")
 _ID = re.compile(r"\b(event|item|resp|call|sess|conv)_(?=[A-Za-z0-9]*[A-Z0-9])[A-Za-z0-9]{12,}\b")
 DROPPED_KEYS = frozenset({"created_at", "expires_at", "obfuscation"})
-AUDIO_DELTA_TYPES = frozenset({"response.output_audio.delta", "response.audio.delta"})
 AUDIO_PART_TYPES = frozenset({"input_audio", "audio", "output_audio"})
 
 
@@ -77,15 +78,18 @@ def _walk(value: Any, ids: _Ids, audio_key: str | None = None) -> Any:
     return value
 
 
-def _normalize_event(event: dict[str, Any], direction: str, ids: _Ids) -> dict[str, Any]:
+def _normalize_event(event: dict[str, Any], direction: str, ids: _Ids, dialect: Dialect) -> dict[str, Any]:
     etype = event.get("type")
-    audio_key = "delta" if etype in AUDIO_DELTA_TYPES else "audio" if etype == "input_audio_buffer.append" else None
+    server = dialect.server_event(etype) if direction == "server" else None
+    audio_key = ("delta" if server is ServerEvent.OUTPUT_AUDIO_DELTA
+                 else "audio" if direction == "client" and dialect.client_event(etype) is ClientEvent.INPUT_AUDIO_APPEND
+                 else None)
     own_id = event.get("event_id")
     body = dict(event)
     if direction == "server" and isinstance(own_id, str):
         body["event_id"] = "<event_id>"
     out: dict[str, Any] = _walk(body, ids, audio_key)
-    if etype == "rate_limits.updated" and isinstance(out.get("rate_limits"), list):
+    if server is ServerEvent.RATE_LIMITS_UPDATED and isinstance(out.get("rate_limits"), list):
         out["rate_limits"] = [{k: v for k, v in r.items() if k not in ("limit", "remaining", "reset_seconds")}
                               if isinstance(r, dict) else r for r in out["rate_limits"]]
     return out
@@ -122,9 +126,11 @@ def _canonical_deltas(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def normalize(lines: Iterable[Mapping[str, Any]], *, reorder_deltas: bool = True) -> list[dict[str, Any]]:
     """Transcript lines without what legitimately differs between runs (see the module docstring)."""
     ids = _Ids()
+    dialect = dialect_named(None)
     out: list[dict[str, Any]] = []
     for line in lines:
         if "mockrt_recording" in line:
+            dialect = dialect_named(line.get("dialect"))  # the header names the dialect the events are in
             out.append({k: v for k, v in line.items() if k in ("mockrt_recording", "dialect")})
             continue
         direction = str(line.get("dir"))
@@ -133,7 +139,7 @@ def normalize(lines: Iterable[Mapping[str, Any]], *, reorder_deltas: bool = True
             if key in ("t", "dir"):
                 continue
             if key == "event" and isinstance(value, dict):
-                norm["event"] = _normalize_event(value, direction, ids)
+                norm["event"] = _normalize_event(value, direction, ids, dialect)
             else:
                 norm[key] = _walk(value, ids)
         out.append(norm)
@@ -146,7 +152,7 @@ def normalize(lines: Iterable[Mapping[str, Any]], *, reorder_deltas: bool = True
 def _label(line: Mapping[str, Any]) -> str:
     if "event" in line:
         return str(line["event"].get("type", "<no type>"))
-    return f"<{tr.kind(line)}>"
+    return f"<{tr.line_type(line)}>"
 
 
 def _short(value: Any, width: int = 80) -> str:

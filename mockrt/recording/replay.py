@@ -29,54 +29,29 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mockrt.audio.formats import AudioFormat
 from mockrt.audio.g711 import alaw_decode, ulaw_decode
+from mockrt.core.dialects import dialect_named
+from mockrt.core.events import ServerEvent
 from mockrt.core.faults import Faults
 from mockrt.recording import transcript as tr
 from mockrt.scenarios.model import FunctionCall, Output, PacingSpec, Reply, Scenario
 
-AUDIO_DELTAS = ("response.output_audio.delta", "response.audio.delta")
-TEXT_DELTAS = ("response.output_text.delta", "response.text.delta", "response.output_audio_transcript.delta",
-               "response.audio_transcript.delta", "response.function_call_arguments.delta")
-_GA_FORMATS = {"audio/pcm": "pcm16", "audio/pcmu": "g711_ulaw", "audio/pcma": "g711_alaw"}
+_FIRST_OUTPUT = frozenset({ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.OUTPUT_TEXT_DELTA,
+                           ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA, ServerEvent.FUNCTION_CALL_ARGUMENTS_DELTA})
+"""The deltas whose first one ends a response's time to first output (``timing``)."""
 
 
-def _format_name(value: Any) -> str | None:
-    """``pcm16`` | ``g711_ulaw`` | ``g711_alaw`` from a GA format object or a beta format name."""
-    if isinstance(value, dict):
-        return _GA_FORMATS.get(str(value.get("type")))
-    if isinstance(value, str):
-        return value
-    return None
-
-
-def _session_format(session: Mapping[str, Any]) -> str | None:
-    audio = session.get("audio")
-    if isinstance(audio, dict):
-        output = audio.get("output")
-        if isinstance(output, dict) and "format" in output:
-            return _format_name(output["format"])
-    return _format_name(session.get("output_audio_format"))
-
-
-def _response_format(response: Mapping[str, Any]) -> str | None:
-    audio = response.get("audio")
-    if isinstance(audio, dict) and isinstance(audio.get("output"), dict) and "format" in audio["output"]:
-        return _format_name(audio["output"]["format"])
-    return _format_name(response.get("output_audio_format"))
-
-
-def audio_samples(data: bytes, fmt: str | None) -> np.ndarray | None:
-    """Recorded output audio as 24 kHz int16 samples (``None`` for an unknown format or no audio)."""
+def audio_samples(data: bytes, fmt: AudioFormat | None) -> np.ndarray | None:
+    """Recorded output audio as 24 kHz int16 samples (``None`` for no audio)."""
     if not data:
         return None
-    if fmt in (None, "pcm16"):
-        usable = len(data) // 2 * 2
-        return np.frombuffer(data[:usable], dtype="<i2").astype(np.int16)
-    if fmt == "g711_ulaw":
+    if fmt is AudioFormat.G711_ULAW:
         return np.repeat(ulaw_decode(data), 3).astype(np.int16)
-    if fmt == "g711_alaw":
+    if fmt is AudioFormat.G711_ALAW:
         return np.repeat(alaw_decode(data), 3).astype(np.int16)
-    return None
+    usable = len(data) // 2 * 2
+    return np.frombuffer(data[:usable], dtype="<i2").astype(np.int16)
 
 
 def usage_overrides(usage: Mapping[str, Any] | None) -> dict[str, int] | None:
@@ -104,7 +79,7 @@ def usage_overrides(usage: Mapping[str, Any] | None) -> dict[str, int] | None:
 class _Recorded:
     """What the recording says about one response."""
 
-    def __init__(self, response_id: str, created_t: float, fmt: str | None) -> None:
+    def __init__(self, response_id: str, created_t: float, fmt: AudioFormat | None) -> None:
         self.id = response_id
         self.created_t = created_t
         self.format = fmt
@@ -127,7 +102,8 @@ def scenario_from_transcript(lines: Sequence[Mapping[str, Any]], *, name: str | 
     if not lines or "mockrt_recording" not in lines[0]:
         raise tr.TranscriptError("a transcript starts with its header line")
     head = lines[0]
-    session_format: str | None = None
+    dialect = dialect_named(head.get("dialect"))
+    session_format: AudioFormat | None = None
     responses: dict[str, _Recorded] = {}
     audio: dict[tuple[str, int], bytearray] = {}
     item_order: dict[str, int] = {}
@@ -141,31 +117,32 @@ def scenario_from_transcript(lines: Sequence[Mapping[str, Any]], *, name: str | 
         if line.get("dir") != "server" or "event" not in line:
             continue
         event: dict[str, Any] = line["event"]
-        etype = event.get("type")
+        kind = dialect.server_event(event.get("type"))
         t = float(line.get("t", 0.0))
         for item_id in _item_ids(event):
             item_order.setdefault(item_id, len(item_order))
-        if etype in ("session.created", "session.updated") and isinstance(event.get("session"), dict):
-            session_format = _session_format(event["session"]) or session_format
-        elif etype == "response.created":
+        if kind in (ServerEvent.SESSION_CREATED, ServerEvent.SESSION_UPDATED) and isinstance(event.get("session"),
+                                                                                              dict):
+            session_format = dialect.session_audio(event["session"]).output_format or session_format
+        elif kind is ServerEvent.RESPONSE_CREATED:
             response = event.get("response") or {}
             rid = str(response.get("id"))
-            responses.setdefault(rid, _Recorded(rid, t, _response_format(response) or session_format))
-        elif etype in AUDIO_DELTAS or etype in TEXT_DELTAS:
+            responses.setdefault(rid, _Recorded(rid, t, dialect.response_format(response) or session_format))
+        elif kind in _FIRST_OUTPUT:
             rec = responses.get(str(event.get("response_id")))
             if rec is not None and rec.first_delta_t is None:
                 rec.first_delta_t = t
-            if etype in AUDIO_DELTAS:
+            if kind is ServerEvent.OUTPUT_AUDIO_DELTA:
                 key = (str(event.get("item_id")), int(event.get("content_index", 0)))
                 # A redacted or damaged delta is skipped (without audio the reply falls back to synthesised speech).
                 with contextlib.suppress(binascii.Error, ValueError):
                     audio.setdefault(key, bytearray()).extend(base64.b64decode(event.get("delta", ""), validate=True))
-        elif etype == "response.done":
+        elif kind is ServerEvent.RESPONSE_DONE:
             response = event.get("response") or {}
             rid = str(response.get("id"))
-            rec = responses.setdefault(rid, _Recorded(rid, t, _response_format(response) or session_format))
+            rec = responses.setdefault(rid, _Recorded(rid, t, dialect.response_format(response) or session_format))
             rec.done = response
-        elif etype == "conversation.item.input_audio_transcription.completed":
+        elif kind is ServerEvent.TRANSCRIPTION_COMPLETED:
             item_id = str(event.get("item_id"))
             if isinstance(event.get("transcript"), str):
                 transcripts[item_id] = event["transcript"]
@@ -212,7 +189,7 @@ def _reply(rec: _Recorded, audio: Mapping[tuple[str, int], bytearray], timing: b
     )
 
 
-def _message(item: Mapping[str, Any], fmt: str | None, audio: Mapping[tuple[str, int], bytearray]) -> Output:
+def _message(item: Mapping[str, Any], fmt: AudioFormat | None, audio: Mapping[tuple[str, int], bytearray]) -> Output:
     texts: list[str] = []
     transcripts: list[str] = []
     pcm: list[np.ndarray] = []
@@ -242,15 +219,7 @@ def load_recording(path: str | Path, *, timing: bool = False) -> Scenario:
 
 
 def is_replayable(path: str | Path) -> bool:
-    """Whether :func:`load_scenario`-style loading should treat ``path`` as a recording."""
+    """Whether :func:`~mockrt.scenarios.loader.load_scenario` treats ``path`` as a recording (it loads scenario
+    files and recordings alike)."""
     p = Path(path)
     return p.suffix.lower() == ".jsonl" or tr.is_recording(p)
-
-
-def load_any(path: str | Path) -> Scenario:
-    """A scenario file (YAML/JSON) or a recording (``.jsonl`` / a file starting with the recording header)."""
-    if is_replayable(path):
-        return load_recording(path)
-    from mockrt.scenarios.loader import load_scenario
-
-    return load_scenario(Path(path))

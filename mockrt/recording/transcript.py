@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ FORMAT_VERSION = 1
 REDACTED = "<redacted>"
 
 Line = dict[str, Any]
+LineType = Literal["event", "raw", "binary", "close", "rejected", "header"]
 
 # -- redaction ---------------------------------------------------------------------------------------------
 
@@ -157,8 +158,8 @@ def rejected_line(t: float, status: int, body: str = "") -> Line:
     return {"t": round(t, 6), "dir": "server", "rejected": {"status": status, "body": redact_text(body)[:2000]}}
 
 
-def kind(line: Mapping[str, Any]) -> str:
-    """What a frame line holds: ``event`` | ``raw`` | ``binary`` | ``close`` | ``rejected`` | ``header``."""
+def line_type(line: Mapping[str, Any]) -> LineType:
+    """What a line holds: ``event`` | ``raw`` | ``binary`` | ``close`` | ``rejected`` | ``header``."""
     if "mockrt_recording" in line:
         return "header"
     for key in ("event", "raw", "binary", "close", "rejected"):
@@ -222,7 +223,7 @@ def parse_transcript(text: str, source: str = "<transcript>") -> list[Line]:
             if line.get("dir") not in ("client", "server") or not isinstance(line.get("t"), int | float):
                 raise TranscriptError(f"{source}:{number}: a frame line needs \"t\" and \"dir\"")
             try:
-                kind(line)
+                line_type(line)
             except TranscriptError as exc:
                 raise TranscriptError(f"{source}:{number}: {exc}") from None
         lines.append(line)

@@ -1,4 +1,4 @@
-"""Running a scenario in one session: the scripted :class:`~mockrt.core.brain.ResponseSource` and transcriber.
+"""Running a scenario in one session: the scripted :class:`~mockrt.core.brain.Brain` and transcriber.
 
 Each session gets its own :class:`ScriptedBrain` (its own queue position and rule counters), so a scenario
 loaded on the server replays from the start for every new connection.

@@ -22,7 +22,6 @@ from starlette.websockets import WebSocket
 
 from mockrt.config import ServerConfig
 from mockrt.core import errors
-from mockrt.core.dialects import Beta
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import SessionConfig, TurnDetection
 from mockrt.inspector import endpoints as inspector
@@ -62,9 +61,6 @@ async def realtime_endpoint(ws: WebSocket) -> None:
         await ws.send_denial_response(Response(status_code=hs.http_status))
         return
     await ws.accept(subprotocol=hs.subprotocol)
-    if (hs.flavour, hs.dialect) not in state.dialects:  # voice-live: beta plus Azure's extensions (§C.3)
-        state.dialects[(hs.flavour, hs.dialect)] = Beta(
-            bare_silence_ms=cfg.bare_server_vad_silence_ms, azure=True, voice_live=True)
     dialect = state.dialects[(hs.flavour, hs.dialect)]
     if hs.fatal is not None:
         error = {"type": "error", "event_id": IdGenerator().event(), "error": hs.fatal.to_error_object(None)}

@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from mockrt.config import ServerConfig
-from mockrt.core.brain import DefaultBrain, ResponseSource
-from mockrt.core.dialects import GA, Beta, Dialect
+from mockrt.core.brain import Brain, DefaultBrain
+from mockrt.core.dialects import GA, Beta, Dialect, VoiceLive
 from mockrt.core.faults import Faults
 from mockrt.core.ids import IdGenerator
 from mockrt.core.session import RealtimeSession, SessionOptions
@@ -37,6 +37,7 @@ class MockState:
             ("azure", "ga"): GA(bare_silence_ms=silence, item_object=config.item_object),
             ("openai", "beta"): Beta(bare_silence_ms=silence),
             ("azure", "beta"): Beta(bare_silence_ms=silence, azure=True),
+            ("voice-live", "beta"): VoiceLive(bare_silence_ms=silence),
         }
         self.counter = itertools.count(1)
         self.rest_ids = IdGenerator(None if config.seed is None else f"{config.seed}:rest")
@@ -103,7 +104,7 @@ class MockState:
         faults = self.faults or (self.scenario.faults if self.scenario else None)
         return faults.refuse if faults else None
 
-    def _brain(self, scenario: Scenario | None) -> tuple[ResponseSource, Transcriber]:
+    def _brain(self, scenario: Scenario | None) -> tuple[Brain, Transcriber]:
         if scenario is None:
             return DefaultBrain(), PlaceholderTranscriber()
         brain = ScriptedBrain(scenario, self._pacing())

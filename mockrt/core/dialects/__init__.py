@@ -1,7 +1,30 @@
-"""Wire dialects: GA and beta (incl. Azure preview) over one internal model (protocol.md §0.2)."""
+"""Wire dialects over one internal model (docs/protocol.md §0.2): GA, beta (incl. the Azure preview flavour)
+and Azure Voice Live (beta plus Azure's extensions)."""
 
-from mockrt.core.dialects.base import Dialect
+from mockrt.core.dialects.base import Dialect, SessionAudio
 from mockrt.core.dialects.beta import Beta
 from mockrt.core.dialects.ga import GA
+from mockrt.core.dialects.voice_live import VoiceLive
+from mockrt.core.events import ClientEvent, ServerEvent
 
-__all__ = ["GA", "Beta", "Dialect"]
+
+def dialect_named(name: str | None) -> Dialect:
+    """A reader for a journal or recording labelled with a dialect name (``ga`` / ``beta``): beta's reader is
+    Voice Live's, which also reads what Voice Live adds to the beta shapes."""
+    return VoiceLive() if name == "beta" else GA()
+
+
+def _audio_event_types() -> frozenset[str]:
+    out: set[str] = set()
+    for dialect in (GA, Beta, VoiceLive):
+        out.update(wire for wire, event in dialect.client_events.items() if event is ClientEvent.INPUT_AUDIO_APPEND)
+        out.update(wire for event, wire in dialect.server_events.items()
+                   if event in (ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.ITEM_RETRIEVED))
+    return frozenset(out)
+
+
+AUDIO_EVENT_TYPES = _audio_event_types()
+"""The wire ``type`` of every event that carries base64 audio, in any dialect (appends, output audio deltas,
+``conversation.item.retrieved``): what logs elide when the dialect is not at hand."""
+
+__all__ = ["AUDIO_EVENT_TYPES", "GA", "Beta", "Dialect", "SessionAudio", "VoiceLive", "dialect_named"]

@@ -1,38 +1,69 @@
-"""The dialect seam: everything GA and beta do differently on the wire (protocol.md §0.2, §3.1, §4.4).
+"""The dialect seam: everything GA, beta and Voice Live do differently on the wire, in both directions
+(docs/protocol.md §0.2, §2, §3.1, §4.4).
 
-The core speaks one internal event vocabulary (the GA names) with model objects as values; a dialect
-renames events, renders objects, drops events it does not have, and parses client payloads into the model.
+The core speaks one internal event vocabulary (:class:`~mockrt.core.events.ClientEvent`,
+:class:`~mockrt.core.events.ServerEvent`) with model objects as values. A dialect
+
+- names events: ``client_events`` (wire ``type`` → internal, in the order the service lists them) and
+  ``server_events`` (internal → wire; an internal event absent there is not sent in this dialect);
+- parses client payloads into the model and renders model objects into its shapes;
+- reads its own wire back (:meth:`Dialect.server_event`, :meth:`Dialect.audio_format`,
+  :meth:`Dialect.session_audio`, …), so that journals, recordings and logs are normalised through it once and
+  then handled in the internal vocabulary.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from mockrt.core.model import Item, Response, ResponseParams, SessionConfig, Usage
+from mockrt.audio.formats import AudioFormat
+from mockrt.core.events import ClientEvent, ServerEvent
+from mockrt.core.model import Item, Response, ResponseParams, SessionConfig, TurnDetection, Usage
+
+
+@dataclass(frozen=True)
+class SessionAudio:
+    """The audio settings read back from a session object (rendered, or a client's update): ``None`` for an
+    absent format; ``has_turn_detection`` tells an absent ``turn_detection`` from ``null``; ``turn_detection_wire``
+    is the object as sent (for display)."""
+
+    input_format: AudioFormat | None
+    output_format: AudioFormat | None
+    has_turn_detection: bool
+    turn_detection: TurnDetection | None
+    turn_detection_wire: Any = None
 
 
 class Dialect(ABC):
-    """One wire dialect. Stateless; one shared instance per dialect."""
+    """One wire dialect. Stateless; one shared instance per dialect and flavour."""
 
     name: ClassVar[str]
-    client_event_types: ClassVar[tuple[str, ...]]
-    """Accepted client ``type`` values, in the order the service lists them (§2)."""
-    event_names: ClassVar[dict[str, str]] = {}
-    """Internal (GA) event name → wire name; names absent here are sent unchanged."""
-    dropped_events: ClassVar[frozenset[str]] = frozenset()
-    """Internal events this dialect does not send (e.g. beta has no ``conversation.item.done``)."""
-    dropped_fields: ClassVar[dict[str, frozenset[str]]] = {}
+    client_events: ClassVar[Mapping[str, ClientEvent]]
+    """Accepted client ``type`` values → internal events, in the order the service lists them (§2)."""
+    server_events: ClassVar[Mapping[ServerEvent, str]]
+    """Internal event → wire ``type``; internal events absent here are not sent in this dialect."""
+    dropped_fields: ClassVar[Mapping[ServerEvent, frozenset[str]]] = {}
     """Fields an internal event has that this dialect's wire event lacks."""
-    obfuscation: ClassVar[bool] = False
-    """GA text-like deltas carry ``obfuscation`` (§3.1)."""
+    obfuscated: ClassVar[frozenset[ServerEvent]] = frozenset()
+    """Text-like deltas that carry ``obfuscation`` (GA, §3.1)."""
     rate_limits_after_created: ClassVar[bool] = False
     """Beta sends ``rate_limits.updated`` after ``response.created``; GA after ``response.done`` (§3.9)."""
     max_session_minutes: ClassVar[int] = 60
-    envelope_extras: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - read-only; instances may replace it
-    """Extra top-level keys a client event may carry in this dialect (event type → key → schema)."""
+    envelope_extras: Mapping[ClientEvent, Mapping[str, Any]] = {}
+    """Extra top-level keys a client event may carry in this dialect (internal event → key → schema)."""
 
     # -- client side ---------------------------------------------------------------------------------
+
+    def client_event(self, wire_type: Any) -> ClientEvent | None:
+        """The internal event a client ``type`` names, or ``None`` if this dialect does not accept it."""
+        return self.client_events.get(wire_type) if isinstance(wire_type, str) else None
+
+    def accepts(self, wire_type: Any) -> bool:
+        """Whether this dialect accepts a client event of this ``type`` (§2)."""
+        return self.client_event(wire_type) is not None
 
     @abstractmethod
     def parse_session_update(self, payload: Any, current: SessionConfig) -> SessionConfig:
@@ -78,18 +109,17 @@ class Dialect(ABC):
     def rate_limits(self, used_tokens: int, limit: int) -> list[dict[str, Any]]:
         """The ``rate_limits`` array (§3.9)."""
 
-    def session_created_type(self, cfg: SessionConfig) -> str:
-        return "session.created"
-
-    def session_updated_type(self, cfg: SessionConfig) -> str:
-        return "session.updated"
+    def wire_type(self, event: ServerEvent) -> str | None:
+        """The wire ``type`` of an internal server event, ``None`` if this dialect does not send it."""
+        return self.server_events.get(event)
 
     def encode(self, event: dict[str, Any], event_id: str) -> dict[str, Any] | None:
         """Internal event → wire dict (``type`` first, then ``event_id``), or ``None`` if not sent."""
         internal = event["type"]
-        if internal in self.dropped_events:
+        wire_type = self.server_events.get(internal)
+        if wire_type is None:
             return None
-        out: dict[str, Any] = {"type": self.event_names.get(internal, internal), "event_id": event_id}
+        out: dict[str, Any] = {"type": wire_type, "event_id": event_id}
         skip = self.dropped_fields.get(internal, frozenset())
         for key, value in event.items():
             if key == "type" or key in skip:
@@ -100,3 +130,37 @@ class Dialect(ABC):
                 value = self.render_response(value)
             out[key] = value
         return out
+
+    # -- reading the wire back (journals, recordings, logs) -------------------------------------------
+
+    def server_event(self, wire_type: Any) -> ServerEvent | None:
+        """The internal event a server ``type`` of this dialect names (the first one, where two share a name:
+        GA's transcription sessions also send ``session.created``)."""
+        return _inverse(self.server_events).get(wire_type) if isinstance(wire_type, str) else None
+
+    @abstractmethod
+    def audio_format(self, wire: Any) -> AudioFormat | None:
+        """A wire audio format (GA ``{"type": "audio/pcm", …}``, beta ``"pcm16"``) as the model's, or ``None``."""
+
+    @abstractmethod
+    def session_audio(self, session: Mapping[str, Any]) -> SessionAudio:
+        """Input/output formats and turn detection of a rendered session object (§4.2–§4.8)."""
+
+    @abstractmethod
+    def response_format(self, response: Mapping[str, Any]) -> AudioFormat | None:
+        """The output audio format of a rendered response object (§4.10), ``None`` if absent."""
+
+
+_INVERSES: dict[int, tuple[Mapping[ServerEvent, str], dict[str, ServerEvent]]] = {}
+
+
+def _inverse(names: Mapping[ServerEvent, str]) -> dict[str, ServerEvent]:
+    """Wire → internal for one ``server_events`` table, computed once per table (the table is kept alive with
+    its inverse, so its id cannot be reused)."""
+    cached = _INVERSES.get(id(names))
+    if cached is None or cached[0] is not names:
+        inverse: dict[str, ServerEvent] = {}
+        for internal, wire in names.items():
+            inverse.setdefault(wire, internal)
+        cached = _INVERSES[id(names)] = (names, inverse)
+    return cached[1]

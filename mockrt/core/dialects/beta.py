@@ -1,27 +1,26 @@
-"""The beta dialect: ``OpenAI-Beta: realtime=v1`` and the Azure preview path (protocol.md §0.2, §3.1, §4.2,
-§4.6, §4.7 beta, §4.10 beta, §A.4), and Azure Voice Live's extensions of it (peers-and-clients.md §C.3)."""
+"""The beta dialect: ``OpenAI-Beta: realtime=v1`` and the Azure preview path (docs/protocol.md §0.2, §3.1, §4.2,
+§4.6, §4.7 beta, §4.10 beta, §A.4). Azure Voice Live extends it: :mod:`mockrt.core.dialects.voice_live`."""
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
 from mockrt.core.dialects import common as c
-from mockrt.core.dialects.base import Dialect
-from mockrt.core.dialects.ga import turn_detection_from
+from mockrt.core.dialects.base import Dialect, SessionAudio
+from mockrt.core.dialects.ga import GA, turn_detection_from
+from mockrt.core.events import ClientEvent, ServerEvent
 from mockrt.core.model import ContentPart, Item, Response, ResponseParams, SessionConfig, TurnDetection, Usage
 from mockrt.core.schema import (
     MAX_TOKENS,
     METADATA,
     Arr,
-    Bool,
     Const,
     Custom,
     Enum,
-    Int,
     Nullable,
     Num,
     Obj,
@@ -128,117 +127,6 @@ RESPONSE = Obj(
     }
 )
 
-# -- Azure Voice Live (peers-and-clients.md §C.3) ------------------------------------------------------------
-# The shapes are those of the ``azure-ai-voicelive`` 1.3.1 models (RequestSession, ResponseCreateParams, the
-# TurnDetection / AzureVoice / EouDetection unions). Only what changes nothing the mock simulates, or maps onto
-# what it does simulate, is accepted; avatar, animation, audio timestamps, other sampling rates and output
-# formats are not (they stay ``unknown_parameter`` / ``invalid_value``).
-
-_AZURE_VOICE_FIELDS: dict[str, Any] = {
-    "name": Str(),
-    "temperature": Num(0.0, 1.0),
-    "custom_lexicon_url": Str(),
-    "custom_text_normalization_url": Str(),
-    "prefer_locales": Arr(Str()),
-    "locale": Str(),
-    "style": Str(),
-    "pitch": Str(),
-    "rate": Str(),
-    "volume": Str(),
-}
-VOICE_LIVE_VOICE = OneOf(
-    Str(choices=c.VOICES),
-    Union(
-        {
-            "openai": Obj({"type": Const("openai"), "name": Str(choices=c.VOICES)}, required=("name",)),
-            "azure-standard": Obj({"type": Const("azure-standard"), **_AZURE_VOICE_FIELDS}, required=("name",)),
-            "azure-custom": Obj({"type": Const("azure-custom"), "endpoint_id": Str(), **_AZURE_VOICE_FIELDS},
-                                required=("name", "endpoint_id")),
-            "azure-personal": Obj({"type": Const("azure-personal"), "model": Str(), **_AZURE_VOICE_FIELDS},
-                                  required=("name", "model")),
-            "azure-realtime-native": Obj({"type": Const("azure-realtime-native"), "name": Str()},
-                                         required=("name",)),
-        }
-    ),
-    expected="a string or an object",
-)
-_EOU_MODELS = ("semantic_detection_v1", "semantic_detection_v1_en", "semantic_detection_v1_multilingual")
-_END_OF_UTTERANCE = Nullable(
-    Union(
-        {m: Obj({"model": Const(m), "threshold_level": Enum("low", "medium", "high", "default"),
-                 "timeout_ms": Int(0, 10_000)}) for m in _EOU_MODELS},
-        key="model",
-    )
-)
-_AZURE_VAD_FIELDS: dict[str, Any] = {
-    "threshold": Num(0.0, 1.0),
-    "prefix_padding_ms": Int(0, 10_000),
-    "silence_duration_ms": Int(0, 10_000),
-    "end_of_utterance_detection": _END_OF_UTTERANCE,
-    "speech_duration_ms": Int(0, 10_000),
-    "remove_filler_words": Bool(),
-    "languages": Arr(Str()),
-    "auto_truncate": Bool(),
-    "create_response": Bool(),
-    "interrupt_response": Bool(),
-}
-AZURE_SEMANTIC_VADS = ("azure_semantic_vad", "azure_semantic_vad_en", "azure_semantic_vad_multilingual")
-VOICE_LIVE_TURN_DETECTION = Nullable(
-    Union(
-        {
-            "server_vad": Obj({**c.SERVER_VAD_FIELDS, "end_of_utterance_detection": _END_OF_UTTERANCE,
-                               "auto_truncate": Bool()}),
-            "semantic_vad": Obj(c.SEMANTIC_VAD_FIELDS),
-            "azure_semantic_vad": Obj({"type": Const("azure_semantic_vad"), **_AZURE_VAD_FIELDS}),
-            "azure_semantic_vad_en": Obj({"type": Const("azure_semantic_vad_en"),
-                                          **{k: v for k, v in _AZURE_VAD_FIELDS.items() if k != "languages"}}),
-            "azure_semantic_vad_multilingual": Obj({"type": Const("azure_semantic_vad_multilingual"),
-                                                    **_AZURE_VAD_FIELDS}),
-        }
-    )
-)
-_TURN_DETECTION_CORE_KEYS = frozenset({"type", "threshold", "prefix_padding_ms", "silence_duration_ms",
-                                       "idle_timeout_ms", "create_response", "interrupt_response", "eagerness"})
-VOICE_LIVE_TRANSCRIPTION = Obj(
-    {"model": Str(), "language": Str(), "custom_speech": Obj({}, extra=Str()), "phrase_list": Arr(Str())}
-)
-VOICE_LIVE_SESSION_FIELDS: dict[str, Any] = {
-    **SESSION_FIELDS,
-    "voice": VOICE_LIVE_VOICE,
-    "turn_detection": VOICE_LIVE_TURN_DETECTION,
-    "input_audio_transcription": Nullable(VOICE_LIVE_TRANSCRIPTION),
-    "input_audio_noise_reduction": Nullable(
-        Obj({"type": Enum("near_field", "far_field", "azure_deep_noise_suppression"), "strength": Num(0.0, 1.0)})
-    ),
-    "input_audio_echo_cancellation": Nullable(
-        Obj({"type": Const("server_echo_cancellation"), "reference_source": Enum("server", "client"),
-             "channels": Int(1, 8)})
-    ),
-    "parallel_tool_calls": Bool(),
-}
-VOICE_LIVE_SESSION = Obj(VOICE_LIVE_SESSION_FIELDS)
-VOICE_LIVE_ECHOED = ("input_audio_echo_cancellation", "parallel_tool_calls")
-"""Voice Live session settings the core has no field for; kept on :class:`VoiceLiveSessionConfig` and echoed."""
-VOICE_LIVE_RESPONSE = Obj(
-    {**RESPONSE.fields, "voice": VOICE_LIVE_VOICE, "max_output_tokens": MAX_TOKENS}
-)
-
-
-@dataclass
-class VoiceLiveSessionConfig(SessionConfig):
-    """A session config that also carries the Voice Live settings the core does not model, so that
-    ``session.updated`` echoes them (the Azure turn-detection type and its extra knobs, echo cancellation,
-    ``parallel_tool_calls``). The core only ever sees the :class:`SessionConfig` part."""
-
-    voice_live: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_config(cls, cfg: SessionConfig) -> VoiceLiveSessionConfig:
-        if isinstance(cfg, VoiceLiveSessionConfig):
-            return cfg
-        return cls(**{f.name: getattr(cfg, f.name) for f in fields(SessionConfig)})
-
-
 _ALLOWED_PARTS = {
     "user": ("input_text", "input_audio"),
     "system": ("input_text",),
@@ -247,68 +135,55 @@ _ALLOWED_PARTS = {
 
 
 class Beta(Dialect):
-    """The legacy beta protocol (also Azure's preview protocol).
-
-    ``voice_live=True`` is Azure Voice Live (``/voice-live/realtime``; peers-and-clients.md §C.3): the beta
-    wire shape plus Azure's extensions, as the ``azure-ai-voicelive`` client sends and parses them. It accepts
-    voice objects (``azure-standard`` / ``azure-custom`` / ``azure-personal`` / ``azure-realtime-native`` /
-    ``openai``), the ``azure_semantic_vad[_en|_multilingual]`` turn detection types (simulated as
-    ``server_vad`` with the given threshold, padding and silence; the type and Azure-only knobs are echoed),
-    ``end_of_utterance_detection`` / ``auto_truncate`` on ``server_vad``, ``azure_deep_noise_suppression``,
-    server echo cancellation, Azure Speech transcription options, ``parallel_tool_calls``, and
-    ``response.max_output_tokens``. On the way out, ``response.function_call_arguments.done`` keeps ``name`` and
-    usage has the GA token details (``image_tokens``, ``cached_tokens_details``), as the client's models require.
-    Without the flag nothing of this changes.
-    """
+    """The legacy beta protocol (also Azure's preview protocol: ``azure=True``, an empty ``rate_limits``)."""
 
     name = "beta"
-    client_event_types: ClassVar[tuple[str, ...]] = (
-        "session.update",
-        "transcription_session.update",
-        "input_audio_buffer.append",
-        "input_audio_buffer.commit",
-        "input_audio_buffer.clear",
-        "conversation.item.create",
-        "conversation.item.truncate",
-        "conversation.item.delete",
-        "conversation.item.retrieve",
-        "response.create",
-        "response.cancel",
-    )
-    event_names: ClassVar[dict[str, str]] = {
-        "conversation.item.added": "conversation.item.created",
-        "response.output_text.delta": "response.text.delta",
-        "response.output_text.done": "response.text.done",
-        "response.output_audio.delta": "response.audio.delta",
-        "response.output_audio.done": "response.audio.done",
-        "response.output_audio_transcript.delta": "response.audio_transcript.delta",
-        "response.output_audio_transcript.done": "response.audio_transcript.done",
+    client_events: ClassVar[Mapping[str, ClientEvent]] = {
+        "session.update": ClientEvent.SESSION_UPDATE,
+        "transcription_session.update": ClientEvent.TRANSCRIPTION_SESSION_UPDATE,
+        "input_audio_buffer.append": ClientEvent.INPUT_AUDIO_APPEND,
+        "input_audio_buffer.commit": ClientEvent.INPUT_AUDIO_COMMIT,
+        "input_audio_buffer.clear": ClientEvent.INPUT_AUDIO_CLEAR,
+        "conversation.item.create": ClientEvent.ITEM_CREATE,
+        "conversation.item.truncate": ClientEvent.ITEM_TRUNCATE,
+        "conversation.item.delete": ClientEvent.ITEM_DELETE,
+        "conversation.item.retrieve": ClientEvent.ITEM_RETRIEVE,
+        "response.create": ClientEvent.RESPONSE_CREATE,
+        "response.cancel": ClientEvent.RESPONSE_CANCEL,
     }
-    dropped_events = frozenset({"conversation.item.done", "input_audio_buffer.timeout_triggered"})
-    dropped_fields: ClassVar[dict[str, frozenset[str]]] = {
-        "response.function_call_arguments.done": frozenset({"name"}),  # GA added ``name`` (§3.7)
+    server_events: ClassVar[Mapping[ServerEvent, str]] = {
+        **{event: wire for event, wire in GA.server_events.items()
+           if event not in (ServerEvent.ITEM_DONE, ServerEvent.TIMEOUT_TRIGGERED)},  # GA-only events
+        ServerEvent.TRANSCRIPTION_SESSION_CREATED: "transcription_session.created",
+        ServerEvent.TRANSCRIPTION_SESSION_UPDATED: "transcription_session.updated",
+        ServerEvent.ITEM_ADDED: "conversation.item.created",
+        ServerEvent.OUTPUT_TEXT_DELTA: "response.text.delta",
+        ServerEvent.OUTPUT_TEXT_DONE: "response.text.done",
+        ServerEvent.OUTPUT_AUDIO_DELTA: "response.audio.delta",
+        ServerEvent.OUTPUT_AUDIO_DONE: "response.audio.done",
+        ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA: "response.audio_transcript.delta",
+        ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DONE: "response.audio_transcript.done",
+    }
+    dropped_fields: ClassVar[Mapping[ServerEvent, frozenset[str]]] = {
+        ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE: frozenset({"name"}),  # GA added ``name`` (§3.7)
     }
     rate_limits_after_created = True
     max_session_minutes = 30
+    session_schema: ClassVar[Obj] = SESSION
+    response_schema: ClassVar[Obj] = RESPONSE
+    image_usage: ClassVar[bool] = False
+    """Whether usage has the GA token details (``image_tokens``, ``cached_tokens_details``)."""
 
-    def __init__(self, *, bare_silence_ms: int = 200, azure: bool = False, voice_live: bool = False) -> None:
+    def __init__(self, *, bare_silence_ms: int = 200, azure: bool = False) -> None:
         self.bare_silence_ms = bare_silence_ms
         self.azure = azure
-        self.voice_live = voice_live
-        if voice_live:
-            # Voice Live's response.create carries ``additional_instructions`` beside ``response`` (§C.3).
-            self.envelope_extras = {"response.create": {"additional_instructions": Str()}}
-        self._session_schema = VOICE_LIVE_SESSION if voice_live else SESSION
-        self._response_schema = VOICE_LIVE_RESPONSE if voice_live else RESPONSE
 
     # -- parsing -------------------------------------------------------------------------------------
 
     def parse_session_update(self, payload: Any, current: SessionConfig) -> SessionConfig:
-        schema = self._session_schema if current.kind == "realtime" else TRANSCRIPTION_SESSION
+        """``session.update`` and, in a transcription session, ``transcription_session.update`` (§2.1)."""
+        schema = self.session_schema if current.kind == "realtime" else TRANSCRIPTION_SESSION
         return self._apply(schema.check(payload, "session"), current)
-
-    def parse_transcription_update(self, payload: Any, current: SessionConfig) -> SessionConfig:
-        return self._apply(TRANSCRIPTION_SESSION.check(payload, "session"), current)
 
     def parse_session_request(self, payload: Any, base: SessionConfig) -> SessionConfig:
         raw = REST_SESSION.check(payload, "session")
@@ -334,38 +209,15 @@ class Beta(Dialect):
             t = raw["input_audio_transcription"]
             cfg.transcription = None if t is None else {
                 "model": t.get("model", "whisper-1"), "language": t.get("language"), "prompt": t.get("prompt")}
-        if self.voice_live and cfg.kind == "realtime":
-            return self._apply_voice_live(raw, cfg)
+        return self._apply_extended(raw, cfg)
+
+    def _apply_extended(self, raw: dict[str, Any], cfg: SessionConfig) -> SessionConfig:
+        """The settings a subclass interprets its own way (Voice Live: turn detection and its extensions)."""
         if "turn_detection" in raw:
             cfg.turn_detection = turn_detection_from(raw["turn_detection"], self.bare_silence_ms)
             if cfg.kind == "transcription" and cfg.turn_detection is not None:
                 cfg.turn_detection.create_response = False
                 cfg.turn_detection.interrupt_response = False
-        return cfg
-
-    def _apply_voice_live(self, raw: dict[str, Any], current: SessionConfig) -> SessionConfig:
-        """The Voice Live settings on top of the beta ones (peers-and-clients.md §C.3)."""
-        cfg = VoiceLiveSessionConfig.from_config(current)
-        if raw.get("input_audio_transcription") is not None:  # echoed as given: Voice Live has no ``prompt``
-            cfg.transcription = {"model": "whisper-1", **raw["input_audio_transcription"]}
-        if "turn_detection" in raw:
-            wire = raw["turn_detection"]
-            cfg.voice_live.pop("turn_detection", None)
-            if wire is None:
-                cfg.turn_detection = None
-            else:
-                core = {k: v for k, v in wire.items() if k in _TURN_DETECTION_CORE_KEYS}
-                if wire["type"] in AZURE_SEMANTIC_VADS:
-                    core["type"] = "server_vad"  # simulated with the acoustic VAD
-                cfg.turn_detection = turn_detection_from(core, self.bare_silence_ms)
-                echoed = {k: v for k, v in wire.items() if k not in _TURN_DETECTION_CORE_KEYS or k == "type"}
-                if len(echoed) > 1 or wire["type"] in AZURE_SEMANTIC_VADS:
-                    cfg.voice_live["turn_detection"] = echoed
-        for key in VOICE_LIVE_ECHOED:
-            if key in raw:
-                cfg.voice_live[key] = raw[key]
-        if "parallel_tool_calls" in raw:
-            cfg.parallel_tool_calls = raw["parallel_tool_calls"]
         return cfg
 
     def parse_item(self, payload: Any, path: str, cfg: SessionConfig) -> Item:
@@ -414,7 +266,7 @@ class Beta(Dialect):
     def parse_response_params(
         self, payload: Any, cfg: SessionConfig
     ) -> tuple[ResponseParams, list[Any] | None]:
-        raw = self._response_schema.check(payload if payload is not None else {}, "response")
+        raw = self.response_schema.check(payload if payload is not None else {}, "response")
         conversation = raw.get("conversation", "auto")
         if conversation not in ("auto", "none"):
             raise errors.invalid_value(conversation, ["auto", "none"], "response.conversation")
@@ -438,12 +290,6 @@ class Beta(Dialect):
         return params, raw.get("input")
 
     # -- rendering -----------------------------------------------------------------------------------
-
-    def session_created_type(self, cfg: SessionConfig) -> str:
-        return "transcription_session.created" if cfg.kind == "transcription" else "session.created"
-
-    def session_updated_type(self, cfg: SessionConfig) -> str:
-        return "transcription_session.updated" if cfg.kind == "transcription" else "session.updated"
 
     def render_session(self, cfg: SessionConfig, session_id: str, expires_at: int) -> dict[str, Any]:
         td = _turn_detection(cfg.turn_detection, transcription=cfg.kind == "transcription")
@@ -482,19 +328,7 @@ class Beta(Dialect):
             "tracing": cfg.tracing,
             "tools": cfg.tools,
         }
-        if isinstance(cfg, VoiceLiveSessionConfig):
-            extra = dict(cfg.voice_live)
-            if out["turn_detection"] is not None and "turn_detection" in extra:
-                out["turn_detection"] = {**out["turn_detection"], **extra["turn_detection"]}
-            extra.pop("turn_detection", None)
-            out.update(extra)
         return out
-
-    def encode(self, event: dict[str, Any], event_id: str) -> dict[str, Any] | None:
-        wire = super().encode(event, event_id)
-        if self.voice_live and wire is not None and event["type"] == "response.function_call_arguments.done":
-            wire["name"] = event["name"]  # Voice Live keeps it (the client's model requires it)
-        return wire
 
     def render_item(self, item: Item, *, with_audio: bool = False) -> dict[str, Any]:
         return c.render_item(item, _part, with_audio=with_audio, object_key="first")
@@ -513,7 +347,7 @@ class Beta(Dialect):
         }
 
     def render_usage(self, usage: Usage) -> dict[str, Any]:
-        return c.usage_fields(usage, image_keys=self.voice_live)  # Voice Live has the GA details
+        return c.usage_fields(usage, image_keys=self.image_usage)
 
     def rate_limits(self, used_tokens: int, limit: int) -> list[dict[str, Any]]:
         if self.azure:
@@ -523,6 +357,20 @@ class Beta(Dialect):
             {"name": "tokens", "limit": limit, "remaining": max(0, limit - used_tokens),
              "reset_seconds": round(used_tokens * 60.0 / limit, 3)},
         ]
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def audio_format(self, wire: Any) -> AudioFormat | None:
+        return _FORMAT_BY_NAME.get(wire) if isinstance(wire, str) else None
+
+    def session_audio(self, session: Mapping[str, Any]) -> SessionAudio:
+        return SessionAudio(self.audio_format(session.get("input_audio_format")),
+                            self.audio_format(session.get("output_audio_format")),
+                            "turn_detection" in session, c.read_turn_detection(session.get("turn_detection")),
+                            session.get("turn_detection"))
+
+    def response_format(self, response: Mapping[str, Any]) -> AudioFormat | None:
+        return self.audio_format(response.get("output_audio_format"))
 
 
 def _turn_detection(td: TurnDetection | None, *, transcription: bool) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
-from mockrt.core.model import ContentPart, Item, Response, Usage
+from mockrt.core.model import ContentPart, Item, Response, TurnDetection, Usage
 from mockrt.core.schema import (
     AnyValue,
     Arr,
@@ -169,3 +169,37 @@ def function_call_item_fields(item: Item) -> dict[str, Any]:
     if item.type == "function_call":
         return {"name": item.name, "call_id": item.call_id, "arguments": item.arguments}
     return {"call_id": item.call_id, "output": item.output}
+
+
+def as_object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (for readers of journals and recordings)."""
+    return value if isinstance(value, dict) else {}
+
+
+EAGERNESS = ("low", "medium", "high", "auto")
+
+
+def read_turn_detection(raw: Any) -> TurnDetection | None:
+    """A rendered ``turn_detection`` object as the model (§4.8), for readers of journals and recordings:
+    tolerant, never raising; anything but ``semantic_vad`` is simulated as ``server_vad`` (so are Voice Live's
+    ``azure_semantic_vad*``), and a value that does not fit switches detection off (``None``)."""
+    if not isinstance(raw, dict):
+        return None
+    semantic = raw.get("type") == "semantic_vad"
+    eagerness = raw.get("eagerness", "auto")
+    try:
+        td = TurnDetection(
+            type="semantic_vad" if semantic else "server_vad",
+            threshold=float(raw.get("threshold", 0.5)),
+            prefix_padding_ms=int(raw.get("prefix_padding_ms", 300)),
+            silence_duration_ms=int(raw.get("silence_duration_ms", 200)),
+            eagerness=eagerness if eagerness in EAGERNESS else "auto",
+        )
+    except (TypeError, ValueError):
+        return None
+    idle = raw.get("idle_timeout_ms")
+    td.idle_timeout_ms = idle if isinstance(idle, int) else None
+    for key in ("create_response", "interrupt_response"):
+        if isinstance(raw.get(key), bool):
+            setattr(td, key, raw[key])
+    return td

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
 from mockrt.core.dialects import common as c
-from mockrt.core.dialects.base import Dialect
+from mockrt.core.dialects.base import Dialect, SessionAudio
+from mockrt.core.events import ClientEvent, ServerEvent
 from mockrt.core.model import ContentPart, Item, Response, ResponseParams, SessionConfig, TurnDetection, Usage
 from mockrt.core.schema import (
     MAX_TOKENS,
@@ -227,21 +229,61 @@ class GA(Dialect):
     """The generally-available Realtime protocol."""
 
     name = "ga"
-    client_event_types: ClassVar[tuple[str, ...]] = (
-        "session.update",
-        "session.close",
-        "input_audio_buffer.append",
-        "session.input_audio_buffer.append",
-        "input_audio_buffer.commit",
-        "input_audio_buffer.clear",
-        "conversation.item.create",
-        "conversation.item.truncate",
-        "conversation.item.delete",
-        "conversation.item.retrieve",
-        "response.create",
-        "response.cancel",
-    )
-    obfuscation = True
+    client_events: ClassVar[Mapping[str, ClientEvent]] = {
+        "session.update": ClientEvent.SESSION_UPDATE,
+        "session.close": ClientEvent.SESSION_CLOSE,
+        "input_audio_buffer.append": ClientEvent.INPUT_AUDIO_APPEND,
+        "session.input_audio_buffer.append": ClientEvent.INPUT_AUDIO_APPEND,
+        "input_audio_buffer.commit": ClientEvent.INPUT_AUDIO_COMMIT,
+        "input_audio_buffer.clear": ClientEvent.INPUT_AUDIO_CLEAR,
+        "conversation.item.create": ClientEvent.ITEM_CREATE,
+        "conversation.item.truncate": ClientEvent.ITEM_TRUNCATE,
+        "conversation.item.delete": ClientEvent.ITEM_DELETE,
+        "conversation.item.retrieve": ClientEvent.ITEM_RETRIEVE,
+        "response.create": ClientEvent.RESPONSE_CREATE,
+        "response.cancel": ClientEvent.RESPONSE_CANCEL,
+    }
+    server_events: ClassVar[Mapping[ServerEvent, str]] = {
+        ServerEvent.ERROR: "error",
+        ServerEvent.SESSION_CREATED: "session.created",
+        ServerEvent.SESSION_UPDATED: "session.updated",
+        ServerEvent.TRANSCRIPTION_SESSION_CREATED: "session.created",
+        ServerEvent.TRANSCRIPTION_SESSION_UPDATED: "session.updated",
+        ServerEvent.CONVERSATION_CREATED: "conversation.created",
+        ServerEvent.INPUT_AUDIO_COMMITTED: "input_audio_buffer.committed",
+        ServerEvent.INPUT_AUDIO_CLEARED: "input_audio_buffer.cleared",
+        ServerEvent.SPEECH_STARTED: "input_audio_buffer.speech_started",
+        ServerEvent.SPEECH_STOPPED: "input_audio_buffer.speech_stopped",
+        ServerEvent.TIMEOUT_TRIGGERED: "input_audio_buffer.timeout_triggered",
+        ServerEvent.ITEM_ADDED: "conversation.item.added",
+        ServerEvent.ITEM_DONE: "conversation.item.done",
+        ServerEvent.ITEM_TRUNCATED: "conversation.item.truncated",
+        ServerEvent.ITEM_DELETED: "conversation.item.deleted",
+        ServerEvent.ITEM_RETRIEVED: "conversation.item.retrieved",
+        ServerEvent.TRANSCRIPTION_DELTA: "conversation.item.input_audio_transcription.delta",
+        ServerEvent.TRANSCRIPTION_COMPLETED: "conversation.item.input_audio_transcription.completed",
+        ServerEvent.TRANSCRIPTION_FAILED: "conversation.item.input_audio_transcription.failed",
+        ServerEvent.RESPONSE_CREATED: "response.created",
+        ServerEvent.RESPONSE_DONE: "response.done",
+        ServerEvent.OUTPUT_ITEM_ADDED: "response.output_item.added",
+        ServerEvent.OUTPUT_ITEM_DONE: "response.output_item.done",
+        ServerEvent.CONTENT_PART_ADDED: "response.content_part.added",
+        ServerEvent.CONTENT_PART_DONE: "response.content_part.done",
+        ServerEvent.OUTPUT_TEXT_DELTA: "response.output_text.delta",
+        ServerEvent.OUTPUT_TEXT_DONE: "response.output_text.done",
+        ServerEvent.OUTPUT_AUDIO_DELTA: "response.output_audio.delta",
+        ServerEvent.OUTPUT_AUDIO_DONE: "response.output_audio.done",
+        ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA: "response.output_audio_transcript.delta",
+        ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DONE: "response.output_audio_transcript.done",
+        ServerEvent.FUNCTION_CALL_ARGUMENTS_DELTA: "response.function_call_arguments.delta",
+        ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE: "response.function_call_arguments.done",
+        ServerEvent.RATE_LIMITS_UPDATED: "rate_limits.updated",
+    }
+    obfuscated: ClassVar[frozenset[ServerEvent]] = frozenset({
+        ServerEvent.OUTPUT_TEXT_DELTA,
+        ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA,
+        ServerEvent.TRANSCRIPTION_DELTA,
+    })
     max_session_minutes = 60
 
     def __init__(self, *, bare_silence_ms: int = 200, item_object: bool = False) -> None:
@@ -408,6 +450,23 @@ class GA(Dialect):
     def rate_limits(self, used_tokens: int, limit: int) -> list[dict[str, Any]]:
         return [{"name": "tokens", "limit": limit, "remaining": max(0, limit - used_tokens),
                  "reset_seconds": round(used_tokens * 60.0 / limit, 3)}]
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def audio_format(self, wire: Any) -> AudioFormat | None:
+        return _FORMAT_BY_TYPE.get(str(wire.get("type"))) if isinstance(wire, dict) else None
+
+    def session_audio(self, session: Mapping[str, Any]) -> SessionAudio:
+        audio = c.as_object(session.get("audio"))
+        inp, out = c.as_object(audio.get("input")), c.as_object(audio.get("output"))
+        return SessionAudio(self.audio_format(inp.get("format")), self.audio_format(out.get("format")),
+                            "turn_detection" in inp, c.read_turn_detection(inp.get("turn_detection")),
+                            inp.get("turn_detection"))
+
+    def response_format(self, response: Mapping[str, Any]) -> AudioFormat | None:
+        audio = response.get("audio")
+        out = audio.get("output") if isinstance(audio, dict) else None
+        return self.audio_format(out.get("format")) if isinstance(out, dict) else None
 
 
 def _transcription(raw: dict[str, Any] | None) -> dict[str, Any] | None:
