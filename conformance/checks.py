@@ -154,7 +154,7 @@ def collapse(types: Sequence[str]) -> list[str]:
 
 def expect_sequence(events: Sequence[Json], steps: Sequence[Step], what: str,
                     ignore: Callable[[Json], bool] | None = None) -> None:
-    """The (canonical) types of ``events`` follow ``steps`` exactly (ecosystem.md §4.6 (b))."""
+    """The (canonical) types of ``events`` follow ``steps`` exactly."""
     types = [canonical(str(e.get("type"))) for e in events if ignore is None or not ignore(e)]
     pattern = "".join(_step_regex(s) for s in steps)
     if re.fullmatch(pattern, "".join(t + " " for t in types)) is None:

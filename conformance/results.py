@@ -1,4 +1,4 @@
-"""Outcomes of case runs, graded like Autobahn's (ecosystem.md §4.1) and saved as JSON for the reports."""
+"""Outcomes of case runs, graded like Autobahn's and saved as JSON for the reports."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Normalised snapshots: compare recorded live sessions with what a target answers to the same client events
-(ecosystem.md §4.4 LocalStack parity snapshots, §4.6 (c)).
+(like LocalStack's parity snapshots).
 
 A recording is the ``mockrt record`` JSONL format: a header line (``{"mockrt_recording": 1, "target", "dialect",
 "upstream", …}``) then ``{"t", "dir": "client"|"server", "event"|"raw"|"binary"|"close"|"rejected"}`` lines. A

@@ -1,7 +1,7 @@
-"""Referential consistency of one session's server events (ecosystem.md §4.6 (b)).
+"""Referential consistency of one session's server events.
 
 :class:`Tracker` sees every server event of a session, in order, and checks that the ids tie together the way
-protocol.md §3–§5 describe: deltas name the output item and response that were announced, a response's ids match
+docs/protocol.md §3–§5 describe: deltas name the output item and response that were announced, a response's ids match
 its ``response.created``, ``previous_item_id`` points at an item that exists, ``call_id`` is the same in the
 argument deltas, the ``done`` event and the item, what the deltas spelled is what the ``done`` events say, audio
 deltas hold whole samples, a VAD turn keeps the item id it announced, and nothing refers to a response after its

@@ -3,7 +3,7 @@
 GA events are checked against ``openai.types.realtime``, beta events against ``openai.types.beta.realtime``.
 Beyond pydantic's own validation, keys the SDK model does not know are rejected (the SDK models allow extras, so
 a misspelt field would otherwise pass). The few keys the live service is *recorded* to send but the SDK does not
-model are tolerated by name, each with its protocol.md citation.
+model are tolerated by name, each with its docs/protocol.md citation.
 """
 
 from __future__ import annotations

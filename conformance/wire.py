@@ -1,4 +1,4 @@
-"""Dialect-aware names and payloads of the wire protocol (protocol.md §2, §3.1, §4.1, §4.4).
+"""Dialect-aware names and payloads of the wire protocol (docs/protocol.md §2, §3.1, §4.1, §4.4).
 
 Cases are written once with the GA event names; :func:`name` maps a GA name to the dialect's wire name and
 :func:`canonical` maps a wire name back. The payload builders write ``session.update`` / ``response.create``

@@ -1,4 +1,4 @@
-"""Server-wide settings (``mockrt serve`` flags and ``MOCKRT_*`` variables) (protocol.md §8.2)."""
+"""Server-wide settings (``mockrt serve`` flags and ``MOCKRT_*`` variables) (docs/protocol.md §8.2)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class ServerConfig:
         azure_preview_model: the model Azure preview sessions report; Azure shows the deployment's underlying
             model and version, not the deployment name (§4.2).
         scenario: a scenario file (YAML/JSON) loaded at start; replace it at runtime through the admin API.
-        vad: the server VAD detector; vad_end_includes_silence: how ``audio_end_ms`` is defined (vad.md §1.4).
+        vad: the server VAD detector; vad_end_includes_silence: how ``audio_end_ms`` is defined (docs/vad.md §1.4).
         time_scale: multiplies every pacing delay, so scripted pacing runs at virtual speed in tests.
         admin_token: when set, the admin API under ``/_mockrt/`` requires ``Authorization: Bearer <token>``.
 

@@ -1,5 +1,5 @@
 """Readable logs: a per-session id on every record, audio payloads elided, text or JSON lines
-(ecosystem.md §3.6 rule 10). The library never calls ``basicConfig``; the CLI calls :func:`configure`."""
+(uvicorn's logging conventions). The library never calls ``basicConfig``; the CLI calls :func:`configure`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ AUDIO_KEYS = ("audio", "delta")
 
 
 SECRET_QUERY_KEYS = frozenset({"api-key", "api_key", "authorization", "key", "token", "access_token"})
-"""Query parameters that carry credentials (Azure browser clients put their key in the URL, protocol.md §1.2)."""
+"""Query parameters that carry credentials (Azure browser clients put their key in the URL, docs/protocol.md §1.2)."""
 _QUERY_PAIR = re.compile(r"(?<=[?&])([^=&\s\"'#]+)=((?i:bearer)\s+[^&\s\"'#]+|[^&\s\"'#]*)")
 
 

@@ -61,7 +61,7 @@ class RealtimeServer:
     @property
     def azure_kwargs(self) -> dict[str, Any]:
         """``AzureOpenAI(**realtime_server.azure_kwargs)``: note ``websocket_base_url`` with ``/openai``, without
-        which the Azure client forces ``wss://`` (peers-and-clients.md §C.1)."""
+        which the Azure client forces ``wss://`` (openai-python 3.x)."""
         return {"azure_endpoint": self.http_url, "api_key": "mockrt-azure-key", "api_version": "2025-04-01-preview",
                 "websocket_base_url": self.ws_url + "/openai"}
 

@@ -3,7 +3,7 @@
 Used by the ``tests/test_audio_*.py`` modules, by ``bench/vad_accuracy.py`` / ``bench/ingest.py`` and by
 ``fixtures/audio/make_fixtures.py`` (which writes the committed files with the same noise generators).
 Nothing here needs espeak-ng or sox: committed files are read with the ``wave`` module / numpy, and the
-speech-in-noise conditions (vad.md §3: white and pink noise at 20 / 10 / 5 dB SNR relative to the active
+speech-in-noise conditions (docs/vad.md §3: white and pink noise at 20 / 10 / 5 dB SNR relative to the active
 speech level) are mixed at load time from seeded generators, so they are not committed.
 """
 
@@ -132,7 +132,7 @@ def white_noise(n: int, level_dbfs: float, seed: int) -> FloatArray:
 
 
 def pink_noise(n: int, level_dbfs: float, seed: int) -> FloatArray:
-    """Gaussian 1/f noise shaped in the FFT domain (vad.md §3), at exactly ``level_dbfs`` RMS."""
+    """Gaussian 1/f noise shaped in the FFT domain (docs/vad.md §3), at exactly ``level_dbfs`` RMS."""
     spec = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
     f = np.arange(spec.shape[0], dtype=np.float64)
     f[0] = 1.0
@@ -180,7 +180,7 @@ def active_rms(clip: SpeechClip) -> float:
 def speech_in_noise(clip: SpeechClip, condition: str, seed: int = 1234) -> Int16Array:
     """The clip under ``condition`` (``clean`` or ``<white|pink>_<snr>db``), mixed at 24 kHz.
 
-    The noise level is set so that active speech RMS / noise RMS equals the SNR (vad.md §3); the noise
+    The noise level is set so that active speech RMS / noise RMS equals the SNR (docs/vad.md §3); the noise
     covers the whole clip including the leading and trailing silence.
     """
     if condition == "clean":

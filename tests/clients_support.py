@@ -1,4 +1,4 @@
-"""Shared helpers for the third-party client tests (``tests/test_clients_*.py``, peers-and-clients.md §C).
+"""Shared helpers for the third-party client tests (``tests/test_clients_*.py``).
 
 Nothing here imports a client library, so the core suite can import it without the ``clients`` extra.
 """
@@ -19,7 +19,7 @@ T = TypeVar("T")
 WAIT_S = 8.0
 
 #: What the turn detector of the mock needs after the last word: ``semantic_vad`` with ``eagerness: auto``
-#: waits 1000 ms (vad.md §5.4), ``server_vad`` 200-500 ms; 1.5 s leaves margin for both.
+#: waits 1000 ms (docs/vad.md §5.4), ``server_vad`` 200-500 ms; 1.5 s leaves margin for both.
 TRAILING_SILENCE_MS = 1500
 
 

@@ -1,5 +1,5 @@
-"""Mutant mocks: deliberately broken variants of mockrt, each injecting ONE defect (ecosystem.md §4.6 "Keeping cases
-honest", schemathesis-style modifiers). They test the conformance suite, not the product, so they live in tests/.
+"""Mutant mocks: deliberately broken variants of mockrt, each injecting ONE defect (negative controls,
+like schemathesis' modifiers). They test the conformance suite, not the product, so they live in tests/.
 
 A :class:`Mutant` monkeypatches mockrt internals for the duration of a ``with mutant.active():`` block; an
 in-process mockrt server (:func:`mock_servers`, already running: handlers are looked up at call time) then

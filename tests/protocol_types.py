@@ -14,7 +14,7 @@ import pydantic
 from openai.types.beta.realtime import RealtimeServerEvent as BetaServerEvent
 from openai.types.realtime import RealtimeServerEvent as GAServerEvent
 
-# Keys the SDK does not model but the live service sends (protocol.md citations).
+# Keys the SDK does not model but the live service sends (docs/protocol.md citations).
 _TOLERATED_EXTRAS: dict[str, set[str]] = {
     # §4.3/§4.5 [V]: session.created/updated carry id, object and expires_at; the SDK types the GA session
     # payload with the *request* models, which lack them.
@@ -48,7 +48,7 @@ BETA_MODELS = _union_members(BetaServerEvent)
 
 
 # Events the live service sends whose SDK model is missing, validated with the model of their twin:
-# beta ``transcription_session.created`` [R: protocol.md §3.1, VoxInput#22] has the ``…updated`` shape.
+# beta ``transcription_session.created`` [R: docs/protocol.md §3.1, VoxInput#22] has the ``…updated`` shape.
 _ALIASES = {("beta", "transcription_session.created"): "transcription_session.updated"}
 
 

@@ -1,4 +1,4 @@
-"""Frame detectors (mockrt.audio.detectors; vad.md §0.1-0.3, §2, §5.3)."""
+"""Frame detectors (mockrt.audio.detectors; docs/vad.md §0.1-0.3, §2, §5.3)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_energy_mapping_and_hysteresis() -> None:
     frames = np.stack([tone(10, lvl, freq=1000.0) for lvl in (-70.0, -45.0, -20.0, -3.0)] + [np.zeros(240, np.int16)])
     s = det.score_frames(frames)
     assert s[0] == pytest.approx(0.0, abs=0.01)
-    assert s[1] == pytest.approx(0.5, abs=0.01)  # -45 dBFS is the 0.5 threshold (vad.md §5.3)
+    assert s[1] == pytest.approx(0.5, abs=0.01)  # -45 dBFS is the 0.5 threshold (docs/vad.md §5.3)
     assert s[2] == pytest.approx(1.0, abs=1e-4) and s[3] == 1.0 and s[4] == 0.0
     assert det.score(frames[1]) == s[1]
 

@@ -1,4 +1,4 @@
-"""G.711 codecs and AudioFormat (mockrt.audio.g711 / formats; protocol.md §4.1, §7; vad.md §5.1)."""
+"""G.711 codecs and AudioFormat (mockrt.audio.g711 / formats; docs/protocol.md §4.1, §7; docs/vad.md §5.1)."""
 
 from __future__ import annotations
 
@@ -204,7 +204,7 @@ def test_format_round_trip_and_time_base(fmt: AudioFormat) -> None:
     wire = fmt.encode(pcm)
     assert len(wire) == pcm.shape[0] * fmt.sample_width
     assert np.array_equal(fmt.decode(wire), pcm)
-    # protocol.md §7: 20 ms = 960 B pcm16 / 160 B G.711; 100 ms = 4800 / 800 B
+    # docs/protocol.md §7: 20 ms = 960 B pcm16 / 160 B G.711; 100 ms = 4800 / 800 B
     assert fmt.bytes_to_ms(fmt.bytes_per_ms * 100) == 100.0
     assert fmt.samples_to_ms(fmt.rate // 50) == 20.0
     assert fmt.bytes_to_ms(960 if fmt is AudioFormat.PCM16 else 160) == 20.0

@@ -1,4 +1,4 @@
-"""Streaming resampler (mockrt.audio.resample; vad.md §0.4, §5.1 steps 2-3)."""
+"""Streaming resampler (mockrt.audio.resample; docs/vad.md §0.4, §5.1 steps 2-3)."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def test_passband_sine_is_time_aligned(src: int, dst: int) -> None:
 
 @pytest.mark.parametrize("freq", [5000.0, 6000.0, 9000.0, 11000.0])
 def test_anti_alias_filter_24k_to_8k(freq: float) -> None:
-    """Naive decimation would fold these into 0-4 kHz at full level (vad.md §0.4)."""
+    """Naive decimation would fold these into 0-4 kHz at full level (docs/vad.md §0.4)."""
     amp = 10000.0
     t_in = np.arange(24000) / 24000
     y = StreamResampler(24000, 8000).process(np.rint(amp * np.sin(2 * np.pi * freq * t_in)).astype(np.int16))

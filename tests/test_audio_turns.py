@@ -1,4 +1,4 @@
-"""Turn detection on audio time (mockrt.audio.turns; vad.md §5.1-§5.4, §5.6; protocol.md §5.5)."""
+"""Turn detection on audio time (mockrt.audio.turns; docs/vad.md §5.1-§5.4, §5.6; docs/protocol.md §5.5)."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def test_next_turn_starts_after_previous_end() -> None:
 
 @pytest.mark.parametrize("silence_ms", [200, 500, 330])
 def test_silence_duration_edges(silence_ms: int) -> None:
-    """gap = silence - 1 frame merges, + 1 frame splits (vad.md §5.6); 10 ms frames."""
+    """gap = silence - 1 frame merges, + 1 frame splits (docs/vad.md §5.6); 10 ms frames."""
     frames = -(-silence_ms // 10)
     settings = replace(SERVER, silence_duration_ms=silence_ms)
 
@@ -311,7 +311,7 @@ def _times(a: TurnEvent, b: TurnEvent) -> tuple[int, int]:
 
 
 def test_declared_format_sets_the_clock() -> None:
-    """µ-law bytes fed as if they were pcm16 (the client bug of vad.md §1.5 [I5]): times scale by 1/6."""
+    """µ-law bytes fed as if they were pcm16 (the client bug of docs/vad.md §1.5 [I5]): times scale by 1/6."""
     wire = af.load_speech("weather").ulaw
     td = TurnDetector(make_detector("webrtc", RATE), RATE, SERVER)
     td.feed(AudioFormat.PCM16.decode(wire[: len(wire) // 2 * 2]))

@@ -1,4 +1,4 @@
-"""The OpenAI Agents SDK's realtime agents against a running mockrt (peers-and-clients.md §C.2).
+"""The OpenAI Agents SDK's realtime agents against a running mockrt.
 
 ``RealtimeRunner(agent).run(model_config={"url": …})`` connects to the URL verbatim (GA protocol, Bearer
 auth), sends a ``session.update`` at once and a second, tracing-only one on ``session.created``, and validates
@@ -40,7 +40,7 @@ async def start(server: ServerThread, agent: RealtimeAgent[Any], config: Realtim
                 ) -> RealtimeSession:
     """A session on the mock. ``model_name`` must match the URL's model: the SDK repeats it in its
     ``session.update``s and its default (``gpt-realtime-2.1``) would be a model change, which the service
-    refuses once the session has started (protocol.md §4.3)."""
+    refuses once the session has started (docs/protocol.md §4.3)."""
     runner = RealtimeRunner(agent, config=config)
     return await runner.run(model_config={
         "url": f"{server.ws_url}/v1/realtime?model={MODEL}",

@@ -1,4 +1,4 @@
-"""Pipecat's ``OpenAIRealtimeLLMService`` against a running mockrt (peers-and-clients.md §C.5).
+"""Pipecat's ``OpenAIRealtimeLLMService`` against a running mockrt.
 
 The service runs in a real Pipecat pipeline (``PipelineWorker`` + ``WorkerRunner``) between two taps that
 record the frames it pushes up and down; the test feeds it the frames a transport and a context aggregator
@@ -163,7 +163,7 @@ def test_spoken_reply_then_vad_turn_on_speech(server: ServerThread) -> None:
             assert bot.down(ProposedUserStartedSpeakingFrame) and bot.down(ProposedUserStoppedSpeakingFrame)
             assert len(bot.down(TTSAudioRawFrame)) > first_audio
             transcript = bot.up(TranscriptionFrame)[0].text
-            assert transcript  # the mock's transcript of the committed turn (protocol.md §5.11)
+            assert transcript  # the mock's transcript of the committed turn (docs/protocol.md §5.11)
             assert "".join(f.text for f in bot.down(TTSTextFrame)).endswith(
                 f'You said "{transcript}". This is the mockrt default reply.')
 

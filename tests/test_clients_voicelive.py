@@ -1,4 +1,4 @@
-"""``azure-ai-voicelive`` (Azure Voice Live's Python client) against a running mockrt (peers-and-clients.md §C.3).
+"""``azure-ai-voicelive`` (Azure Voice Live's Python client) against a running mockrt (azure-ai-voicelive 1.3.1).
 
 The client connects to ``{endpoint}/voice-live/realtime?api-version=…&model=…`` with an ``api-key`` header and
 parses every frame with ``ServerEvent._deserialize``. Its models deserialize lazily (a malformed field only fails
@@ -47,12 +47,12 @@ from mockrt.server import ServerThread
 from tests.clients_support import WAIT_S, chunks, speech_turn
 
 # Events the mock sends in this flavour that the client does not model. ``rate_limits.updated``: the mock keeps
-# the Azure preview behaviour (an empty array after ``response.created``, protocol.md §3.9); Voice Live's own
+# the Azure preview behaviour (an empty array after ``response.created``, docs/protocol.md §3.9); Voice Live's own
 # event list has no such type, so the client yields it as a plain ``ServerEvent`` (it does not fail).
 UNMODELLED_EVENTS = {"rate_limits.updated"}
 
 # Keys the mock sends that the client's models do not declare (the beta session / item / transcription shapes,
-# protocol.md §4.2, §4.7, §5.11); the client keeps them in the mapping and ignores them.
+# docs/protocol.md §4.2, §4.7, §5.11); the client keeps them in the mapping and ignores them.
 TOLERATED_KEYS: dict[str, set[str]] = {
     "ServerEventConversationItemInputAudioTranscriptionCompleted": {"usage"},
     "ResponseSession": {"object", "client_secret", "speed", "tracing"},
@@ -61,7 +61,7 @@ TOLERATED_KEYS: dict[str, set[str]] = {
 
 # Fields a client model requires that the service leaves out: the client reuses its *request* model for
 # ``input_audio`` parts in server events, but item events carry no audio bytes (only
-# ``conversation.item.retrieved`` does; protocol.md §2.8, §4.7).
+# ``conversation.item.retrieved`` does; docs/protocol.md §2.8, §4.7).
 NOT_SENT: set[tuple[str, str]] = {("RequestAudioContentPart", "audio")}
 
 
@@ -198,7 +198,7 @@ def test_server_vad_turn_on_speech(server: ServerThread) -> None:
             assert user.role == "user" and user.content[0].type == "input_audio"
             assert "response.created" in types and "response.audio.delta" in types
             transcribed = [e for e in events if e.type == "conversation.item.input_audio_transcription.completed"]
-            if not transcribed:  # the transcription may finish after the reply (protocol.md §5.5)
+            if not transcribed:  # the transcription may finish after the reply (docs/protocol.md §5.5)
                 transcribed = [e for e in await until(conn, "conversation.item.input_audio_transcription.completed")
                                if e.type == "conversation.item.input_audio_transcription.completed"]
             assert transcribed[0].item_id == user.id and transcribed[0].transcript

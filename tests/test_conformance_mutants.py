@@ -1,5 +1,5 @@
 """The conformance catalogue is honest: every case passes on mockrt, fails on some mutant, and every mutant is
-killed (ecosystem.md §4.6 "Keeping cases honest" (2)).
+killed (negative controls).
 
 The catalogue judges ``mockrt serve`` from outside (the ``mock`` target); each mutant patches an in-process server
 (:func:`tests.conformance_mutants.mock_servers`, judged as a ``url`` target) and runs only the cases it names, with

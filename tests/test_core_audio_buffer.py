@@ -1,4 +1,4 @@
-"""Input audio buffer with manual commit (protocol.md §2.2–§2.4, §5.6, §6.2, §7)."""
+"""Input audio buffer with manual commit (docs/protocol.md §2.2–§2.4, §5.6, §6.2, §7)."""
 
 from __future__ import annotations
 

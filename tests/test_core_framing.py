@@ -1,4 +1,4 @@
-"""Framing and envelope errors, and robustness against arbitrary input (protocol.md §1.8, §2, §6.2)."""
+"""Framing and envelope errors, and robustness against arbitrary input (docs/protocol.md §1.8, §2, §6.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Conversation items: create / delete / retrieve / truncate (protocol.md §2.5–§2.8, §5.8, §5.12, §6.2)."""
+"""Conversation items: create / delete / retrieve / truncate (docs/protocol.md §2.5–§2.8, §5.8, §5.12, §6.2)."""
 
 from __future__ import annotations
 

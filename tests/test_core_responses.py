@@ -1,4 +1,4 @@
-"""Response lifecycle (protocol.md §2.9, §2.10, §3.7, §3.9, §4.10, §4.11, §5.2–§5.4, §5.7, §5.9)."""
+"""Response lifecycle (docs/protocol.md §2.9, §2.10, §3.7, §3.9, §4.10, §4.11, §5.2–§5.4, §5.7, §5.9)."""
 
 from __future__ import annotations
 

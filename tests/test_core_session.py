@@ -1,4 +1,4 @@
-"""Session defaults and session.update (protocol.md §2.1, §3.3, §4.2–§4.5, §4.8, §6.1)."""
+"""Session defaults and session.update (docs/protocol.md §2.1, §3.3, §4.2–§4.5, §4.8, §6.1)."""
 
 from __future__ import annotations
 

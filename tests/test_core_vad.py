@@ -1,5 +1,5 @@
-"""Server VAD on real speech fixtures through the session core (protocol.md §4.8, §5.5, §5.7, §5.10, §5.11;
-vad.md §5). Time is audio time: no clock is involved except where the protocol uses one (idle timeout)."""
+"""Server VAD on real speech fixtures through the session core (docs/protocol.md §4.8, §5.5, §5.7, §5.10, §5.11;
+docs/vad.md §5). Time is audio time: no clock is involved except where the protocol uses one (idle timeout)."""
 
 from __future__ import annotations
 

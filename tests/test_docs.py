@@ -106,7 +106,6 @@ def test_outside_pattern(line: str, outside: bool) -> None:
     assert bool(OUTSIDE.search(line)) is outside
 
 
-@pytest.mark.xfail(strict=True, reason="repoint pending")
 def test_nothing_depends_on_files_outside_the_repository() -> None:
     offenders = []
     for path in text_files(TEXT_SUFFIXES):

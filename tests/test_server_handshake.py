@@ -1,4 +1,4 @@
-"""Endpoints, dialect selection, auth and framing over real sockets (protocol.md §1.1–§1.8)."""
+"""Endpoints, dialect selection, auth and framing over real sockets (docs/protocol.md §1.1–§1.8)."""
 
 from __future__ import annotations
 

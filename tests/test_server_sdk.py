@@ -1,4 +1,4 @@
-"""The official ``openai`` SDK against a running mockrt over real sockets (protocol.md §1, §5.2, §5.3)."""
+"""The official ``openai`` SDK against a running mockrt over real sockets (docs/protocol.md §1, §5.2, §5.3)."""
 
 from __future__ import annotations
 

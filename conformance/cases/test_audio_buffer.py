@@ -1,4 +1,4 @@
-"""The input audio buffer: append, commit, clear, formats (protocol.md §2.2–§2.4, §4.1, §5.6, §7)."""
+"""The input audio buffer: append, commit, clear, formats (docs/protocol.md §2.2–§2.4, §4.1, §5.6, §7)."""
 
 from __future__ import annotations
 

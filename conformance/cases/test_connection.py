@@ -1,4 +1,4 @@
-"""Connection, auth, framing and ids (protocol.md §1, §2 envelope, §3.2, §6.2)."""
+"""Connection, auth, framing and ids (docs/protocol.md §1, §2 envelope, §3.2, §6.2)."""
 
 from __future__ import annotations
 

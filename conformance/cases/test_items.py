@@ -1,4 +1,5 @@
-"""Conversation items: create, previous_item_id, delete, retrieve, truncate (protocol.md §2.5–§2.8, §5.8, §5.12)."""
+"""Conversation items: create, previous_item_id, delete, retrieve, truncate
+(docs/protocol.md §2.5–§2.8, §5.8, §5.12)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Responses: lifecycles, function calls, usage, rate limits, one active response, cancel, out-of-band responses
-(protocol.md §2.9, §2.10, §3.7, §3.9, §4.10, §4.11, §5.2–§5.4, §5.7, §5.9, §5.13)."""
+(docs/protocol.md §2.9, §2.10, §3.7, §3.9, §4.10, §4.11, §5.2–§5.4, §5.7, §5.9, §5.13)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Session defaults and session.update (protocol.md §2.1, §4.2–§4.4, §1.5)."""
+"""Session defaults and session.update (docs/protocol.md §2.1, §4.2–§4.4, §1.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Input audio transcription, in conversation and in transcription sessions (protocol.md §3.4, §4.5, §4.6, §4.12,
+"""Input audio transcription, in conversation and in transcription sessions (docs/protocol.md §3.4, §4.5, §4.6, §4.12,
 §5.11)."""
 
 from __future__ import annotations

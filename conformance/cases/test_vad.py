@@ -1,4 +1,4 @@
-"""Server VAD turns on the labelled speech fixtures (protocol.md §4.8, §5.5, §5.7, §5.10)."""
+"""Server VAD turns on the labelled speech fixtures (docs/protocol.md §4.8, §5.5, §5.7, §5.10)."""
 
 from __future__ import annotations
 

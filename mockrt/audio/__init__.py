@@ -1,7 +1,7 @@
 """Sans-I/O audio and voice-activity layer: codecs, formats, resampling, detectors and turn detection.
 
-Pure functions and classes (no asyncio, sockets or clocks), following vad.md §5 (design) and
-protocol.md §5.5 / §7 (event semantics and audio facts):
+Pure functions and classes (no asyncio, sockets or clocks), following docs/vad.md §5 (design) and
+docs/protocol.md §5.5 / §7 (event semantics and audio facts):
 
 * :mod:`mockrt.audio.g711` - table-based ITU-T G.711 µ-law/A-law codecs;
 * :mod:`mockrt.audio.formats` - :class:`AudioFormat` (pcm16 24 kHz, G.711 8 kHz) and its time base;

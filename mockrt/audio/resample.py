@@ -1,10 +1,10 @@
-"""Streaming, chunk-invariant polyphase resampler in pure numpy (vad.md §0.4, §5.1 step 2).
+"""Streaming, chunk-invariant polyphase resampler in pure numpy (docs/vad.md §0.4, §5.1 step 2).
 
 The detectors run at 8 kHz (webrtc) or 16 kHz (Silero) while ``pcm16`` input is 24 kHz, so every
 ``input_audio_buffer.append`` goes through :class:`StreamResampler`. Two properties matter more than
 audio quality here:
 
-* **Chunk invariance (hard requirement, vad.md §5.1 step 3).** The concatenated output is bit-for-bit the
+* **Chunk invariance (hard requirement, docs/vad.md §5.1 step 3).** The concatenated output is bit-for-bit the
   same whatever the sizes of the ``process`` calls. Floating-point sums are not associative, so instead of
   hoping that numpy/BLAS add in the same order for every chunk size, the filter taps are quantised to
   integers (16 fractional bits) and inputs are int16: every product and every partial sum is then an
@@ -12,7 +12,7 @@ audio quality here:
   matrix product gives the exact result in any summation order. Rounding to int16 happens once, per
   sample, on that exact value.
 * **An anti-alias filter.** Naive decimation (``x[::3]``) folds 4-12 kHz noise into the 0-4 kHz band that
-  webrtcvad analyses and measurably hurts it in noise (vad.md §0.4, Table 5). The prototype low-pass is a
+  webrtcvad analyses and measurably hurts it in noise (docs/vad.md §0.4, Table 5). The prototype low-pass is a
   Kaiser-windowed sinc designed at the up-sampled rate with its transition band centred on the lower
   Nyquist frequency (defaults: 50 dB stop-band attenuation, transition = 40 % of the lower Nyquist, i.e.
   3.2-4.8 kHz for 24 kHz -> 8 kHz: 45 taps).

@@ -1,13 +1,13 @@
 """Turn detection on audio time: ``server_vad`` and ``semantic_vad`` as a sans-I/O state machine.
 
-Design: vad.md §5.1-§5.4; event semantics: protocol.md §5.5 (and §5.10: idle timeouts are *not* handled
+Design: docs/vad.md §5.1-§5.4; event semantics: docs/protocol.md §5.5 (and §5.10: idle timeouts are *not* handled
 here, the session core arms them). :class:`TurnDetector` is fed the int16 samples of every
 ``input_audio_buffer.append`` (decoded at the session's input rate) and returns
 :class:`SpeechStarted` / :class:`SpeechStopped` in input-audio order. It never looks at a clock: a client
 that streams faster than real time gets its events faster than real time, and no events happen without
-audio (vad.md §1.6).
+audio (docs/vad.md §1.6).
 
-Time base and chunk invariance (vad.md §5.1 steps 1-3):
+Time base and chunk invariance (docs/vad.md §5.1 steps 1-3):
 
 * Times are integer milliseconds on the *session-wide* input timeline (all audio fed since the detector
   was created; :meth:`TurnDetector.reset` does not rewind it).
@@ -19,7 +19,7 @@ Time base and chunk invariance (vad.md §5.1 steps 1-3):
   client chunks its appends; only the *moment* an event is returned depends on when the audio that
   decides it arrives (plus the resampler's ~1-2 ms and the detector's ``latency_frames`` look-ahead).
 
-State machine (vad.md §5.2; on/off thresholds from ``Detector.on_off(threshold)``, §5.3):
+State machine (docs/vad.md §5.2; on/off thresholds from ``Detector.on_off(threshold)``, §5.3):
 
 * Idle: a run of consecutive frames with score ``>= on`` lasting ``min_speech_ms`` (rounded up to whole
   frames) starts a turn: :class:`SpeechStarted` with ``onset_ms`` = start of the run's first frame and
@@ -29,11 +29,11 @@ State machine (vad.md §5.2; on/off thresholds from ``Detector.on_off(threshold)
   ``off`` starts the silence. When the silence has lasted the end-of-turn wait (``silence_duration_ms``
   for ``server_vad``; the eagerness wait for ``semantic_vad``, rounded up to whole frames), the turn ends:
   :class:`SpeechStopped` with ``last_voiced_ms`` = end of the last voiced frame and ``audio_end_ms`` = the
-  decision point (end of the frame completing the wait; the documented behaviour, vad.md §1.4) when
+  decision point (end of the frame completing the wait; the documented behaviour, docs/vad.md §1.4) when
   ``end_includes_silence`` else ``last_voiced_ms``. The turn's audio is then committed by the core, so
   the uncommitted buffer (and the prefix clamp of the next turn) starts at ``audio_end_ms``: the detector
   moves :attr:`TurnDetector.buffer_start_ms` there itself, no :meth:`~TurnDetector.reset` is needed.
-* ``semantic_vad`` (vad.md §5.4): the same acoustic front end; the wait is ``max`` = 8000 / 4000 / 2000 ms
+* ``semantic_vad`` (docs/vad.md §5.4): the same acoustic front end; the wait is ``max`` = 8000 / 4000 / 2000 ms
   for eagerness low / medium (= auto) / high when the turn "looks incomplete", else ``max / 4``. The only
   cue for "incomplete" is an explicit one, :meth:`TurnDetector.set_turn_complete_hint` ``(False)``; there
   is no language model. Speech resuming within the wait continues the same turn.
@@ -65,13 +65,13 @@ __all__ = [
 
 Int16Array = npt.NDArray[np.int16]
 
-#: documented maximum end-of-turn wait per ``semantic_vad`` eagerness (vad.md §1.1, §5.4)
+#: documented maximum end-of-turn wait per ``semantic_vad`` eagerness (docs/vad.md §1.1, §5.4)
 SEMANTIC_MAX_WAIT_MS: dict[str, int] = {"low": 8000, "medium": 4000, "auto": 4000, "high": 2000}
 
 
 def semantic_wait_ms(eagerness: str, complete: bool | None) -> int:
     """End-of-turn wait for ``semantic_vad``: the maximum if the turn looks incomplete (``complete is
-    False``), a quarter of it otherwise (no cue counts as complete; vad.md §5.4)."""
+    False``), a quarter of it otherwise (no cue counts as complete; docs/vad.md §5.4)."""
     top = SEMANTIC_MAX_WAIT_MS[eagerness]
     return top if complete is False else top // 4
 
@@ -99,13 +99,13 @@ TurnEvent = SpeechStarted | SpeechStopped
 
 @dataclass(frozen=True)
 class TurnSettings:
-    """The turn-detection knobs the state machine uses (protocol.md §4.8, vad.md §1.1, §5.2).
+    """The turn-detection knobs the state machine uses (docs/protocol.md §4.8, docs/vad.md §1.1, §5.2).
 
     ``threshold``, ``prefix_padding_ms`` and ``silence_duration_ms`` are the ``server_vad`` fields;
     ``semantic_vad`` uses ``eagerness`` (``low``/``medium``/``high``/``auto``) for its wait and keeps the
     threshold/prefix values given here (the core passes the defaults: GA semantic_vad has no such fields).
     ``end_includes_silence`` selects ``audio_end_ms`` = decision point (documented, default) or end of the
-    last voiced frame (what some real logs suggest, vad.md §1.4). ``min_speech_ms`` is a mock knob (Azure
+    last voiced frame (what some real logs suggest, docs/vad.md §1.4). ``min_speech_ms`` is a mock knob (Azure
     calls it ``speech_duration_ms``): consecutive speech needed before ``speech_started``; 64 ms = two
     Silero frames, seven 10 ms frames for webrtc/energy.
     """

@@ -1,4 +1,4 @@
-"""The input audio buffer and the session-wide input timeline (protocol.md §2.2–§2.4, §5.5, §7).
+"""The input audio buffer and the session-wide input timeline (docs/protocol.md §2.2–§2.4, §5.5, §7).
 
 Offsets (``audio_start_ms`` and friends) are milliseconds on the session-wide input timeline: all audio
 appended since the session started, never reset by commits or clears (§5.5). The 100 ms commit rule is

@@ -1,4 +1,4 @@
-"""The default conversation: an ordered list of items (protocol.md §5.12, §2.5–§2.8)."""
+"""The default conversation: an ordered list of items (docs/protocol.md §5.12, §2.5–§2.8)."""
 
 from __future__ import annotations
 

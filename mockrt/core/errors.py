@@ -1,4 +1,4 @@
-"""The error catalogue: every error the mock can send, in one place (protocol.md §6).
+"""The error catalogue: every error the mock can send, in one place (docs/protocol.md §6).
 
 Each constructor returns a :class:`ProtocolError` with the service's exact ``type``, ``code``, ``message``
 and ``param``. Core code raises them; :class:`~mockrt.core.session.RealtimeSession` turns them into one

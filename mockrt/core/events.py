@@ -1,4 +1,4 @@
-"""The core's event vocabulary and the envelope check of client events (protocol.md §1.8, §2, §3).
+"""The core's event vocabulary and the envelope check of client events (docs/protocol.md §1.8, §2, §3).
 
 Inside the core an event is named by a :class:`ClientEvent` or :class:`ServerEvent` member, never by a wire
 ``type`` string: the dialects (:mod:`mockrt.core.dialects`) are the only code that knows the wire names, in both

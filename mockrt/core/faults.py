@@ -1,4 +1,4 @@
-"""Faults and races, injected deterministically (peers-and-clients.md §B items 11–20; ecosystem.md §1.2, §1.6).
+"""Faults and races, injected deterministically (races as in livekit/agents#6817 and pipecat#3960).
 
 A :class:`Faults` value describes what to break in one session; :class:`FaultInjector` applies it to the
 session's output (drop, duplicate, delay, reorder, split audio deltas), fires connection faults (close codes,
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 CLOSE_CODES = (1000, 1001, 1006, 1011, 1012, 1013)
 """Close codes a fault can use; 1006 means an abrupt drop without a close frame (the SDK reconnects on 1001,
-1006, 1011, 1012, 1013: peers-and-clients.md §C.1)."""
+1006, 1011, 1012, 1013: openai-python 3.x)."""
 
 ServiceErrorCode = Literal["rate_limit_exceeded", "server_error", "session_expired", "insufficient_quota"]
 Race = Literal["auto_response_after_tool_output", "auto_response_after_commit", "barge_in_before_audio"]

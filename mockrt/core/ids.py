@@ -1,4 +1,4 @@
-"""Seedable id generation (protocol.md §1.8).
+"""Seedable id generation (docs/protocol.md §1.8).
 
 Server event ids are ``event_`` + 21 base-62 characters; sessions, conversations, items and responses use
 ``sess_``/``conv_``/``item_``/``resp_`` + 21 characters; function ``call_id`` is ``call_`` + 16 characters;

@@ -1,4 +1,4 @@
-"""The one internal model that both dialects map onto (protocol.md §4).
+"""The one internal model that both dialects map onto (docs/protocol.md §4).
 
 GA and beta differ only in names and shapes on the wire; inside the core there is one session config, one
 item type and one response type. :mod:`mockrt.core.dialects` converts at the edges.

@@ -1,4 +1,4 @@
-"""Transport directives returned by the core (ecosystem.md §3.6 rule 1).
+"""Transport directives returned by the core (sans-I/O, as in websockets and h11).
 
 The core never touches a socket: it returns ``Send`` (one server event, as a JSON-ready dict in the
 session's dialect) and ``Close`` (close the WebSocket with a code and reason).

@@ -1,5 +1,5 @@
 """The response lifecycle: a plan becomes the protocol's ordered, paced event stream
-(protocol.md §3.7, §5.2–§5.4, §5.7, §4.10, §4.11, §7).
+(docs/protocol.md §3.7, §5.2–§5.4, §5.7, §4.10, §4.11, §7).
 
 A :class:`ResponseRun` is a generator of internal events (:class:`~mockrt.core.events.ServerEvent`) with due
 times relative to the response's start. Delivered content is recorded only *after* an event is released, so a

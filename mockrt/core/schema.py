@@ -1,4 +1,4 @@
-"""Declarative validation of client payloads with the service's error forms (protocol.md §2, §6.1).
+"""Declarative validation of client payloads with the service's error forms (docs/protocol.md §2, §6.1).
 
 A schema is a tree of :class:`Check` nodes. ``check(value, path)`` returns the (possibly normalised) value or
 raises a :class:`~mockrt.core.errors.ProtocolError` naming the dotted ``param`` path, exactly like the

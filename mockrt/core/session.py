@@ -1,4 +1,4 @@
-"""One Realtime session as a sans-I/O state machine (protocol.md §1.5, §2, §5; ecosystem.md §3.6).
+"""One Realtime session as a sans-I/O state machine (docs/protocol.md §1.5, §2, §5).
 
 ``RealtimeSession`` takes parsed client events plus a timestamp and returns transport directives
 (:class:`~mockrt.core.outputs.Send`, :class:`~mockrt.core.outputs.Close`). Paced output (response deltas)
@@ -200,7 +200,7 @@ class RealtimeSession:
         heapq.heappush(self._timers, (at, next(self._timer_seq), self._calls + 1 if defer else 0, callback))
 
     def set_turn_complete_hint(self, complete: bool | None) -> None:
-        """``semantic_vad`` completeness cue for the current turn (vad.md §5.4); an explicit test/scenario input."""
+        """``semantic_vad`` completeness cue for the current turn (docs/vad.md §5.4); explicit test/scenario input."""
         self.turn_taking.set_turn_complete_hint(complete)
 
     # -- output helpers ------------------------------------------------------------------------------
@@ -454,7 +454,7 @@ class RealtimeSession:
 
     def _response_create(self, fields: dict[str, Any], now: float) -> None:
         params, raw_input = self.dialect.parse_response_params(fields.get("response"), self.config)
-        if fields.get("additional_instructions"):  # Voice Live's extension (peers-and-clients.md §C.3)
+        if fields.get("additional_instructions"):  # Voice Live's extension (azure-ai-voicelive 1.3.1)
             params.instructions = f"{params.instructions}\n{fields['additional_instructions']}"
         if params.conversation == "auto" and self.active_id is not None:
             raise errors.active_response(self.active_id)

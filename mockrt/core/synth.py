@@ -1,4 +1,4 @@
-"""Deterministic speech-like audio for the default assistant (protocol.md §7 "Mock recommendation").
+"""Deterministic speech-like audio for the default assistant (docs/protocol.md §7 "Mock recommendation").
 
 Not a TTS: each word becomes a voiced burst (a harmonic series on a voice-dependent pitch with a smooth
 envelope) followed by a short gap, at about 150 words per minute, scaled by ``speed``. The result is real,

@@ -1,4 +1,4 @@
-"""Input audio transcription (protocol.md §3.4, §4.12, §5.11).
+"""Input audio transcription (docs/protocol.md §3.4, §4.12, §5.11).
 
 A :class:`Transcriber` decides what the user said in a committed audio item. The default one does not
 pretend: it returns a placeholder that says it is one. Scenarios (and tests) plug in transcribers that know the

@@ -1,5 +1,5 @@
 """Server-side turn detection: VAD on the appended audio, automatic commits and responses, barge-in, idle
-timeouts (docs/protocol.md §4.8, §5.5, §5.7, §5.10; vad.md §5).
+timeouts (docs/protocol.md §4.8, §5.5, §5.7, §5.10; docs/vad.md §5).
 
 The acoustic work is :class:`mockrt.audio.turns.TurnDetector` (audio time, chunk-invariant). This module maps
 its events onto protocol decisions and *returns* them, in input-audio order, for the session to carry out
@@ -27,7 +27,7 @@ class VadOptions:
 
     Attributes:
         detector: ``webrtc`` (default), ``energy`` (deterministic tones/silence) or ``silero`` (extra).
-        end_includes_silence: ``audio_end_ms`` = decision point (documented) or the last voiced ms (vad.md §1.4).
+        end_includes_silence: ``audio_end_ms`` = decision point (documented) or the last voiced ms (docs/vad.md §1.4).
         min_speech_ms: consecutive speech before ``speech_started``.
     """
 
@@ -38,7 +38,7 @@ class VadOptions:
 
 def turn_settings(td: TurnDetection, options: VadOptions) -> TurnSettings:
     """The acoustic detector's settings for a session's ``turn_detection`` (``semantic_vad`` has a fixed
-    threshold and padding, vad.md §5.4). The inspector's VAD replay builds its detector the same way."""
+    threshold and padding, docs/vad.md §5.4). The inspector's VAD replay builds its detector the same way."""
     semantic = td.type == "semantic_vad"
     return TurnSettings(
         type=td.type,
@@ -176,7 +176,7 @@ class TurnTaking:
         return item_id
 
     def buffer_moved(self) -> None:
-        """After a manual commit or a clear: the uncommitted buffer starts anew (vad.md §5.2)."""
+        """After a manual commit or a clear: the uncommitted buffer starts anew (docs/vad.md §5.2)."""
         if self.detector is not None:
             self.detector.reset(round(self.buffer.start_ms - self._offset_ms))
         self.pending_item_id = None

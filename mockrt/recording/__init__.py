@@ -1,4 +1,4 @@
-"""Record and replay (ecosystem.md §1.2 WireMock record/playback, §1.5 VCR.py cassettes).
+"""Record and replay (WireMock's record/playback, VCR.py's cassettes).
 
 - :mod:`~mockrt.recording.transcript`: the JSONL transcript format, redaction, reading/writing, and
   :func:`from_journal` (a mock session as a transcript);

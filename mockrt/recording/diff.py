@@ -1,7 +1,7 @@
 """Compare two transcripts (a recording of the live service and one of the mock, or two runs of either).
 
 :func:`normalize` removes what legitimately differs between two runs of the same conversation, the way
-LocalStack's snapshot transformers do (ecosystem.md §4.4):
+LocalStack's snapshot transformers do:
 
 - ids (``event_``, ``item_``, ``resp_``, ``call_``, ``sess_``, ``conv_``) become placeholders numbered in order of
   first appearance (``<item_1>``), so identity relations survive; a server event's own ``event_id`` becomes

@@ -1,6 +1,6 @@
 """A recording WebSocket proxy: a client on loopback, the real service (or any mock) upstream, a transcript on disk.
 
-Like WireMock's recorder (ecosystem.md §1.2) and a VCR.py cassette being written (§1.5): the client connects to
+Like WireMock's recorder and a VCR.py cassette being written: the client connects to
 ``ws://127.0.0.1:<port><path>?<query>``; the proxy opens ``<upstream><path>?<query>`` with the dialect markers
 the client sent (the ``OpenAI-Beta`` header, subprotocols other than the insecure-key one) and with credentials
 taken **from the environment only** (``OPENAI_API_KEY`` as ``Authorization: Bearer`` for OpenAI,

@@ -1,4 +1,4 @@
-"""The admin REST API under the reserved prefix ``/_mockrt/`` (ecosystem.md §1.2, WireMock's admin API).
+"""The admin REST API under the reserved prefix ``/_mockrt/`` (like WireMock's admin API).
 
 ``GET  /_mockrt/health``                      status and live session count
 ``GET  /_mockrt/sessions``                    live and recent sessions

@@ -1,4 +1,4 @@
-"""The Starlette application: WebSocket endpoints, REST token endpoints, health (protocol.md §1).
+"""The Starlette application: WebSocket endpoints, REST token endpoints, health (docs/protocol.md §1).
 
 Everything protocol-shaped is decided by :mod:`mockrt.server.handshake` and :mod:`mockrt.core`; this module
 only wires requests to them.

@@ -1,4 +1,4 @@
-"""The thin I/O loop around one :class:`~mockrt.core.session.RealtimeSession` (ecosystem.md §3.6 rule 1).
+"""The thin I/O loop around one :class:`~mockrt.core.session.RealtimeSession` (sans-I/O, as in websockets and h11).
 
 One reader (frames → core), one timer (``loop.call_at`` the core's next deadline → ``poll``) and one
 writer that drains an ordered queue of the core's outputs. Core calls are synchronous, so outputs are

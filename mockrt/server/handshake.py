@@ -1,4 +1,4 @@
-"""Who is connecting, in which dialect, and may they (protocol.md §1.1–§1.4, §1.6).
+"""Who is connecting, in which dialect, and may they (docs/protocol.md §1.1–§1.4, §1.6).
 
 Pure functions over the request's path, query, headers and offered subprotocols: no I/O.
 """
@@ -18,7 +18,7 @@ from mockrt.core.model import SessionConfig
 INSECURE_KEY_PREFIX = "openai-insecure-api-key."
 BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
 VOICE_LIVE_PATHS = ("/voice-live/realtime", "/voice-agent/realtime")
-"""Azure Voice Live: the current path and the one of its 2025 previews (peers-and-clients.md §C.3)."""
+"""Azure Voice Live: the current path and the one of its 2025 previews (azure-ai-voicelive 1.3.1)."""
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def resolve(
 def _voice_live(
     query: Mapping[str, str], kind: str, echo: str | None, token_cfg: SessionConfig | None, authorized: bool
 ) -> Handshake:
-    """Azure Voice Live (peers-and-clients.md §C.3): the beta wire shape plus Azure extensions.
+    """Azure Voice Live (azure-ai-voicelive 1.3.1): the beta wire shape plus Azure extensions.
 
     ``azure-ai-voicelive`` connects to ``/voice-live/realtime?api-version=…&model=…`` (older releases:
     ``/voice-agent/realtime``) with an ``api-key`` header (``AzureKeyCredential``) or ``Authorization: Bearer``

@@ -13,7 +13,7 @@ One pure ASGI middleware, outermost, for HTTP and WebSocket scopes alike (SECURI
 * **Body size**: request bodies are counted while they are read; beyond ``--max-body-bytes`` the request is
   answered with 413 and the application sees a disconnect.
 
-Refusals use the service's error object (:mod:`mockrt.server.rest_errors`, protocol.md §6.1).
+Refusals use the service's error object (:mod:`mockrt.server.rest_errors`, docs/protocol.md §6.1).
 """
 
 from __future__ import annotations

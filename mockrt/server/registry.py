@@ -1,4 +1,4 @@
-"""Live and recent sessions with their journals (ecosystem.md §1.2: WireMock's request journal).
+"""Live and recent sessions with their journals (like WireMock's request journal).
 
 Every client and server event of every session is kept with its timestamp. The registry is written on the
 server's event loop and read from anywhere (the admin API, the Python control API in a test thread): appends
@@ -25,6 +25,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from mockrt.core.events import ServerEvent
 
 if TYPE_CHECKING:
     from mockrt.core.session import RealtimeSession
@@ -114,7 +116,8 @@ class SessionRecord:
 
     def summary(self) -> dict[str, Any]:
         errors = sum(1 for e in self.journal if e.direction == "server" and e.event.get("type") == "error")
-        turns = sum(1 for e in self.journal if e.direction == "server" and e.event.get("type") == "response.done")
+        done = self.session.dialect.wire_type(ServerEvent.RESPONSE_DONE) if self.session is not None else None
+        turns = sum(1 for e in self.journal if e.direction == "server" and e.event.get("type") == done)
         return {"id": self.id, "dialect": self.dialect, "flavour": self.flavour, "model": self.model,
                 "path": self.path, "user_agent": self.user_agent, "started_at": self.started_at,
                 "ended_at": self.ended_at, "live": self.ended_at is None, "events": len(self.journal),

@@ -1,4 +1,4 @@
-"""The one place where HTTP error bodies are built: the service's error object (protocol.md §6.1) as JSON.
+"""The one place where HTTP error bodies are built: the service's error object (docs/protocol.md §6.1) as JSON.
 
 Used by the REST token endpoints, the admin API, the inspector, the request policy and handshake refusals, so every
 HTTP error mockrt sends has the same shape: ``{"error": {"message", "type", "param", "code"}}``.

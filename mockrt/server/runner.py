@@ -56,7 +56,7 @@ class _DenialLogFilter(logging.Filter):
 
 class _RedactQueryFilter(logging.Filter):
     """uvicorn logs each WebSocket request line with its query string, where Azure browser clients put their key
-    (``?api-key=…``, ``?Authorization=Bearer …``, protocol.md §1.2): redact it so keys never reach the logs
+    (``?api-key=…``, ``?Authorization=Bearer …``, docs/protocol.md §1.2): redact it so keys never reach the logs
     (:func:`mockrt.logs.redact_query`, which decodes percent-encoded names first)."""
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -1,4 +1,4 @@
-"""Schema pieces and renderers shared by both dialects (protocol.md §4.7–§4.11)."""
+"""Schema pieces and renderers shared by both dialects (docs/protocol.md §4.7–§4.11)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The GA dialect (protocol.md §0.2 "GA", §2, §3.1, §4.3, §4.5, §4.7 GA, §4.10 GA)."""
+"""The GA dialect (docs/protocol.md §0.2 "GA", §2, §3.1, §4.3, §4.5, §4.7 GA, §4.10 GA)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Azure Voice Live: the beta wire shape plus Azure's extensions, as the ``azure-ai-voicelive`` client sends and
-parses them (docs/protocol.md §C.3; ``/voice-live/realtime``).
+parses them (the azure-ai-voicelive 1.3.1 client; ``/voice-live/realtime``).
 
 The shapes are those of the ``azure-ai-voicelive`` 1.3.1 models (RequestSession, ResponseCreateParams, the
 TurnDetection / AzureVoice / EouDetection unions). Only what changes nothing the mock simulates, or maps onto
@@ -126,7 +126,7 @@ class VoiceLiveSessionConfig(SessionConfig):
 
 
 class VoiceLive(Beta):
-    """Azure Voice Live (``/voice-live/realtime``; docs/protocol.md §C.3).
+    """Azure Voice Live (``/voice-live/realtime``; as the azure-ai-voicelive 1.3.1 client sends them).
 
     It accepts voice objects (``azure-standard`` / ``azure-custom`` / ``azure-personal`` /
     ``azure-realtime-native`` / ``openai``), the ``azure_semantic_vad[_en|_multilingual]`` turn detection types
@@ -151,7 +151,7 @@ class VoiceLive(Beta):
         super().__init__(bare_silence_ms=bare_silence_ms, azure=True)
 
     def _apply_extended(self, raw: dict[str, Any], current: SessionConfig) -> SessionConfig:
-        """The Voice Live settings on top of the beta ones (§C.3)."""
+        """The Voice Live settings on top of the beta ones (azure-ai-voicelive 1.3.1)."""
         if current.kind != "realtime":
             return super()._apply_extended(raw, current)
         cfg = VoiceLiveSessionConfig.from_config(current)
