@@ -409,7 +409,8 @@ def test_workers_get_secrets_without_the_environment() -> None:
         line = proc.stdout.readline()
         port = int(line.split("127.0.0.1:")[1].split(" ")[0])
         with connect(f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime",
-                     additional_headers={"Authorization": "Bearer sk-worker-secret-123"}) as ws:
+                     additional_headers={"Authorization": "Bearer sk-worker-secret-123"},
+                     open_timeout=60) as ws:  # the workers may still be importing on a loaded machine
             assert json.loads(ws.recv(timeout=10))["type"] == "session.created"
         children = [pid for pid in os.listdir("/proc") if pid.isdigit() and _ppid(int(pid)) == proc.pid]
         assert children
