@@ -14,6 +14,7 @@ import uvicorn
 from mockrt.config import ServerConfig
 from mockrt.control import MockControl
 from mockrt.server.app import create_app
+from mockrt.server.websocket import SessionProtocol
 
 
 def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
@@ -23,7 +24,7 @@ def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
         create_app(config),
         host=config.host,
         port=config.port,
-        ws="websockets-sansio",
+        ws=SessionProtocol,  # uvicorn's websockets-sansio, with batched writes (mockrt/server/websocket.py)
         ws_max_size=config.max_frame_bytes,
         ws_ping_interval=config.ping_interval_s,
         ws_ping_timeout=config.ping_interval_s,
