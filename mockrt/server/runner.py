@@ -19,6 +19,7 @@ from mockrt.server.websocket import SessionProtocol
 
 def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
     """uvicorn settings for ``config``: WebSocket size limit, server PINGs (§1.5), no lifespan."""
+    overrides.setdefault("loop", event_loop())
     overrides.setdefault("log_config", None)  # mockrt.logs (the CLI) or the host application configures logging
     return uvicorn.Config(
         create_app(config),
@@ -35,6 +36,20 @@ def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
         access_log=False,
         **overrides,
     )
+
+
+def event_loop() -> str:
+    """uvicorn's event loop: ``MOCKRT_LOOP`` = ``asyncio`` (the default), ``uvloop`` or ``auto`` (uvloop when it
+    is installed). uvloop did not measure faster for sessions (bench/README.md), so it is not the default."""
+    import os
+
+    return os.environ.get("MOCKRT_LOOP", "asyncio")
+
+
+def _run(server: uvicorn.Server, main: Any) -> None:
+    """Run ``main`` (a coroutine) on the event loop ``server``'s config asks for."""
+    with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+        runner.run(main)
 
 
 class _DenialLogFilter(logging.Filter):
@@ -109,7 +124,7 @@ class ServerThread:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self._server.serve())
+            _run(self._server, self._server.serve())
         except BaseException as exc:  # reported to the starting thread
             self._error = exc
         finally:
@@ -191,4 +206,4 @@ def serve(config: ServerConfig, workers: int = 1) -> None:
                   flush=True)
         await task
 
-    asyncio.run(main())
+    _run(server, main())
