@@ -60,6 +60,10 @@ class Outbox:
         self._items.append(item)
         self._wake.set()
 
+    def extend(self, items: list[Output]) -> None:
+        self._items.extend(items)
+        self._wake.set()
+
     def empty(self) -> bool:
         return not self._items
 
@@ -103,15 +107,15 @@ class Connection:
         self._trace = logger.isEnabledFor(logging.DEBUG)
 
     def _push(self, outputs: list[Output]) -> None:
-        for out in outputs:
-            if isinstance(out, Send):
-                self._queued_bytes += _size(out)
-                if self._queued_bytes > self.max_send_buffer and self._writer_blocked() and not self.closed:
-                    self._overflow()
-                    return
+        if outputs:
             if self._trace:
-                self.log.debug("server %s", json.dumps(elide(out.event)) if isinstance(out, Send) else out)
-            self.queue.put_nowait(out)
+                for out in outputs:
+                    self.log.debug("server %s", json.dumps(elide(out.event)) if isinstance(out, Send) else out)
+            self._queued_bytes += sum(_size(out) for out in outputs if isinstance(out, Send))
+            if self._queued_bytes > self.max_send_buffer and self._writer_blocked() and not self.closed:
+                self._overflow()  # drops everything queued, these outputs included
+                return
+            self.queue.extend(outputs)
         self._schedule()
 
     def _schedule(self) -> None:
