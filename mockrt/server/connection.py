@@ -100,6 +100,7 @@ class Connection:
         self.send_timeout = send_timeout
         self._queued_bytes = 0  # approximate size of the Send outputs waiting for the writer
         self._overflow_task: asyncio.Task[None] | None = None
+        self._writer_idle = False  # the writer waits for the queue (so _push may write directly)
         self._protocol = getattr(ws.scope.get("mockrt.server_send"), "__self__", None)
         self._fast = self._protocol if isinstance(self._protocol, SessionProtocol) else None
         self._transport = self._find_transport()
@@ -111,12 +112,35 @@ class Connection:
             if self._trace:
                 for out in outputs:
                     self.log.debug("server %s", json.dumps(elide(out.event)) if isinstance(out, Send) else out)
-            self._queued_bytes += sum(_size(out) for out in outputs if isinstance(out, Send))
-            if self._queued_bytes > self.max_send_buffer and self._writer_blocked() and not self.closed:
-                self._overflow()  # drops everything queued, these outputs included
-                return
-            self.queue.extend(outputs)
+            if self._writer_idle and self.queue.empty():
+                outputs = self._write_now(outputs)
+            if outputs:
+                self._queued_bytes += sum(_size(out) for out in outputs if isinstance(out, Send))
+                if self._queued_bytes > self.max_send_buffer and self._writer_blocked() and not self.closed:
+                    self._overflow()  # drops everything queued, these outputs included
+                    return
+                self.queue.extend(outputs)
         self._schedule()
+
+    def _write_now(self, outputs: list[Output]) -> list[Output]:
+        """The writer is idle with nothing queued: write the leading events at once, without waking it (one
+        event-loop hop less per client event); returns what is left for the writer (closes, faults, or
+        everything when the fast path cannot write now)."""
+        fast = self._fast
+        if (fast is None or self.closed or not self._flowing.is_set() or not fast.can_send_frames()
+                or self._writer_blocked()):
+            return outputs
+        n = 0
+        while n < len(outputs) and isinstance(outputs[n], Send):
+            n += 1
+        if n:
+            try:
+                fast.send_frames([encode_event(out.event) for out in outputs[:n]])  # type: ignore[union-attr]
+            except (ClientDisconnected, RuntimeError, OSError) as exc:
+                self.log.debug("write stopped: %r", exc)
+                self.closed = True
+                return []
+        return outputs[n:]
 
     def _schedule(self) -> None:
         deadline = self.session.next_deadline()
@@ -174,7 +198,14 @@ class Connection:
         queue = self.queue
         try:
             while True:
-                out = await queue.get()
+                if queue.empty():
+                    self._writer_idle = True
+                    try:
+                        out = await queue.get()
+                    finally:
+                        self._writer_idle = False
+                else:
+                    out = queue.get_nowait()
                 if out is None:
                     return
                 if isinstance(out, Send):
