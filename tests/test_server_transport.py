@@ -146,3 +146,36 @@ def test_send_frames_writes_a_batch_at_once() -> None:
         assert transport.written[0] == b'\x81\x07{"a":1}\x81\x07{"b":2}\x81\x07{"c":3}'
 
     asyncio.run(scenario())
+
+
+def test_on_message_takes_messages_in_order_and_leaves_the_rest_to_the_queue() -> None:
+    async def scenario() -> None:
+        config = uvicorn.Config(app=_noop_app, ws=SessionProtocol, lifespan="off", log_config=None)
+        config.load()
+        protocol = SessionProtocol(config, ServerState(), {}, asyncio.get_running_loop())
+        protocol.transport = _Transport()  # type: ignore[assignment]
+        taken: list[str] = []
+        accept = True
+
+        def on_message(message: dict[str, Any]) -> bool:
+            if accept:
+                taken.append(message["text"])
+            return accept
+
+        protocol.on_message = on_message
+
+        def deliver(text: str) -> None:
+            protocol.frames, protocol.curr_msg_data_type = [text.encode()], "text"
+            protocol.send_receive_event_to_app()
+
+        deliver("1")
+        accept = False  # e.g. a stalled session
+        deliver("2")
+        accept = True
+        deliver("3")  # "2" still waits in the queue: "3" must queue behind it
+        assert taken == ["1"]
+        assert [(await protocol.receive())["text"] for _ in range(2)] == ["2", "3"]  # type: ignore[typeddict-item]
+        deliver("4")
+        assert taken == ["1", "4"]
+
+    asyncio.run(scenario())

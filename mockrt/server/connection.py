@@ -164,8 +164,12 @@ class Connection:
         self.log.info("session started (%s)", self.session.dialect.name)
         try:
             self._push(self.session.start())
+            if self._fast is not None:
+                self._fast.on_message = self._on_message
             await self._reader()
         finally:
+            if self._fast is not None:
+                self._fast.on_message = None
             self.closed = True
             if self._timer is not None:
                 self._timer.cancel()
@@ -184,15 +188,29 @@ class Connection:
             message = await receive()
             if message["type"] == "websocket.disconnect":
                 return
-            now = self.clock()
-            text = message.get("text")
-            if self._trace:
-                self.log.debug("client %s", text[:2000] if text is not None and "input_audio_buffer.append"
-                               not in text[:80] else f"<{len(text or message.get('bytes') or b'')} bytes>")
-            if text is not None:
-                self._push(session.receive_text(text, now))
-            else:
-                self._push(session.receive_bytes(message.get("bytes") or b"", now))
+            self._handle(message)
+
+    def _on_message(self, message: dict[str, Any]) -> bool:
+        """:attr:`SessionProtocol.on_message`: handle a client message as soon as it is parsed, unless the
+        session is stalled or over (then the reader gets it from the queue, in order)."""
+        if self.session.closed or self.closed or not self._flowing.is_set():
+            return False
+        try:
+            self._handle(message)
+        except Exception:  # the core never raises; this guards uvicorn's data_received all the same
+            self.log.exception("handling a client message failed")
+        return True
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        now = self.clock()
+        text = message.get("text")
+        if self._trace:
+            self.log.debug("client %s", text[:2000] if text is not None and "input_audio_buffer.append"
+                           not in text[:80] else f"<{len(text or message.get('bytes') or b'')} bytes>")
+        if text is not None:
+            self._push(self.session.receive_text(text, now))
+        else:
+            self._push(self.session.receive_bytes(message.get("bytes") or b"", now))
 
     async def _writer(self) -> None:
         queue = self.queue

@@ -7,7 +7,9 @@ everything else (handshake, denial responses, close, PINGs, ``max_size``) and ch
 
 * reading is paused only while :data:`READ_BACKLOG` client messages wait for the session (flow control is kept:
   a client that floods still stops being read);
-* :meth:`SessionProtocol.send_frames` writes a batch of text frames with one ``transport.write``.
+* :meth:`SessionProtocol.send_frames` writes a batch of text frames with one ``transport.write``;
+* a session may take each client message as it is parsed (:attr:`SessionProtocol.on_message`), without the
+  queue and the task switch in between; a message it does not take (a stalled session) is queued as usual.
 
 :class:`mockrt.server.connection.Connection` uses :meth:`~SessionProtocol.send_frames` and
 :meth:`~SessionProtocol.receive` directly once a session is accepted (the handshake itself goes through the ASGI
@@ -16,7 +18,8 @@ application and its middleware); on any other ASGI server it falls back to plain
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from uvicorn._types import ASGIReceiveEvent
 from uvicorn.protocols.utils import ClientDisconnected
@@ -30,20 +33,29 @@ READ_BACKLOG = 16
 class SessionProtocol(WebSocketsSansIOProtocol):
     """uvicorn's ``websockets-sansio`` protocol; reads paused only under backlog, batched frame writes."""
 
+    on_message: Callable[[dict[str, Any]], bool] | None = None
+    """Takes a ``websocket.receive`` message at once (returns ``True``) or leaves it to the queue (``False``);
+    used only while nothing is queued, so messages keep their order."""
+
     def send_receive_event_to_app(self) -> None:
         data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
         self.frames = []
         if self.close_sent:
             return  # past our close: discard, keep reading until the peer's close reply (as uvicorn does)
+        message: dict[str, Any]
         if self.curr_msg_data_type == "text":
             try:
-                self.queue.put_nowait({"type": "websocket.receive", "text": data.decode()})
+                message = {"type": "websocket.receive", "text": data.decode()}
             except UnicodeDecodeError:  # pragma: no cover - websockets already rejects invalid UTF-8 (1007)
                 self.conn.send_close(1007)
                 self.handle_parser_exception()
                 return
         else:
-            self.queue.put_nowait({"type": "websocket.receive", "bytes": data})
+            message = {"type": "websocket.receive", "bytes": data}
+        handler = self.on_message
+        if handler is not None and self.queue.empty() and handler(message):
+            return
+        self.queue.put_nowait(message)  # type: ignore[arg-type]
         if not self.read_paused and self.queue.qsize() >= READ_BACKLOG:
             self.read_paused = True
             self.transport.pause_reading()
