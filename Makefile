@@ -1,5 +1,7 @@
 # Quick start:  make serve   (installs, then runs the server on 127.0.0.1:8000)
 #               make test    (installs with the test extra, then lint, types and the whole test suite)
+#               make bench   (every benchmark at a quick size, figures beside same-run baselines, JSON in
+#                             reports/bench/; make bench BENCH=full for the full sizes, see bench/README.md)
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -28,6 +30,28 @@ conformance: $(BIN)/.installed
 	$(BIN)/pytest conformance --target=mock
 
 test: lint typecheck pytest conformance
+
+BENCH ?= quick
+BENCH_OUT ?= reports/bench
+ifeq ($(BENCH),full)
+TEXT_ARGS := --served
+INGEST_ARGS :=
+LOAD_ARGS := --workers 1,2
+PLUGIN_ARGS :=
+else
+TEXT_ARGS := --served --turns 300 --connections 50 --seconds 2 --growing 1000
+INGEST_ARGS := --seconds 10 --detectors webrtc,energy --repeats 2
+LOAD_ARGS := --workers 1,2 --ramp 50,100,200 --seconds 6
+PLUGIN_ARGS := --turns 50 --starts 3
+endif
+
+bench: $(BIN)/.installed
+	mkdir -p $(BENCH_OUT)
+	$(BIN)/python bench/text_latency.py $(TEXT_ARGS) --json $(BENCH_OUT)/text_latency.json
+	$(BIN)/python bench/load.py $(LOAD_ARGS) --json $(BENCH_OUT)/load.json
+	$(BIN)/python bench/ingest.py $(INGEST_ARGS) --json $(BENCH_OUT)/ingest.json
+	$(BIN)/python bench/vad_accuracy.py --json $(BENCH_OUT)/vad_accuracy.json
+	$(BIN)/python bench/plugin.py $(PLUGIN_ARGS) --json $(BENCH_OUT)/plugin.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

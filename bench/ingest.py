@@ -135,8 +135,10 @@ def main() -> int:
     ap.add_argument("--chunks", default="20,100", help="append sizes in ms")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--detectors", default="webrtc,energy,silero")
+    ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = ap.parse_args()
     t_start = time.process_time()
+    rows: list[dict[str, Any]] = []
     print(f"# {args.seconds:g} s of speech in white noise (20 dB SNR), best of {args.repeats}, one thread")
     print("| detector | input | append | full path: session (JSON, base64, VAD) | pipeline (decode, resample, VAD)"
           " | detector alone | full path CPU per audio s |")
@@ -156,7 +158,14 @@ def main() -> int:
                 full = session_seconds_per_cpu_second(wire, fmt, det, chunk_ms, args.repeats)
                 print(f"| {det} | {fmt.value} | {chunk_ms} ms | {full:,.0f}x | {pipe:,.0f}x | {bare:,.0f}x "
                       f"| {1e6 / full:,.0f} us |")
+                rows.append({"detector": det, "input": fmt.value, "append_ms": chunk_ms, "full_path_x": full,
+                             "pipeline_x": pipe, "detector_x": bare, "full_path_us_per_append": 1e6 / full
+                             * chunk_ms / 1000})
     print(f"\n(CPU {time.process_time() - t_start:.1f} s)")
+    if args.json:
+        import json
+
+        Path(args.json).write_text(json.dumps({"bench": "ingest", "seconds": args.seconds, "rows": rows}, indent=2))
     return 0
 
 

@@ -26,6 +26,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--turns", type=int, default=200)
     ap.add_argument("--starts", type=int, default=10)
+    ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = ap.parse_args()
     starts = []
     for _ in range(args.starts):
@@ -58,7 +59,15 @@ def main() -> None:
           f"median {statistics.median(turns) * ms:.1f} ms, p90 {sorted(turns)[int(len(turns) * 0.9)] * ms:.1f} ms"
           "  (aim <= 10 ms median)")
     print(f"baseline in the same run, bare websockets connect + session.created: median "
-          f"{statistics.median(bare) * ms:.1f} ms")
+          f"{statistics.median(bare) * ms:.1f} ms  (ratio {statistics.median(turns) / statistics.median(bare):.2f}x, "
+          "goal <= 2x)")
+    if args.json:
+        import json
+
+        Path(args.json).write_text(json.dumps({
+            "bench": "plugin", "fixture_start_median_ms": statistics.median(starts) * ms,
+            "per_test_median_ms": statistics.median(turns) * ms, "bare_connect_median_ms": statistics.median(bare) * ms,
+        }, indent=2))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,13 @@ Measured:
 Client and servers share one process (so one GIL), for mockrt and the baseline alike. The aims (issue: at
 most 1 ms median in-process, 3 ms over loopback) are printed beside the figures, never asserted.
 
+5. **served** (``--served``, issue 14's table): ``mockrt serve`` and the same bare replay server each in their own
+   process, this process the client: one connection's median turn, throughput in frames/s over
+   ``--connections`` connections, and the per-turn median over a growing conversation (no deletes: 50 turns
+   beside ``--growing`` turns, each on a fresh connection).
+
     python bench/text_latency.py [--turns 1000] [--connections 50] [--seconds 5] [--quick] [--profile]
+                                 [--served [--growing 1000]] [--json PATH]
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -64,8 +71,12 @@ WARMUP_TURNS = 20
 
 USER_TEXT = "What is the weather like in Paris today?"
 
-# The server's encoder (mockrt/server/connection.py), so in-process encoding costs what it costs on the wire.
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# The server's encoder (mockrt/server/connection.py), so in-process encoding costs what it costs on the wire
+# (the json module's on trees older than issue 14, so that the bench also measures those).
+try:
+    from mockrt.server.connection import encode_event as _dumps
+except ImportError:  # pragma: no cover - older mockrt
+    _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # type: ignore[assignment]
 
 
 def _client_event(event: dict[str, Any]) -> str:
@@ -138,14 +149,20 @@ class TurnFrames:
         return len(self.item_create) + len(self.response_create)
 
 
-def _encode(outputs: list[Output]) -> list[str]:
+def _encode(outputs: list[Output]) -> list[Any]:
+    """The server frames of ``outputs``, encoded as the server encodes them (UTF-8 bytes, or str on old trees)."""
     return [_dumps(out.event) for out in outputs if isinstance(out, Send)]
+
+
+def _texts(outputs: list[Output]) -> list[str]:
+    """The frames as text (what the replay server sends)."""
+    return [f.decode() if isinstance(f, bytes) else f for f in _encode(outputs)]
 
 
 def new_session() -> tuple[RealtimeSession, str]:
     """A GA session, unpaced, and its ``session.created`` frame."""
     session = RealtimeSession(SessionOptions(dialect=GA(), pacing=Pacing(audio_speed=0)), time.monotonic())
-    (created,) = _encode(session.start())
+    (created,) = _texts(session.start())
     return session, created
 
 
@@ -220,12 +237,12 @@ def bench_in_process(frames: TurnFrames, turns: int, block: int = 50) -> tuple[L
 def record_turn_frames() -> TurnFrames:
     """The frames of one real text turn, grouped by the client message that produced them."""
     session, created = new_session()
-    first = _encode(session.receive_text(ITEM_CREATE, time.monotonic()))
-    second = _encode(session.receive_text(RESPONSE_CREATE, time.monotonic()))
+    first = _texts(session.receive_text(ITEM_CREATE, time.monotonic()))
+    second = _texts(session.receive_text(RESPONSE_CREATE, time.monotonic()))
     if session.runs or not second or json.loads(second[-1])["type"] != "rate_limits.updated":
         raise RuntimeError("expected one unpaced text turn ending with rate_limits.updated")
     user_id = json.loads(first[0])["item"]["id"]
-    deleted = _encode(session.receive_text(item_delete(user_id), time.monotonic()))
+    deleted = _texts(session.receive_text(item_delete(user_id), time.monotonic()))
     if len(deleted) != 1:
         raise RuntimeError(f"expected one frame per item delete, got {len(deleted)}")
     return TurnFrames(created, first, second, deleted[0])
@@ -396,6 +413,117 @@ class ReplayServerThread:
         return f"ws://127.0.0.1:{self.port}/"
 
 
+# -- 5. served: each server in its own process ------------------------------------------------------------
+
+
+def bare_server_main(frames_path: str) -> None:
+    """``--bare-server FRAMES``: the replay server in the foreground, printing its port (served mode)."""
+    raw = json.loads(Path(frames_path).read_text())
+    frames = TurnFrames(raw["session_created"], raw["item_create"], raw["response_create"], raw["item_delete"])
+    with ReplayServerThread(frames) as replay:
+        print(f"bare server on 127.0.0.1:{replay.port}", flush=True)
+        threading.Event().wait()
+
+
+async def growing_conversation(url: str, turns: int) -> Latency:
+    """``turns`` turns on one fresh connection without deleting anything: the conversation grows by two items a
+    turn (issue 14: per-turn cost independent of conversation length)."""
+    result = Latency()
+    ws = await open_connection(url)
+    try:
+        for _ in range(turns):
+            t0 = time.perf_counter()
+            await ws.send(ITEM_CREATE)
+            await ws.send(RESPONSE_CREATE)
+            while (etype := json.loads(await ws.recv())["type"]) != "response.done":
+                if etype == "error":
+                    raise RuntimeError("server error")
+            result.samples_ms.append((time.perf_counter() - t0) * 1000.0)
+            if json.loads(await ws.recv())["type"] != "rate_limits.updated":
+                raise RuntimeError("expected rate_limits.updated")
+    finally:
+        await ws.close()
+    return result
+
+
+@dataclass
+class Served:
+    frames_per_turn: int  # server frames of one turn and its cleanup, the same for both servers
+    loopback: Latency
+    baseline: Latency
+    throughput: Throughput
+    baseline_throughput: Throughput
+    growing: dict[int, Latency]
+
+
+def run_served(frames: TurnFrames, turns: int, connections: int, seconds: float, growing: int,
+               progress: Callable[[str], None]) -> Served:
+    import tempfile
+
+    import served
+
+    path = Path(tempfile.mkdtemp(prefix="mockrt-bench-")) / "frames.json"
+    path.write_text(json.dumps(vars(frames)))
+    mock, mock_port = served.mockrt_serve("--audio-speed", "0")
+    bare, bare_port = served.spawn(str(Path(__file__).resolve()), "--bare-server", str(path))
+    try:
+        mock_url = f"ws://127.0.0.1:{mock_port}/v1/realtime?model=gpt-realtime"
+        bare_url = f"ws://127.0.0.1:{bare_port}/"
+
+        async def main() -> Served:
+            progress("served: loopback, 1 connection, alternating")
+            loopback, baseline = await bench_one_connection([mock_url, bare_url], turns)
+            progress("served: throughput, alternating")
+            thr, base_thr = await bench_throughput([mock_url, bare_url], connections, seconds)
+            sizes = sorted({min(50, growing), growing})
+            progress(f"served: growing conversation, {' and '.join(map(str, sizes))} turns")
+            grown = {n: await growing_conversation(mock_url, n) for n in sizes}
+            return Served(frames.per_turn + 2, loopback, baseline, thr, base_thr, grown)
+
+        return asyncio.run(main())
+    finally:
+        served.stop(mock)
+        served.stop(bare)
+
+
+def render_served(r: Served, connections: int) -> str:
+    m, b = r.throughput, r.baseline_throughput
+    fm, fb = m.per_second * r.frames_per_turn, b.per_second * r.frames_per_turn
+    sizes = sorted(r.growing)
+    small, big = r.growing[sizes[0]], r.growing[sizes[-1]]
+    rows = [
+        ("served: text turn, 1 connection, median (ms)", f"{r.loopback.median:.3f}", f"{r.baseline.median:.3f}",
+         f"{r.loopback.median / r.baseline.median:.2f}x", "<= 1.5x the bare server"),
+        ("served: text turn, 1 connection, p99 (ms)", f"{r.loopback.p99:.3f}", f"{r.baseline.p99:.3f}",
+         f"{r.loopback.p99 / r.baseline.p99:.2f}x", ""),
+        (f"served: {connections} connections, frames/s", f"{fm:.0f}", f"{fb:.0f}", f"{fm / fb:.2f}x",
+         ">= 0.8x the bare server"),
+        (f"served: per-turn median, {sizes[-1]} vs {sizes[0]} turns (ms)", f"{big.median:.3f}",
+         f"{small.median:.3f}", f"{big.median / small.median:.2f}x", "<= 1.2x"),
+    ]
+    header = ("measure (served, client in another process)", "mockrt", "baseline", "ratio", "goal")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
+    lines = [f"served: mockrt serve and the bare replay server in their own processes; {r.frames_per_turn} "
+             "frames a turn incl. the cleanup deletes, the same for both; growing conversation: baseline = the "
+             "short session"]
+    for row in [header, *rows]:
+        lines.append("  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:4], widths[1:4],
+                                                                                     strict=True)), row[4]]))
+    return "\n".join(lines)
+
+
+def served_json(r: Served) -> dict[str, Any]:
+    fm = r.throughput.per_second * r.frames_per_turn
+    fb = r.baseline_throughput.per_second * r.frames_per_turn
+    return {
+        "frames_per_turn": r.frames_per_turn,
+        "turn_1conn_median_ms": {"mockrt": r.loopback.median, "bare": r.baseline.median},
+        "turn_1conn_p99_ms": {"mockrt": r.loopback.p99, "bare": r.baseline.p99},
+        "frames_per_s": {"mockrt": fm, "bare": fb, "ratio": fm / fb},
+        "growing_median_ms": {str(n): lat.median for n, lat in sorted(r.growing.items())},
+    }
+
+
 # -- driver -----------------------------------------------------------------------------------------------
 
 
@@ -493,7 +621,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke-test size: 100 turns, 10 connections, 0.5 s")
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile the in-process loop and print the top 10 by cumulative time")
+    parser.add_argument("--served", action="store_true",
+                        help="also measure with each server in its own process (issue 14's table)")
+    parser.add_argument("--growing", type=int, default=1000,
+                        help="served: turns of the growing-conversation series (beside 50)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--bare-server", metavar="FRAMES", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.bare_server:
+        bare_server_main(args.bare_server)
+        return 0
     turns, connections, seconds = args.turns, args.connections, args.seconds
     if args.quick:
         turns, connections, seconds = min(turns, 100), min(connections, 10), min(seconds, 0.5)
@@ -503,6 +640,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results = run_all(turns, connections, seconds, progress)
     print(render(results, turns, connections, seconds))
+    out: dict[str, Any] = {"bench": "text_latency", "turns": turns, "connections": connections, "seconds": seconds,
+                           "load_average": results.load_average, "frames_per_turn": results.frames.per_turn}
+    for name, m, b in (("in_process", results.in_process, results.json_floor),
+                       ("loopback", results.loopback, results.baseline),
+                       ("under_load", results.throughput.latency, results.baseline_throughput.latency)):
+        out[name] = {"median_ms": [m.median, b.median], "p99_ms": [m.p99, b.p99]}
+    out["throughput_turns_per_s"] = [results.throughput.per_second, results.baseline_throughput.per_second]
+    if args.served:
+        growing = min(args.growing, 100) if args.quick else args.growing
+        srv = run_served(results.frames, turns, connections, seconds, growing, progress)
+        print()
+        print(render_served(srv, connections))
+        out["served"] = served_json(srv)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2))
     if args.profile:
         print(f"\ncProfile of {turns} in-process turns (with their cleanup), top 10 by cumulative time:")
         print(profile_in_process(turns))

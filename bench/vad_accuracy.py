@@ -127,7 +127,9 @@ def main() -> int:
     ap.add_argument("--detectors", default="webrtc,energy,silero")
     ap.add_argument("--silence", default="200,500", help="silence_duration_ms values")
     ap.add_argument("--chunk-ms", type=int, default=20)
+    ap.add_argument("--json", metavar="PATH", help="also write the cells as JSON")
     args = ap.parse_args()
+    out: dict[str, object] = {"bench": "vad_accuracy", "turns": {}, "noise": {}}
     t0 = time.process_time()
     clips = [af.load_speech(n) for n in af.SPEECH_CLIPS]
     detectors = []
@@ -161,6 +163,7 @@ def main() -> int:
                     err += f"+{tally.open_at_end}open"
                 cells.append(f"{err} \\| {stats(tally.start_err)} \\| {stats(tally.end_err)}")
             print(f"| {det} | {silence} | " + " | ".join(cells) + " |")
+            out["turns"][f"{det}/{silence}"] = dict(zip(CONDITIONS, cells, strict=True))  # type: ignore[index]
 
     print("\n## False turns on pure noise (3 s clips, server_vad defaults: threshold 0.5, silence 200 ms)\n")
     noises = [(k, lvl) for k in af.NOISE_KINDS for lvl in af.NOISE_LEVELS_DBFS]
@@ -172,7 +175,12 @@ def main() -> int:
             turns, still_open = run_turns(det, af.load_noise(kind, lvl), af.RATE, TurnSettings("server_vad"), 20)
             cells.append(f"{len(turns)}{'+open' if still_open else ''}")
         print(f"| {det} | " + " | ".join(cells) + " |")
+        out["noise"][det] = cells  # type: ignore[index]
     print(f"\n(CPU {time.process_time() - t0:.1f} s)")
+    if args.json:
+        import json
+
+        Path(args.json).write_text(json.dumps(out, indent=2))
     return 0
 
 

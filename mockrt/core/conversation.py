@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mockrt.core import errors
 from mockrt.core.model import Item
+from mockrt.core.usage import Tally
 
 
 class Conversation:
@@ -17,6 +18,7 @@ class Conversation:
         self.id = conversation_id
         self.items: list[Item] = []
         self.max_items = max_items
+        self.tally = Tally()  # the input tokens of the items, kept as they come and go (§4.11)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -47,6 +49,7 @@ class Conversation:
     def insert(self, item: Item, previous_item_id: str | None = None) -> str | None:
         """Insert and return the ``previous_item_id`` to report (the id of the item now before it)."""
         self.check_insert(previous_item_id)
+        self.tally.add(item)
         if previous_item_id == "root":
             self.items.insert(0, item)
             return None
@@ -61,14 +64,29 @@ class Conversation:
         raise AssertionError("unreachable: check_insert validated the id")  # pragma: no cover
 
     def previous_of(self, item: Item) -> str | None:
-        for index, candidate in enumerate(self.items):
-            if candidate is item:
-                return self.items[index - 1].id if index else None
+        items = self.items
+        for index in range(len(items) - 1, -1, -1):  # from the end: the item asked about is usually the last
+            if items[index] is item:
+                return items[index - 1].id if index else None
         return None
+
+    def refresh(self, item: Item) -> None:
+        """Count ``item``'s tokens again after it changed (a streamed reply closed, a truncation)."""
+        self.tally.refresh(item)
+
+    def tally_for(self, items: list[Item]) -> Tally | None:
+        """The running token tally if ``items`` are this conversation's items (a response's default context),
+        else ``None``. Items equal by value cost the same tokens, so list equality is enough (and it stops at
+        identity for the same objects, in C)."""
+        own = self.items
+        if len(items) != len(own) or (own and items[-1] is not own[-1]) or items != own:
+            return None
+        return self.tally
 
     def delete(self, item_id: str) -> None:
         for index in range(len(self.items) - 1, -1, -1):
             if self.items[index].id == item_id:
+                self.tally.remove(self.items[index])
                 del self.items[index]
                 return
         raise errors.delete_unknown_item(item_id)

@@ -13,6 +13,7 @@ import string
 _ALPHABET = string.ascii_letters + string.digits
 # Bytes 0..247 map uniformly onto the 62 characters (4 × 62 = 248); larger bytes are rejected.
 _TABLE = bytes((_ALPHABET * 5)[:248], "ascii") + b"\x00" * 8
+_REJECTED = bytes(range(248, 256))
 
 
 class IdGenerator:
@@ -26,10 +27,9 @@ class IdGenerator:
     def _chars(self, n: int) -> str:
         # One randbytes call per id instead of one random.choice per character (ids are on the hot path:
         # every server event has one). Rejection sampling keeps the characters uniform.
-        out = b""
+        out = self._rng.randbytes(n + 4).translate(_TABLE, _REJECTED)  # drops bytes >= 248, maps the rest
         while len(out) < n:
-            raw = self._rng.randbytes(n + 4)
-            out += bytes(b for b in raw if b < 248).translate(_TABLE)
+            out += self._rng.randbytes(n + 4).translate(_TABLE, _REJECTED)
         return out[:n].decode("ascii")
 
     def event(self) -> str:

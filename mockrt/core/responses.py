@@ -24,6 +24,9 @@ from mockrt.core.conversation import Conversation
 from mockrt.core.events import ServerEvent
 from mockrt.core.model import ContentPart, Item, ItemStatus, Response, Usage
 from mockrt.core.synth import scripted_speech, synthesize
+from mockrt.core.usage import input_usage, text_tokens
+
+__all__ = ["Pacing", "ResponseRun", "input_usage"]
 
 Event = dict[str, Any]
 Steps = Generator[tuple[float, Event], None, None]
@@ -60,27 +63,6 @@ class Pacing:
             audio_speed=self.audio_speed / factor if factor and self.audio_speed else self.audio_speed,
             jitter_ms=self.jitter_ms * factor,
         )
-
-
-def text_tokens(text: str | None) -> int:
-    return len(tokenize(text)) if text else 0
-
-
-def input_usage(instructions: str, items: list[Item]) -> Usage:
-    """Input token accounting (§4.11): text by the mock tokenizer, audio at 10 tokens per second (§7)."""
-    usage = Usage(input_text=text_tokens(instructions))
-    for item in items:
-        usage.input_text += text_tokens(item.arguments) + text_tokens(item.output) + text_tokens(item.name)
-        for part in item.content:
-            if part.type == "input_audio":
-                usage.input_audio += math.ceil(part.audio_ms / 100.0)
-            elif part.type == "audio":
-                usage.input_audio += math.ceil(part.audio_ms / 50.0)
-            elif part.type == "input_image":
-                usage.input_image += 85
-            else:
-                usage.input_text += text_tokens(part.text)
-    return usage
 
 
 class ResponseRun:
@@ -182,6 +164,7 @@ class ResponseRun:
     def _close_item(self, index: int, item: Item, t: float, status: ItemStatus) -> Steps:
         item.status = status
         if self.conversation is not None:
+            self.conversation.refresh(item)
             yield t, {"type": ServerEvent.ITEM_DONE, "previous_item_id": self.conversation.previous_of(item),
                       "item": item}
         yield t, {"type": ServerEvent.OUTPUT_ITEM_DONE, "response_id": self.response.id, "output_index": index,

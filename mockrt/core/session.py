@@ -436,6 +436,7 @@ class RealtimeSession:
         part.audio_ms = float(end_ms)
         if self.options.truncate_transcript == "drop":
             part.transcript = ""
+        self.conversation.refresh(item)
         self.emit({"type": ServerEvent.ITEM_TRUNCATED, "item_id": item.id, "content_index": index,
                     "audio_end_ms": end_ms})
 
@@ -532,7 +533,7 @@ class RealtimeSession:
             conversation=self.conversation if params.conversation == "auto" else None,
             new_item_id=self.ids.item,
             new_call_id=self.ids.call,
-            input_usage=input_usage(params.instructions, context),
+            input_usage=input_usage(params.instructions, context, self.conversation.tally_for(context)),
             speed=self.config.speed,
         )
         self.runs[response.id] = run

@@ -3,6 +3,11 @@
 One reader (frames → core), one timer (``loop.call_at`` the core's next deadline → ``poll``) and one
 writer that drains an ordered queue of the core's outputs. Core calls are synchronous, so outputs are
 queued in the order the core produced them.
+
+On uvicorn with :class:`~mockrt.server.websocket.SessionProtocol` (what :mod:`mockrt.server.runner` runs), an
+accepted session reads and writes through the protocol directly: consecutive events are JSON-encoded (orjson)
+and written as one batch of frames, without an ASGI message and Starlette's wrappers per event (issue 14).
+The handshake itself went through the ASGI application and its middleware. Elsewhere, plain ASGI messages.
 """
 
 from __future__ import annotations
@@ -11,17 +16,69 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
+import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from uvicorn.protocols.utils import ClientDisconnected
 
+from mockrt.core.dialects import AUDIO_PAYLOADS
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
 from mockrt.core.session import RealtimeSession
 from mockrt.logs import SessionAdapter, elide
+from mockrt.server.websocket import SessionProtocol
 
 logger = logging.getLogger("mockrt.session")
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ascii_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def encode_event(event: dict[str, Any]) -> bytes:
+    """A server event as compact UTF-8 JSON (orjson). What orjson refuses (a lone surrogate from a client's
+    ``\\ud800``, an integer beyond 64 bits) is encoded by :mod:`json` with ASCII escapes instead."""
+    try:
+        return orjson.dumps(event)
+    except (TypeError, orjson.JSONEncodeError):
+        return _ascii_dumps(event).encode("ascii")
+
+
+_BATCH = 64
+"""At most this many queued events are written with one ``transport.write``."""
+
+
+class Outbox:
+    """The ordered queue between the core and the writer (``None`` ends the writer)."""
+
+    __slots__ = ("_items", "_wake")
+
+    def __init__(self) -> None:
+        self._items: deque[Output | None] = deque()
+        self._wake = asyncio.Event()
+
+    def put_nowait(self, item: Output | None) -> None:
+        self._items.append(item)
+        self._wake.set()
+
+    def extend(self, items: list[Output]) -> None:
+        self._items.extend(items)
+        self._wake.set()
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def get_nowait(self) -> Output | None:
+        return self._items.popleft()
+
+    async def get(self) -> Output | None:
+        while not self._items:
+            self._wake.clear()
+            await self._wake.wait()
+        return self._items.popleft()
+
+    def next_is_send(self) -> bool:
+        return bool(self._items) and isinstance(self._items[0], Send)
 
 
 class Connection:
@@ -32,7 +89,7 @@ class Connection:
         self.ws = ws
         self.session = session
         self.clock = clock
-        self.queue: asyncio.Queue[Output | None] = asyncio.Queue()
+        self.queue = Outbox()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._loop = asyncio.get_running_loop()
@@ -44,22 +101,47 @@ class Connection:
         self.send_timeout = send_timeout
         self._queued_bytes = 0  # approximate size of the Send outputs waiting for the writer
         self._overflow_task: asyncio.Task[None] | None = None
+        self._writer_idle = False  # the writer waits for the queue (so _push may write directly)
         self._protocol = getattr(ws.scope.get("mockrt.server_send"), "__self__", None)
+        self._fast = self._protocol if isinstance(self._protocol, SessionProtocol) else None
         self._transport = self._find_transport()
         self.log = SessionAdapter(logger, {"session_id": session.session_id})
         self._trace = logger.isEnabledFor(logging.DEBUG)
 
     def _push(self, outputs: list[Output]) -> None:
-        for out in outputs:
-            if isinstance(out, Send):
-                self._queued_bytes += _size(out)
-                if self._queued_bytes > self.max_send_buffer and self._writer_blocked() and not self.closed:
-                    self._overflow()
-                    return
+        if outputs:
             if self._trace:
-                self.log.debug("server %s", json.dumps(elide(out.event)) if isinstance(out, Send) else out)
-            self.queue.put_nowait(out)
+                for out in outputs:
+                    self.log.debug("server %s", json.dumps(elide(out.event)) if isinstance(out, Send) else out)
+            if self._writer_idle and self.queue.empty():
+                outputs = self._write_now(outputs)
+            if outputs:
+                self._queued_bytes += sum(_size(out) for out in outputs if isinstance(out, Send))
+                if self._queued_bytes > self.max_send_buffer and self._writer_blocked() and not self.closed:
+                    self._overflow()  # drops everything queued, these outputs included
+                    return
+                self.queue.extend(outputs)
         self._schedule()
+
+    def _write_now(self, outputs: list[Output]) -> list[Output]:
+        """The writer is idle with nothing queued: write the leading events at once, without waking it (one
+        event-loop hop less per client event); returns what is left for the writer (closes, faults, or
+        everything when the fast path cannot write now)."""
+        fast = self._fast
+        if (fast is None or self.closed or not self._flowing.is_set() or not fast.can_send_frames()
+                or self._writer_blocked()):
+            return outputs
+        n = 0
+        while n < len(outputs) and isinstance(outputs[n], Send):
+            n += 1
+        if n:
+            try:
+                fast.send_frames([encode_event(out.event) for out in outputs[:n]])  # type: ignore[union-attr]
+            except (ClientDisconnected, RuntimeError, OSError) as exc:
+                self.log.debug("write stopped: %r", exc)
+                self.closed = True
+                return []
+        return outputs[n:]
 
     def _schedule(self) -> None:
         deadline = self.session.next_deadline()
@@ -83,8 +165,12 @@ class Connection:
         self.log.info("session started (%s)", self.session.dialect.name)
         try:
             self._push(self.session.start())
+            if self._fast is not None:
+                self._fast.on_message = self._on_message
             await self._reader()
         finally:
+            if self._fast is not None:
+                self._fast.on_message = None
             self.closed = True
             if self._timer is not None:
                 self._timer.cancel()
@@ -94,7 +180,8 @@ class Connection:
             self.log.info("session ended (close code %s)", self.close_code)
 
     async def _reader(self) -> None:
-        receive = self.ws.receive
+        receive = cast(Callable[[], Awaitable[dict[str, Any]]],
+                       self._fast.receive if self._fast is not None else self.ws.receive)
         session = self.session
         while not session.closed:
             if not self._flowing.is_set():
@@ -102,21 +189,42 @@ class Connection:
             message = await receive()
             if message["type"] == "websocket.disconnect":
                 return
-            now = self.clock()
-            text = message.get("text")
-            if self._trace:
-                self.log.debug("client %s", text[:2000] if text is not None and "input_audio_buffer.append"
-                               not in text[:80] else f"<{len(text or message.get('bytes') or b'')} bytes>")
-            if text is not None:
-                self._push(session.receive_text(text, now))
-            else:
-                self._push(session.receive_bytes(message.get("bytes") or b"", now))
+            self._handle(message)
+
+    def _on_message(self, message: dict[str, Any]) -> bool:
+        """:attr:`SessionProtocol.on_message`: handle a client message as soon as it is parsed, unless the
+        session is stalled or over (then the reader gets it from the queue, in order)."""
+        if self.session.closed or self.closed or not self._flowing.is_set():
+            return False
+        try:
+            self._handle(message)
+        except Exception:  # the core never raises; this guards uvicorn's data_received all the same
+            self.log.exception("handling a client message failed")
+        return True
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        now = self.clock()
+        text = message.get("text")
+        if self._trace:
+            shown = text[:2000] if text is not None and not any(t in text[:80] for t in AUDIO_PAYLOADS) else None
+            self.log.debug("client %s", shown or f"<{len(text or message.get('bytes') or b'')} bytes>")
+        if text is not None:
+            self._push(self.session.receive_text(text, now))
+        else:
+            self._push(self.session.receive_bytes(message.get("bytes") or b"", now))
 
     async def _writer(self) -> None:
-        ws = self.ws
+        queue = self.queue
         try:
             while True:
-                out = await self.queue.get()
+                if queue.empty():
+                    self._writer_idle = True
+                    try:
+                        out = await queue.get()
+                    finally:
+                        self._writer_idle = False
+                else:
+                    out = queue.get_nowait()
                 if out is None:
                     return
                 if isinstance(out, Send):
@@ -124,22 +232,30 @@ class Connection:
                                                    or not await self._wait_writable()):
                         self._overflow()  # the client is not reading: a burst beyond the limit, or too long
                         return
-                    self._queued_bytes -= _size(out)
-                    await ws.send_text(_dumps(out.event))
+                    fast = self._fast
+                    if fast is not None and fast.can_send_frames():
+                        batch = [out]
+                        while len(batch) < _BATCH and queue.next_is_send():
+                            batch.append(queue.get_nowait())  # type: ignore[arg-type]
+                        self._queued_bytes -= sum(_size(send) for send in batch)
+                        fast.send_frames([encode_event(send.event) for send in batch])
+                    else:
+                        self._queued_bytes -= _size(out)
+                        await self.ws.send_text(encode_event(out.event).decode())
                 elif isinstance(out, Close):
                     self.close_code = out.code
-                    await ws.close(out.code, out.reason)
+                    await self.ws.close(out.code, out.reason)
                     self.closed = True
                     return
                 elif isinstance(out, Abort):
                     self.close_code = 1006
                     if not self._abort():  # pragma: no cover - only on ASGI servers other than uvicorn
-                        await ws.close(1011, "connection aborted")
+                        await self.ws.close(1011, "connection aborted")
                     self.closed = True
                     return
                 elif isinstance(out, Stall):
                     await self._stall(out.seconds)
-        except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+        except (WebSocketDisconnect, ClientDisconnected, RuntimeError, OSError) as exc:
             self.log.debug("writer stopped: %r", exc)
             self.closed = True
 
@@ -192,11 +308,13 @@ class Connection:
         self._transport.abort()
         return True
 
-    def _find_transport(self) -> asyncio.WriteTransport | None:
+    def _find_transport(self) -> Any:
         """uvicorn's transport for this connection (via the server's ``send`` that
         :class:`mockrt.server.app.KeepServerSend` keeps in the scope), or ``None`` on other ASGI servers."""
         transport = getattr(self._protocol, "transport", None)
-        return transport if isinstance(transport, asyncio.WriteTransport) else None
+        # uvloop's transports are not asyncio.WriteTransport subclasses: look for what is used.
+        ok = all(callable(getattr(transport, name, None)) for name in ("abort", "get_write_buffer_size"))
+        return transport if ok else None
 
     async def _wait_writable(self) -> bool:
         """Wait (at most ``send_timeout`` seconds) for uvicorn to accept writes again."""

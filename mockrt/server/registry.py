@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mockrt.core.dialects import AUDIO_PAYLOADS
 from mockrt.core.events import ServerEvent
 
 if TYPE_CHECKING:
@@ -35,9 +36,9 @@ if TYPE_CHECKING:
 
 REJECTED_KEEP_BYTES = 4096
 """A rejected client event larger than this is journaled as a stub."""
-AUDIO_KEYS = {"input_audio_buffer.append": "audio", "response.output_audio.delta": "delta",
-              "response.audio.delta": "delta"}
-"""Events whose audio payload may be elided from a journal that is over budget, and the payload's key."""
+AUDIO_KEYS = AUDIO_PAYLOADS
+"""Events whose audio payload may be elided from a journal that is over budget, and the payload's key (named by
+the dialects)."""
 
 
 def approx_size(value: Any, depth: int = 0) -> int:

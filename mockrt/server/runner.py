@@ -19,12 +19,14 @@ from mockrt.logs import redact_query
 from mockrt.server import http11
 from mockrt.server.app import create_app
 from mockrt.server.policy import is_loopback_host
+from mockrt.server.websocket import SessionProtocol
 
 logger = logging.getLogger("mockrt.server")
 
 
 def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
     """uvicorn settings for ``config``: WebSocket size limit, server PINGs (§1.5), no lifespan."""
+    overrides.setdefault("loop", event_loop())
     overrides.setdefault("log_config", None)  # mockrt.logs (the CLI) or the host application configures logging
     return http11.Config(
         create_app(config),
@@ -32,7 +34,7 @@ def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
         http=http11.PROTOCOL,  # h11 with a header-read timeout (slowloris)
         host=config.host,
         port=config.port,
-        ws="websockets-sansio",
+        ws=SessionProtocol,  # uvicorn's websockets-sansio, with batched writes (mockrt/server/websocket.py)
         ws_max_size=config.max_frame_bytes,
         ws_ping_interval=config.ping_interval_s,
         ws_ping_timeout=config.ping_interval_s,
@@ -43,6 +45,20 @@ def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
         access_log=False,
         **overrides,
     )
+
+
+def event_loop() -> str:
+    """uvicorn's event loop: ``MOCKRT_LOOP`` = ``asyncio`` (the default), ``uvloop`` or ``auto`` (uvloop when it
+    is installed). uvloop did not measure faster for sessions (bench/README.md), so it is not the default."""
+    import os
+
+    return os.environ.get("MOCKRT_LOOP", "asyncio")
+
+
+def _run(server: uvicorn.Server, main: Any) -> None:
+    """Run ``main`` (a coroutine) on the event loop ``server``'s config asks for."""
+    with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+        runner.run(main)
 
 
 class _DenialLogFilter(logging.Filter):
@@ -137,7 +153,7 @@ class ServerThread:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self._server.serve())
+            _run(self._server, self._server.serve())
         except BaseException as exc:  # reported to the starting thread
             self._error = exc
         finally:
@@ -240,4 +256,4 @@ def serve(config: ServerConfig, workers: int = 1) -> None:
                   flush=True)
         await task
 
-    asyncio.run(main())
+    _run(server, main())

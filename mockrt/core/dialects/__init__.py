@@ -27,4 +27,20 @@ AUDIO_EVENT_TYPES = _audio_event_types()
 """The wire ``type`` of every event that carries base64 audio, in any dialect (appends, output audio deltas,
 ``conversation.item.retrieved``): what logs elide when the dialect is not at hand."""
 
-__all__ = ["AUDIO_EVENT_TYPES", "GA", "Beta", "Dialect", "SessionAudio", "VoiceLive", "dialect_named"]
+
+
+def _audio_payloads() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for dialect in (GA, Beta, VoiceLive):
+        out.update({wire: "audio" for wire, event in dialect.client_events.items()
+                    if event is ClientEvent.INPUT_AUDIO_APPEND})
+        out.update({wire: "delta" for event, wire in dialect.server_events.items()
+                    if event is ServerEvent.OUTPUT_AUDIO_DELTA})
+    return out
+
+
+AUDIO_PAYLOADS = _audio_payloads()
+"""Wire ``type`` -> the top-level key holding its base64 audio, in any dialect (appends and output audio deltas):
+what a journal over its byte budget may elide."""
+
+__all__ = ["AUDIO_EVENT_TYPES", "AUDIO_PAYLOADS", "GA", "Beta", "Dialect", "SessionAudio", "VoiceLive", "dialect_named"]

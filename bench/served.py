@@ -1,0 +1,39 @@
+"""Servers in their own processes for the benches that measure from the outside (issue 14): ``mockrt serve`` and
+other scripts that print the port they listen on."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def spawn(*args: str) -> tuple[subprocess.Popen[str], int]:
+    """Run ``python ARGS`` with the mockrt that ``PYTHONPATH`` names (this tree by default), so a bench can serve
+    another tree, e.g. an older commit, for a same-run baseline; returns the process and the port it printed."""
+    env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(ROOT)}
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True, cwd="/", env=env)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"127\.0\.0\.1:(\d+)", line)
+    if match is None:
+        proc.kill()
+        raise RuntimeError(f"server did not start: {line!r}")
+    return proc, int(match.group(1))
+
+
+def mockrt_serve(*args: str) -> tuple[subprocess.Popen[str], int]:
+    """``mockrt serve --port 0 ARGS`` in its own process (its ``--workers`` children included)."""
+    return spawn("-m", "mockrt", "serve", "--port", "0", "--log-level", "warning", *args)
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:  # pragma: no cover
+        proc.kill()

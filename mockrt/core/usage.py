@@ -1,0 +1,97 @@
+"""Input token accounting (docs/protocol.md §4.11): per item, kept incrementally.
+
+Text counts one token per piece of the mock tokenizer (:func:`mockrt.core.brain.tokenize`), input audio 10 tokens
+per second, assistant audio 20 tokens per second, an image 85 tokens (§7). Each item's count is computed once,
+when it enters the conversation (and again when it changes: a streamed reply when it closes, a truncation), so
+the input usage of a response costs the same with 10 items in the conversation as with 10,000.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from mockrt.core.brain import tokenize
+from mockrt.core.model import Item, Usage
+
+Tokens = tuple[int, int, int]
+"""``(text, audio, image)`` input tokens."""
+
+_ZERO: Tokens = (0, 0, 0)
+
+
+def text_tokens(text: str | None) -> int:
+    return len(tokenize(text)) if text else 0
+
+
+def item_tokens(item: Item) -> Tokens:
+    """The input tokens one item costs when it is part of a response's context (§4.11)."""
+    text = text_tokens(item.arguments) + text_tokens(item.output) + text_tokens(item.name)
+    audio = image = 0
+    for part in item.content:
+        if part.type == "input_audio":
+            audio += math.ceil(part.audio_ms / 100.0)
+        elif part.type == "audio":
+            audio += math.ceil(part.audio_ms / 50.0)
+        elif part.type == "input_image":
+            image += 85
+        else:
+            text += text_tokens(part.text)
+    return text, audio, image
+
+
+class Tally:
+    """The input tokens of a set of items, kept as a running sum.
+
+    Items still being streamed (status ``in_progress``) are counted afresh on every read, since their content
+    grows; every other item is counted once, on :meth:`add`, and again on :meth:`refresh` when it changes.
+    """
+
+    __slots__ = ("_of", "_open", "_sum")
+
+    def __init__(self) -> None:
+        self._of: dict[int, Tokens] = {}  # id(item) -> its tokens; the owner keeps the items alive
+        self._open: dict[int, Item] = {}  # in-progress items, counted on read
+        self._sum = [0, 0, 0]
+
+    def add(self, item: Item) -> None:
+        if item.status == "in_progress":
+            self._of[id(item)] = _ZERO
+            self._open[id(item)] = item
+            return
+        tokens = self._of[id(item)] = item_tokens(item)
+        self._adjust(tokens, 1)
+
+    def remove(self, item: Item) -> None:
+        self._open.pop(id(item), None)
+        self._adjust(self._of.pop(id(item), _ZERO), -1)
+
+    def refresh(self, item: Item) -> None:
+        """Count ``item`` again after a change (a closed reply, a truncation)."""
+        if id(item) in self._of:
+            self.remove(item)
+            self.add(item)
+
+    def _adjust(self, tokens: Tokens, sign: int) -> None:
+        total = self._sum
+        total[0] += sign * tokens[0]
+        total[1] += sign * tokens[1]
+        total[2] += sign * tokens[2]
+
+    def tokens(self) -> Tokens:
+        text, audio, image = self._sum
+        for item in self._open.values():
+            t, a, i = item_tokens(item)
+            text, audio, image = text + t, audio + a, image + i
+        return text, audio, image
+
+
+def input_usage(instructions: str, items: Iterable[Item], tally: Tally | None = None) -> Usage:
+    """Input usage of a response (§4.11): its instructions plus its context ``items``; ``tally``, when given,
+    already holds the tokens of exactly those items (the default conversation)."""
+    text, audio, image = tally.tokens() if tally is not None else _ZERO
+    if tally is None:
+        for item in items:
+            t, a, i = item_tokens(item)
+            text, audio, image = text + t, audio + a, image + i
+    return Usage(input_text=text + text_tokens(instructions), input_audio=audio, input_image=image)

@@ -1,0 +1,181 @@
+"""The session transport (issue 14): batched frames on mockrt's uvicorn protocol, plain ASGI elsewhere, the same
+events either way; reads paused under a backlog; what orjson refuses still goes out as JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from uvicorn.server import ServerState
+from websockets.protocol import State
+from websockets.sync.client import ClientConnection, connect
+
+from mockrt.config import ServerConfig
+from mockrt.core.responses import Pacing
+from mockrt.server import ServerThread
+from mockrt.server.connection import encode_event
+from mockrt.server.websocket import READ_BACKLOG, SessionProtocol
+from tests.protocol_types import validate_server_event
+
+
+def _server(ws_protocol: str | None) -> ServerThread:
+    server = ServerThread(ServerConfig(port=0, pacing=Pacing(audio_speed=0), log_level="warning"))
+    if ws_protocol is not None:
+        server._server.config.ws = ws_protocol  # uvicorn's own protocol: the plain ASGI path
+    return server
+
+
+@pytest.fixture(params=["session-protocol", "plain-asgi"], scope="module")
+def server(request: pytest.FixtureRequest) -> Iterator[ServerThread]:
+    with _server(None if request.param == "session-protocol" else "websockets-sansio") as s:
+        yield s
+
+
+def _open(server: ServerThread) -> ClientConnection:
+    ws = connect(server.ws_url + "/v1/realtime?model=gpt-realtime", max_size=None)
+    assert json.loads(ws.recv(timeout=10))["type"] == "session.created"
+    return ws
+
+
+def _turn(ws: ClientConnection, text: str) -> list[dict[str, Any]]:
+    ws.send(json.dumps({"type": "conversation.item.create", "item": {
+        "type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}}))
+    ws.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
+    events = []
+    while True:
+        event: dict[str, Any] = json.loads(ws.recv(timeout=10))
+        validate_server_event(event, "ga")
+        events.append(event)
+        if event["type"] == "rate_limits.updated":
+            return events
+
+
+def test_a_text_turn_is_the_same_on_both_paths(server: ServerThread) -> None:
+    with _open(server) as ws:
+        events = _turn(ws, "hello")
+    kinds = [e["type"] for e in events]
+    assert kinds[:3] == ["conversation.item.added", "conversation.item.done", "response.created"]
+    assert kinds[-2:] == ["response.done", "rate_limits.updated"]
+    deltas = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+    done = next(e for e in events if e["type"] == "response.output_text.done")
+    assert deltas == done["text"] and '"hello"' in deltas
+
+
+def test_session_protocol_is_in_use() -> None:
+    with _server(None) as server, _open(server) as ws:
+        _turn(ws, "hi")
+        (record,) = server.app.state.mock.registry.live.values()
+        assert isinstance(record.connection._fast, SessionProtocol)
+
+
+def test_a_lone_surrogate_is_sent_as_an_ascii_escape(server: ServerThread) -> None:
+    """orjson refuses a lone surrogate (from the client's own JSON escape); the event is still sent, escaped."""
+    with _open(server) as ws:
+        ws.send('{"type":"conversation.item.create","item":{"type":"message","role":"user",'
+                '"content":[{"type":"input_text","text":"a\\ud800b"}]}}')
+        added = json.loads(ws.recv(timeout=10))
+        assert added["type"] == "conversation.item.added"
+        assert added["item"]["content"][0]["text"] == "a\ud800b"
+        assert _turn(ws, "still there")[-1]["type"] == "rate_limits.updated"
+
+
+def test_encode_event_matches_the_json_module() -> None:
+    event = {"type": "x", "text": "héllo \u2019 \n \"q\"", "n": 1, "f": 0.8, "none": None, "list": [1, "a"]}
+    assert encode_event(event) == json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+    big = {"n": 2**70}
+    assert json.loads(encode_event(big)) == big
+
+
+class _Transport:
+    def __init__(self) -> None:
+        self.paused = False
+        self.written: list[bytes] = []
+
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+
+def test_reads_pause_only_under_a_backlog_and_resume_when_it_drains() -> None:
+    async def scenario() -> None:
+        config = uvicorn.Config(app=_noop_app, ws=SessionProtocol, lifespan="off", log_config=None)
+        config.load()
+        protocol = SessionProtocol(config, ServerState(), {}, asyncio.get_running_loop())
+        transport = _Transport()
+        protocol.transport = transport  # type: ignore[assignment]
+        for n in range(READ_BACKLOG):
+            assert not transport.paused, n  # uvicorn's own protocol pauses after the first message
+            protocol.frames, protocol.curr_msg_data_type = [b'{"type":"x"}'], "text"
+            protocol.send_receive_event_to_app()
+        assert transport.paused
+        for _ in range(READ_BACKLOG // 2):
+            assert (await protocol.receive())["type"] == "websocket.receive"
+            assert transport.paused
+        await protocol.receive()  # fewer than half the backlog wait now
+        assert not transport.paused
+
+    asyncio.run(scenario())
+
+
+async def _noop_app(scope: Any, receive: Any, send: Any) -> None:
+    return None
+
+
+def test_send_frames_writes_a_batch_at_once() -> None:
+    async def scenario() -> None:
+        config = uvicorn.Config(app=_noop_app, ws=SessionProtocol, lifespan="off", log_config=None)
+        config.load()
+        protocol = SessionProtocol(config, ServerState(), {}, asyncio.get_running_loop())
+        transport = _Transport()
+        protocol.transport = transport  # type: ignore[assignment]
+        with pytest.raises(RuntimeError):
+            protocol.send_frames([b"{}"])  # before the handshake
+        protocol.handshake_complete = True
+        protocol.conn.state = State.OPEN
+        protocol.send_frames([b'{"a":1}', b'{"b":2}', b'{"c":3}'])
+        assert len(transport.written) == 1
+        assert transport.written[0] == b'\x81\x07{"a":1}\x81\x07{"b":2}\x81\x07{"c":3}'
+
+    asyncio.run(scenario())
+
+
+def test_on_message_takes_messages_in_order_and_leaves_the_rest_to_the_queue() -> None:
+    async def scenario() -> None:
+        config = uvicorn.Config(app=_noop_app, ws=SessionProtocol, lifespan="off", log_config=None)
+        config.load()
+        protocol = SessionProtocol(config, ServerState(), {}, asyncio.get_running_loop())
+        protocol.transport = _Transport()  # type: ignore[assignment]
+        taken: list[str] = []
+        accept = True
+
+        def on_message(message: dict[str, Any]) -> bool:
+            if accept:
+                taken.append(message["text"])
+            return accept
+
+        protocol.on_message = on_message
+
+        def deliver(text: str) -> None:
+            protocol.frames, protocol.curr_msg_data_type = [text.encode()], "text"
+            protocol.send_receive_event_to_app()
+
+        deliver("1")
+        accept = False  # e.g. a stalled session
+        deliver("2")
+        accept = True
+        deliver("3")  # "2" still waits in the queue: "3" must queue behind it
+        assert taken == ["1"]
+        assert [(await protocol.receive())["text"] for _ in range(2)] == ["2", "3"]  # type: ignore[typeddict-item]
+        deliver("4")
+        assert taken == ["1", "4"]
+
+    asyncio.run(scenario())
