@@ -82,6 +82,7 @@ class MockState:
                 brain, transcriber = self._brain(scenario)
                 record.session.options.brain = brain
                 record.session.options.transcriber = transcriber
+                record.session.options.prompts = scenario.prompts if scenario is not None else {}
 
     def set_faults(self, faults: Faults | None) -> None:
         """Faults for new sessions (``refuse`` applies to the next handshakes)."""
@@ -153,6 +154,7 @@ class MockState:
             rate_limit_tokens=cfg.rate_limit_tokens,
             initial_config=initial,
             created_at=int(time.time()),
+            prompts=self.scenario.prompts if self.scenario is not None else {},
         )
         session = RealtimeSession(options, now)
         record = SessionRecord(session.session_id, dialect.name, hs.flavour, model, path, user_agent,
