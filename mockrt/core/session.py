@@ -386,7 +386,7 @@ class RealtimeSession:
         request = TranscriptionRequest(item.id, part.audio or b"", part.audio_ms, str(cfg.get("model")),
                                        cfg.get("language"), self.audio_turns,
                                        logprobs=LOGPROBS_INCLUDE in (self.config.include or ()),
-                                       audio_start_ms=start_ms)
+                                       audio_start_ms=start_ms, audio_format=part.audio_format or self.buffer.format)
         result = self.options.transcriber.transcribe(request)
         if result.text is not None:
             part.transcript = result.text.strip()

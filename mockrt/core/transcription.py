@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mockrt.audio.formats import AudioFormat
 from mockrt.core.brain import tokenize
 from mockrt.core.events import ServerEvent
 from mockrt.core.models import DIARIZING, DURATION_BILLED, LOGPROB_MODELS
@@ -47,6 +48,7 @@ class TranscriptionRequest:
     turn: int  # 1-based count of committed user audio items in this session
     logprobs: bool = False  # the session's ``include`` asks for them
     audio_start_ms: float = 0.0  # where the item's audio begins on the session's input timeline (§5.5)
+    audio_format: AudioFormat = AudioFormat.PCM16  # the format ``audio`` is in
 
 
 class Transcriber(Protocol):

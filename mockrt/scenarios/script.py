@@ -11,7 +11,7 @@ import copy
 from mockrt.core.brain import DefaultBrain, ReplyPlan, ResponseContext
 from mockrt.core.model import Item
 from mockrt.core.responses import Pacing
-from mockrt.core.transcription import PlaceholderTranscriber, Transcript, TranscriptionRequest
+from mockrt.core.transcription import PlaceholderTranscriber, Transcriber, Transcript, TranscriptionRequest
 from mockrt.scenarios.model import Match, Reply, Rule, Scenario
 
 
@@ -27,8 +27,10 @@ def item_text(item: Item) -> str:
 class ScriptedBrain:
     """Queued replies, matched rules and scripted transcripts for one session."""
 
-    def __init__(self, scenario: Scenario, base_pacing: Pacing | None = None) -> None:
+    def __init__(self, scenario: Scenario, base_pacing: Pacing | None = None,
+                 transcriber: Transcriber | None = None) -> None:
         self.scenario = scenario
+        self.transcriber: Transcriber = transcriber or PlaceholderTranscriber()  # turns without a script
         self.rules: list[Rule] = copy.deepcopy(scenario.rules)
         self.queue: list[Reply] = list(scenario.replies)
         self.pacing = scenario.pacing.apply(base_pacing or Pacing()) if scenario.pacing else base_pacing
@@ -54,7 +56,7 @@ class ScriptedBrain:
 
     def transcribe(self, request: TranscriptionRequest) -> Transcript:
         result = self._result_for(request.item_id)
-        return result if result is not None else PlaceholderTranscriber().transcribe(request)
+        return result if result is not None else self.transcriber.transcribe(request)
 
     # -- replies -----------------------------------------------------------------------------------------
 
