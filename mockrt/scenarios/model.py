@@ -21,7 +21,7 @@ from mockrt.core.brain import FunctionCallOut, MessageOut, ReplyPlan
 from mockrt.core.faults import Faults
 from mockrt.core.prompts import StoredPrompt
 from mockrt.core.responses import Pacing
-from mockrt.core.transcription import Transcript
+from mockrt.core.transcription import DEFAULT_FAILURE, Transcript
 from mockrt.scenarios.mcp_servers import StandInServer
 
 
@@ -166,9 +166,7 @@ def _transcript(raw: str | dict[str, Any]) -> str | Transcript:
     if isinstance(raw, str):
         return raw
     if "error" in raw:
-        error = {"type": "transcription_error", "code": None, "message": "The audio could not be transcribed.",
-                 "param": None, **raw["error"]}
-        return Transcript(None, error=error)
+        return Transcript(None, error={**DEFAULT_FAILURE, **raw["error"]})
     speakers = tuple((s["speaker"], s["text"]) for s in raw.get("speakers", ())) or None
     text = raw.get("text") or " ".join(t.strip() for _, t in speakers or ())
     return Transcript(text, speakers=speakers)
