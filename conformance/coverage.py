@@ -88,13 +88,10 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("ga", "server", "n/a",
            "the GA server sends `conversation.item.added` + `conversation.item.done` instead (§3.1); the SDK keeps "
            "the type", "conversation.item.created"),
-    *_rows("ga beta", "server", "unreachable",
-           "the core renders it for a failing transcriber, but no transcriber fails: the default one and scenario "
-           "transcripts always return text. Until a scenario can fail a turn's transcription (issue 13)",
+    *_rows("ga beta", "server", "optional",
+           "sent when a scenario fails a turn's transcription (`transcripts: [{error: {code, message}}]`, §5.11); "
+           "the conformance mock runs without a scenario (tests/test_transcription_settings.py covers it)",
            "conversation.item.input_audio_transcription.failed"),
-    *_rows("ga", "server", "absent",
-           "diarization (`gpt-4o-transcribe-diarize`): until issue 13's transcription details land",
-           "conversation.item.input_audio_transcription.segment"),
     *_rows("ga", "server", "absent", "SIP only (§3.5): until calls/SIP land", "input_audio_buffer.dtmf_event_received"),
     *_rows("ga beta", "server", "absent", _UNTIL_WEBRTC,
            "output_audio_buffer.started", "output_audio_buffer.stopped", "output_audio_buffer.cleared"),

@@ -26,7 +26,8 @@ TARGETS = ("mock", "openai", "azure", "url")
 AUTH_MODES = ("key", "none", "wrong", "subprotocol")
 MOCK_KEY = "sk-conformance-mock-key-0123456789"
 WRONG_KEY = "sk-conformance-wrong-key-9876543210"
-KNOWN_MODELS = ("gpt-realtime", "gpt-realtime-mini", "gpt-4o-realtime-preview", "gpt-4o-mini-realtime-preview")
+KNOWN_MODELS = ("gpt-realtime", "gpt-realtime-mini", "gpt-4o-realtime-preview", "gpt-4o-mini-realtime-preview",
+                "gpt-realtime-2")
 DEFAULT_MODELS = {"ga": "gpt-realtime", "beta": "gpt-4o-realtime-preview"}
 AZURE_DEFAULT_API_VERSION = "2025-04-01-preview"
 

@@ -27,6 +27,9 @@ def main() -> None:
               help="A scenario file (YAML/JSON) to load.")
 @click.option("--vad", type=click.Choice(["webrtc", "energy", "silero"]), default="webrtc", show_default=True,
               help="Server VAD detector (silero needs the mockrt[silero] extra).")
+@click.option("--transcriber", type=click.Choice(["placeholder", "pocketsphinx"]), default="placeholder",
+              show_default=True, help="Input transcription when no scenario transcript applies "
+                                      "(pocketsphinx needs the mockrt[transcriber] extra).")
 @click.option("--time-scale", type=float, default=1.0, show_default=True,
               help="Multiply every pacing delay (0.1 = ten times faster).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for ids (reproducible sessions).")
@@ -61,8 +64,8 @@ def main() -> None:
 # -- end security ----------------------------------------------------------------------------------------------------
 def serve(
     host: str, port: int, api_keys: tuple[str, ...], admin_token: str | None, scenario: str | None, vad: str,
-    time_scale: float, seed: int, max_session_seconds: float | None, ping_interval: float, audio_speed: float,
-    first_delta_ms: float, text_delta_ms: float, beta_retired: bool, conversation_created: bool,
+    transcriber: str, time_scale: float, seed: int, max_session_seconds: float | None, ping_interval: float,
+    audio_speed: float, first_delta_ms: float, text_delta_ms: float, beta_retired: bool, conversation_created: bool,
     known_models: tuple[str, ...], workers: int, log_level: str, log_format: str,
     allowed_hosts: tuple[str, ...], allowed_origins: tuple[str, ...], fixtures_dir: str | None,
     max_body_bytes: int, max_sessions: int, header_timeout: float, journal_max_bytes: int,
@@ -83,7 +86,8 @@ def serve(
             raise click.ClickException(str(err)) from None
     config = ServerConfig(
         host=host, port=port, api_keys=api_keys, admin_token=admin_token, scenario=scenario, vad=vad,
-        time_scale=time_scale, seed=seed, max_session_s=max_session_seconds, ping_interval_s=ping_interval,
+        transcriber=transcriber, time_scale=time_scale, seed=seed, max_session_s=max_session_seconds,
+        ping_interval_s=ping_interval,
         beta_retired=beta_retired, conversation_created=conversation_created, known_models=known_models,
         log_level=log_level,
         pacing=dataclasses.replace(Pacing(), audio_speed=audio_speed, first_delta_ms=first_delta_ms,

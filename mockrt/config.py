@@ -25,6 +25,8 @@ class ServerConfig:
             model and version, not the deployment name (§4.2).
         scenario: a scenario file (YAML/JSON) loaded at start; replace it at runtime through the admin API.
         vad: the server VAD detector; vad_end_includes_silence: how ``audio_end_ms`` is defined (docs/vad.md §1.4).
+        transcriber: what transcribes user audio when no scenario transcript applies: ``placeholder`` (says it is
+            one) or ``pocketsphinx`` (a local recogniser, the ``mockrt[transcriber]`` extra; §5.11).
         time_scale: multiplies every pacing delay, so scripted pacing runs at virtual speed in tests.
         admin_token: when set, the admin API under ``/_mockrt/`` requires ``Authorization: Bearer <token>``.
 
@@ -63,6 +65,7 @@ class ServerConfig:
     known_models: tuple[str, ...] = ()
     scenario: str | None = None  # a scenario file loaded at start
     vad: str = "webrtc"  # webrtc | energy | silero
+    transcriber: str = "placeholder"  # placeholder | pocketsphinx (mockrt.transcribers, docs/protocol.md §5.11)
     vad_end_includes_silence: bool = True
     time_scale: float = 1.0  # multiply every pacing delay (0.01: scenarios run 100× faster)
     admin_token: str | None = None  # protects /_mockrt/ when set  # empty: any model name is accepted

@@ -1132,6 +1132,76 @@ def _transcription_rate_limits(p: Patcher) -> None:
     p.wire(transform)
 
 
+# --- transcription details and session settings (issue 13: §4.3, §4.12, §4.15, §5.11, §5.14) ---------------
+
+
+@mutant("transcription-logprobs-never", "the logprobs include is echoed but no event carries logprobs",
+        "transcription/logprobs")
+def _logprobs_never(p: Patcher) -> None:
+    import mockrt.core.transcription as transcription
+
+    p.attr(transcription, "LOGPROB_MODELS", frozenset())
+
+
+@mutant("transcription-logprobs-always", "transcription events carry logprobs even without the include",
+        "transcription/logprobs/not-included")
+def _logprobs_always(p: Patcher) -> None:
+    import mockrt.core.session as session
+
+    def make(orig: Any) -> Any:
+        def events(request: Any, result: Any) -> list[Json]:
+            return orig(replace(request, logprobs=True), result)  # type: ignore[no-any-return]
+
+        return events
+
+    p.wrap(session, "transcription_events", make)
+
+
+@mutant("diarize-without-segments", "the diarizing model streams plain deltas and no speaker segments",
+        "transcription/diarize/segments")
+def _diarize_plain(p: Patcher) -> None:
+    import mockrt.core.transcription as transcription
+
+    p.attr(transcription, "DIARIZING", frozenset())
+
+
+@mutant("diarize-segments-in-ms", "segment start/end are milliseconds instead of seconds",
+        "transcription/diarize/segments")
+def _diarize_ms(p: Patcher) -> None:
+    def transform(session: Any, wire: Json) -> list[Json]:
+        if wire.get("type") == "conversation.item.input_audio_transcription.segment":
+            return [{**wire, "start": wire["start"] * 1000, "end": wire["end"] * 1000}]
+        return [wire]
+
+    p.wire(transform)
+
+
+@mutant("transcription-any-model", "any transcription model name is accepted",
+        "transcription/model/unknown")
+def _any_transcription_model(p: Patcher) -> None:
+    from mockrt.core.dialects import beta, common
+
+    p.attr(common.TRANSCRIPTION.fields["model"], "choices", None)
+    p.attr(beta.BETA_TRANSCRIPTION.fields["model"], "choices", None)
+
+
+@mutant("reasoning-no-defaults", "a reasoning model's session shows no reasoning or parallel_tool_calls defaults",
+        "session/reasoning/defaults")
+def _reasoning_defaults(p: Patcher) -> None:
+    import mockrt.core.dialects.ga as ga_module
+    from mockrt.core.models import ModelFacts
+
+    p.attr(ga_module, "facts", lambda model: ModelFacts())
+
+
+@mutant("truncation-ignored", "truncation has no effect: every response sees (and bills) the whole conversation",
+        "session/truncation/retention-ratio", "session/truncation/disabled")
+def _truncation_ignored(p: Patcher) -> None:
+    import mockrt.core.truncation as truncation
+
+    p.attr(truncation, "fit", lambda items, instructions, strategy, model: truncation.Context(list(items)))
+
+
 def killed_cases() -> set[str]:
     """Every case id some mutant names."""
     return {case_id for m in MUTANTS.values() for case_id in m.kills}

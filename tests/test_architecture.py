@@ -268,7 +268,7 @@ def _literal_violations(package: str) -> list[str]:
 
 CHECKED = ("mockrt.core", "mockrt.audio", "mockrt.inspector", "mockrt.recording", "mockrt.scenarios", "mockrt.control",
            "mockrt.logs", "mockrt.config", "mockrt.cli", "mockrt.__main__", "mockrt.pytest_plugin", "mockrt.server",
-           "mockrt.mcp")
+           "mockrt.mcp", "mockrt.transcribers")
 
 
 @pytest.mark.parametrize("package", CHECKED)

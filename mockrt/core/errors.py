@@ -402,3 +402,13 @@ def mcp_approval_request_unknown(request_id: str) -> ProtocolError:
     return ProtocolError(
         f"Invalid 'item.approval_request_id': no MCP approval request with id '{request_id}' exists in the "
         "conversation.", "invalid_value", "item.approval_request_id")
+
+
+# -- Transcription details and session settings (issue 13: docs/protocol.md §4.3, §5.11, §5.14) ----------------
+
+
+def context_length_exceeded(tokens: int, limit: int) -> ProtocolError:
+    """A response whose input exceeds the model's input limit while ``truncation`` is ``disabled`` (§5.14)."""
+    return ProtocolError(
+        f"The conversation is {tokens} tokens long, which exceeds the model's input limit of {limit} tokens, "
+        "and truncation is disabled.", "context_length_exceeded", None, "invalid_request_error")

@@ -58,6 +58,7 @@ class ServerEvent(StrEnum):
     TRANSCRIPTION_DELTA = auto()
     TRANSCRIPTION_COMPLETED = auto()
     TRANSCRIPTION_FAILED = auto()
+    TRANSCRIPTION_SEGMENT = auto()
     RESPONSE_CREATED = auto()
     RESPONSE_DONE = auto()
     OUTPUT_ITEM_ADDED = auto()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from mockrt.core import errors
+from mockrt.core import errors, truncation
 from mockrt.core.audio_buffer import InputAudioBuffer
 from mockrt.core.brain import Brain, DefaultBrain, ReplyPlan, ResponseContext
 from mockrt.core.conversation import Conversation
@@ -26,11 +26,21 @@ from mockrt.core.dialects.common import decode_audio
 from mockrt.core.events import ClientEvent, ServerEvent, check_envelope, client_event_id
 from mockrt.core.faults import FaultInjector, Faults, ServiceErrorCode, service_error
 from mockrt.core.ids import IdGenerator
-from mockrt.core.model import ContentPart, Item, Response, SessionConfig, SessionKind, TurnDetection
+from mockrt.core.model import (
+    DEFAULT_INSTRUCTIONS,
+    ContentPart,
+    Item,
+    Response,
+    SessionConfig,
+    SessionKind,
+    TurnDetection,
+)
 from mockrt.core.outputs import Close, Output, Send, Stall
+from mockrt.core.prompts import StoredPrompt, resolve_prompt
 from mockrt.core.responses import Pacing, ResponseRun, input_usage
 from mockrt.core.schema import AnyValue, Int, Obj, Str
 from mockrt.core.transcription import (
+    LOGPROBS_INCLUDE,
     PlaceholderTranscriber,
     Transcriber,
     TranscriptionRequest,
@@ -68,6 +78,7 @@ class SessionOptions:
     check_function_call_output: bool = True
     truncate_transcript: Literal["drop", "keep"] = "drop"  # §5.8 [U]
     initial_config: SessionConfig | None = None  # e.g. from an ephemeral token's session (§1.6)
+    prompts: Mapping[str, StoredPrompt] = field(default_factory=dict)  # stored prompts (a scenario's, §4.3)
     created_at: int = 0  # unix seconds, for ``expires_at``
     on_event: Callable[[Literal["client", "server"], dict[str, Any], float], None] | None = None  # journal hook
 
@@ -354,6 +365,7 @@ class RealtimeSession:
                      upto_samples: int | None = None) -> Item:
         """Commit the buffer (or its part up to a timeline position) as a user audio item (§2.3, §5.5)."""
         self.conversation.check_insert(None)
+        start_ms = self.buffer.start_ms
         data = self.buffer.take(min_ms=min_ms, upto_samples=upto_samples)
         fmt = self.buffer.format
         item = Item(id=item_id, type="message", role="user",
@@ -364,15 +376,17 @@ class RealtimeSession:
         self._item_events(item, prev)
         self.audio_turns += 1
         if self.config.transcription is not None:
-            self._transcribe(item, now)
+            self._transcribe(item, now, start_ms)
         return item
 
-    def _transcribe(self, item: Item, now: float) -> None:
+    def _transcribe(self, item: Item, now: float, start_ms: float) -> None:
         """Transcribe now (so the reply can use it), emit the events after the configured delay (§5.11)."""
         part = item.content[0]
         cfg = self.config.transcription or {}
         request = TranscriptionRequest(item.id, part.audio or b"", part.audio_ms, str(cfg.get("model")),
-                                       cfg.get("language"), self.audio_turns)
+                                       cfg.get("language"), self.audio_turns,
+                                       logprobs=LOGPROBS_INCLUDE in (self.config.include or ()),
+                                       audio_start_ms=start_ms, audio_format=part.audio_format or self.buffer.format)
         result = self.options.transcriber.transcribe(request)
         if result.text is not None:
             part.transcript = result.text.strip()
@@ -484,7 +498,13 @@ class RealtimeSession:
         The brain decides the plan; a plan with ``error_event`` answers with that error instead,
         and no plan (lockstep) leaves the response in progress until :meth:`provide_reply`.
         """
-        ctx = ResponseContext(self.config, params, context, self.turns + 1)
+        params.instructions = resolve_prompt(self.options.prompts, self.config.prompt, params.instructions,
+                                             DEFAULT_INSTRUCTIONS)
+        seen = truncation.fit(context, params.instructions, self.config.truncation, self.config.model)
+        if seen.exceeded and plan is None:
+            err = errors.context_length_exceeded(seen.tokens, seen.limit)
+            plan = ReplyPlan(status="failed", error={"type": err.type, "code": err.code, "message": err.message})
+        ctx = ResponseContext(self.config, params, seen.items, self.turns + 1)
         if plan is None:
             plan = self.options.brain.reply(ctx)
         if plan is not None and plan.error_event is not None:

@@ -19,7 +19,9 @@ import numpy as np
 
 from mockrt.core.brain import FunctionCallOut, MessageOut, ReplyPlan
 from mockrt.core.faults import Faults
+from mockrt.core.prompts import StoredPrompt
 from mockrt.core.responses import Pacing
+from mockrt.core.transcription import DEFAULT_FAILURE, Transcript
 from mockrt.scenarios.mcp_servers import StandInServer
 
 
@@ -130,7 +132,10 @@ class Scenario:
     description: str = ""
     replies: list[Reply] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
-    transcripts: list[str] = field(default_factory=list)
+    transcripts: list[str | Transcript] = field(default_factory=list)
+    """Per audio turn: the text, or a :class:`Transcript` (a failure, or diarized speakers; §5.11)."""
+    prompts: dict[str, StoredPrompt] = field(default_factory=dict)
+    """Stored prompts by id, resolved by a session's ``prompt`` (§4.3)."""
     default: Reply | None = None
     pacing: PacingSpec | None = None
     faults: Faults | None = None
@@ -147,13 +152,24 @@ class Scenario:
             description=raw.get("description", ""),
             replies=[_reply(r, base) for r in raw.get("replies", [])],
             rules=[_rule(r, base) for r in raw.get("rules", [])],
-            transcripts=list(raw.get("transcripts", [])),
+            transcripts=[_transcript(t) for t in raw.get("transcripts", [])],
+            prompts={p["id"]: StoredPrompt.from_dict(p) for p in raw.get("prompts", [])},
             default=_reply(raw["default"], base) if "default" in raw else None,
             pacing=PacingSpec(**raw["pacing"]) if "pacing" in raw else None,
             faults=Faults.from_dict(raw["faults"]) if "faults" in raw else None,
             lockstep=bool(raw.get("lockstep", False)),
             mcp_servers=[StandInServer.from_dict(m) for m in raw.get("mcp_servers", [])],
         )
+
+
+def _transcript(raw: str | dict[str, Any]) -> str | Transcript:
+    if isinstance(raw, str):
+        return raw
+    if "error" in raw:
+        return Transcript(None, error={**DEFAULT_FAILURE, **raw["error"]})
+    speakers = tuple((s["speaker"], s["text"]) for s in raw.get("speakers", ())) or None
+    text = raw.get("text") or " ".join(t.strip() for _, t in speakers or ())
+    return Transcript(text, speakers=speakers)
 
 
 def _rule(raw: dict[str, Any], base: Path) -> Rule:

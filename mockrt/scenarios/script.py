@@ -11,7 +11,7 @@ import copy
 from mockrt.core.brain import DefaultBrain, ReplyPlan, ResponseContext
 from mockrt.core.model import Item
 from mockrt.core.responses import Pacing
-from mockrt.core.transcription import PlaceholderTranscriber, Transcript, TranscriptionRequest
+from mockrt.core.transcription import PlaceholderTranscriber, Transcriber, Transcript, TranscriptionRequest
 from mockrt.scenarios.model import Match, Reply, Rule, Scenario
 
 
@@ -27,29 +27,36 @@ def item_text(item: Item) -> str:
 class ScriptedBrain:
     """Queued replies, matched rules and scripted transcripts for one session."""
 
-    def __init__(self, scenario: Scenario, base_pacing: Pacing | None = None) -> None:
+    def __init__(self, scenario: Scenario, base_pacing: Pacing | None = None,
+                 transcriber: Transcriber | None = None) -> None:
         self.scenario = scenario
+        self.transcriber: Transcriber = transcriber or PlaceholderTranscriber()  # turns without a script
         self.rules: list[Rule] = copy.deepcopy(scenario.rules)
         self.queue: list[Reply] = list(scenario.replies)
         self.pacing = scenario.pacing.apply(base_pacing or Pacing()) if scenario.pacing else base_pacing
         self.fallback = DefaultBrain()
-        self._audio_turns: dict[str, str | None] = {}
+        self._audio_turns: dict[str, Transcript | None] = {}
         self.log: list[tuple[int, str]] = []  # (turn, "rule N" | "queue" | "default" | "assistant")
 
     # -- transcripts -------------------------------------------------------------------------------------
 
-    def _transcript_for(self, item_id: str) -> str | None:
+    def _result_for(self, item_id: str) -> Transcript | None:
+        """The scripted result of the item's audio turn: a text, a failure or speakers (§5.11)."""
         if item_id not in self._audio_turns:
             k = len(self._audio_turns)
-            text = self.scenario.transcripts[k] if k < len(self.scenario.transcripts) else None
-            if text is None and self.queue and self.queue[0].user_transcript is not None:
-                text = self.queue[0].user_transcript
-            self._audio_turns[item_id] = text
+            spec = self.scenario.transcripts[k] if k < len(self.scenario.transcripts) else None
+            if spec is None and self.queue and self.queue[0].user_transcript is not None:
+                spec = self.queue[0].user_transcript
+            self._audio_turns[item_id] = Transcript(spec) if isinstance(spec, str) else spec
         return self._audio_turns[item_id]
 
+    def _transcript_for(self, item_id: str) -> str | None:
+        result = self._result_for(item_id)
+        return result.text if result is not None else None
+
     def transcribe(self, request: TranscriptionRequest) -> Transcript:
-        text = self._transcript_for(request.item_id)
-        return Transcript(text) if text is not None else PlaceholderTranscriber().transcribe(request)
+        result = self._result_for(request.item_id)
+        return result if result is not None else self.transcriber.transcribe(request)
 
     # -- replies -----------------------------------------------------------------------------------------
 

@@ -18,11 +18,12 @@ from mockrt.core.dialects import GA, Beta, Dialect, VoiceLive
 from mockrt.core.faults import Faults
 from mockrt.core.ids import IdGenerator
 from mockrt.core.session import RealtimeSession, SessionOptions
-from mockrt.core.transcription import PlaceholderTranscriber, Transcriber
+from mockrt.core.transcription import Transcriber
 from mockrt.core.turn_taking import VadOptions
 from mockrt.scenarios import Scenario, ScriptedBrain, load_scenario
 from mockrt.server import handshake
 from mockrt.server.registry import Registry, SessionRecord
+from mockrt.transcribers import make_transcriber
 
 
 class MockState:
@@ -39,6 +40,7 @@ class MockState:
             ("azure", "beta"): Beta(bare_silence_ms=silence, azure=True),
             ("voice-live", "beta"): VoiceLive(bare_silence_ms=silence),
         }
+        self.transcriber = make_transcriber(config.transcriber)
         self.counter = itertools.count(1)
         self.rest_ids = IdGenerator(None if config.seed is None else f"{config.seed}:rest")
         self.registry = Registry(journal_max_bytes=config.journal_max_bytes,
@@ -82,6 +84,7 @@ class MockState:
                 brain, transcriber = self._brain(scenario)
                 record.session.options.brain = brain
                 record.session.options.transcriber = transcriber
+                record.session.options.prompts = scenario.prompts if scenario is not None else {}
 
     def set_faults(self, faults: Faults | None) -> None:
         """Faults for new sessions (``refuse`` applies to the next handshakes)."""
@@ -106,8 +109,8 @@ class MockState:
 
     def _brain(self, scenario: Scenario | None) -> tuple[Brain, Transcriber]:
         if scenario is None:
-            return DefaultBrain(), PlaceholderTranscriber()
-        brain = ScriptedBrain(scenario, self._pacing())
+            return DefaultBrain(), self.transcriber
+        brain = ScriptedBrain(scenario, self._pacing(), self.transcriber)
         return brain, brain
 
     def _pacing(self) -> Any:
@@ -153,6 +156,7 @@ class MockState:
             rate_limit_tokens=cfg.rate_limit_tokens,
             initial_config=initial,
             created_at=int(time.time()),
+            prompts=self.scenario.prompts if self.scenario is not None else {},
         )
         session = RealtimeSession(options, now)
         record = SessionRecord(session.session_id, dialect.name, hs.flavour, model, path, user_agent,

@@ -14,6 +14,7 @@ from mockrt.core.dialects.base import Dialect, SessionAudio
 from mockrt.core.dialects.ga import GA, turn_detection_from
 from mockrt.core.events import ClientEvent, ServerEvent
 from mockrt.core.model import ContentPart, Item, Response, ResponseParams, SessionConfig, TurnDetection, Usage
+from mockrt.core.models import TRANSCRIPTION_MODELS
 from mockrt.core.schema import (
     MAX_TOKENS,
     METADATA,
@@ -48,7 +49,7 @@ TOOL_CHOICE = OneOf(
     expected="a string or an object",
 )
 TOOLS = Arr(Union({"function": c.FUNCTION_TOOL}, default="function"))
-BETA_TRANSCRIPTION = Obj({"model": Str(), "language": Str(), "prompt": Str()})
+BETA_TRANSCRIPTION = Obj({"model": Str(choices=TRANSCRIPTION_MODELS), "language": Str(), "prompt": Str()})
 
 SESSION_FIELDS: dict[str, Any] = {
     "model": Str(),
@@ -153,7 +154,8 @@ class Beta(Dialect):
     }
     server_events: ClassVar[Mapping[ServerEvent, str]] = {
         **{event: wire for event, wire in GA.server_events.items()
-           if event not in (ServerEvent.ITEM_DONE, ServerEvent.TIMEOUT_TRIGGERED)},  # GA-only events
+           if event not in (ServerEvent.ITEM_DONE, ServerEvent.TIMEOUT_TRIGGERED,
+                            ServerEvent.TRANSCRIPTION_SEGMENT)},  # GA-only events
         ServerEvent.TRANSCRIPTION_SESSION_CREATED: "transcription_session.created",
         ServerEvent.TRANSCRIPTION_SESSION_UPDATED: "transcription_session.updated",
         ServerEvent.ITEM_ADDED: "conversation.item.created",

@@ -10,6 +10,7 @@ from typing import Any
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
 from mockrt.core.model import ContentPart, Item, Response, TurnDetection, Usage
+from mockrt.core.models import TRANSCRIPTION_MODELS
 from mockrt.core.schema import (
     AnyValue,
     Arr,
@@ -28,9 +29,6 @@ from mockrt.core.schema import (
 VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
 """Built-in voices (§4.2, §4.3)."""
 
-TRANSCRIPTION_MODELS = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-transcribe-diarize",
-                        "gpt-live-transcribe", "gpt-realtime-whisper")
-
 JSON_OBJECT = Obj({}, extra=AnyValue())
 
 FUNCTION_TOOL = Obj(
@@ -46,7 +44,7 @@ TRACING = Nullable(
 
 TRANSCRIPTION = Obj(
     {
-        "model": Str(),
+        "model": Str(choices=TRANSCRIPTION_MODELS),
         "language": Str(),
         "prompt": Str(),
         "languages": Arr(Str()),

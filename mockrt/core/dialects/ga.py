@@ -12,6 +12,7 @@ from mockrt.core.dialects import common as c
 from mockrt.core.dialects.base import Dialect, SessionAudio
 from mockrt.core.events import ClientEvent, ServerEvent
 from mockrt.core.model import ContentPart, Item, Response, ResponseParams, SessionConfig, TurnDetection, Usage
+from mockrt.core.models import facts
 from mockrt.core.schema import (
     MAX_TOKENS,
     METADATA,
@@ -263,6 +264,7 @@ class GA(Dialect):
         ServerEvent.TRANSCRIPTION_DELTA: "conversation.item.input_audio_transcription.delta",
         ServerEvent.TRANSCRIPTION_COMPLETED: "conversation.item.input_audio_transcription.completed",
         ServerEvent.TRANSCRIPTION_FAILED: "conversation.item.input_audio_transcription.failed",
+        ServerEvent.TRANSCRIPTION_SEGMENT: "conversation.item.input_audio_transcription.segment",
         ServerEvent.RESPONSE_CREATED: "response.created",
         ServerEvent.RESPONSE_DONE: "response.done",
         ServerEvent.OUTPUT_ITEM_ADDED: "response.output_item.added",
@@ -428,6 +430,7 @@ class GA(Dialect):
                 "output": {"format": _format(cfg.output_format), "voice": cfg.voice, "speed": cfg.speed},
             },
             "include": cfg.include,
+            **_reasoning_fields(cfg),
         }
 
     def render_item(self, item: Item, *, with_audio: bool = False) -> dict[str, Any]:
@@ -476,6 +479,21 @@ def _transcription(raw: dict[str, Any] | None) -> dict[str, Any] | None:
     for key in ("languages", "keywords", "delay"):
         if key in raw:
             out[key] = raw[key]
+    return out
+
+
+def _reasoning_fields(cfg: SessionConfig) -> dict[str, Any]:
+    """``reasoning`` and ``parallel_tool_calls`` (§4.3): the client's values, else the model's defaults (only
+    reasoning models have them; other sessions show the keys once a client set them)."""
+    model = facts(cfg.model)
+    out: dict[str, Any] = {}
+    reasoning = cfg.reasoning if cfg.reasoning is not None else (
+        {"effort": model.default_effort} if model.reasoning else None)
+    if reasoning is not None:
+        out["reasoning"] = reasoning
+    parallel = cfg.parallel_tool_calls if cfg.parallel_tool_calls is not None else (True if model.reasoning else None)
+    if parallel is not None:
+        out["parallel_tool_calls"] = parallel
     return out
 
 

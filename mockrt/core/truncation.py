@@ -1,0 +1,59 @@
+"""Context truncation: what the "model" sees once a conversation outgrows its input limit (docs/protocol.md §5.14).
+
+The session's ``truncation`` decides (the SDK's ``RealtimeTruncation`` docstring):
+
+* ``"auto"``: the oldest items are left out until instructions plus conversation fit the model's input limit;
+* ``{"type": "retention_ratio", "retention_ratio": r, "token_limits": {"post_instructions": n}}``: once the
+  conversation after the instructions exceeds its limit (``n``, else the model's input limit minus the
+  instructions), the oldest items are left out until only ``r`` of that limit is used;
+* ``"disabled"``: nothing is left out and a response whose input exceeds the limit fails.
+
+Items left out stay in the conversation (they can still be retrieved); only the response's context and its
+input usage shrink. Token counts are the mock's (:func:`mockrt.core.responses.input_usage`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mockrt.core.model import Item
+from mockrt.core.models import facts
+from mockrt.core.responses import input_usage, text_tokens
+
+
+@dataclass(frozen=True)
+class Context:
+    """The items a response sees, and whether its input exceeds the limit (``disabled`` only)."""
+
+    items: list[Item]
+    dropped: int = 0
+    exceeded: bool = False
+    tokens: int = 0  # instructions + retained conversation
+    limit: int = 0
+
+
+def fit(items: list[Item], instructions: str, truncation: str | Mapping[str, Any], model: str | None) -> Context:
+    """Apply the truncation strategy to a response's context (§5.14)."""
+    limit = facts(model).input_limit
+    fixed = text_tokens(instructions)
+    sizes = [input_usage("", [item]).input_tokens for item in items]
+    conversation = sum(sizes)
+    if truncation == "disabled":
+        return Context(list(items), 0, fixed + conversation > limit, fixed + conversation, limit)
+    if isinstance(truncation, Mapping) and truncation.get("type") == "retention_ratio":
+        post = (truncation.get("token_limits") or {}).get("post_instructions")
+        post_limit = post if post is not None else max(0, limit - fixed)
+        if conversation <= post_limit:
+            return Context(list(items), 0, False, fixed + conversation, limit)
+        target = float(truncation["retention_ratio"]) * post_limit
+    else:
+        if fixed + conversation <= limit:
+            return Context(list(items), 0, False, fixed + conversation, limit)
+        target = limit - fixed
+    dropped = 0
+    while dropped < len(items) and conversation > target:
+        conversation -= sizes[dropped]
+        dropped += 1
+    return Context(list(items[dropped:]), dropped, False, fixed + conversation, limit)
