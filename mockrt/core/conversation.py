@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mockrt.core import errors
 from mockrt.core.model import Item
-from mockrt.core.usage import Tally
+from mockrt.core.usage import Tally, Tokens, total
 
 
 class Conversation:
@@ -82,6 +82,12 @@ class Conversation:
         if len(items) != len(own) or (own and items[-1] is not own[-1]) or items != own:
             return None
         return self.tally
+
+    def tokens_of(self, items: list[Item]) -> Tokens:
+        """The input tokens of a response context: the running tally for the whole conversation, else the sum of
+        the counts kept per item (a truncated or custom context; nothing is tokenised again)."""
+        tally = self.tally_for(items)
+        return tally.tokens() if tally is not None else total(map(self.tally.of, items))
 
     def delete(self, item_id: str) -> None:
         for index in range(len(self.items) - 1, -1, -1):

@@ -37,7 +37,7 @@ from mockrt.core.model import (
 )
 from mockrt.core.outputs import Close, Output, Send, Stall
 from mockrt.core.prompts import StoredPrompt, resolve_prompt
-from mockrt.core.responses import Pacing, ResponseRun, input_usage
+from mockrt.core.responses import Pacing, ResponseRun
 from mockrt.core.schema import AnyValue, Int, Obj, Str
 from mockrt.core.transcription import (
     LOGPROBS_INCLUDE,
@@ -47,6 +47,7 @@ from mockrt.core.transcription import (
     transcription_events,
 )
 from mockrt.core.turn_taking import TurnDecision, TurnStarted, TurnTaking, VadOptions
+from mockrt.core.usage import usage_of
 
 RACE_HOLD_MS = 1000.0
 """How long a response provoked by a race fault stays in progress at least (the live service takes ~280 ms to
@@ -500,7 +501,8 @@ class RealtimeSession:
         """
         params.instructions = resolve_prompt(self.options.prompts, self.config.prompt, params.instructions,
                                              DEFAULT_INSTRUCTIONS)
-        seen = truncation.fit(context, params.instructions, self.config.truncation, self.config.model)
+        seen = truncation.fit(context, params.instructions, self.config.truncation, self.config.model,
+                              self.conversation.tokens_of(context), self.conversation.tally.of)
         if seen.exceeded and plan is None:
             err = errors.context_length_exceeded(seen.tokens, seen.limit)
             plan = ReplyPlan(status="failed", error={"type": err.type, "code": err.code, "message": err.message})
@@ -553,7 +555,7 @@ class RealtimeSession:
             conversation=self.conversation if params.conversation == "auto" else None,
             new_item_id=self.ids.item,
             new_call_id=self.ids.call,
-            input_usage=input_usage(params.instructions, context, self.conversation.tally_for(context)),
+            input_usage=usage_of(params.instructions, self.conversation.tokens_of(context)),
             speed=self.config.speed,
         )
         self.runs[response.id] = run

@@ -9,18 +9,18 @@ The session's ``truncation`` decides (the SDK's ``RealtimeTruncation`` docstring
 * ``"disabled"``: nothing is left out and a response whose input exceeds the limit fails.
 
 Items left out stay in the conversation (they can still be retrieved); only the response's context and its
-input usage shrink. Token counts are the mock's (:func:`mockrt.core.responses.input_usage`).
+input usage shrink. Token counts are the mock's (:mod:`mockrt.core.usage`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mockrt.core.model import Item
 from mockrt.core.models import facts
-from mockrt.core.responses import input_usage, text_tokens
+from mockrt.core.usage import Tokens, item_tokens, text_tokens, total
 
 
 @dataclass(frozen=True)
@@ -34,26 +34,28 @@ class Context:
     limit: int = 0
 
 
-def fit(items: list[Item], instructions: str, truncation: str | Mapping[str, Any], model: str | None) -> Context:
-    """Apply the truncation strategy to a response's context (§5.14)."""
+def fit(items: list[Item], instructions: str, truncation: str | Mapping[str, Any], model: str | None,
+        tokens: Tokens | None = None, size: Callable[[Item], Tokens] = item_tokens) -> Context:
+    """Apply the truncation strategy to a response's context (§5.14). ``tokens`` (the context's total) and
+    ``size`` (one item's tokens) let the session use the counts it keeps per item instead of counting again;
+    only the items left out are looked at one by one."""
     limit = facts(model).input_limit
     fixed = text_tokens(instructions)
-    sizes = [input_usage("", [item]).input_tokens for item in items]
-    conversation = sum(sizes)
+    conversation = sum(tokens if tokens is not None else total(map(size, items)))
     if truncation == "disabled":
         return Context(list(items), 0, fixed + conversation > limit, fixed + conversation, limit)
     if isinstance(truncation, Mapping) and truncation.get("type") == "retention_ratio":
         post = (truncation.get("token_limits") or {}).get("post_instructions")
         post_limit = post if post is not None else max(0, limit - fixed)
         if conversation <= post_limit:
-            return Context(list(items), 0, False, fixed + conversation, limit)
+            return Context(items, 0, False, fixed + conversation, limit)
         target = float(truncation["retention_ratio"]) * post_limit
     else:
         if fixed + conversation <= limit:
-            return Context(list(items), 0, False, fixed + conversation, limit)
+            return Context(items, 0, False, fixed + conversation, limit)
         target = limit - fixed
     dropped = 0
     while dropped < len(items) and conversation > target:
-        conversation -= sizes[dropped]
+        conversation -= sum(size(items[dropped]))
         dropped += 1
-    return Context(list(items[dropped:]), dropped, False, fixed + conversation, limit)
+    return Context(items[dropped:], dropped, False, fixed + conversation, limit)

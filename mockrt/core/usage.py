@@ -72,6 +72,13 @@ class Tally:
             self.remove(item)
             self.add(item)
 
+    def of(self, item: Item) -> Tokens:
+        """One item's tokens: the count kept for it, or counted now if it is streaming or not tallied."""
+        if id(item) in self._open:
+            return item_tokens(item)
+        cached = self._of.get(id(item))
+        return cached if cached is not None else item_tokens(item)
+
     def _adjust(self, tokens: Tokens, sign: int) -> None:
         total = self._sum
         total[0] += sign * tokens[0]
@@ -86,12 +93,20 @@ class Tally:
         return text, audio, image
 
 
+def total(tokens: Iterable[Tokens]) -> Tokens:
+    text = audio = image = 0
+    for t, a, i in tokens:
+        text, audio, image = text + t, audio + a, image + i
+    return text, audio, image
+
+
 def input_usage(instructions: str, items: Iterable[Item], tally: Tally | None = None) -> Usage:
     """Input usage of a response (§4.11): its instructions plus its context ``items``; ``tally``, when given,
     already holds the tokens of exactly those items (the default conversation)."""
-    text, audio, image = tally.tokens() if tally is not None else _ZERO
-    if tally is None:
-        for item in items:
-            t, a, i = item_tokens(item)
-            text, audio, image = text + t, audio + a, image + i
+    return usage_of(instructions, tally.tokens() if tally is not None else total(map(item_tokens, items)))
+
+
+def usage_of(instructions: str, tokens: Tokens) -> Usage:
+    """Input usage of a response whose context items cost ``tokens``."""
+    text, audio, image = tokens
     return Usage(input_text=text + text_tokens(instructions), input_audio=audio, input_image=image)
