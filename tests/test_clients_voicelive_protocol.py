@@ -50,7 +50,7 @@ def test_routes_to_the_beta_dialect_with_the_model_from_the_query(server: Server
     with _open(server, path) as ws:
         session = _recv(ws)["session"]
         assert session["modalities"] == ["audio", "text"] and "output_modalities" not in session  # beta shape
-        assert session["model"] == "gpt-4.1"  # the requested model, not a deployment's underlying one (azure-ai-voicelive 1.3.1)
+        assert session["model"] == "gpt-4.1"  # the requested model, not a deployment's (azure-ai-voicelive 1.3.1)
 
 
 def test_missing_model_is_an_http_400(server: ServerThread) -> None:

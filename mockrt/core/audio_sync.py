@@ -52,6 +52,7 @@ class _Part:
     spans: list[tuple[float, float, int]] = field(default_factory=list)  # (start, end, viseme) of each letter
     audio_ms: float = 0.0  # audio sent so far
     frame: int = 0  # next blendshape frame index
+    word: tuple[str, float, float] | None = None  # the word being spoken: (text, start, end of its voice)
 
 
 class OutputSync:
@@ -85,13 +86,19 @@ class OutputSync:
         return []
 
     def _word(self, part: _Part, piece: str) -> list[dict[str, Any]]:
+        """A transcript piece (one synthesised burst): its visemes now; its word's timestamp once the word is
+        complete (the next piece starts with a space, or the audio ends), spanning all of the word's pieces."""
         voiced, step = word_timing_ms(piece, part.speed, part.fmt.rate)
         start, part.pos_ms = part.pos_ms, part.pos_ms + step
         text = piece.strip()
         out: list[dict[str, Any]] = []
-        if "word" in self.enabled and text:
-            out.append({"type": ServerEvent.AUDIO_TIMESTAMP_DELTA, **part.ids, "audio_offset_ms": round(start),
-                        "audio_duration_ms": round(voiced), "text": text, "timestamp_type": "word"})
+        if part.word is not None and (piece[:1].isspace() or not text):
+            out += self._flush_word(part)
+        if text:
+            if part.word is None:
+                part.word = (text, start, start + voiced)
+            else:
+                part.word = (part.word[0] + text, part.word[1], start + voiced)
         letters = [ch for ch in text.lower() if ch.isalpha()] or ["a"]
         each = voiced / len(letters)
         for i, ch in enumerate(letters):
@@ -119,8 +126,16 @@ class OutputSync:
         return [{"type": ServerEvent.ANIMATION_BLENDSHAPES_DELTA, **part.ids, "frames": frames,
                  "frame_index": first}]
 
+    def _flush_word(self, part: _Part) -> list[dict[str, Any]]:
+        word, part.word = part.word, None
+        if word is None or "word" not in self.enabled:
+            return []
+        text, start, end = word
+        return [{"type": ServerEvent.AUDIO_TIMESTAMP_DELTA, **part.ids, "audio_offset_ms": round(start),
+                 "audio_duration_ms": round(end - start), "text": text, "timestamp_type": "word"}]
+
     def _done(self, part: _Part) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+        out = self._flush_word(part)
         if "word" in self.enabled:
             out.append({"type": ServerEvent.AUDIO_TIMESTAMP_DONE, **part.ids})
         if "viseme_id" in self.enabled:

@@ -363,6 +363,8 @@ class VoiceLive(Beta):
             params.conversation = "none"
         if "input_items" in own:  # the context of this response; an empty array clears it
             raw_input = [_as_dict(v, f"response.input_items[{i}]") for i, v in enumerate(own["input_items"])]
+            for i, v in enumerate(raw_input):  # errors name ``input_items`` (the session resolves them again)
+                self.parse_input_item(v, f"response.input_items[{i}]", cfg)
         return params, raw_input
 
     def response_directives(self, payload: Any, cfg: SessionConfig) -> ResponseDirectives:
