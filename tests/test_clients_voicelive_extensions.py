@@ -287,5 +287,45 @@ def test_output_buffer_and_avatar(server: ServerThread) -> None:
             assert connecting.type == "session.avatar.connecting"
             answer = connecting.server_sdp
             assert answer.count("m=") == 2 and answer.count("a=inactive") == 2  # no video rendered (§12)
+            await conn.conversation.item.create(item=_text_turn())
+            await recv(conn)
+            await conn.response.create()
+            types = [e.type for e in await until(conn, "response.done")]
+            speaking = types.index("session.avatar.switch_to_speaking")
+            idle = types.index("session.avatar.switch_to_idle")
+            assert types.index("response.content_part.added") < speaking < types.index("response.audio.delta")
+            assert types.index("response.audio.done") < idle < types.index("response.done")
+
+    asyncio.run(main())
+
+
+def test_conversation_and_buffer_events_shared_with_beta(server: ServerThread) -> None:
+    """The beta events Voice Live keeps (retrieve, truncate, delete, commit, clear, cancel) as its client models
+    them."""
+    audio = base64.b64encode(speech_turn(trailing_silence_ms=100)).decode()
+
+    async def main() -> None:
+        async with _connect(server) as conn:
+            await _ready(conn, turn_detection=None)
+            await conn.input_audio_buffer.append(audio=audio)
+            await conn.input_audio_buffer.commit()
+            committed = (await until(conn, "input_audio_buffer.committed"))[-1]
+            await until(conn, "conversation.item.created")
+            await conn.input_audio_buffer.append(audio=audio)
+            await conn.input_audio_buffer.clear()
+            await until(conn, "input_audio_buffer.cleared")  # after the first turn's transcription events
+            await conn.response.create()
+            events = await until(conn, "response.done")
+            reply = events[-1].response.output[0]
+            await conn.conversation.item.truncate(item_id=reply.id, content_index=0, audio_end_ms=500)
+            truncated = (await until(conn, "conversation.item.truncated"))[-1]
+            assert truncated.item_id == reply.id and truncated.audio_end_ms == 500
+            await conn.conversation.item.retrieve(item_id=committed.item_id)
+            retrieved = await recv(conn)
+            assert retrieved.type == "conversation.item.retrieved" and retrieved.item.id == committed.item_id
+            await conn.conversation.item.delete(item_id=committed.item_id)
+            assert (await recv(conn)).type == "conversation.item.deleted"
+            await conn.response.cancel()
+            assert (await _error(conn)).code == "response_cancel_not_active"
 
     asyncio.run(main())

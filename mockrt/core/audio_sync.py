@@ -1,5 +1,6 @@
 """Streams derived from the output audio's time axis: word timestamps, visemes and blendshape frames (Azure
-Voice Live's ``output_audio_timestamp_types`` and ``animation``; docs/protocol.md §12).
+Voice Live's ``output_audio_timestamp_types`` and ``animation``), and a connected avatar's switches between
+speaking and idle (docs/protocol.md §12).
 
 The session feeds every internal event it emits to :meth:`OutputSync.observe`, which returns the derived events
 to emit right after it. Times are those of the synthesised speech (:func:`mockrt.core.synth.word_timing_ms`,
@@ -71,6 +72,8 @@ class OutputSync:
             if info is not None:
                 ids = {k: event[k] for k in ("response_id", "item_id", "output_index", "content_index")}
                 self._parts[_key(event)] = _Part(ids, info[0], info[1])
+                if "avatar" in self.enabled:
+                    return [{"type": ServerEvent.AVATAR_SPEAKING}]
             return []
         part = self._parts.get(_key(event)) if "content_index" in event else None
         if part is None:
@@ -82,7 +85,8 @@ class OutputSync:
             return self._frames(part, part.audio_ms)
         if kind is ServerEvent.OUTPUT_AUDIO_DONE:
             del self._parts[_key(event)]
-            return self._done(part)
+            idle = [{"type": ServerEvent.AVATAR_IDLE}] if "avatar" in self.enabled else []
+            return self._done(part) + idle
         return []
 
     def _word(self, part: _Part, piece: str) -> list[dict[str, Any]]:

@@ -92,6 +92,8 @@ class ServerEvent(StrEnum):
     ANIMATION_VISEME_DONE = auto()
     OUTPUT_AUDIO_BUFFER_CLEARED = auto()
     AVATAR_CONNECTING = auto()
+    AVATAR_SPEAKING = auto()
+    AVATAR_IDLE = auto()
 
 
 def client_event_id(event: Any) -> str | None:

@@ -110,6 +110,7 @@ class RealtimeSession:
         self.turn_taking = TurnTaking(self.buffer, self.ids.item, options.vad)
         self.turn_taking.configure(self.config.turn_detection, self.config.input_format)
         self.sync: OutputSync | None = None
+        self.avatar_connected = False  # Voice Live: after session.avatar.connect (docs/protocol.md §12)
         self._configure_sync()
         self.input_turn: str | None = None  # Voice Live's open ``input_audio.turn`` (docs/protocol.md §12)
         self.input_text: dict[str, str] = {}  # Voice Live's streamed text input, per item id (§12)
@@ -225,6 +226,8 @@ class RealtimeSession:
     def _configure_sync(self) -> None:
         """Word timestamps / animation derived from the output audio when the session asks (§12)."""
         enabled = self.config.output_sync
+        if self.avatar_connected and self.config.avatar is not None:
+            enabled = enabled | {"avatar"}
         if not enabled:
             self.sync = None
         elif self.sync is None or self.sync.enabled != enabled:

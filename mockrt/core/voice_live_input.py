@@ -1,6 +1,8 @@
 """Azure Voice Live's own client events, carried out on a :class:`~mockrt.core.session.RealtimeSession`
 (docs/protocol.md §12): explicit input audio turns, streamed text input, the avatar's output buffer and its
-WebRTC offer. Each handler is one row of ``RealtimeSession.CLIENT_EVENTS``; the Voice Live dialect names them.
+WebRTC offer (the avatar then switches to speaking and idle with each spoken reply,
+:mod:`mockrt.core.audio_sync`). Each handler is one row of ``RealtimeSession.CLIENT_EVENTS``; the Voice Live
+dialect names them.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ def avatar_connect(session: RealtimeSession, fields: dict[str, Any], now: float)
     if session.config.avatar is None:
         raise errors.voice_live_avatar_not_configured()
     session.emit({"type": ServerEvent.AVATAR_CONNECTING, "server_sdp": sdp_answer(fields["client_sdp"])})
+    session.avatar_connected = True  # from now on responses switch it to speaking and back to idle
+    session._configure_sync()
 
 
 def sdp_answer(offer: str) -> str:

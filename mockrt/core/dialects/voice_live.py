@@ -248,6 +248,8 @@ class VoiceLive(Beta):
         ServerEvent.ANIMATION_VISEME_DONE: "response.animation_viseme.done",
         ServerEvent.OUTPUT_AUDIO_BUFFER_CLEARED: "output_audio_buffer.cleared",
         ServerEvent.AVATAR_CONNECTING: "session.avatar.connecting",
+        ServerEvent.AVATAR_SPEAKING: "session.avatar.switch_to_speaking",
+        ServerEvent.AVATAR_IDLE: "session.avatar.switch_to_idle",
     }
     dropped_fields: ClassVar[Mapping[ServerEvent, frozenset[str]]] = {}
     session_schema: ClassVar[Obj] = VOICE_LIVE_SESSION
