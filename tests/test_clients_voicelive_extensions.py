@@ -258,10 +258,11 @@ def test_cancel_previous_replaces_the_response_in_progress(live: ServerThread) -
             await conn.response.create()
             first = (await recv(conn)).response
             await until(conn, "response.audio.delta")
-            await conn.response.create()  # without cancel_previous: the service's active-response error
+            # cancel_previous: false keeps the service's active-response error
+            await conn.send(ClientEventResponseCreate(response=ResponseCreateParams(cancel_previous=False)))
             assert (await _error(conn)).code == "conversation_already_has_active_response"
-            await conn.send(ClientEventResponseCreate(response=ResponseCreateParams(
-                cancel_previous=True, modalities=[Modality.TEXT])))
+            # it defaults to true (docs/protocol.md §12)
+            await conn.send(ClientEventResponseCreate(response=ResponseCreateParams(modalities=[Modality.TEXT])))
             events = await until(conn, "response.created")
             done = next(e for e in events if e.type == "response.done")
             assert done.response.id == first.id and done.response.status == "cancelled"

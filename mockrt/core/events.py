@@ -83,7 +83,6 @@ class ServerEvent(StrEnum):
     FUNCTION_CALL_ARGUMENTS_DONE = auto()
     RATE_LIMITS_UPDATED = auto()
     # Azure Voice Live only (docs/protocol.md §12)
-    WARNING = auto()
     AUDIO_TIMESTAMP_DELTA = auto()
     AUDIO_TIMESTAMP_DONE = auto()
     ANIMATION_BLENDSHAPES_DELTA = auto()

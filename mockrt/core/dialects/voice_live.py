@@ -239,7 +239,6 @@ class VoiceLive(Beta):
     }
     server_events: ClassVar[Mapping[ServerEvent, str]] = {
         **Beta.server_events,
-        ServerEvent.WARNING: "warning",
         ServerEvent.AUDIO_TIMESTAMP_DELTA: "response.audio_timestamp.delta",
         ServerEvent.AUDIO_TIMESTAMP_DONE: "response.audio_timestamp.done",
         ServerEvent.ANIMATION_BLENDSHAPES_DELTA: "response.animation_blendshapes.delta",
@@ -375,7 +374,8 @@ class VoiceLive(Beta):
                     for i, v in enumerate(raw.get("append_input_items", []))]
         message = raw.get("pre_generated_assistant_message")
         text = None if message is None else "".join(part["text"] for part in message["content"])
-        return ResponseDirectives(cancel_previous=raw.get("cancel_previous") is True, append_items=appended,
+        # cancel_previous "defaults to true" (the Voice Live reference, ResponseCreateParams) [D]
+        return ResponseDirectives(cancel_previous=raw.get("cancel_previous", True) is True, append_items=appended,
                                   pre_generated_text=text)
 
     # -- rendering and reading back: Voice Live's formats -----------------------------------------------
