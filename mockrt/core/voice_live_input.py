@@ -16,6 +16,9 @@ from mockrt.core.model import ContentPart, Item
 if TYPE_CHECKING:
     from mockrt.core.session import RealtimeSession
 
+MAX_INPUT_TEXT_CHARS = 15 * 1024 * 1024
+"""Streamed text per item, at most as much as one append carries (§2.2) [mockrt: the reference gives no bound]."""
+
 
 def turn_start(session: RealtimeSession, fields: dict[str, Any], now: float) -> None:
     """``input_audio.turn.start``: open a turn; an unfinished previous turn's audio is dropped."""
@@ -51,7 +54,12 @@ def text_delta(session: RealtimeSession, fields: dict[str, Any], now: float) -> 
     item_id = fields["id"]
     if item_id not in session.input_text:
         session.conversation.check_insert(None)
-    session.input_text[item_id] = session.input_text.get(item_id, "") + fields["delta"]
+        if len(session.input_text) + len(session.conversation.items) >= session.options.max_items:
+            raise errors.conversation_too_long(session.options.max_items)  # bounded like the conversation
+    text = session.input_text.get(item_id, "") + fields["delta"]
+    if len(text) > MAX_INPUT_TEXT_CHARS:
+        raise errors.string_too_long("delta", MAX_INPUT_TEXT_CHARS, len(text))
+    session.input_text[item_id] = text
 
 
 def text_done(session: RealtimeSession, fields: dict[str, Any], now: float) -> None:
