@@ -46,3 +46,17 @@ def test_streamed_text_is_bounded_like_the_conversation() -> None:
     assert _error(_send(s, {"type": "input_text.delta", "id": "c", "delta": "three"}))[0] == "conversation_too_long"
     assert [e["type"] for e in _send(s, {"type": "input_text.done", "id": "a"})] == ["conversation.item.created"]
     assert sorted(s.input_text) == ["b"]
+
+
+def test_recorded_voice_live_output_replays_at_24khz() -> None:
+    """A recorded reply in ``pcm16_16000hz`` / ``pcm16_8000hz`` keeps its duration when replayed (§12)."""
+    import numpy as np
+
+    from mockrt.audio.formats import AudioFormat
+    from mockrt.recording.replay import audio_samples
+
+    one_second = np.arange(16000, dtype="<i2").tobytes()
+    out = audio_samples(one_second, AudioFormat.PCM16_16K)
+    assert out is not None and out.shape[0] == 24000 and out[3] == 2  # sample 3 at 24 kHz = sample 2 at 16 kHz
+    eight = audio_samples(np.zeros(8000, dtype="<i2").tobytes(), AudioFormat.PCM16_8K)
+    assert eight is not None and eight.shape[0] == 24000
