@@ -56,7 +56,8 @@ def audio_samples(data: bytes, fmt: AudioFormat | None) -> np.ndarray | None:
         # Voice Live's pcm16 at 16 / 8 kHz (docs/protocol.md §12): linear interpolation to 24 kHz
         n = len(pcm) * AudioFormat.PCM16.rate // fmt.rate
         at = np.arange(n) * (fmt.rate / AudioFormat.PCM16.rate)
-        return np.rint(np.interp(at, np.arange(len(pcm)), pcm)).astype(np.int16)
+        resampled: np.ndarray = np.rint(np.interp(at, np.arange(len(pcm)), pcm)).astype(np.int16)
+        return resampled
     return pcm
 
 
