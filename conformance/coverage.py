@@ -12,7 +12,13 @@ table of what the mock does not do (like moto's IMPLEMENTATION_COVERAGE.md).
 * **Declared** (:data:`UNSUPPORTED`, the one table): every SDK event the run does not observe, with a status and
   the reason — ``absent`` (mockrt has no code for it; the reason says until when), ``optional`` (implemented behind
   a setting a default server does not use), ``unreachable`` (the core can render it but nothing a client or a
-  scenario does can trigger it) or ``n/a`` (the service itself does not send or accept it on a WebSocket session).
+  scenario does can trigger it), ``n/a`` (the service itself does not send or accept it on a WebSocket session) or
+  ``tested`` (a surface without conformance cases yet: implemented, and exercised by the named tests/ module with
+  the surface's own client; ``tests/test_conformance_coverage.py`` checks that the module names the type).
+* **Azure Voice Live** (``voice-live``): its events are the ``azure-ai-voicelive`` client's ``ServerEventType`` /
+  ``ClientEventType`` enums. Its cases need a Voice Live dialect in the catalogue (or a live Voice Live resource),
+  which it does not have yet; until then its rows are ``tested`` by ``tests/test_clients_voicelive*.py``, which
+  drive every family with the client's async API and check every event strictly against its models.
 
 :func:`gaps` is the coverage gate (``tests/test_conformance_coverage.py``): an SDK event that is neither observed
 nor declared, a declaration the run now observes, and a declaration of a type the SDK no longer has are all
@@ -25,6 +31,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Final, Literal
@@ -35,7 +42,7 @@ from conformance.validate import union_members
 COVERAGE_FILE = Path(__file__).resolve().parent / "COVERAGE.md"
 
 Side = Literal["server", "client"]
-Status = Literal["absent", "optional", "unreachable", "n/a"]
+Status = Literal["absent", "optional", "unreachable", "n/a", "tested"]
 SIDES: Final[tuple[Side, ...]] = ("server", "client")
 Key = tuple[str, Side]  # (surface, side)
 
@@ -47,7 +54,7 @@ class Surface:
     name: str
     family: str  # surfaces of one family share a table in COVERAGE.md (GA and beta: the realtime protocol)
     module: str
-    server_union: str
+    server_union: str  # a union of event models, or an enum of event types (azure-ai-voicelive)
     client_union: str
     dialect: str | None  # the conformance dialect whose runs observe it; None: no conformance cases yet
 
@@ -57,6 +64,7 @@ SURFACES: Final[tuple[Surface, ...]] = (
     Surface("beta", "realtime", "openai.types.beta.realtime", "RealtimeServerEvent", "RealtimeClientEvent", "beta"),
     Surface("translation", "translation", "openai.types.realtime", "RealtimeTranslationServerEvent",
             "RealtimeTranslationClientEvent", None),
+    Surface("voice-live", "voice-live", "azure.ai.voicelive.models", "ServerEventType", "ClientEventType", None),
 )
 
 
@@ -80,6 +88,33 @@ _UNTIL_MCP = ("MCP tools: until MCP lands (issue 13). Today an `mcp` tool is acc
 _UNTIL_WEBRTC = "WebRTC/SIP only (§3.6), never sent over WebSocket: until calls/WebRTC land"
 _UNTIL_TRANSLATION = ("translation sessions: until they land (issue 13); mockrt has no "
                       "`/v1/realtime/translations` endpoint")
+
+_VL_TESTS = "tests/test_clients_voicelive*.py (azure-ai-voicelive async client, every event checked strictly)"
+_VL_UNTIL_MCP = ("MCP in Voice Live: until the MCP integration (engineer H, GA session core) merges; then rendered "
+                 "through the same internal events (docs/protocol.md §12). Today `mcp` tools are refused")
+_VL_UNTIL_SEARCH = ("web/file search tool calls scripted from a scenario: until the scenario format can script them "
+                    "(docs/protocol.md §12)")
+_VL_SERVER_TESTED = (
+    "error", "session.avatar.connecting", "session.created", "session.updated",
+    "conversation.item.input_audio_transcription.completed", "conversation.item.input_audio_transcription.delta",
+    "conversation.item.created", "conversation.item.retrieved", "conversation.item.truncated",
+    "conversation.item.deleted", "input_audio_buffer.committed", "input_audio_buffer.cleared",
+    "input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "response.created", "response.done",
+    "response.output_item.added", "response.output_item.done", "response.content_part.added",
+    "response.content_part.done", "response.text.delta", "response.text.done", "response.audio_transcript.delta",
+    "response.audio_transcript.done", "response.audio.delta", "response.audio.done",
+    "response.animation_blendshapes.delta", "response.animation_blendshapes.done", "response.audio_timestamp.delta",
+    "response.audio_timestamp.done", "response.animation_viseme.delta", "response.animation_viseme.done",
+    "response.function_call_arguments.delta", "response.function_call_arguments.done",
+    "session.avatar.switch_to_speaking", "session.avatar.switch_to_idle", "output_audio_buffer.cleared",
+)
+_VL_CLIENT_TESTED = (
+    "session.update", "input_audio_buffer.append", "input_audio_buffer.commit", "input_audio_buffer.clear",
+    "input_audio.turn.start", "input_audio.turn.append", "input_audio.turn.end", "input_audio.turn.cancel",
+    "input_audio.clear", "conversation.item.create", "conversation.item.retrieve", "conversation.item.truncate",
+    "conversation.item.delete", "response.create", "response.cancel", "session.avatar.connect",
+    "output_audio_buffer.clear", "input_text.delta", "input_text.done",
+)
 
 UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("ga beta", "server", "optional",
@@ -107,6 +142,33 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
            "session.output_transcript.delta", "session.output_audio.delta", "error"),
     *_rows("translation", "client", "absent", _UNTIL_TRANSLATION,
            "session.update", "session.input_audio_buffer.append", "session.close"),
+    *_rows("voice-live", "server", "tested", _VL_TESTS, *_VL_SERVER_TESTED),
+    *_rows("voice-live", "client", "tested", _VL_TESTS, *_VL_CLIENT_TESTED),
+    *_rows("voice-live", "server", "unreachable",
+           "as in beta: no transcriber fails (until a scenario can fail a turn's transcription)",
+           "conversation.item.input_audio_transcription.failed"),
+    *_rows("voice-live", "server", "absent", _VL_UNTIL_MCP,
+           "mcp_list_tools.in_progress", "mcp_list_tools.completed", "mcp_list_tools.failed",
+           "response.mcp_call_arguments.delta", "response.mcp_call_arguments.done", "response.mcp_call.in_progress",
+           "response.mcp_call.completed", "response.mcp_call.failed"),
+    *_rows("voice-live", "client", "absent", _VL_UNTIL_MCP, "mcp_approval_response"),
+    *_rows("voice-live", "server", "absent", _VL_UNTIL_SEARCH,
+           "response.web_search_call.searching", "response.web_search_call.in_progress",
+           "response.web_search_call.completed", "response.file_search_call.searching",
+           "response.file_search_call.in_progress", "response.file_search_call.completed"),
+    *_rows("voice-live", "server", "absent",
+           "the reference names no condition under which the service warns; until one is known (a scenario could "
+           "script it) the mock sends none", "warning"),
+    *_rows("voice-live", "server", "absent",
+           "transcript annotations (citations of search results): until web/file search calls can be scripted",
+           "response.audio_transcript.annotation.added"),
+    *_rows("voice-live", "server", "absent",
+           "hosted agents (`agent`, `invoke_input`): the mock has no agent to invoke; until a scenario can script "
+           "one", "response.invocation.delta"),
+    *_rows("voice-live", "server", "n/a",
+           "avatar video: no video is rendered. `session.avatar.connect` is answered honestly (every media line "
+           "`a=inactive`) and the avatar's speaking/idle switches follow the audio, but the mock sends no frames",
+           "response.video.delta"),
 )
 """The one declared table: every SDK event type the conformance run does not observe on the mock, with why."""
 
@@ -120,10 +182,15 @@ def sdk_unions() -> dict[Key, frozenset[str]]:
     SDK does not have is left out (:func:`render` says so)."""
     out: dict[Key, frozenset[str]] = {}
     for surface in SURFACES:
-        module = importlib.import_module(surface.module)
+        try:
+            module = importlib.import_module(surface.module)
+        except ImportError:  # e.g. azure-ai-voicelive not installed
+            continue
         for side in SIDES:
             union = getattr(module, surface.server_union if side == "server" else surface.client_union, None)
-            if union is not None:
+            if isinstance(union, type) and issubclass(union, Enum):
+                out[(surface.name, side)] = frozenset(str(e.value) for e in union)
+            elif union is not None:
                 out[(surface.name, side)] = frozenset(union_members(union))
     return out
 
@@ -226,7 +293,9 @@ def render(results: Iterable[Result], unions: Mapping[Key, frozenset[str]] | Non
         "answer with `invalid_value` on `type`). Declared: **absent** (mockrt has no code for it), **optional** "
         "(implemented behind a setting a default server does not use), **unreachable** (the core can render it, "
         "but nothing a client or a scenario does triggers it), **n/a** (the service itself does not send or accept "
-        "it on a WebSocket session). **undeclared**: a gap the gate fails on. **—**: not in that surface's union.",
+        "it on a WebSocket session), **tested** (a surface without conformance cases yet, e.g. Azure Voice Live: "
+        "implemented and exercised in the named tests/ module with that surface's own client). **undeclared**: a "
+        "gap the gate fails on. **—**: not in that surface's union.",
         "",
         "| surface | SDK unions | server events implemented | client events implemented |",
         "|---|---|---|---|",
@@ -239,7 +308,8 @@ def render(results: Iterable[Result], unions: Mapping[Key, frozenset[str]] | Non
                 counts.append("(not in the installed SDK)")
                 continue
             done = sum(status(surface.name, side, t, seen) == "implemented" for t in types)
-            counts.append(f"{done} of {len(types)}")
+            tested = sum(status(surface.name, side, t, seen) == "tested" for t in types)
+            counts.append(f"{done} of {len(types)}" + (f" (+{tested} tested)" if tested else ""))
         lines.append(f"| {surface.name} | `{surface.module}` `{surface.server_union}` / `{surface.client_union}` "
                      f"| {counts[0]} | {counts[1]} |")
     lines.append("")

@@ -185,7 +185,9 @@ def test_format_properties() -> None:
     )
     for fmt in (AudioFormat.G711_ULAW, AudioFormat.G711_ALAW):
         assert (fmt.rate, fmt.sample_width, fmt.bytes_per_ms) == (8000, 1, 8)
-    assert len(set(AudioFormat)) == 3
+    for fmt, rate in ((AudioFormat.PCM16_16K, 16000), (AudioFormat.PCM16_8K, 8000)):  # Voice Live's PCM rates
+        assert (fmt.rate, fmt.sample_width, fmt.bytes_per_ms) == (rate, 2, rate * 2 // 1000)
+    assert len(set(AudioFormat)) == 5
 
 
 def test_pcm16_decode_is_little_endian() -> None:
@@ -207,7 +209,8 @@ def test_format_round_trip_and_time_base(fmt: AudioFormat) -> None:
     # docs/protocol.md §7: 20 ms = 960 B pcm16 / 160 B G.711; 100 ms = 4800 / 800 B
     assert fmt.bytes_to_ms(fmt.bytes_per_ms * 100) == 100.0
     assert fmt.samples_to_ms(fmt.rate // 50) == 20.0
-    assert fmt.bytes_to_ms(960 if fmt is AudioFormat.PCM16 else 160) == 20.0
+    twenty_ms = {AudioFormat.PCM16: 960, AudioFormat.PCM16_16K: 640, AudioFormat.PCM16_8K: 320}.get(fmt, 160)
+    assert fmt.bytes_to_ms(twenty_ms) == 20.0
 
 
 def test_format_encode_rejects_non_int16() -> None:

@@ -50,7 +50,7 @@ def test_routes_to_the_beta_dialect_with_the_model_from_the_query(server: Server
     with _open(server, path) as ws:
         session = _recv(ws)["session"]
         assert session["modalities"] == ["audio", "text"] and "output_modalities" not in session  # beta shape
-        assert session["model"] == "gpt-4.1"  # the requested model, not a deployment's underlying one
+        assert session["model"] == "gpt-4.1"  # the requested model, not a deployment's (azure-ai-voicelive 1.3.1)
 
 
 def test_missing_model_is_an_http_400(server: ServerThread) -> None:
@@ -107,8 +107,18 @@ def _recv_turn_detection(ws: Connection) -> dict[str, Any]:
         ({"voice": "en-US-AvaNeural"}, "invalid_value", "session.voice"),
         ({"turn_detection": {"type": "azure_semantic_vad_en", "languages": ["en"]}}, "unknown_parameter",
          "session.turn_detection.languages"),
-        ({"avatar": {"character": "lisa"}}, "unknown_parameter", "session.avatar"),  # not simulated
-        ({"input_audio_sampling_rate": 16000}, "unknown_parameter", "session.input_audio_sampling_rate"),
+        ({"avatar": {"character": "lisa"}}, "missing_required_parameter", "session.avatar.customized"),
+        ({"avatar": {"character": "lisa", "customized": False, "type": "3d"}}, "invalid_value", "session.avatar.type"),
+        ({"input_audio_sampling_rate": 44100}, "invalid_value", "session.input_audio_sampling_rate"),
+        ({"input_audio_format": "g711_ulaw", "input_audio_sampling_rate": 16000}, "invalid_value",
+         "session.input_audio_sampling_rate"),
+        ({"output_audio_format": "pcm16_44100hz"}, "invalid_value", "session.output_audio_format"),
+        ({"output_audio_timestamp_types": ["sentence"]}, "invalid_value", "session.output_audio_timestamp_types[0]"),
+        ({"animation": {"outputs": ["emotion"]}}, "invalid_value", "session.animation.outputs[0]"),
+        ({"reasoning_effort": "extreme"}, "invalid_value", "session.reasoning_effort"),
+        ({"interim_response": {"type": "static_interim_response", "texts": "wait"}}, "invalid_type",
+         "session.interim_response.texts"),
+        ({"metadata": {"k": 1}}, "invalid_type", "session.metadata.k"),
     ],
 )
 def test_voice_live_validation(server: ServerThread, session: dict[str, Any], code: str, param: str) -> None:

@@ -510,3 +510,13 @@ def test_json_answers_are_gzipped_when_large(http: httpx.Client, turn: tuple[str
     session_id, _, _ = turn
     raw = http.get(f"/_mockrt/api/sessions/{session_id}/vad", headers={"accept-encoding": "gzip"})
     assert raw.headers.get("content-encoding") == "gzip" and json.loads(raw.text)["buckets"] > 0
+
+
+def test_voice_live_16khz_audio_is_shown_at_24khz() -> None:
+    """Voice Live's pcm16 at 16 kHz (docs/protocol.md §12) is interpolated to the inspector's 24 kHz, three output
+    samples per two input samples, each pair ending on an input sample."""
+    from mockrt.inspector.journal import _to24k
+
+    pcm = np.array([0, 300, 600, 900], dtype=np.int16)
+    assert _to24k(pcm, AudioFormat.PCM16_16K, 0).tolist() == [0, 100, 300, 500, 700, 900]
+    assert _to24k(pcm, AudioFormat.PCM16_8K, 0).shape[0] == 12 and _to24k(pcm, AudioFormat.PCM16, 0) is pcm

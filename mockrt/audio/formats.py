@@ -31,16 +31,18 @@ class AudioFormat(enum.Enum):
     PCM16 = "pcm16"
     G711_ULAW = "g711_ulaw"
     G711_ALAW = "g711_alaw"
+    PCM16_16K = "pcm16_16k"  # Azure Voice Live only: ``pcm16_16000hz`` / ``input_audio_sampling_rate`` 16000
+    PCM16_8K = "pcm16_8k"  # Azure Voice Live only: ``pcm16_8000hz`` / ``input_audio_sampling_rate`` 8000
 
     @property
     def rate(self) -> int:
-        """Sample rate in Hz (24000 for PCM16, 8000 for G.711)."""
-        return 24000 if self is AudioFormat.PCM16 else 8000
+        """Sample rate in Hz (24000 for PCM16, 8000 for G.711; Voice Live's PCM16 at 16 or 8 kHz)."""
+        return _RATES[self]
 
     @property
     def sample_width(self) -> int:
-        """Bytes per (mono) sample on the wire: 2 for PCM16, 1 for G.711."""
-        return 2 if self is AudioFormat.PCM16 else 1
+        """Bytes per (mono) sample on the wire: 2 for PCM16 (any rate), 1 for G.711."""
+        return 2 if self in _PCM else 1
 
     @property
     def bytes_per_ms(self) -> int:
@@ -53,7 +55,7 @@ class AudioFormat(enum.Enum):
         PCM16 is little-endian; an odd byte count cannot be split into samples and raises ``ValueError``
         (carrying a dangling byte across appends is the caller's decision, not the codec's).
         """
-        if self is AudioFormat.PCM16:
+        if self in _PCM:
             if len(data) % 2:
                 raise ValueError(f"pcm16 audio must have an even number of bytes, got {len(data)}")
             return np.frombuffer(data, dtype=_PCM16_LE).astype(np.int16, copy=False)
@@ -66,7 +68,7 @@ class AudioFormat(enum.Enum):
         arr = np.asarray(pcm)
         if arr.dtype != np.int16:
             raise TypeError(f"expected int16 samples, got {arr.dtype}")
-        if self is AudioFormat.PCM16:
+        if self in _PCM:
             return arr.astype(_PCM16_LE, copy=False).tobytes()
         if self is AudioFormat.G711_ULAW:
             return ulaw_encode(arr)
@@ -79,3 +81,8 @@ class AudioFormat(enum.Enum):
     def bytes_to_ms(self, n: int) -> float:
         """Duration of ``n`` wire bytes in milliseconds (a trailing partial sample counts pro rata)."""
         return n / self.bytes_per_ms
+
+
+_RATES = {AudioFormat.PCM16: 24000, AudioFormat.G711_ULAW: 8000, AudioFormat.G711_ALAW: 8000,
+          AudioFormat.PCM16_16K: 16000, AudioFormat.PCM16_8K: 8000}
+_PCM = frozenset({AudioFormat.PCM16, AudioFormat.PCM16_16K, AudioFormat.PCM16_8K})

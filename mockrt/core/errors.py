@@ -412,3 +412,33 @@ def context_length_exceeded(tokens: int, limit: int) -> ProtocolError:
     return ProtocolError(
         f"The conversation is {tokens} tokens long, which exceeds the model's input limit of {limit} tokens, "
         "and truncation is disabled.", "context_length_exceeded", None, "invalid_request_error")
+
+
+# -- Azure Voice Live (docs/protocol.md §12): the mock's own wording where the reference documents none [U] -----
+
+
+def voice_live_turn_unknown(turn_id: str, open_turn: str | None) -> ProtocolError:
+    """``input_audio.turn.append/.end/.cancel`` naming a turn that is not the open one."""
+    now = f"the open turn is '{open_turn}'" if open_turn else "no input audio turn is open"
+    return ProtocolError(f"Invalid 'turn_id': '{turn_id}' is not an open input audio turn ({now}).",
+                         "invalid_value", "turn_id")
+
+
+def voice_live_input_text_unknown(item_id: str) -> ProtocolError:
+    """``input_text.done`` for an item no ``input_text.delta`` started."""
+    return ProtocolError(f"Invalid 'id': no streamed input text with item id '{item_id}'.", "invalid_value", "id")
+
+
+def voice_live_avatar_not_configured() -> ProtocolError:
+    """``session.avatar.connect`` in a session without ``avatar``."""
+    return ProtocolError("Avatar is not configured for this session: set 'session.avatar' with session.update "
+                         "first.", "invalid_request_error", "session.avatar")
+
+
+def voice_live_sampling_rate(rate: int, fmt: str) -> ProtocolError:
+    """``input_audio_sampling_rate`` that the input format does not have (8000/16000/24000 for pcm16, 8000 for
+    G.711; azure-ai-voicelive 1.3.1 ``RequestSession``)."""
+    supported = "8000, 16000, 24000" if fmt == "pcm16" else "8000"
+    return ProtocolError(f"Invalid value: {rate}. Supported input_audio_sampling_rate values for '{fmt}' are: "
+                         f"{supported}.", "invalid_value", "session.input_audio_sampling_rate")
+

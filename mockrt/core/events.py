@@ -34,6 +34,15 @@ class ClientEvent(StrEnum):
     ITEM_RETRIEVE = auto()
     RESPONSE_CREATE = auto()
     RESPONSE_CANCEL = auto()
+    # Azure Voice Live only (docs/protocol.md §12)
+    INPUT_AUDIO_TURN_START = auto()
+    INPUT_AUDIO_TURN_APPEND = auto()
+    INPUT_AUDIO_TURN_END = auto()
+    INPUT_AUDIO_TURN_CANCEL = auto()
+    INPUT_TEXT_DELTA = auto()
+    INPUT_TEXT_DONE = auto()
+    OUTPUT_AUDIO_BUFFER_CLEAR = auto()
+    AVATAR_CONNECT = auto()
 
 
 class ServerEvent(StrEnum):
@@ -74,6 +83,17 @@ class ServerEvent(StrEnum):
     FUNCTION_CALL_ARGUMENTS_DELTA = auto()
     FUNCTION_CALL_ARGUMENTS_DONE = auto()
     RATE_LIMITS_UPDATED = auto()
+    # Azure Voice Live only (docs/protocol.md §12)
+    AUDIO_TIMESTAMP_DELTA = auto()
+    AUDIO_TIMESTAMP_DONE = auto()
+    ANIMATION_BLENDSHAPES_DELTA = auto()
+    ANIMATION_BLENDSHAPES_DONE = auto()
+    ANIMATION_VISEME_DELTA = auto()
+    ANIMATION_VISEME_DONE = auto()
+    OUTPUT_AUDIO_BUFFER_CLEARED = auto()
+    AVATAR_CONNECTING = auto()
+    AVATAR_SPEAKING = auto()
+    AVATAR_IDLE = auto()
 
 
 def client_event_id(event: Any) -> str | None:

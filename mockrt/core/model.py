@@ -63,6 +63,10 @@ class SessionConfig:
     include: list[str] | None = None
     parallel_tool_calls: bool | None = None
     reasoning: dict[str, Any] | None = None
+    avatar: dict[str, Any] | None = None  # Azure Voice Live's avatar config (docs/protocol.md §12); no video
+    output_sync: frozenset[str] = frozenset()
+    """Streams derived from the output audio's time axis (docs/protocol.md §12, Azure Voice Live):
+    ``word`` timestamps, ``blendshapes``, ``viseme_id``; empty elsewhere."""
 
 
 ContentType = Literal["input_text", "input_audio", "input_image", "text", "audio", "item_reference"]
@@ -147,6 +151,16 @@ class ResponseParams:
     conversation: Literal["auto", "none"] = "auto"
     metadata: dict[str, str] | None = None
     input: list[Item] | None = None  # None: the default conversation is the context
+
+
+@dataclass
+class ResponseDirectives:
+    """What a ``response.create`` asks of the session around the response itself (Azure Voice Live's
+    ``cancel_previous``, ``append_input_items``, ``pre_generated_assistant_message``; docs/protocol.md §12)."""
+
+    cancel_previous: bool = False
+    append_items: list[Item] = field(default_factory=list)  # parsed; ids may be empty (the session mints them)
+    pre_generated_text: str | None = None  # the assistant's reply is this text, spoken; no model call
 
 
 @dataclass

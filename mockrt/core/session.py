@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from mockrt.core import errors, truncation
+from mockrt.core import voice_live_input as vl
 from mockrt.core.audio_buffer import InputAudioBuffer
-from mockrt.core.brain import Brain, DefaultBrain, ReplyPlan, ResponseContext
+from mockrt.core.audio_sync import OutputSync
+from mockrt.core.brain import Brain, DefaultBrain, MessageOut, ReplyPlan, ResponseContext
 from mockrt.core.conversation import Conversation
 from mockrt.core.dialects.base import Dialect
 from mockrt.core.dialects.common import decode_audio
@@ -119,6 +121,11 @@ class RealtimeSession:
         self._waiting: dict[str, tuple[Response, ResponseContext]] = {}  # lockstep: responses awaiting a plan
         self.turn_taking = TurnTaking(self.buffer, self.ids.item, options.vad)
         self.turn_taking.configure(self.config.turn_detection, self.config.input_format)
+        self.sync: OutputSync | None = None
+        self.avatar_connected = False  # Voice Live: after session.avatar.connect (docs/protocol.md §12)
+        self._configure_sync()
+        self.input_turn: str | None = None  # Voice Live's open ``input_audio.turn`` (docs/protocol.md §12)
+        self.input_text: dict[str, str] = {}  # Voice Live's streamed text input, per item id (§12)
 
     # -- public API ----------------------------------------------------------------------------------
 
@@ -224,6 +231,23 @@ class RealtimeSession:
             if event["type"] in self.dialect.obfuscated and "delta" in wire:
                 wire["obfuscation"] = self.ids.obfuscation(len(wire["delta"]))
             self._send(wire)
+            if self.sync is not None:
+                for derived in self.sync.observe(event):
+                    self.emit(derived)
+
+    def _configure_sync(self) -> None:
+        """Word timestamps / animation derived from the output audio when the session asks (§12)."""
+        enabled = self.config.output_sync
+        if self.avatar_connected and self.config.avatar is not None:
+            enabled = enabled | {"avatar"}
+        if not enabled:
+            self.sync = None
+        elif self.sync is None or self.sync.enabled != enabled:
+            self.sync = OutputSync(enabled, self._output_info)
+
+    def _output_info(self, response_id: str) -> tuple[Any, float] | None:
+        run = self.runs.get(response_id)
+        return None if run is None else (run.response.params.output_format, self.config.speed)
 
     def inject(self, event: dict[str, Any]) -> None:
         """Send a raw server event as given (lockstep control from a test); ``event_id`` is filled in."""
@@ -309,6 +333,7 @@ class RealtimeSession:
         self.config = new
         self.buffer.set_format(new.input_format)
         self.turn_taking.configure(new.turn_detection, new.input_format)
+        self._configure_sync()
         updated = (ServerEvent.SESSION_UPDATED if new.kind == "realtime"
                    else ServerEvent.TRANSCRIPTION_SESSION_UPDATED)
         self.emit({"type": updated, "session": self._session_obj()})
@@ -472,10 +497,27 @@ class RealtimeSession:
         params, raw_input = self.dialect.parse_response_params(fields.get("response"), self.config)
         if fields.get("additional_instructions"):  # Voice Live's extension (azure-ai-voicelive 1.3.1)
             params.instructions = f"{params.instructions}\n{fields['additional_instructions']}"
-        if params.conversation == "auto" and self.active_id is not None:
+        directives = self.dialect.response_directives(fields.get("response"), self.config)
+        if params.conversation == "auto" and self.active_id is not None and not directives.cancel_previous:
             raise errors.active_response(self.active_id)
-        context = self._resolve_input(raw_input) if raw_input is not None else list(self.conversation.items)
-        self.start_response(params, context, now)
+        context = self._resolve_input(raw_input) if raw_input is not None else None
+        if directives.append_items:  # Voice Live: appended to the conversation first (§12)
+            self.conversation.check_insert(None)
+        if directives.cancel_previous and self.active_id is not None:
+            self._unblock(self.active_id, now)
+            run = self.runs.get(self.active_id)
+            if run is not None and not run.finished:
+                self.cancel_response(run, "client_cancelled", now)
+        for item in directives.append_items:
+            if not item.id:
+                item.id = self.ids.item()
+            self._item_events(item, self.conversation.insert(item, None))
+        if context is None:
+            context = list(self.conversation.items)
+        plan = None
+        if directives.pre_generated_text is not None:
+            plan = ReplyPlan(outputs=[MessageOut(text=directives.pre_generated_text)])
+        self.start_response(params, context, now, plan=plan)
 
     def _resolve_input(self, raw_input: list[Any]) -> list[Item]:
         items: list[Item] = []
@@ -672,6 +714,7 @@ class ClientEventSpec:
 
 
 _S = RealtimeSession
+_REALTIME: frozenset[SessionKind] = frozenset({"realtime"})
 RealtimeSession.CLIENT_EVENTS = {
     ClientEvent.SESSION_UPDATE: ClientEventSpec(Obj({"session": _ANY}, required=("session",)), _S._session_update),
     ClientEvent.TRANSCRIPTION_SESSION_UPDATE: ClientEventSpec(
@@ -690,4 +733,21 @@ RealtimeSession.CLIENT_EVENTS = {
     ClientEvent.RESPONSE_CREATE: ClientEventSpec(Obj({"response": _ANY}), _S._response_create,
                                                  frozenset({"realtime"})),
     ClientEvent.RESPONSE_CANCEL: ClientEventSpec(Obj({"response_id": _ID}), _S._response_cancel),
+    # Azure Voice Live only (docs/protocol.md §12; handlers in core/voice_live_input.py)
+    ClientEvent.INPUT_AUDIO_TURN_START: ClientEventSpec(Obj({"turn_id": _ID}, required=("turn_id",)),
+                                                        vl.turn_start, _REALTIME),
+    ClientEvent.INPUT_AUDIO_TURN_APPEND: ClientEventSpec(Obj({"turn_id": _ID, "audio": Str()},
+                                                             required=("turn_id", "audio")), vl.turn_append, _REALTIME),
+    ClientEvent.INPUT_AUDIO_TURN_END: ClientEventSpec(Obj({"turn_id": _ID}, required=("turn_id",)), vl.turn_end,
+                                                      _REALTIME),
+    ClientEvent.INPUT_AUDIO_TURN_CANCEL: ClientEventSpec(Obj({"turn_id": _ID}, required=("turn_id",)),
+                                                         vl.turn_cancel, _REALTIME),
+    ClientEvent.INPUT_TEXT_DELTA: ClientEventSpec(
+        Obj({"id": _ID, "delta": Str(), "content_index": Int(0)}, required=("id", "delta")), vl.text_delta,
+        _REALTIME),
+    ClientEvent.INPUT_TEXT_DONE: ClientEventSpec(Obj({"id": _ID, "content_index": Int(0)}, required=("id",)),
+                                                 vl.text_done, _REALTIME),
+    ClientEvent.OUTPUT_AUDIO_BUFFER_CLEAR: ClientEventSpec(Obj({}), vl.output_buffer_clear, _REALTIME),
+    ClientEvent.AVATAR_CONNECT: ClientEventSpec(Obj({"client_sdp": Str()}, required=("client_sdp",)),
+                                                vl.avatar_connect, _REALTIME),
 }

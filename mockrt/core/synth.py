@@ -78,9 +78,20 @@ def scripted_speech(pcm24k: np.ndarray, words: list[str], rate: int) -> Speech:
     """Given audio (24 kHz int16, e.g. a fixture clip) at ``rate``, with word onsets spread evenly over it so the
     transcript can be interleaved and cut like synthesised speech."""
     pcm = np.asarray(pcm24k, dtype=np.int16)
-    if rate != RATE:
+    if rate == RATE // 3:
         # Output G.711 is 8 kHz: average each group of three samples (a short anti-alias filter).
         n = len(pcm) // 3 * 3
         pcm = pcm[:n].astype(np.int32).reshape(-1, 3).mean(axis=1).astype(np.int16)
+    elif rate != RATE:  # Voice Live's 16 kHz output: linear interpolation
+        n = len(pcm) * rate // RATE
+        pcm = np.interp(np.arange(n) * (RATE / rate), np.arange(len(pcm)), pcm).astype(np.int16)
     step = len(pcm) / max(1, len(words))
     return Speech(pcm, tuple(int(i * step) for i in range(len(words))), rate)
+
+
+def word_timing_ms(word: str, speed: float = 1.0, rate: int = RATE) -> tuple[float, float]:
+    """``(voiced_ms, step_ms)`` of one word in :func:`synthesize`'s audio: its voiced burst, and the distance to
+    the next word's start (burst plus gap). The time axis of word timestamps and visemes (docs/protocol.md §12)."""
+    n = _word_samples(word, speed, rate)
+    gap = int(0.07 / speed * rate)
+    return n * 1000.0 / rate, (n + gap) * 1000.0 / rate

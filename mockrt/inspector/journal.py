@@ -55,7 +55,16 @@ def _decode(text: Any, fmt: AudioFormat) -> bytes | None:
 
 
 def _to24k(pcm: npt.NDArray[np.int16], fmt: AudioFormat, prev: int) -> npt.NDArray[np.int16]:
-    return pcm if fmt.rate == RATE else upsample3(pcm, prev)
+    if fmt.rate == RATE:
+        return pcm
+    if fmt.rate == RATE // 3:
+        return upsample3(pcm, prev)
+    # Voice Live's 16 kHz pcm16 (docs/protocol.md §12): linear interpolation from the previous sample
+    src = np.concatenate([[float(prev)], pcm.astype(np.float64)])
+    n = pcm.shape[0] * RATE // fmt.rate
+    at = (np.arange(n) + 1) * (fmt.rate / RATE)  # like upsample3: each output ends on an input sample's time
+    out: npt.NDArray[np.int16] = np.rint(np.interp(at, np.arange(src.shape[0]), src)).astype(np.int16)
+    return out
 
 
 def b64(arr: npt.NDArray[Any]) -> str:

@@ -51,7 +51,14 @@ def audio_samples(data: bytes, fmt: AudioFormat | None) -> np.ndarray | None:
     if fmt is AudioFormat.G711_ALAW:
         return np.repeat(alaw_decode(data), 3).astype(np.int16)
     usable = len(data) // 2 * 2
-    return np.frombuffer(data[:usable], dtype="<i2").astype(np.int16)
+    pcm = np.frombuffer(data[:usable], dtype="<i2").astype(np.int16)
+    if fmt is not None and fmt.sample_width == 2 and fmt.rate != AudioFormat.PCM16.rate:
+        # Voice Live's pcm16 at 16 / 8 kHz (docs/protocol.md §12): linear interpolation to 24 kHz
+        n = len(pcm) * AudioFormat.PCM16.rate // fmt.rate
+        at = np.arange(n) * (fmt.rate / AudioFormat.PCM16.rate)
+        resampled: np.ndarray = np.rint(np.interp(at, np.arange(len(pcm)), pcm)).astype(np.int16)
+        return resampled
+    return pcm
 
 
 def usage_overrides(usage: Mapping[str, Any] | None) -> dict[str, int] | None:

@@ -21,7 +21,15 @@ from typing import Any, ClassVar
 
 from mockrt.audio.formats import AudioFormat
 from mockrt.core.events import ClientEvent, ServerEvent
-from mockrt.core.model import Item, Response, ResponseParams, SessionConfig, TurnDetection, Usage
+from mockrt.core.model import (
+    Item,
+    Response,
+    ResponseDirectives,
+    ResponseParams,
+    SessionConfig,
+    TurnDetection,
+    Usage,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,11 @@ class Dialect(ABC):
         self, payload: Any, cfg: SessionConfig
     ) -> tuple[ResponseParams, list[Any] | None]:
         """Validate ``response.create``'s ``response``; returns params and the raw ``input`` list."""
+
+    def response_directives(self, payload: Any, cfg: SessionConfig) -> ResponseDirectives:
+        """What ``response.create``'s ``response`` (already validated by :meth:`parse_response_params`) asks of
+        the session besides the response: nothing, except in Azure Voice Live (docs/protocol.md §12)."""
+        return ResponseDirectives()
 
     @abstractmethod
     def parse_input_item(self, payload: dict[str, Any], path: str, cfg: SessionConfig) -> Item:

@@ -95,6 +95,8 @@ _FORMAT_LABELS = {
     AudioFormat.PCM16: "mono PCM16 at 24kHz",
     AudioFormat.G711_ULAW: "mono G.711 u-law at 8kHz",
     AudioFormat.G711_ALAW: "mono G.711 A-law at 8kHz",
+    AudioFormat.PCM16_16K: "mono PCM16 at 16kHz",
+    AudioFormat.PCM16_8K: "mono PCM16 at 8kHz",
 }
 
 
