@@ -43,17 +43,28 @@ def main() -> None:
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]))
+# -- TLS (mockrt/server/certs.py) --
+@click.option("--tls", is_flag=True,
+              help="Serve https:// and wss:// with a local CA's certificate for localhost, 127.0.0.1 and ::1.")
+@click.option("--tls-dir", default=None, type=click.Path(file_okay=False),
+              help="Where the local CA and certificate are kept and reused. Default: ~/.local/state/mockrt/tls.")
+@click.option("--tls-ca-out", default=None, type=click.Path(dir_okay=False),
+              help="Also write the local CA certificate (PEM) here, for clients to trust.")
+@click.option("--ssl-certfile", default=None, help="Your own certificate (PEM) instead of the local CA's.")
+@click.option("--ssl-keyfile", default=None, help="The private key of --ssl-certfile (unless the file holds it).")
 def serve(
     host: str, port: int, api_keys: tuple[str, ...], admin_token: str | None, scenario: str | None, vad: str,
     time_scale: float, seed: int, max_session_seconds: float | None, ping_interval: float, audio_speed: float,
     first_delta_ms: float, text_delta_ms: float, beta_retired: bool, conversation_created: bool,
     known_models: tuple[str, ...], workers: int, log_level: str, log_format: str,
+    tls: bool, tls_dir: str | None, tls_ca_out: str | None, ssl_certfile: str | None, ssl_keyfile: str | None,
 ) -> None:
     """Run the mock server (OpenAI GA + beta, Azure GA + preview paths)."""
     import os
 
     from mockrt.logs import configure
     from mockrt.scenarios import ScenarioError, load_scenario
+    from mockrt.server.certs import TLSSetupError
     from mockrt.server.runner import serve as run
 
     configure(log_level, log_format)
@@ -70,8 +81,12 @@ def serve(
         log_level=log_level,
         pacing=dataclasses.replace(Pacing(), audio_speed=audio_speed, first_delta_ms=first_delta_ms,
                                    text_delta_ms=text_delta_ms),
+        tls=tls, tls_dir=tls_dir, tls_ca_out=tls_ca_out, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
     )
-    run(config, workers=workers)
+    try:
+        run(config, workers=workers)
+    except TLSSetupError as err:
+        raise click.ClickException(str(err)) from None
 
 
 @main.command()

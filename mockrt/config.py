@@ -27,6 +27,8 @@ class ServerConfig:
         vad: the server VAD detector; vad_end_includes_silence: how ``audio_end_ms`` is defined (vad.md §1.4).
         time_scale: multiplies every pacing delay, so scripted pacing runs at virtual speed in tests.
         admin_token: when set, the admin API under ``/_mockrt/`` requires ``Authorization: Bearer <token>``.
+        tls, tls_dir, tls_ca_out, ssl_certfile, ssl_keyfile: serve ``https://`` and ``wss://`` (docs/protocol.md
+            §1.1), see the TLS block below and ``mockrt/server/certs.py``.
     """
 
     host: str = "127.0.0.1"
@@ -54,6 +56,17 @@ class ServerConfig:
     time_scale: float = 1.0  # multiply every pacing delay (0.01: scenarios run 100× faster)
     admin_token: str | None = None  # protects /_mockrt/ when set  # empty: any model name is accepted
     log_level: str = "info"
+
+    # -- TLS: https:// and wss:// on the same port (mockrt/server/certs.py) --
+    tls: bool = False  # serve with a certificate signed by the local CA (made in tls_dir, reused across restarts)
+    tls_dir: str | None = None  # where the local CA lives; default $XDG_STATE_HOME/mockrt/tls (~/.local/state/...)
+    tls_ca_out: str | None = None  # also write the local CA certificate (PEM) to this path
+    ssl_certfile: str | None = None  # the user's own certificate instead of the local CA's (implies TLS)
+    ssl_keyfile: str | None = None  # its private key, unless the certificate file holds it
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls or self.ssl_certfile is not None or self.ssl_keyfile is not None
 
 
 def to_json(config: ServerConfig) -> str:

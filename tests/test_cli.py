@@ -30,7 +30,7 @@ def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[sub
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()  # the server prints its address once it is listening
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        match = re.search(r"https?://127\.0\.0\.1:(\d+)", line)
         assert match, f"unexpected first line {line!r}; stderr: {proc.stderr.read() if proc.stderr else ''}"
         yield proc, f"127.0.0.1:{match.group(1)}"
     finally:
