@@ -129,3 +129,21 @@ def test_agents_realtime_over_wss(tls_mock: ServerThread) -> None:
     outputs = tls_mock.control.events("conversation.item.create", direction="client", session_id=session,
                                       **{"item.type": "function_call_output"})
     assert [e["item"]["output"] for e in outputs] == ["Paris: 21 °C, sunny"]  # the agent ran the tool
+
+
+def test_without_the_ca_node_gives_its_normal_tls_error(tls_mock: ServerThread) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NODE_EXTRA_CA_CERTS"}
+    proc = subprocess.run([_node(), "openai_azure.mjs"], cwd=JS, env={**env, "MOCKRT_URL": tls_mock.https_url},
+                          capture_output=True, text=True, timeout=NODE_TIMEOUT_S)
+    assert proc.returncode == 1
+    assert "unable to verify the first certificate" in proc.stderr and "UNABLE_TO_VERIFY_LEAF_SIGNATURE" in proc.stderr
+
+
+def test_missing_node_fails_under_ci_and_skips_with_a_message_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="cannot run under CI: node is not installed"):
+        _node()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match=r"npm ci --prefix tests/js.*under CI=1 this is a failure"):
+        _node()

@@ -8,7 +8,10 @@ const azure = new AzureOpenAI({
 });
 const rt = await OpenAIRealtimeWS.azure(azure);
 const errors = [];
-rt.on('error', (err) => errors.push(err.error ?? { message: err.message }));
+rt.on('error', (err) => {
+  if (!err.error) throw err.cause ?? err; // no connection (e.g. an untrusted certificate): fail loudly
+  errors.push(err.error); // an error event from the service
+});
 const next = (type) => new Promise((resolve) => rt.once(type, resolve));
 
 const created = await next('session.created');

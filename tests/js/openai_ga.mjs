@@ -7,7 +7,10 @@ import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 const client = new OpenAI({ baseURL: `${process.env.MOCKRT_URL}/v1`, apiKey: 'sk-anything' });
 const rt = new OpenAIRealtimeWS({ model: 'gpt-realtime' }, client); // the SDK always connects with wss://
 const errors = [];
-rt.on('error', (err) => errors.push(err.error ?? { message: err.message }));
+rt.on('error', (err) => {
+  if (!err.error) throw err.cause ?? err; // no connection (e.g. an untrusted certificate): fail loudly
+  errors.push(err.error); // an error event from the service
+});
 const next = (type) => new Promise((resolve) => rt.once(type, resolve));
 const say = (text) => rt.send({
   type: 'conversation.item.create',
