@@ -1,4 +1,4 @@
-// @openai/agents-realtime (0.20) over its WebSocket transport, against
+// tests/js/agents_realtime.mjs: @openai/agents-realtime (0.20) over its WebSocket transport, against
 // `mockrt serve --tls --scenario fixtures/scenarios/weather_tool.yaml`.
 // Run: MOCKRT_URL=https://127.0.0.1:8000 NODE_EXTRA_CA_CERTS=<the CA path mockrt prints> node agents_realtime.mjs
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,7 @@
 // Test helper (not a README snippet): validate server events (JSON lines on stdin) with the zod schemas that
 // @openai/agents-realtime parses the wire with. An event whose type the SDK models must parse; the SDK would
-// otherwise drop it as a "generic" event without a word. Prints {"checked": N, "unmodelled": [...], "failures": [...]}.
+// otherwise drop it as a "generic" event without a word.
+// Prints {"checked": N, "unmodelled": [types], "failures": [{type, issues}]}.
 import { readFileSync } from 'node:fs';
 
 // The schemas are not exported from the package's entry point; import the module file itself.

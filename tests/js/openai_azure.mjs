@@ -1,4 +1,5 @@
-// The openai npm SDK's Azure flavour against `mockrt serve --tls`: the GA path /openai/v1/realtime?model=<deployment>.
+// tests/js/openai_azure.mjs: the openai npm SDK's Azure flavour against `mockrt serve --tls`
+// (the Azure GA path /openai/v1/realtime?model=<deployment>).
 // Run: MOCKRT_URL=https://127.0.0.1:8000 NODE_EXTRA_CA_CERTS=<the CA path mockrt prints> node openai_azure.mjs
 import { AzureOpenAI } from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';

@@ -1,4 +1,5 @@
-// The openai npm SDK (7.x) against `mockrt serve --tls --scenario fixtures/scenarios/weather_tool.yaml`.
+// tests/js/openai_ga.mjs: the openai npm SDK (7.x), GA protocol, against
+// `mockrt serve --tls --scenario fixtures/scenarios/weather_tool.yaml`.
 // Run: MOCKRT_URL=https://127.0.0.1:8000 NODE_EXTRA_CA_CERTS=<the CA path mockrt prints> node openai_ga.mjs
 import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
