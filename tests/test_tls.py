@@ -3,6 +3,7 @@ mismatches that fail fast with a clear log line (real sockets, real clients)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -143,6 +144,17 @@ def test_https_and_wss_on_one_port(tls_server: ServerThread) -> None:
         assert json.loads(ws.recv(timeout=10))["type"] == "session.created"
 
 
+def test_no_tls13_session_tickets(tls_server: ServerThread) -> None:
+    """Tickets arrive after the handshake, while the websockets sync client (the openai SDK's) may be writing
+    its upgrade request from another thread; about one connection in fifty then lost that request."""
+    with socket.create_connection(("127.0.0.1", tls_server.port), timeout=10) as raw, \
+            tls_server.client_ssl_context().wrap_socket(raw, server_hostname="127.0.0.1") as sock:
+        assert sock.version() == "TLSv1.3"
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        assert _read_until_closed(sock).endswith(b"ok")
+        assert sock.session is not None and not sock.session.has_ticket
+
+
 def test_plain_server_has_no_tls_urls(server: ServerThread) -> None:
     assert server.ws_url.startswith("ws://") and server.ca_path is None
     with pytest.raises(RuntimeError, match="without TLS"):
@@ -172,6 +184,32 @@ def test_python_sdk_ga_beta_and_azure_over_wss(tls_server: ServerThread) -> None
 # -- scheme mismatches fail fast with a clear log line ---------------------------------------------------------
 
 
+class _Expect(logging.Handler):
+    """Waits (bounded, on an event: no sleeping) for a ``mockrt.tls`` record matching ``pattern``; the server
+    logs on its own thread, possibly after the client has already seen the connection fail."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__(logging.WARNING)
+        self.pattern, self.seen, self.messages = re.compile(pattern), threading.Event(), list[str]()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+        if self.pattern.search(record.getMessage()):
+            self.seen.set()
+
+
+@contextlib.contextmanager
+def expect_log(pattern: str) -> Iterator[None]:
+    handler = _Expect(pattern)
+    logger = logging.getLogger("mockrt.tls")
+    logger.addHandler(handler)
+    try:
+        yield
+        assert handler.seen.wait(10), f"no log line matching {pattern!r}; got {handler.messages}"
+    finally:
+        logger.removeHandler(handler)
+
+
 def _read_until_closed(sock: socket.socket) -> bytes:
     """Everything the server sends before closing; the socket timeout bounds the wait (no sleeps)."""
     sock.settimeout(10)
@@ -189,32 +227,26 @@ def _read_until_closed(sock: socket.socket) -> bytes:
     b"GET /v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
 ], ids=["http", "ws"])
-def test_plain_request_to_a_tls_port(tls_server: ServerThread, request_bytes: bytes,
-                                     caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="mockrt.tls")
-    with socket.create_connection(("127.0.0.1", tls_server.port), timeout=10) as sock:
+def test_plain_request_to_a_tls_port(tls_server: ServerThread, request_bytes: bytes) -> None:
+    with expect_log(r"plain http:// or ws:// request reached this TLS port: use https:// or wss://"), \
+            socket.create_connection(("127.0.0.1", tls_server.port), timeout=10) as sock:
         sock.sendall(request_bytes)
         assert b"HTTP/1.1 101" not in _read_until_closed(sock)  # closed at once, nothing served
-    assert any("plain http:// or ws:// request reached this TLS port: use https:// or wss://" in r.getMessage()
-               for r in caplog.records)
 
 
-def test_tls_handshake_to_a_plain_port(server: ServerThread, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="mockrt.tls")
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+def test_tls_handshake_to_a_plain_port(server: ServerThread) -> None:
+    with expect_log(r"TLS handshake received on a plain port \(from 127\.0\.0\.1:\d+\): this server speaks "
+                    r"http:// and ws://; start it with --tls"), \
+            socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
         context = ssl.create_default_context()
         with pytest.raises((ssl.SSLError, ConnectionResetError)):
             context.wrap_socket(raw, server_hostname="localhost")
-    assert any(re.search(r"TLS handshake received on a plain port \(from 127\.0\.0\.1:\d+\): this server speaks "
-                         r"http:// and ws://; start it with --tls", r.getMessage()) for r in caplog.records)
 
 
-def test_a_client_without_the_ca_gets_its_normal_tls_error(tls_server: ServerThread,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="mockrt.tls")
-    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+def test_a_client_without_the_ca_gets_its_normal_tls_error(tls_server: ServerThread) -> None:
+    with expect_log("does not trust this server's CA"), \
+            pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         httpx.get(tls_server.https_url + "/healthz")
-    assert any("does not trust this server's CA" in r.getMessage() for r in caplog.records)
 
 
 # -- mockrt serve ------------------------------------------------------------------------------------------------

@@ -46,9 +46,9 @@ def uvicorn_config(config: ServerConfig, tls: TLSFiles | None = None, **override
 
 
 def _tls_context(config: uvicorn.Config, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
-    from mockrt.server.tls import report_handshake_failures
+    from mockrt.server.tls import tune_server_context
 
-    return report_handshake_failures(default())
+    return tune_server_context(default())
 
 
 class _Config(uvicorn.Config):

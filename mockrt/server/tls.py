@@ -2,7 +2,8 @@
 
 * A plain ``http://`` / ``ws://`` request to a TLS port fails the TLS handshake. asyncio drops that failure
   silently (an ``OSError`` on a transport is only logged in debug mode), so the server's SSL context uses
-  :class:`_ReportingSSLObject` (through the documented ``SSLContext.sslobject_class``) to name the cause.
+  :class:`_ReportingSSLObject` (through the documented ``SSLContext.sslobject_class``; see
+  :func:`tune_server_context`) to name the cause.
 * A TLS ClientHello on a plain port would be answered by h11 with a ``400`` and "Invalid HTTP request
   received."; :func:`plain_port_protocol` recognises the TLS record (first byte ``0x16``), logs what happened
   and closes, so the client's handshake fails at once.
@@ -49,9 +50,16 @@ class _ReportingSSLObject(ssl.SSLObject):
             raise
 
 
-def report_handshake_failures(context: ssl.SSLContext) -> ssl.SSLContext:
-    """Make ``context`` (a server context) log why a handshake fails; returns it."""
+def tune_server_context(context: ssl.SSLContext) -> ssl.SSLContext:
+    """Make ``context`` (uvicorn's server context) log why a handshake fails, and send no TLS 1.3 session
+    tickets; returns it.
+
+    Tickets would only serve session resumption, which a local mock does not need, and they arrive after the
+    handshake, while a threaded client may already be writing its upgrade request: with the ``websockets`` sync
+    client (which the openai SDK uses) about one connection in fifty then lost that request and timed out.
+    """
     context.sslobject_class = _ReportingSSLObject
+    context.num_tickets = 0
     return context
 
 
