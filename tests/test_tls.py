@@ -72,6 +72,12 @@ def test_a_new_name_reissues_the_certificate_but_keeps_the_ca(tmp_path: Path) ->
     assert "mock.internal" in _san(files.certfile)
 
 
+def test_an_unusable_tls_dir_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(TLSSetupError, match=r"cannot write the TLS files in .*file/tls"):
+        local_ca(tmp_path / "file" / "tls")
+
+
 def test_a_damaged_certificate_is_reissued(tmp_path: Path) -> None:
     files = local_ca(tmp_path)
     Path(files.certfile).write_text("not a certificate")
