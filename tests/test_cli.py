@@ -92,6 +92,6 @@ def test_sigterm_closes_sessions_with_1001_and_exits() -> None:
 
 def test_workers() -> None:
     with serving("--port", "0", "--workers", "2") as (_, addr):
-        for _ in range(4):
-            with connect(f"ws://{addr}/v1/realtime?model=gpt-realtime") as ws:
+        for _ in range(4):  # the workers may still be starting (spawned after the banner): a generous timeout
+            with connect(f"ws://{addr}/v1/realtime?model=gpt-realtime", open_timeout=60) as ws:
                 assert json.loads(ws.recv(timeout=10))["type"] == "session.created"
