@@ -23,7 +23,12 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-pytest: $(BIN)/.installed
+# The JavaScript client tests' packages (tests/test_clients_js.py); without npm those tests skip with a message.
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/js --no-audit --no-fund; \
+	else echo "npm not found: the JavaScript client tests will be skipped (see .ci/run)"; fi
+
+pytest: $(BIN)/.installed tests/js/node_modules/.package-lock.json
 	$(BIN)/pytest
 
 conformance: $(BIN)/.installed

@@ -62,6 +62,15 @@ def main() -> None:
 @click.option("--journal-max-bytes", type=int, default=96 * 1024 * 1024, show_default=True,
               help="Journal bytes kept per session (older audio kept as lengths beyond it).")
 # -- end security ----------------------------------------------------------------------------------------------------
+# -- TLS (mockrt/server/certs.py) --
+@click.option("--tls", is_flag=True,
+              help="Serve https:// and wss:// with a local CA's certificate for localhost, 127.0.0.1 and ::1.")
+@click.option("--tls-dir", default=None, type=click.Path(file_okay=False),
+              help="Where the local CA and certificate are kept and reused. Default: ~/.local/state/mockrt/tls.")
+@click.option("--tls-ca-out", default=None, type=click.Path(dir_okay=False),
+              help="Also write the local CA certificate (PEM) here, for clients to trust.")
+@click.option("--ssl-certfile", default=None, help="Your own certificate (PEM) instead of the local CA's.")
+@click.option("--ssl-keyfile", default=None, help="The private key of --ssl-certfile (unless the file holds it).")
 def serve(
     host: str, port: int, api_keys: tuple[str, ...], admin_token: str | None, scenario: str | None, vad: str,
     transcriber: str, time_scale: float, seed: int, max_session_seconds: float | None, ping_interval: float,
@@ -69,12 +78,14 @@ def serve(
     known_models: tuple[str, ...], workers: int, log_level: str, log_format: str,
     allowed_hosts: tuple[str, ...], allowed_origins: tuple[str, ...], fixtures_dir: str | None,
     max_body_bytes: int, max_sessions: int, header_timeout: float, journal_max_bytes: int,
+    tls: bool, tls_dir: str | None, tls_ca_out: str | None, ssl_certfile: str | None, ssl_keyfile: str | None,
 ) -> None:
     """Run the mock server (OpenAI GA + beta, Azure GA + preview paths)."""
     import os
 
     from mockrt.logs import configure
     from mockrt.scenarios import ScenarioError, load_scenario
+    from mockrt.server.certs import TLSSetupError
     from mockrt.server.runner import serve as run
 
     configure(log_level, log_format)
@@ -96,8 +107,12 @@ def serve(
         allowed_hosts=allowed_hosts, allowed_origins=allowed_origins, fixtures_dir=fixtures_dir,
         max_body_bytes=max_body_bytes, max_sessions=max_sessions, header_timeout_s=header_timeout,
         journal_max_bytes=journal_max_bytes,
+        tls=tls, tls_dir=tls_dir, tls_ca_out=tls_ca_out, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
     )
-    run(config, workers=workers)
+    try:
+        run(config, workers=workers)
+    except TLSSetupError as err:
+        raise click.ClickException(str(err)) from None
 
 
 @main.command()

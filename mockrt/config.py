@@ -42,6 +42,8 @@ class ServerConfig:
         journal_max_bytes: journal bytes kept per session (audio beyond it kept as lengths, newest audio kept).
         recent_max_bytes: journal bytes of closed sessions kept for the inspector (oldest dropped first).
         max_ephemeral_keys: unexpired ``ek_`` keys kept at once (the oldest are dropped beyond it).
+        tls, tls_dir, tls_ca_out, ssl_certfile, ssl_keyfile: serve ``https://`` and ``wss://`` (docs/protocol.md
+            §1.1), see the TLS block below and ``mockrt/server/certs.py``.
     """
 
     host: str = "127.0.0.1"
@@ -82,9 +84,20 @@ class ServerConfig:
     max_ephemeral_keys: int = 10_000
     # -- end security --------------------------------------------------------------------------------------------
 
+    # -- TLS: https:// and wss:// on the same port (mockrt/server/certs.py) --
+    tls: bool = False  # serve with a certificate signed by the local CA (made in tls_dir, reused across restarts)
+    tls_dir: str | None = None  # where the local CA lives; default $XDG_STATE_HOME/mockrt/tls (~/.local/state/...)
+    tls_ca_out: str | None = None  # also write the local CA certificate (PEM) to this path
+    ssl_certfile: str | None = None  # the user's own certificate instead of the local CA's (implies TLS)
+    ssl_keyfile: str | None = None  # its private key, unless the certificate file holds it
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls or self.ssl_certfile is not None or self.ssl_keyfile is not None
+
 
 def to_json(config: ServerConfig) -> str:
-    """Serialise (for worker processes, which rebuild the app from ``MOCKRT_CONFIG_JSON``)."""
+    """Serialise (for worker processes, which rebuild the app from the private file ``MOCKRT_CONFIG_FILE`` names)."""
     import dataclasses
     import json
 

@@ -15,11 +15,20 @@ Options / ini keys: ``--mockrt-vad`` / ``mockrt_vad``, ``--mockrt-scenario-dir``
 ``--mockrt-audio-speed`` / ``mockrt_audio_speed``, ``--mockrt-save-transcripts`` / ``mockrt_save_transcripts``
 (a directory; transcripts of the sessions of failing tests are written there). When a test fails, the report
 names the sessions it used with their journal URLs.
+
+TLS: ``--mockrt-tls`` / ``mockrt_tls = true`` serves ``https://`` and ``wss://`` with the local CA
+(``mockrt serve --tls``; ``--mockrt-tls-dir`` / ``mockrt_tls_dir`` to keep it elsewhere than
+``~/.local/state/mockrt/tls``). ``realtime_server`` then exposes ``ca_path``, ``https_url``, ``wss_url`` and
+``ssl_context``; ``openai_kwargs`` / ``async_openai_kwargs`` / ``azure_kwargs`` carry an ``http_client`` that
+trusts the CA, and ``connect_kwargs`` the WebSocket options (``client.realtime.connect(model=...,
+**realtime_server.connect_kwargs)``). The beta and Azure clients reach the mock without ``websocket_base_url``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +49,7 @@ class RealtimeServer:
         self.thread = thread
         self.control: MockControl = thread.control
         self.scenario_dir = scenario_dir
+        self._sync_http: Any = None  # the http_client of openai_kwargs / azure_kwargs under TLS
 
     @property
     def http_url(self) -> str:
@@ -55,15 +65,84 @@ class RealtimeServer:
 
     @property
     def openai_kwargs(self) -> dict[str, Any]:
-        """``OpenAI(**realtime_server.openai_kwargs)`` talks GA to the mock."""
-        return {"base_url": self.http_url + "/v1", "api_key": "sk-mockrt"}
+        """``OpenAI(**realtime_server.openai_kwargs)`` talks GA to the mock (under TLS with an ``http_client``
+        that trusts the CA; use :attr:`async_openai_kwargs` for ``AsyncOpenAI``)."""
+        return {"base_url": self.http_url + "/v1", "api_key": "sk-mockrt", **self._http_client()}
 
     @property
     def azure_kwargs(self) -> dict[str, Any]:
-        """``AzureOpenAI(**realtime_server.azure_kwargs)``: note ``websocket_base_url`` with ``/openai``, without
-        which the Azure client forces ``wss://`` (openai-python 3.x)."""
-        return {"azure_endpoint": self.http_url, "api_key": "mockrt-azure-key", "api_version": "2025-04-01-preview",
-                "websocket_base_url": self.ws_url + "/openai"}
+        """``AzureOpenAI(**realtime_server.azure_kwargs)``. Without TLS note ``websocket_base_url`` with
+        ``/openai``, without which the Azure client forces ``wss://`` (docs/protocol.md §1.1); under TLS the
+        ``https://`` endpoint is enough."""
+        kwargs = {"azure_endpoint": self.http_url, "api_key": "mockrt-azure-key",
+                  "api_version": "2025-04-01-preview", **self._http_client()}
+        if not self.tls:
+            kwargs["websocket_base_url"] = self.ws_url + "/openai"
+        return kwargs
+
+    # -- TLS (--mockrt-tls) --
+
+    @property
+    def tls(self) -> bool:
+        return self.thread.tls is not None
+
+    @property
+    def ca_path(self) -> str | None:
+        """The CA certificate (PEM) to trust under TLS (e.g. ``NODE_EXTRA_CA_CERTS`` for a Node client)."""
+        return self.thread.ca_path
+
+    @property
+    def https_url(self) -> str:
+        return self.thread.https_url
+
+    @property
+    def wss_url(self) -> str:
+        return self.thread.wss_url
+
+    @functools.cached_property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A client context that trusts the server under TLS; None without TLS."""
+        return self.thread.client_ssl_context() if self.tls else None
+
+    @property
+    def async_openai_kwargs(self) -> dict[str, Any]:
+        """``AsyncOpenAI(**realtime_server.async_openai_kwargs)``. Under TLS each call makes a new async
+        ``http_client`` (it belongs to the caller's event loop): close the client (``await client.close()``)."""
+        return {"base_url": self.http_url + "/v1", "api_key": "sk-mockrt", **self._async_http_client()}
+
+    @property
+    def async_azure_kwargs(self) -> dict[str, Any]:
+        """``AsyncAzureOpenAI(**realtime_server.async_azure_kwargs)`` (see :attr:`async_openai_kwargs`)."""
+        return {**self.azure_kwargs, **self._async_http_client()}
+
+    @property
+    def connect_kwargs(self) -> dict[str, Any]:
+        """``client.realtime.connect(model=..., **realtime_server.connect_kwargs)``: under TLS the WebSocket
+        options that trust the CA (the SDK passes ``websocket_connection_options`` to ``websockets``)."""
+        context = self.ssl_context
+        return {"websocket_connection_options": {"ssl": context}} if context is not None else {}
+
+    def _http_client(self) -> dict[str, Any]:
+        if self.ssl_context is None:
+            return {}
+        if self._sync_http is None:
+            from openai import DefaultHttpxClient
+
+            self._sync_http = DefaultHttpxClient(verify=self.ssl_context)
+        return {"http_client": self._sync_http}
+
+    def _async_http_client(self) -> dict[str, Any]:
+        if self.ssl_context is None:
+            return {}
+        from openai import DefaultAsyncHttpxClient
+
+        return {"http_client": DefaultAsyncHttpxClient(verify=self.ssl_context)}
+
+    def close(self) -> None:
+        """Close the HTTP client shared by the sync kwargs (end of the test session)."""
+        if self._sync_http is not None:
+            self._sync_http.close()
+            self._sync_http = None
 
     def inspector_url(self, session_id: str) -> str:
         return f"{self.http_url}/_mockrt/sessions/{session_id}"
@@ -161,6 +240,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockrt_scenario_dir", "directory that scenario names resolve against", default="")
     parser.addini("mockrt_audio_speed", "response audio speed (× real time; 0 = unpaced)", default="0")
     parser.addini("mockrt_save_transcripts", "directory for transcripts of failing tests' sessions", default="")
+    group.addoption("--mockrt-tls", action="store_true", default=None,
+                    help="serve https:// and wss:// with the local CA (mockrt serve --tls)")
+    group.addoption("--mockrt-tls-dir", default=None, help="where the local CA is kept (default ~/.local/state)")
+    parser.addini("mockrt_tls", "serve https:// and wss:// with the local CA", type="bool", default=False)
+    parser.addini("mockrt_tls_dir", "where the local CA is kept (default ~/.local/state/mockrt/tls)", default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -181,10 +265,16 @@ def realtime_server(pytestconfig: pytest.Config) -> Iterator[RealtimeServer]:
     from mockrt.server.runner import ServerThread
 
     scenario_dir = _opt(pytestconfig, "scenario_dir")
+    tls = pytestconfig.getoption("--mockrt-tls")
+    tls_dir = _opt(pytestconfig, "tls_dir")
     config = ServerConfig(port=0, vad=_opt(pytestconfig, "vad"), log_level="warning",
-                          pacing=Pacing(audio_speed=float(_opt(pytestconfig, "audio_speed"))))
+                          pacing=Pacing(audio_speed=float(_opt(pytestconfig, "audio_speed"))),
+                          tls=bool(tls if tls is not None else pytestconfig.getini("mockrt_tls")),
+                          tls_dir=tls_dir or None)
     with ServerThread(config) as thread:
-        yield RealtimeServer(thread, Path(scenario_dir) if scenario_dir else None)
+        server = RealtimeServer(thread, Path(scenario_dir) if scenario_dir else None)
+        yield server
+        server.close()
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[sub
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()  # the server prints its address once it is listening
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        match = re.search(r"https?://127\.0\.0\.1:(\d+)", line)
         assert match, f"unexpected first line {line!r}; stderr: {proc.stderr.read() if proc.stderr else ''}"
         yield proc, f"127.0.0.1:{match.group(1)}"
     finally:
@@ -92,6 +92,6 @@ def test_sigterm_closes_sessions_with_1001_and_exits() -> None:
 
 def test_workers() -> None:
     with serving("--port", "0", "--workers", "2") as (_, addr):
-        for _ in range(4):
-            with connect(f"ws://{addr}/v1/realtime?model=gpt-realtime") as ws:
+        for _ in range(4):  # the workers may still be starting (spawned after the banner): a generous timeout
+            with connect(f"ws://{addr}/v1/realtime?model=gpt-realtime", open_timeout=60) as ws:
                 assert json.loads(ws.recv(timeout=10))["type"] == "session.created"

@@ -81,3 +81,55 @@ def test_plugin_in_a_fresh_project(pytester: pytest.Pytester) -> None:
 def test_plugin_options_are_listed(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--help")
     result.stdout.fnmatch_lines(["*--mockrt-vad*", "*--mockrt-scenario-dir*", "*mockrt_audio_speed*"])
+
+
+TLS_USER_TESTS = '''
+import asyncio
+from pathlib import Path
+from openai import AsyncAzureOpenAI, AsyncOpenAI, AzureOpenAI, OpenAI
+
+def test_ga_over_wss(realtime_server, realtime):
+    assert realtime_server.wss_url.startswith("wss://") and realtime_server.https_url.startswith("https://")
+    assert Path(realtime_server.ca_path).read_text().startswith("-----BEGIN CERTIFICATE-----")
+    client = OpenAI(**realtime_server.openai_kwargs)
+    assert client.realtime.client_secrets.create(session={"type": "realtime"}).value.startswith("ek_")
+    with client.realtime.connect(model="gpt-realtime", **realtime_server.connect_kwargs) as conn:
+        conn.response.create(response={"output_modalities": ["text"]})
+        assert next(e for e in conn if e.type == "response.done").response.status == "completed"
+    realtime.assert_event("response.done", match={"response.status": "completed"})
+
+def test_beta_and_azure_need_no_websocket_base_url(realtime_server):
+    beta = OpenAI(**realtime_server.openai_kwargs)
+    with beta.beta.realtime.connect(model="gpt-4o-realtime-preview", **realtime_server.connect_kwargs) as conn:
+        assert conn.recv().session.model == "gpt-4o-realtime-preview"
+    assert "websocket_base_url" not in realtime_server.azure_kwargs
+    azure = AzureOpenAI(**realtime_server.azure_kwargs)
+    with azure.beta.realtime.connect(model="dep", **realtime_server.connect_kwargs) as conn:
+        assert conn.recv().type == "session.created"
+
+async def _async_part(realtime_server):
+    async with AsyncOpenAI(**realtime_server.async_openai_kwargs) as client:
+        assert (await client.realtime.client_secrets.create(session={"type": "realtime"})).value.startswith("ek_")
+        async with client.realtime.connect(model="gpt-realtime", **realtime_server.connect_kwargs) as conn:
+            assert (await conn.recv()).type == "session.created"
+    async with AsyncAzureOpenAI(**realtime_server.async_azure_kwargs) as azure:
+        async with azure.beta.realtime.connect(model="dep", **realtime_server.connect_kwargs) as conn:
+            assert (await conn.recv()).type == "session.created"
+
+def test_async_over_wss(realtime_server):
+    asyncio.run(_async_part(realtime_server))
+'''
+
+
+@pytest.mark.parametrize("how", ["option", "ini"])
+def test_plugin_tls(pytester: pytest.Pytester, how: str) -> None:
+    pytester.makepyfile(test_user_tls=TLS_USER_TESTS)
+    tls_dir = pytester.path / "tls-state"
+    if how == "ini":
+        pytester.makeini(f"[pytest]\nmockrt_tls = true\nmockrt_tls_dir = {tls_dir}\n")
+        args: tuple[str, ...] = ()
+    else:
+        args = ("--mockrt-tls", f"--mockrt-tls-dir={tls_dir}")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error", *args)
+    result.assert_outcomes(passed=3)
+    assert (tls_dir / "ca.pem").exists()

@@ -6,8 +6,10 @@ import asyncio
 import logging
 import os
 import secrets
+import ssl
 import tempfile
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -18,17 +20,21 @@ from mockrt.control import MockControl
 from mockrt.logs import redact_query
 from mockrt.server import http11
 from mockrt.server.app import create_app
+from mockrt.server.certs import TLSFiles
 from mockrt.server.policy import is_loopback_host
 from mockrt.server.websocket import SessionProtocol
 
 logger = logging.getLogger("mockrt.server")
 
 
-def uvicorn_config(config: ServerConfig, **overrides: Any) -> uvicorn.Config:
-    """uvicorn settings for ``config``: WebSocket size limit, server PINGs (§1.5), no lifespan."""
+def uvicorn_config(config: ServerConfig, tls: TLSFiles | None = None, **overrides: Any) -> uvicorn.Config:
+    """uvicorn settings for ``config``: WebSocket size limit, server PINGs (§1.5), no lifespan; with ``tls``
+    (from :func:`mockrt.server.certs.prepare`) https:// and wss:// on the same port."""
     overrides.setdefault("loop", event_loop())
     overrides.setdefault("log_config", None)  # mockrt.logs (the CLI) or the host application configures logging
-    return http11.Config(
+    if tls is not None:
+        overrides.update(ssl_certfile=tls.certfile, ssl_keyfile=tls.keyfile, ssl_context_factory=_tls_context)
+    return _Config(
         create_app(config),
         header_timeout_s=config.header_timeout_s,
         http=http11.PROTOCOL,  # h11 with a header-read timeout (slowloris)
@@ -59,6 +65,26 @@ def _run(server: uvicorn.Server, main: Any) -> None:
     """Run ``main`` (a coroutine) on the event loop ``server``'s config asks for."""
     with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
         runner.run(main)
+
+
+# -- TLS: scheme mismatches are logged (mockrt/server/tls.py) --
+
+
+def _tls_context(config: uvicorn.Config, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    from mockrt.server.tls import tune_server_context
+
+    return tune_server_context(default())
+
+
+class _Config(http11.Config):
+    """uvicorn's config; on a plain port its HTTP protocol also recognises a TLS handshake and says so."""
+
+    def load(self) -> None:
+        super().load()
+        if self.ssl is None:
+            from mockrt.server.tls import plain_port_protocol
+
+            self.http_protocol_class = plain_port_protocol(self.http_protocol_class)
 
 
 class _DenialLogFilter(logging.Filter):
@@ -142,9 +168,12 @@ class ServerThread:
     control: MockControl
 
     def __init__(self, config: ServerConfig | None = None) -> None:
+        from mockrt.server.certs import prepare
+
         self.config = secure_bind(config or ServerConfig(port=0))
         self._ready = threading.Event()
-        uv_config = uvicorn_config(self.config)
+        self.tls = prepare(self.config)  # TLSSetupError (a clear message) before anything listens
+        uv_config = uvicorn_config(self.config, self.tls)
         self.app: Any = uv_config.app
         self._server = _Server(uv_config, self._ready)
         self._thread = threading.Thread(target=self._run, name="mockrt-server", daemon=True)
@@ -173,11 +202,43 @@ class ServerThread:
 
     @property
     def http_url(self) -> str:
-        return f"http://{self.config.host}:{self.port}"
+        """The server's base URL: ``http://host:port``, or ``https://`` under TLS."""
+        return f"{'https' if self.tls else 'http'}://{_netloc(self.config.host, self.port)}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{self.config.host}:{self.port}"
+        """The WebSocket base URL: ``ws://host:port``, or ``wss://`` under TLS."""
+        return f"{'wss' if self.tls else 'ws'}://{_netloc(self.config.host, self.port)}"
+
+    # -- TLS --
+
+    @property
+    def https_url(self) -> str:
+        """``https://host:port`` (a TLS server only)."""
+        self._require_tls("https_url")
+        return self.http_url
+
+    @property
+    def wss_url(self) -> str:
+        """``wss://host:port`` (a TLS server only)."""
+        self._require_tls("wss_url")
+        return self.ws_url
+
+    @property
+    def ca_path(self) -> str | None:
+        """The CA certificate (PEM) clients must trust: the local CA's under ``tls``; None without TLS or with
+        the user's own certificate."""
+        return self.tls.ca_path if self.tls else None
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A client context that trusts this server (the local CA, or the system's roots for a user's own
+        certificate)."""
+        self._require_tls("client_ssl_context")
+        return ssl.create_default_context(cafile=self.ca_path)
+
+    def _require_tls(self, name: str) -> None:
+        if self.tls is None:
+            raise RuntimeError(f"{name}: this server runs without TLS (ServerConfig(tls=True) serves https/wss)")
 
     def __enter__(self) -> ServerThread:
         return self.start()
@@ -185,6 +246,10 @@ class ServerThread:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+def _netloc(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 CONFIG_FILE_VAR = "MOCKRT_CONFIG_FILE"
@@ -219,9 +284,13 @@ def serve(config: ServerConfig, workers: int = 1) -> None:
     """Run in the foreground until interrupted; prints the bound address (useful with ``--port 0``).
 
     With ``workers > 1`` uvicorn runs that many processes on one listening socket; sessions are independent,
-    so no state is shared (ARCHITECTURE.md, Concurrency).
+    so no state is shared (ARCHITECTURE.md, Concurrency). TLS files are checked (or generated) first: a
+    :class:`~mockrt.server.certs.TLSSetupError` is raised before anything listens.
     """
+    from mockrt.server.certs import prepare
+
     config = secure_bind(config)
+    tls = prepare(config)
     if workers > 1:
         import shutil
 
@@ -232,28 +301,36 @@ def serve(config: ServerConfig, workers: int = 1) -> None:
         directory, path = _write_private(to_json(config))
         os.environ[CONFIG_FILE_VAR] = path
         try:
-            uv = uvicorn_config(config, workers=workers)
+            uv = uvicorn_config(config, tls, workers=workers)
             uv.app, uv.factory = "mockrt.server.runner:app_from_env", True
             sock = uv.bind_socket()
             sock.listen(uv.backlog)  # connections queue up until the workers accept them
-            port = sock.getsockname()[1]
-            print(f"mockrt listening on http://{config.host}:{port} (ws://{config.host}:{port}/v1/realtime), "
-                  f"{workers} workers", flush=True)
+            print(_banner(config, tls, sock.getsockname()[1], workers), flush=True)
             Multiprocess(uv, sockets=[sock]).run()
         finally:
             shutil.rmtree(directory, ignore_errors=True)
         return
     ready = threading.Event()
-    server = _Server(uvicorn_config(config), ready)
+    server = _Server(uvicorn_config(config, tls), ready)
 
     async def main() -> None:
         task = asyncio.create_task(server.serve())
         while not ready.is_set() and not task.done():
             await asyncio.sleep(0.01)
         if server.started:
-            port = server.servers[0].sockets[0].getsockname()[1]
-            print(f"mockrt listening on http://{config.host}:{port} (ws://{config.host}:{port}/v1/realtime)",
-                  flush=True)
+            print(_banner(config, tls, server.servers[0].sockets[0].getsockname()[1]), flush=True)
         await task
 
     _run(server, main())
+
+
+def _banner(config: ServerConfig, tls: TLSFiles | None, port: int, workers: int = 1) -> str:
+    netloc = _netloc(config.host, port)
+    http, ws = ("https", "wss") if tls else ("http", "ws")
+    banner = f"mockrt listening on {http}://{netloc} ({ws}://{netloc}/v1/realtime)"
+    if workers > 1:
+        banner += f", {workers} workers"
+    if tls is not None and tls.ca_path is not None:  # the listening line stays first: scripts read the address from it
+        banner += (f"\nmockrt TLS CA certificate: {tls.ca_path} (trust it with NODE_EXTRA_CA_CERTS={tls.ca_path}, "
+                   f"SSL_CERT_FILE or ssl.create_default_context(cafile=...))")
+    return banner
