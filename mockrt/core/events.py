@@ -73,6 +73,11 @@ class ServerEvent(StrEnum):
     FUNCTION_CALL_ARGUMENTS_DELTA = auto()
     FUNCTION_CALL_ARGUMENTS_DONE = auto()
     RATE_LIMITS_UPDATED = auto()
+    # translation sessions (§10)
+    SESSION_CLOSED = auto()
+    TRANSLATION_INPUT_TRANSCRIPT_DELTA = auto()
+    TRANSLATION_OUTPUT_TRANSCRIPT_DELTA = auto()
+    TRANSLATION_OUTPUT_AUDIO_DELTA = auto()
 
 
 def client_event_id(event: Any) -> str | None:
