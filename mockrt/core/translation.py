@@ -238,10 +238,10 @@ class TranslationSession:
         turn = self.options.interpreter.translate(self.turns, self.config.language)
         if self.config.transcription is not None:
             source = turn.source or f"[mockrt placeholder source transcript of turn {self.turns}]"
-            for delta in _deltas(source):
+            for delta in _deltas(source, self.turns > 1):
                 self._emit({"type": ServerEvent.TRANSLATION_INPUT_TRANSCRIPT_DELTA, "delta": delta,
                             "elapsed_ms": self.elapsed_ms})
-        words = _deltas(turn.text)
+        words = _deltas(turn.text, self.turns > 1)
         speech = synthesize(words, VOICE)
         pcm = speech.pcm.astype("<i2").tobytes()
         for start in range(0, len(speech.pcm), FRAME_SAMPLES):
@@ -286,11 +286,11 @@ class TranslationSession:
     """One row per translation client event: its fields (validated before any effect) and its handler."""
 
 
-def _deltas(text: str) -> list[str]:
-    """Append-only deltas, one per word, the space carried by the word that follows it (§10: no
-    unconditional spaces between deltas)."""
+def _deltas(text: str, continuing: bool) -> list[str]:
+    """Append-only deltas, one per word, the space carried by the word that follows it, also across turns
+    (``continuing``: text was sent before): clients concatenate without adding spaces (§10)."""
     words = text.split()
-    return [w if i == 0 else f" {w}" for i, w in enumerate(words)]
+    return [w if i == 0 and not continuing else f" {w}" for i, w in enumerate(words)]
 
 
 _T = TranslationSession
