@@ -28,7 +28,9 @@ MOCK_KEY = "sk-conformance-mock-key-0123456789"
 WRONG_KEY = "sk-conformance-wrong-key-9876543210"
 KNOWN_MODELS = ("gpt-realtime", "gpt-realtime-mini", "gpt-4o-realtime-preview", "gpt-4o-mini-realtime-preview",
                 "gpt-realtime-2")
-DEFAULT_MODELS = {"ga": "gpt-realtime", "beta": "gpt-4o-realtime-preview"}
+DEFAULT_MODELS = {"ga": "gpt-realtime", "beta": "gpt-4o-realtime-preview", "translation": "gpt-realtime-translate"}
+TRANSLATION = "translation"
+"""The translation surface (§10) runs as a third dialect: ``<base>/translations`` with its own model."""
 AZURE_DEFAULT_API_VERSION = "2025-04-01-preview"
 
 
@@ -85,6 +87,8 @@ class Target:
         return self.name
 
     def model(self, dialect: str) -> str:
+        if dialect == TRANSLATION:
+            return DEFAULT_MODELS[dialect]
         return self.model_override or DEFAULT_MODELS[dialect]
 
     def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
@@ -97,6 +101,8 @@ class Target:
     def _openai_style(base: str, dialect: str, key: str, *, model: str | None, intent: str | None, auth: str,
                       query: Mapping[str, str] | None, local: bool) -> Endpoint:
         params: dict[str, str] = {}
+        if dialect == TRANSLATION:
+            base += "/translations"
         if model is not None:
             params["model"] = model
         if intent is not None:
@@ -207,6 +213,7 @@ class MockTarget(Target):
     """
 
     name = "mock"
+    default_dialects = ("ga", "beta", TRANSLATION)
     FLAGS: ClassVar[tuple[str, ...]] = ("--api-key", MOCK_KEY, *(arg for m in KNOWN_MODELS for arg in ("--model", m)),
                                         "--log-level", "warning")
     PACING: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -338,6 +345,7 @@ class UrlTarget(Target):
     """
 
     name = "url"
+    default_dialects = ("ga", "beta", TRANSLATION)
 
     def __init__(self, url: str | None, env: Mapping[str, str] | None = None, model: str | None = None, *,
                  paced_url: str | None = None) -> None:

@@ -1,6 +1,7 @@
 """Shape validation of every server event with the official ``openai`` SDK's pydantic models.
 
-GA events are checked against ``openai.types.realtime``, beta events against ``openai.types.beta.realtime``.
+GA events are checked against ``openai.types.realtime``, beta events against ``openai.types.beta.realtime``,
+translation sessions against its ``RealtimeTranslation*`` unions.
 Beyond pydantic's own validation, keys the SDK model does not know are rejected (the SDK models allow extras, so
 a misspelt field would otherwise pass). The few keys the live service is *recorded* to send but the SDK does not
 model are tolerated by name, each with its docs/protocol.md citation.
@@ -59,6 +60,10 @@ def union_members(union: Any) -> dict[str, Model]:
 @cache
 def server_models(dialect: str) -> dict[str, Model]:
     """``type`` → SDK model of the dialect's server event union."""
+    if dialect == "translation":
+        from openai.types.realtime import RealtimeTranslationServerEvent
+
+        return union_members(RealtimeTranslationServerEvent)
     if dialect == "ga":
         from openai.types.realtime import RealtimeServerEvent as GAServer
 
@@ -71,6 +76,10 @@ def server_models(dialect: str) -> dict[str, Model]:
 @cache
 def client_models(dialect: str) -> dict[str, Model]:
     """``type`` → SDK model of the dialect's client event union."""
+    if dialect == "translation":
+        from openai.types.realtime import RealtimeTranslationClientEvent
+
+        return union_members(RealtimeTranslationClientEvent)
     if dialect == "ga":
         from openai.types.realtime import RealtimeClientEvent as GAClient
 

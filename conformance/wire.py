@@ -259,6 +259,8 @@ def named_tool_choice(function: str) -> Json:
 
 def session_format(dialect: str, session: Json, direction: str) -> str:
     """The input or output format name of a rendered session object of either dialect."""
+    if dialect == "translation":
+        return "pcm16"  # translation sessions: 24 kHz pcm16 both ways (§10.3)
     if dialect == "ga":
         audio = session.get("audio") or {}
         return format_name((audio.get(direction) or {}).get("format"))

@@ -1202,6 +1202,146 @@ def _truncation_ignored(p: Patcher) -> None:
     p.attr(truncation, "fit", lambda items, instructions, strategy, model: truncation.Context(list(items)))
 
 
+# -- translation sessions (docs/protocol.md §10) -------------------------------------------------------------------
+
+
+def _translation() -> tuple[Any, Any]:
+    from mockrt.core.dialects.translation import Translation
+    from mockrt.core.translation import TranslationSession
+
+    return Translation, TranslationSession
+
+
+def _translation_handler(p: Patcher, event: str, make: Callable[[Any], Any]) -> None:
+    """Replace the handler of a translation client event (a ``ClientEvent`` member name) in its table row."""
+    from mockrt.core.events import ClientEvent
+
+    _, session_cls = _translation()
+    rows = session_cls.CLIENT_EVENTS
+    fields, handler = rows[ClientEvent[event]]
+    p.item(rows, ClientEvent[event], (fields, make(handler)))
+
+
+@mutant("translation-session-type", "the translation session object says type realtime",
+        "translation/session/created")
+def _translation_type(p: Patcher) -> None:
+    dialect, _ = _translation()
+
+    def make(orig: Any) -> Any:
+        def render(self: Any, cfg: Any, session_id: str, expires_at: int) -> Json:
+            return {**orig(self, cfg, session_id, expires_at), "type": "realtime"}
+
+        return render
+
+    p.wrap(dialect, "render_translation_session", make)
+
+
+@mutant("translation-update-ignored", "session.update answers session.updated but changes nothing",
+        "translation/session/update")
+def _translation_update_ignored(p: Patcher) -> None:
+    dialect, _ = _translation()
+    p.attr(dialect, "parse_translation_update", lambda self, payload, current: current)
+
+
+@mutant("translation-frame-per-append", "every append is consumed as a whole 200 ms frame, whatever its length",
+        "translation/audio/frames")
+def _translation_frame_per_append(p: Patcher) -> None:
+    from mockrt.core.translation import FRAME_BYTES
+
+    def make(orig: Any) -> Any:
+        def append(self: Any, fields: Json) -> None:
+            data = base64.b64decode(fields["audio"])
+            self._frame((data + bytes(FRAME_BYTES))[:FRAME_BYTES])
+
+        return append
+
+    _translation_handler(p, "INPUT_AUDIO_APPEND", make)
+
+
+@mutant("translation-no-audio", "the translation streams its transcript but no audio deltas",
+        "translation/output/deltas")
+def _translation_no_audio(p: Patcher) -> None:
+    _, session_cls = _translation()
+    from mockrt.core.events import ServerEvent
+
+    def make(orig: Any) -> Any:
+        def emit(self: Any, event: Json) -> None:
+            if event["type"] is not ServerEvent.TRANSLATION_OUTPUT_AUDIO_DELTA:
+                orig(self, event)
+
+        return emit
+
+    p.wrap(session_cls, "_emit", make)
+
+
+@mutant("translation-source-transcript-always", "source transcript deltas are sent even when not configured",
+        "translation/output/deltas")
+def _translation_source_always(p: Patcher) -> None:
+    _, session_cls = _translation()
+
+    def make(orig: Any) -> Any:
+        def turn_ended(self: Any) -> None:
+            if self.config.transcription is None:
+                self.config.transcription = {"model": "gpt-4o-transcribe"}
+            orig(self)
+
+        return turn_ended
+
+    p.wrap(session_cls, "_turn_ended", make)
+
+
+@mutant("translation-source-transcript-never", "audio.input.transcription is echoed but never transcribes",
+        "translation/output/source-transcript")
+def _translation_source_never(p: Patcher) -> None:
+    _, session_cls = _translation()
+    from mockrt.core.events import ServerEvent
+
+    def make(orig: Any) -> Any:
+        def emit(self: Any, event: Json) -> None:
+            if event["type"] is not ServerEvent.TRANSLATION_INPUT_TRANSCRIPT_DELTA:
+                orig(self, event)
+
+        return emit
+
+    p.wrap(session_cls, "_emit", make)
+
+
+@mutant("translation-close-no-flush", "session.close drops the pending input, the turn in progress and the backlog",
+        "translation/close/flush")
+def _translation_close_no_flush(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def close(self: Any, fields: Json) -> None:
+            self._pending.clear()
+            self._turn_open = False
+            self._backlog.clear()
+            orig(self, fields)
+
+        return close
+
+    _translation_handler(p, "SESSION_CLOSE", make)
+
+
+@mutant("translation-error-no-event-id", "translation errors do not echo the client's event_id",
+        "translation/bad-input/realtime-events", "translation/bad-input/fields")
+def _translation_error_no_event_id(p: Patcher) -> None:
+    _, session_cls = _translation()
+
+    def make(orig: Any) -> Any:
+        def error(self: Any, err: Any, event_id: str | None) -> None:
+            orig(self, err, None)
+
+        return error
+
+    p.wrap(session_cls, "_error", make)
+
+
+@mutant("translation-any-model", "a translation socket accepts realtime models",
+        "translation/handshake/model")
+def _translation_any_model(p: Patcher) -> None:
+    dialect, _ = _translation()
+    p.attr(dialect, "models", (*dialect.models, "gpt-realtime"))
+
+
 def killed_cases() -> set[str]:
     """Every case id some mutant names."""
     return {case_id for m in MUTANTS.values() for case_id in m.kills}

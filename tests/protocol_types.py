@@ -13,6 +13,7 @@ from typing import Any
 import pydantic
 from openai.types.beta.realtime import RealtimeServerEvent as BetaServerEvent
 from openai.types.realtime import RealtimeServerEvent as GAServerEvent
+from openai.types.realtime import RealtimeTranslationServerEvent
 
 # Keys the SDK does not model but the live service sends (docs/protocol.md citations).
 _TOLERATED_EXTRAS: dict[str, set[str]] = {
@@ -45,6 +46,7 @@ def _union_members(union: Any) -> dict[str, type[pydantic.BaseModel]]:
 
 GA_MODELS = _union_members(GAServerEvent)
 BETA_MODELS = _union_members(BetaServerEvent)
+TRANSLATION_MODELS = _union_members(RealtimeTranslationServerEvent)  # docs/protocol.md §10
 
 
 # Events the live service sends whose SDK model is missing, validated with the model of their twin:
@@ -68,7 +70,7 @@ def _check_extras(obj: Any, dialect: str, path: str) -> None:
 
 def validate_server_event(event: dict[str, Any], dialect: str) -> pydantic.BaseModel:
     """Validate one server event; raises AssertionError / ValidationError with a readable message."""
-    models = GA_MODELS if dialect == "ga" else BETA_MODELS
+    models = {"ga": GA_MODELS, "translation": TRANSLATION_MODELS}.get(dialect, BETA_MODELS)
     etype = event.get("type")
     assert isinstance(etype, str), f"event without a string type: {event!r:.200}"
     alias = _ALIASES.get((dialect, etype))

@@ -213,10 +213,16 @@ def _union_types(union: typing.Any) -> set[str]:
 def _wire_names() -> frozenset[str]:
     from openai.types.beta.realtime import RealtimeClientEvent as BetaClient
     from openai.types.beta.realtime import RealtimeServerEvent as BetaServer
-    from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent
+    from openai.types.realtime import (
+        RealtimeClientEvent,
+        RealtimeServerEvent,
+        RealtimeTranslationClientEvent,
+        RealtimeTranslationServerEvent,
+    )
 
     names = set().union(*(_union_types(u) for u in (RealtimeServerEvent, RealtimeClientEvent, BetaServer,
-                                                     BetaClient)))
+                                                     BetaClient, RealtimeTranslationServerEvent,
+                                                     RealtimeTranslationClientEvent)))
     # ``error`` is also a key and a value of the service's objects (``"error": {...}``, status ``failed``'s
     # ``error``): as a lone word it says nothing about where wire knowledge lives.
     names.discard("error")
@@ -227,7 +233,7 @@ def test_the_wire_name_list_is_the_sdk_s() -> None:
     names = _wire_names()
     for expected in ("response.output_text.delta", "response.text.delta", "conversation.item.created",
                      "conversation.item.added", "input_audio_buffer.append", "transcription_session.update",
-                     "session.created", "rate_limits.updated"):
+                     "session.created", "rate_limits.updated", "session.output_audio.delta", "session.closed"):
         assert expected in names
     assert len(names) > 60
 

@@ -14,7 +14,8 @@ from conformance.tracker import ConsistencyError, Tracker
 from conformance.validate import ShapeError, validate_server_event
 
 PROTOCOL = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
-GROUPS = {"connection", "events", "session", "audio-buffer", "items", "responses", "vad", "transcription"}
+GROUPS = {"connection", "events", "session", "audio-buffer", "items", "responses", "vad", "transcription",
+          "translation"}
 
 
 def test_catalogue_shape() -> None:

@@ -442,3 +442,22 @@ def voice_live_sampling_rate(rate: int, fmt: str) -> ProtocolError:
     return ProtocolError(f"Invalid value: {rate}. Supported input_audio_sampling_rate values for '{fmt}' are: "
                          f"{supported}.", "invalid_value", "session.input_audio_sampling_rate")
 
+
+# --- translation sessions (docs/protocol.md §10) ---------------------------------------------------------
+
+
+def translation_invalid_model(model: str, path: str, supported: Sequence[str]) -> ProtocolError:
+    """A model that is not a translation model, in a translation client secret request (§10)."""
+    return invalid_value(model, supported, path)
+
+
+def translation_cannot_update(key: str) -> ProtocolError:
+    """``session.update`` naming ``type`` or ``model``: set at creation, not updatable (§10)."""
+    return ProtocolError(f"Invalid 'session.{key}': the translation session's {key} is set at creation and cannot "
+                         "be changed with session.update.", "invalid_value", f"session.{key}")
+
+
+def translation_wrong_key() -> ProtocolError:
+    """A client secret minted for the other surface (realtime vs translation) presented at a handshake (§10)."""
+    return ProtocolError("This client secret was created for a different Realtime surface (translation vs "
+                         "realtime) and cannot be used here.", "invalid_api_key", type="invalid_request_error")

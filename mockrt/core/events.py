@@ -94,6 +94,11 @@ class ServerEvent(StrEnum):
     AVATAR_CONNECTING = auto()
     AVATAR_SPEAKING = auto()
     AVATAR_IDLE = auto()
+    # translation sessions (§10)
+    SESSION_CLOSED = auto()
+    TRANSLATION_INPUT_TRANSCRIPT_DELTA = auto()
+    TRANSLATION_OUTPUT_TRANSCRIPT_DELTA = auto()
+    TRANSLATION_OUTPUT_AUDIO_DELTA = auto()
 
 
 def client_event_id(event: Any) -> str | None:

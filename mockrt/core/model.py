@@ -69,6 +69,18 @@ class SessionConfig:
     ``word`` timestamps, ``blendshapes``, ``viseme_id``; empty elsewhere."""
 
 
+@dataclass
+class TranslationConfig:
+    """A translation session's configuration (docs/protocol.md §10): fixed model, the target language, optional
+    source transcription and input noise reduction. Input audio is always 24 kHz pcm16."""
+
+    model: str
+    language: str = "en"
+    transcription: dict[str, Any] | None = None
+    noise_reduction: dict[str, Any] | None = None
+    kind: Literal["translation"] = "translation"
+
+
 ContentType = Literal["input_text", "input_audio", "input_image", "text", "audio", "item_reference"]
 
 

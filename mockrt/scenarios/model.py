@@ -125,6 +125,15 @@ class Rule:
 
 
 @dataclass
+class Translated:
+    """One input turn of a translation session (docs/protocol.md §10): its translation and, optionally, its
+    source-language transcript."""
+
+    text: str
+    source: str | None = None
+
+
+@dataclass
 class Scenario:
     """A whole script. Build it in Python or load it with :func:`mockrt.scenarios.load_scenario`."""
 
@@ -141,6 +150,7 @@ class Scenario:
     faults: Faults | None = None
     lockstep: bool = False
     mcp_servers: list[StandInServer] = field(default_factory=list)
+    translations: list[Translated] = field(default_factory=list)
 
     # -- building from JSON/YAML (already checked against schema.json) --------------------------------
 
@@ -159,6 +169,8 @@ class Scenario:
             faults=Faults.from_dict(raw["faults"]) if "faults" in raw else None,
             lockstep=bool(raw.get("lockstep", False)),
             mcp_servers=[StandInServer.from_dict(m) for m in raw.get("mcp_servers", [])],
+            translations=[Translated(t) if isinstance(t, str) else Translated(t["text"], t.get("source"))
+                          for t in raw.get("translations", [])],
         )
 
 

@@ -12,6 +12,7 @@ from mockrt.core.brain import DefaultBrain, ReplyPlan, ResponseContext
 from mockrt.core.model import Item
 from mockrt.core.responses import Pacing
 from mockrt.core.transcription import PlaceholderTranscriber, Transcriber, Transcript, TranscriptionRequest
+from mockrt.core.translation import PlaceholderInterpreter, TranslatedTurn
 from mockrt.scenarios.model import Match, Reply, Rule, Scenario
 
 
@@ -114,3 +115,17 @@ class ScriptedBrain:
         if m.text is not None and m.text.lower() not in text.lower():
             return False
         return not (m._re is not None and m._re.search(text) is None)
+
+
+class ScriptedInterpreter:
+    """A translation session's :class:`~mockrt.core.translation.Interpreter`: the scenario's ``translations``
+    turn by turn, then the placeholder (docs/protocol.md §10)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.translations = list(scenario.translations)
+
+    def translate(self, turn: int, language: str) -> TranslatedTurn:
+        if turn <= len(self.translations):
+            entry = self.translations[turn - 1]
+            return TranslatedTurn(entry.text, entry.source)
+        return PlaceholderInterpreter().translate(turn, language)

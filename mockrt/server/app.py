@@ -25,7 +25,7 @@ from mockrt.core import errors
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import SessionConfig, TurnDetection
 from mockrt.inspector import endpoints as inspector
-from mockrt.server import admin, handshake
+from mockrt.server import admin, handshake, translations
 from mockrt.server.auth import AdminAuth, login
 from mockrt.server.connection import Connection
 from mockrt.server.policy import ADMIN_PREFIX, RequestPolicy, is_loopback_host
@@ -33,6 +33,7 @@ from mockrt.server.rest_errors import error_response, protocol_error_response
 from mockrt.server.state import MockState
 
 REALTIME_PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime", *handshake.VOICE_LIVE_PATHS)
+SESSION_PATHS = (*REALTIME_PATHS, *translations.TRANSLATION_PATHS)
 
 
 def _query(ws_or_req: WebSocket | Request) -> dict[str, str]:
@@ -123,6 +124,14 @@ async def client_secrets(request: Request) -> Response:
     return JSONResponse({"value": value, "expires_at": now + seconds, "session": session})
 
 
+async def translation_client_secrets(request: Request) -> Response:
+    """``POST /v1/realtime/translations/client_secrets`` (§10): :mod:`mockrt.server.translations`."""
+    body, failure = await _authorized_json(request)
+    if failure is not None or body is None:
+        return failure or protocol_error_response(400, errors.not_an_object())
+    return translations.client_secret(request.app.state.mock, body)
+
+
 async def beta_sessions(request: Request) -> Response:
     """Beta ``POST /v1/realtime/sessions`` / ``transcription_sessions`` and Azure preview sessions (§1.6)."""
     state: MockState = request.app.state.mock
@@ -174,7 +183,7 @@ class AdmitSessions:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket" or scope.get("path", "").rstrip("/") not in REALTIME_PATHS:
+        if scope["type"] != "websocket" or scope.get("path", "").rstrip("/") not in SESSION_PATHS:
             await self.app(scope, receive, send)
             return
         state: MockState = scope["app"].state.mock
@@ -195,10 +204,12 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     """The ASGI app for ``config`` (defaults: any key, seeded ids, live-like pacing)."""
     config = config or ServerConfig()
     routes: list[BaseRoute] = [WebSocketRoute(p, realtime_endpoint) for p in REALTIME_PATHS]
+    routes += [WebSocketRoute(p, translations.translation_endpoint) for p in translations.TRANSLATION_PATHS]
     routes += [
         Route("/healthz", healthz),
         Route("/v1/realtime/client_secrets", client_secrets, methods=["POST"]),
         Route("/openai/v1/realtime/client_secrets", client_secrets, methods=["POST"]),
+        Route("/v1/realtime/translations/client_secrets", translation_client_secrets, methods=["POST"]),
         Route("/v1/realtime/sessions", beta_sessions, methods=["POST"]),
         Route("/v1/realtime/transcription_sessions", beta_sessions, methods=["POST"]),
         Route("/openai/realtimeapi/sessions", beta_sessions, methods=["POST"]),

@@ -1,4 +1,5 @@
-"""The thin I/O loop around one :class:`~mockrt.core.session.RealtimeSession` (sans-I/O, as in websockets and h11).
+"""The thin I/O loop around one sans-I/O session (:class:`~mockrt.core.sans_io.SansIOSession`: realtime,
+transcription or translation; as in websockets and h11).
 
 One reader (frames → core), one timer (``loop.call_at`` the core's next deadline → ``poll``) and one
 writer that drains an ordered queue of the core's outputs. Core calls are synchronous, so outputs are
@@ -26,6 +27,7 @@ from uvicorn.protocols.utils import ClientDisconnected
 
 from mockrt.core.dialects import AUDIO_PAYLOADS
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
+from mockrt.core.sans_io import SansIOSession
 from mockrt.core.session import RealtimeSession
 from mockrt.logs import SessionAdapter, elide
 from mockrt.server.websocket import SessionProtocol
@@ -84,7 +86,7 @@ class Outbox:
 class Connection:
     """Drive one session over one accepted WebSocket."""
 
-    def __init__(self, ws: WebSocket, session: RealtimeSession, clock: Callable[[], float],
+    def __init__(self, ws: WebSocket, session: SansIOSession, clock: Callable[[], float],
                  max_send_buffer: int = 32 * 1024 * 1024, send_timeout: float = 10.0) -> None:
         self.ws = ws
         self.session = session
@@ -335,8 +337,9 @@ class Connection:
 
     def apply(self, action: Callable[[RealtimeSession, float], list[Output]]) -> None:
         """Run a control action on the session from the loop (``loop.call_soon_threadsafe``) and send its outputs."""
-        if not self.closed and not self.session.closed:
-            self._push(action(self.session, self.clock()))
+        session = self.session
+        if not self.closed and not session.closed and isinstance(session, RealtimeSession):  # not translation
+            self._push(action(session, self.clock()))
 
 
 def _size(send: Send) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from mockrt.core import errors
-from mockrt.core.model import SessionConfig
+from mockrt.core.model import SessionConfig, TranslationConfig
 
 INSECURE_KEY_PREFIX = "openai-insecure-api-key."
 BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
@@ -34,6 +34,10 @@ class Handshake:
     fatal: errors.ProtocolError | None = None  # accept, send this error, then close (§1.4)
     close_code: int = 0
     initial_config: SessionConfig | None = None  # from an ephemeral token (§1.6)
+
+
+TokenConfig = SessionConfig | TranslationConfig
+"""What an ephemeral key opens: a realtime/transcription session, or a translation session (§10)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ class KeyChecker:
     def __init__(self, api_keys: Sequence[str], max_ephemeral: int = 10_000) -> None:
         self.api_keys = tuple(api_keys)
         self.max_ephemeral = max_ephemeral
-        self._ephemeral: OrderedDict[bytes, tuple[float, SessionConfig, str]] = OrderedDict()
+        self._ephemeral: OrderedDict[bytes, tuple[float, TokenConfig, str]] = OrderedDict()
 
     @property
     def open(self) -> bool:
@@ -82,13 +86,13 @@ class KeyChecker:
     def _digest(key: str) -> bytes:
         return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
 
-    def mint(self, expires_at: float, config: SessionConfig, dialect: str, now_unix: float) -> str:
+    def mint(self, expires_at: float, config: TokenConfig, dialect: str, now_unix: float) -> str:
         """A new unguessable ``ek_`` key (the service's shape: ``ek_`` + 32 hex digits) for ``config``."""
         key = "ek_" + secrets.token_hex(16)
         self.add_ephemeral(key, expires_at, config, dialect, now_unix)
         return key
 
-    def add_ephemeral(self, key: str, expires_at: float, config: SessionConfig, dialect: str,
+    def add_ephemeral(self, key: str, expires_at: float, config: TokenConfig, dialect: str,
                       now_unix: float | None = None) -> None:
         if now_unix is not None:
             self.purge(now_unix)
@@ -101,7 +105,7 @@ class KeyChecker:
         for digest in [d for d, entry in self._ephemeral.items() if entry[0] < now_unix]:
             del self._ephemeral[digest]
 
-    def ephemeral(self, key: str | None, now_unix: float) -> SessionConfig | None:
+    def ephemeral(self, key: str | None, now_unix: float) -> TokenConfig | None:
         if key is None:
             return None
         digest = self._digest(key)
@@ -143,8 +147,9 @@ def resolve(
     path = path.rstrip("/")
     echo = "realtime" if "realtime" in subprotocols else None
     cred = find_credential(headers, query, subprotocols)
-    token_cfg = keys.ephemeral(cred.key, now_unix)
-    authorized = keys.ok(cred.key, now_unix)
+    token = keys.ephemeral(cred.key, now_unix)
+    token_cfg = token if isinstance(token, SessionConfig) else None  # a translation secret opens no session here
+    authorized = keys.standard_ok(cred.key) or token_cfg is not None
     intent = query.get("intent")
     kind = "transcription" if intent == "transcription" else "realtime"
     if token_cfg is not None and token_cfg.kind == "transcription":

@@ -4,22 +4,26 @@ and Azure Voice Live (beta plus Azure's extensions)."""
 from mockrt.core.dialects.base import Dialect, SessionAudio
 from mockrt.core.dialects.beta import Beta
 from mockrt.core.dialects.ga import GA
+from mockrt.core.dialects.translation import Translation
 from mockrt.core.dialects.voice_live import VoiceLive
 from mockrt.core.events import ClientEvent, ServerEvent
 
 
 def dialect_named(name: str | None) -> Dialect:
     """A reader for a journal or recording labelled with a dialect name (``ga`` / ``beta``): beta's reader is
-    Voice Live's, which also reads what Voice Live adds to the beta shapes."""
+    Voice Live's, which also reads what Voice Live adds to the beta shapes; ``translation`` sessions' is theirs."""
+    if name == "translation":
+        return Translation()
     return VoiceLive() if name == "beta" else GA()
 
 
 def _audio_event_types() -> frozenset[str]:
     out: set[str] = set()
-    for dialect in (GA, Beta, VoiceLive):
+    for dialect in (GA, Beta, VoiceLive, Translation):
         out.update(wire for wire, event in dialect.client_events.items() if event is ClientEvent.INPUT_AUDIO_APPEND)
         out.update(wire for event, wire in dialect.server_events.items()
-                   if event in (ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.ITEM_RETRIEVED))
+                   if event in (ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.ITEM_RETRIEVED,
+                                ServerEvent.TRANSLATION_OUTPUT_AUDIO_DELTA))
     return frozenset(out)
 
 
@@ -28,14 +32,13 @@ AUDIO_EVENT_TYPES = _audio_event_types()
 ``conversation.item.retrieved``): what logs elide when the dialect is not at hand."""
 
 
-
 def _audio_payloads() -> dict[str, str]:
     out: dict[str, str] = {}
-    for dialect in (GA, Beta, VoiceLive):
+    for dialect in (GA, Beta, VoiceLive, Translation):
         out.update({wire: "audio" for wire, event in dialect.client_events.items()
                     if event is ClientEvent.INPUT_AUDIO_APPEND})
         out.update({wire: "delta" for event, wire in dialect.server_events.items()
-                    if event is ServerEvent.OUTPUT_AUDIO_DELTA})
+                    if event in (ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.TRANSLATION_OUTPUT_AUDIO_DELTA)})
     return out
 
 
@@ -43,4 +46,5 @@ AUDIO_PAYLOADS = _audio_payloads()
 """Wire ``type`` -> the top-level key holding its base64 audio, in any dialect (appends and output audio deltas):
 what a journal over its byte budget may elide."""
 
-__all__ = ["AUDIO_EVENT_TYPES", "AUDIO_PAYLOADS", "GA", "Beta", "Dialect", "SessionAudio", "VoiceLive", "dialect_named"]
+__all__ = ["AUDIO_EVENT_TYPES", "AUDIO_PAYLOADS", "GA", "Beta", "Dialect", "SessionAudio", "Translation", "VoiceLive",
+           "dialect_named"]
