@@ -402,3 +402,13 @@ def mcp_approval_request_unknown(request_id: str) -> ProtocolError:
     return ProtocolError(
         f"Invalid 'item.approval_request_id': no MCP approval request with id '{request_id}' exists in the "
         "conversation.", "invalid_value", "item.approval_request_id")
+
+
+def mcp_tool_unavailable(name: str, label: str) -> str:
+    """``protocol_error`` detail of a call the "model" makes to a tool the server does not list (or that
+    ``allowed_tools`` hides) [U]."""
+    return f"Tool '{name}' is not available on MCP server '{label}'."
+
+
+MCP_TOOL_UNAVAILABLE_CODE = -32602
+"""JSON-RPC "invalid params", what MCP servers answer for a tool they do not have (MCP spec, tools/call)."""

@@ -73,6 +73,15 @@ class ServerEvent(StrEnum):
     FUNCTION_CALL_ARGUMENTS_DELTA = auto()
     FUNCTION_CALL_ARGUMENTS_DONE = auto()
     RATE_LIMITS_UPDATED = auto()
+    # MCP tools (docs/protocol.md §9)
+    MCP_LIST_TOOLS_IN_PROGRESS = auto()
+    MCP_LIST_TOOLS_COMPLETED = auto()
+    MCP_LIST_TOOLS_FAILED = auto()
+    MCP_CALL_ARGUMENTS_DELTA = auto()
+    MCP_CALL_ARGUMENTS_DONE = auto()
+    MCP_CALL_IN_PROGRESS = auto()
+    MCP_CALL_COMPLETED = auto()
+    MCP_CALL_FAILED = auto()
 
 
 def client_event_id(event: Any) -> str | None:

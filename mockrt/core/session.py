@@ -26,6 +26,8 @@ from mockrt.core.dialects.common import decode_audio
 from mockrt.core.events import ClientEvent, ServerEvent, check_envelope, client_event_id
 from mockrt.core.faults import FaultInjector, Faults, ServiceErrorCode, service_error
 from mockrt.core.ids import IdGenerator
+from mockrt.core.mcp import McpResult
+from mockrt.core.mcp_session import McpSession
 from mockrt.core.model import ContentPart, Item, Response, SessionConfig, SessionKind, TurnDetection
 from mockrt.core.outputs import Close, Output, Send, Stall
 from mockrt.core.responses import Pacing, ResponseRun, input_usage
@@ -107,6 +109,8 @@ class RealtimeSession:
         self._waiting: dict[str, tuple[Response, ResponseContext]] = {}  # lockstep: responses awaiting a plan
         self.turn_taking = TurnTaking(self.buffer, self.ids.item, options.vad)
         self.turn_taking.configure(self.config.turn_detection, self.config.input_format)
+        self.mcp = McpSession(self.emit, lambda err: self._error(err, None), self._out_append, self.ids.item,
+                              self.conversation)
 
     # -- public API ----------------------------------------------------------------------------------
 
@@ -176,6 +180,15 @@ class RealtimeSession:
             self._expire()
         else:
             self._release(now)
+        return self._flush()
+
+    def mcp_result(self, result: McpResult, now: float) -> list[Output]:
+        """The outcome of a ``ListTools`` / ``CallTool`` directive, arrived at ``now`` (docs/protocol.md §9)."""
+        if self.closed:
+            return []
+        self.now = now
+        self.mcp.on_result(result, now)
+        self._release(now)
         return self._flush()
 
     def next_deadline(self) -> float | None:
@@ -269,6 +282,9 @@ class RealtimeSession:
     def _error(self, err: errors.ProtocolError, event_id: str | None) -> None:
         self.emit({"type": ServerEvent.ERROR, "error": err.to_error_object(event_id)})
 
+    def _out_append(self, output: Output) -> None:
+        self._out.append(output)
+
     def _flush(self) -> list[Output]:
         out, self._out = self._out, []
         return out
@@ -286,7 +302,9 @@ class RealtimeSession:
 
     def _session_update(self, fields: dict[str, Any], now: float) -> None:
         new = self.dialect.parse_session_update(fields["session"], self.config)
+        servers = self.mcp.check(new.tools, new.tool_choice, "session")
         self._apply_config(new)
+        self.mcp.configure(servers)
 
     def _apply_config(self, new: SessionConfig) -> None:
         """Checks that span fields (§2.1), then apply whole and answer with the full session."""
@@ -403,8 +421,12 @@ class RealtimeSession:
         if (item.type == "function_call_output" and self.options.check_function_call_output
                 and item.call_id is not None and self.conversation.find_call(item.call_id) is None):
             raise errors.function_call_output_unknown(item.call_id)
+        if item.type == "mcp_approval_response":
+            self.mcp.check_answer(item.mcp)
         if not item.id:
             item.id = self.ids.item()
+        if item.type == "mcp_approval_response":
+            self.mcp.answer(item.mcp)
         if item.type == "function_call" and not item.call_id:
             item.call_id = self.ids.call()
         prev = self.conversation.insert(item, previous)
@@ -458,8 +480,11 @@ class RealtimeSession:
             params.instructions = f"{params.instructions}\n{fields['additional_instructions']}"
         if params.conversation == "auto" and self.active_id is not None:
             raise errors.active_response(self.active_id)
+        servers = self.mcp.check(params.tools, params.tool_choice, "response", tuple(self.mcp.servers))
         context = self._resolve_input(raw_input) if raw_input is not None else list(self.conversation.items)
-        self.start_response(params, context, now)
+        response = self.start_response(params, context, now)
+        if response is not None and servers:
+            self.mcp.response_started(response.id, servers)
 
     def _resolve_input(self, raw_input: list[Any]) -> list[Item]:
         items: list[Item] = []
@@ -485,7 +510,7 @@ class RealtimeSession:
         """
         ctx = ResponseContext(self.config, params, context, self.turns + 1)
         if plan is None:
-            plan = self.options.brain.reply(ctx)
+            plan = self.mcp.plan(params) or self.options.brain.reply(ctx)
         if plan is not None and plan.error_event is not None:
             spec = plan.error_event
             raise errors.ProtocolError(spec.get("message", "The server had an error."), spec.get("code"),
@@ -592,13 +617,19 @@ class RealtimeSession:
         for decision in self.turn_taking.poll(now):
             self._turn(decision, now)
         for run in list(self.runs.values()):
-            for event in run.pop_due(now):
-                self.emit(event)
+            while True:
+                for event in run.pop_due(now):
+                    self.emit(event)
+                wait = run.take_wait(now)  # an MCP step (§9)
+                if wait is None:
+                    break
+                self.mcp.dispatch(run, wait, now)
             if run.finished:
                 self._response_done(run, now)
 
     def _response_done(self, run: ResponseRun, now: float) -> None:
         self.runs.pop(run.response.id, None)
+        self.mcp.response_done(run.response.id)
         if self.active_id == run.response.id:
             self.active_id = None
         usage = run.response.usage

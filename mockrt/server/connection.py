@@ -15,9 +15,11 @@ from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from mockrt.core.mcp import CallTool, ListTools
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
 from mockrt.core.session import RealtimeSession
 from mockrt.logs import SessionAdapter, elide
+from mockrt.server.mcp_runner import ExecutorFactory, McpRunner
 
 logger = logging.getLogger("mockrt.session")
 
@@ -28,7 +30,8 @@ class Connection:
     """Drive one session over one accepted WebSocket."""
 
     def __init__(self, ws: WebSocket, session: RealtimeSession, clock: Callable[[], float],
-                 max_send_buffer: int = 32 * 1024 * 1024, send_timeout: float = 10.0) -> None:
+                 max_send_buffer: int = 32 * 1024 * 1024, send_timeout: float = 10.0,
+                 mcp_executor: ExecutorFactory | None = None) -> None:
         self.ws = ws
         self.session = session
         self.clock = clock
@@ -48,9 +51,14 @@ class Connection:
         self._transport = self._find_transport()
         self.log = SessionAdapter(logger, {"session_id": session.session_id})
         self._trace = logger.isEnabledFor(logging.DEBUG)
+        self.mcp = McpRunner(session, clock, self._push, mcp_executor) if mcp_executor is not None else None
 
     def _push(self, outputs: list[Output]) -> None:
         for out in outputs:
+            if isinstance(out, ListTools | CallTool):  # MCP directives run beside the queue (§9)
+                if self.mcp is not None:
+                    self.mcp.start(out)
+                continue
             if isinstance(out, Send):
                 self._queued_bytes += _size(out)
                 if self._queued_bytes > self.max_send_buffer and self._writer_blocked() and not self.closed:
@@ -91,6 +99,8 @@ class Connection:
             self.queue.put_nowait(None)
             with contextlib.suppress(Exception):
                 await writer
+            if self.mcp is not None:
+                await self.mcp.aclose()
             self.log.info("session ended (close code %s)", self.close_code)
 
     async def _reader(self) -> None:
