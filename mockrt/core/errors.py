@@ -334,7 +334,7 @@ def close_reason(err: ProtocolError) -> str:
     return f"{err.type}.{err.code}" if err.code else err.type
 
 
-# --- MCP tools (docs/protocol.md §4.7, §4.9; docs/mcp.md) ------------------------------------------------
+# --- MCP tools (docs/protocol.md §9) -----------------------------------------------------------------------
 # [U] The Realtime API's MCP error strings are not captured. The listing failure follows the Responses API's
 # remote MCP tool ("Error retrieving tool list from MCP server: '<label>'. Http status code: 424 (Failed
 # Dependency)", reported by users for unreachable servers); the validation errors follow the §6.1 patterns.
