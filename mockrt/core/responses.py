@@ -225,14 +225,15 @@ class ResponseRun:
         index = 0
         while index < len(outputs):
             out = outputs[index]
+            slot = len(self.response.output)  # the output_index (a denied MCP call outputs no item)
             if isinstance(out, MessageOut):
-                t = yield from self._message(index, out, t)
+                t = yield from self._message(slot, out, t)
             elif isinstance(out, McpCallOut):
-                t, reply = yield from self._mcp_call(index, out, t)
+                t, reply = yield from self._mcp_call(slot, out, t)
                 if reply is not None and index + 1 == len(outputs):
                     outputs.append(MessageOut(reply))  # the default words after the call
             else:
-                t = yield from self._function_call(index, out, t)
+                t = yield from self._function_call(slot, out, t)
             index += 1
         self._finalize(self.plan.status, self._status_details())
         yield t, {"type": ServerEvent.RESPONSE_DONE, "response": self.response}

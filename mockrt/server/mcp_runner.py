@@ -3,8 +3,9 @@
 The core returns :class:`~mockrt.core.mcp.ListTools` / :class:`~mockrt.core.mcp.CallTool` beside its ``Send``
 outputs; :class:`McpRunner` runs each one as a task with the session's executor (the scenario's stand-in servers,
 falling back to the real MCP client), stamps the result with the loop clock when it arrives and hands the core's
-answer to the connection's ordered output queue. The executor is created on the first directive and closed when
-the session ends, which closes the MCP connections the session opened.
+answer to the connection's ordered output queue. The executor is created on the first directive, on a worker
+thread (the first one imports the ``mcp`` package, which takes a while: the loop keeps serving meanwhile), and
+closed when the session ends, which closes the MCP connections the session opened.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class McpRunner:
         self.clock = clock
         self.push = push
         self.make_executor = make_executor
-        self.executor: McpExecutor | None = None
+        self._executor: asyncio.Future[McpExecutor] | None = None
         self.tasks: set[asyncio.Task[None]] = set()
         self.closed = False
 
@@ -41,15 +42,16 @@ class McpRunner:
         """Run ``directive`` concurrently; its result goes back to the core when it arrives."""
         if self.closed:
             return
-        if self.executor is None:
-            self.executor = self.make_executor()
-        task = asyncio.get_running_loop().create_task(self._run(self.executor, directive))
+        loop = asyncio.get_running_loop()
+        if self._executor is None:
+            self._executor = asyncio.ensure_future(asyncio.to_thread(self.make_executor))
+        task = loop.create_task(self._run(self._executor, directive))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _run(self, executor: McpExecutor, directive: ListTools | CallTool) -> None:
+    async def _run(self, executor: asyncio.Future[McpExecutor], directive: ListTools | CallTool) -> None:
         try:
-            result = await executor.run(directive)
+            result = await (await asyncio.shield(executor)).run(directive)
         except Exception:  # the executors map failures to results; anything else must not kill the session
             logger.exception("MCP executor failed on %r", directive)
             return
@@ -64,6 +66,6 @@ class McpRunner:
         for task in list(self.tasks):
             with contextlib.suppress(BaseException):
                 await task
-        if self.executor is not None:
+        if self._executor is not None:
             with contextlib.suppress(Exception):
-                await self.executor.aclose()
+                await (await self._executor).aclose()
