@@ -75,8 +75,6 @@ def _rows(surfaces: str, side: Side, status: Status, reason: str, *types: str) -
     return [Unsupported(surface, side, etype, status, reason) for surface in surfaces.split() for etype in types]
 
 
-_UNTIL_MCP = ("MCP tools: until MCP lands (issue 13). Today an `mcp` tool is accepted in `session.update` and then "
-              "ignored")
 _UNTIL_WEBRTC = "WebRTC/SIP only (§3.6), never sent over WebSocket: until calls/WebRTC land"
 _UNTIL_TRANSLATION = ("translation sessions: until they land (issue 13); mockrt has no "
                       "`/v1/realtime/translations` endpoint")
@@ -101,10 +99,6 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("ga beta", "client", "n/a",
            "WebRTC/SIP only: over WebSocket the live GA server rejects it as an unknown type, and so does the mock "
            "(§2.12) [V]. Accepted once calls/WebRTC land", "output_audio_buffer.clear"),
-    *_rows("ga", "server", "absent", _UNTIL_MCP,
-           "mcp_list_tools.in_progress", "mcp_list_tools.completed", "mcp_list_tools.failed",
-           "response.mcp_call_arguments.delta", "response.mcp_call_arguments.done", "response.mcp_call.in_progress",
-           "response.mcp_call.completed", "response.mcp_call.failed"),
     *_rows("translation", "server", "absent", _UNTIL_TRANSLATION,
            "session.created", "session.updated", "session.closed", "session.input_transcript.delta",
            "session.output_transcript.delta", "session.output_audio.delta", "error"),

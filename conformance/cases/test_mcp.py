@@ -49,8 +49,8 @@ def _call_events(turn: Turn) -> list[str]:
 
 
 @case(id="mcp/list/completed", section="§9.2", dialects=("ga",), targets=LOCAL, timeout=40.0,
-      description="an MCP tool in session.update is listed: item added, in_progress, completed, item done with "
-                  "the allowed tools as the server describes them",
+      description="an MCP tool in session.update is listed: in_progress, completed, the allowed tools as the server "
+                  "gives them",
       requirement="mcp_list_tools.in_progress → .completed (item_id only) around the mcp_list_tools item; "
                   "allowed_tools filters the server's tools [D]; the item joins the conversation [U].")
 def test_list_completed(ctx: Ctx) -> None:
@@ -132,8 +132,7 @@ def _answer(s: Session, request: Json, approve: bool) -> None:
 
 
 @case(id="mcp/approval/approve", section="§9.4", level="should", dialects=("ga",), targets=LOCAL, timeout=40.0,
-      description="require_approval: the response asks; an approving mcp_approval_response lets the next "
-                  "response run the call",
+      description="require_approval: the response asks; after an approving response the next one runs the call",
       requirement="mcp_approval_request item, then mcp_call with approval_request_id after the approval [D]; "
                   "the default always, the next response.create runs it [U].")
 def test_approval_approve(ctx: Ctx) -> None:
