@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from openai import OpenAI
 
@@ -271,3 +272,25 @@ def test_beta_refuses_mcp_tools(mock: ServerThread, mcp: McpServers) -> None:
         error = c.recv()
         assert error["type"] == "error" and error["error"]["param"] == "session.tools[0].type"
         assert mcp.recorder.calls == []
+
+
+def test_the_inspector_shows_mcp_items(conn: Conn, mock: ServerThread) -> None:
+    shop = {"server_label": "shop", "tools": [{"name": "find", "result": "a lamp"}]}
+    mock.control.load_scenario({"mcp_servers": [shop]})
+    conn.update(tools=[tool("https://shop.example/mcp", label="shop", require_approval="never")],
+                tool_choice={"type": "mcp", "server_label": "shop"})
+    listed(conn)
+    response(conn)
+    session_id = conn.seen[0]["session"]["id"]
+    registry = mock.app.state.mock.registry
+    with httpx.Client(base_url=mock.http_url, timeout=10) as http:
+        live = http.get(f"/_mockrt/api/sessions/{session_id}/conversation").json()
+        conn.conn.close()
+        assert registry.wait(lambda: registry.get(session_id).ended_at is not None, 10.0)
+        journal = http.get(f"/_mockrt/api/sessions/{session_id}/conversation").json()
+    assert (live["source"], journal["source"]) == ("live", "journal")
+    for conv in (live, journal):
+        listing, call, reply = conv["items"]
+        assert (listing["type"], listing["server_label"], listing["tools"]) == ("mcp_list_tools", "shop", ["find"])
+        assert (call["type"], call["name"], call["arguments"], call["output"]) == ("mcp_call", "find", "{}", "a lamp")
+        assert reply["role"] == "assistant"
