@@ -73,6 +73,16 @@ class Harness:
             got += self._collect(self.session.mcp_result(result, self.now))
         return got
 
+    def run_until_call(self, limit_s: float = 600.0) -> list[Event]:
+        """Advance virtual time until a response waits for an MCP directive."""
+        got: list[Event] = []
+        while not self.directives:
+            deadline = self.session.next_deadline()
+            assert deadline is not None and deadline - self.now < limit_s, "no MCP directive came"
+            self.now = max(self.now, deadline)
+            got += self._collect(self.session.poll(self.now))
+        return got
+
     def run_until_idle(self, limit_s: float = 600.0) -> list[Event]:
         """Advance virtual time to each deadline until no response is in flight."""
         got: list[Event] = []
