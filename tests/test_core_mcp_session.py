@@ -86,3 +86,11 @@ def test_an_unknown_tool_fails_the_call_without_calling() -> None:
     call = got[-2]["response"]["output"][0]
     assert call["error"] == {"type": "protocol_error", "code": -32602,
                              "message": "Tool 'find' is not available on MCP server 'shop'."}
+
+
+def test_mcp_tools_of_an_ephemeral_session_are_listed_at_the_start() -> None:
+    from mockrt.core.model import SessionConfig
+
+    h = Harness(pacing=FAST, initial_config=SessionConfig(model="gpt-realtime", tools=[tool()]))
+    assert types(h.created) == ["session.created", "conversation.item.added", "mcp_list_tools.in_progress"]
+    assert types(h.run_mcp(executor()))[0] == "mcp_list_tools.completed"

@@ -122,6 +122,11 @@ class RealtimeSession:
         if self.options.conversation_created and self.config.kind == "realtime":
             self.emit({"type": ServerEvent.CONVERSATION_CREATED,
                         "conversation": {"id": self.conversation.id, "object": "realtime.conversation"}})
+        if self.config.tools:  # MCP tools of an ephemeral token's session are listed right away (§9.2)
+            try:
+                self.mcp.configure(self.mcp.check(self.config.tools, None, "session"))
+            except errors.ProtocolError as err:
+                self._error(err, None)
         return self._flush()
 
     def receive_text(self, text: str, now: float) -> list[Output]:
