@@ -83,8 +83,6 @@ def _rows(surfaces: str, side: Side, status: Status, reason: str, *types: str) -
     return [Unsupported(surface, side, etype, status, reason) for surface in surfaces.split() for etype in types]
 
 
-_UNTIL_MCP = ("MCP tools: until MCP lands (issue 13). Today an `mcp` tool is accepted in `session.update` and then "
-              "ignored")
 _UNTIL_WEBRTC = "WebRTC/SIP only (§3.6), never sent over WebSocket: until calls/WebRTC land"
 
 _VL_TESTS = "tests/test_clients_voicelive*.py (azure-ai-voicelive async client, every event checked strictly)"
@@ -131,10 +129,6 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("ga beta", "client", "n/a",
            "WebRTC/SIP only: over WebSocket the live GA server rejects it as an unknown type, and so does the mock "
            "(§2.12) [V]. Accepted once calls/WebRTC land", "output_audio_buffer.clear"),
-    *_rows("ga", "server", "absent", _UNTIL_MCP,
-           "mcp_list_tools.in_progress", "mcp_list_tools.completed", "mcp_list_tools.failed",
-           "response.mcp_call_arguments.delta", "response.mcp_call_arguments.done", "response.mcp_call.in_progress",
-           "response.mcp_call.completed", "response.mcp_call.failed"),
     *_rows("voice-live", "server", "tested", _VL_TESTS, *_VL_SERVER_TESTED),
     *_rows("voice-live", "client", "tested", _VL_TESTS, *_VL_CLIENT_TESTED),
     *_rows("voice-live", "server", "unreachable",

@@ -35,6 +35,11 @@ class _Part:
     done: set[str] = field(default_factory=set)  # which .done events arrived: text, audio, transcript, part
 
 
+def _is_mcp(item: Json) -> bool:
+    """MCP items (``mcp_call``, ``mcp_approval_request``, …) carry no ``status`` (docs/protocol.md §9)."""
+    return str(item.get("type", "")).startswith("mcp_")
+
+
 @dataclass
 class _OutputItem:
     item_id: str
@@ -258,7 +263,7 @@ class Tracker:
         if index != len(response.outputs):
             self._fail(etype, f"output_index {index!r}, expected {len(response.outputs)} (items are numbered in "
                               "order)")
-        if item.get("status") != "in_progress":
+        if item.get("status") != "in_progress" and not _is_mcp(item):  # MCP items have no status (§9)
             self._fail(etype, f"a new output item must be in_progress, got {item.get('status')!r}")
         response.outputs.append(str(item_id))
         self.outputs[str(item_id)] = _OutputItem(str(item_id), response.response_id, len(response.outputs) - 1,
@@ -350,11 +355,25 @@ class Tracker:
             self._fail(etype, f"name {event.get('name')!r} != {out.name!r} of the item")
         out.arguments_done = True
 
+    def _on_response_mcp_call_arguments_delta(self, etype: str, event: Json) -> None:
+        out = self._output(etype, event)
+        if out.type != "mcp_call" or out.arguments_done:
+            self._fail(etype, f"item {out.item_id} is not an mcp_call streaming its arguments (§9.3)")
+        out.arguments += str(event.get("delta", ""))
+
+    def _on_response_mcp_call_arguments_done(self, etype: str, event: Json) -> None:
+        out = self._output(etype, event)
+        if event.get("arguments") != out.arguments:
+            self._fail(etype, f"arguments {event.get('arguments')!r} != concatenated deltas {out.arguments!r}")
+        out.arguments_done = True
+
     def _on_response_output_item_done(self, etype: str, event: Json) -> None:
         item = event.get("item") or {}
         out = self._output(etype, {**event, "item_id": item.get("id")})
-        if item.get("status") not in ("completed", "incomplete"):
+        if item.get("status") not in ("completed", "incomplete") and not _is_mcp(item):
             self._fail(etype, f"final item status {item.get('status')!r} is not completed/incomplete")
+        if out.type == "mcp_call" and item.get("arguments") != out.arguments:
+            self._fail(etype, "arguments of the final mcp_call differ from the streamed ones (§9.3)")
         if out.type == "function_call" and (item.get("call_id") != out.call_id
                                             or item.get("arguments") != out.arguments):
             self._fail(etype, "call_id/arguments of the final item differ from the streamed ones")

@@ -61,6 +61,7 @@ class ServerConfig:
     max_frame_bytes: int = 16 * 1024 * 1024 + 4096  # a 15 MiB append plus its JSON; larger frames: close 1009
     max_send_buffer: int = 32 * 1024 * 1024  # a client that stops reading is closed with 1008 beyond this
     send_timeout_s: float = 10.0  # ... or when it has not read anything for this long while output waits
+    mcp_timeout_s: float = 30.0  # an MCP server's answer to one list/call, connect included (docs/protocol.md §9)
     max_items: int = 4096
     max_buffer_ms: int = 15 * 60 * 1000
     azure_preview_model: str = "gpt-4o-realtime-preview-2024-12-17"

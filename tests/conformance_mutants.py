@@ -1342,6 +1342,112 @@ def _translation_any_model(p: Patcher) -> None:
     p.attr(dialect, "models", (*dialect.models, "gpt-realtime"))
 
 
+# --- MCP tools (§9) -----------------------------------------------------------------------------------------
+
+
+@mutant("mcp-ignores-allowed-tools", "allowed_tools is ignored: every tool of the server is listed",
+        "mcp/list/completed")
+def _mcp_allowed(p: Patcher) -> None:
+    from mockrt.core.mcp import McpServerConfig
+
+    p.attr(McpServerConfig, "filter_tools", lambda self, tools: list(tools))
+
+
+@mutant("mcp-list-failure-as-server-error", "a failed listing reports a generic server_error",
+        "mcp/list/failed")
+def _mcp_list_error(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "mcp_list_tools_failed", lambda label, detail: errors.ProtocolError(
+        "The server had an error while processing your request.", None, None, type="server_error"))
+
+
+@mutant("mcp-call-not-run", "the call is never made: every MCP call 'completes' with an empty output",
+        "mcp/call/forced", "mcp/approval/approve")
+def _mcp_not_run(p: Patcher) -> None:
+    from mockrt.core.mcp import CallDone
+    from mockrt.core.mcp_session import McpSession
+
+    def make(orig: Any) -> Any:
+        def dispatch(self: Any, run: Any, wait: Any, now: float) -> None:
+            if wait.kind == "call":
+                run.resume(CallDone("fake", ""), now)
+            else:
+                orig(self, run, wait, now)
+
+        return dispatch
+
+    p.wrap(McpSession, "dispatch", make)
+
+
+@mutant("mcp-tool-error-as-output", "a tool's error comes back as its output (mcp_call.completed)",
+        "mcp/call/tool-error")
+def _mcp_error_output(p: Patcher) -> None:
+    from mockrt.core.mcp import CallDone, CallFailed
+    from mockrt.core.mcp_session import McpSession
+
+    def make(orig: Any) -> Any:
+        def on_result(self: Any, result: Any, now: float) -> None:
+            if isinstance(result, CallFailed):
+                result = CallDone(result.request_id, result.error.message)
+            orig(self, result, now)
+
+        return on_result
+
+    p.wrap(McpSession, "on_result", make)
+
+
+@mutant("mcp-no-approval", "require_approval is ignored: tools run without asking",
+        "mcp/approval/approve", "mcp/approval/deny", "mcp/approval/unknown-request")
+def _mcp_no_approval(p: Patcher) -> None:
+    from mockrt.core.mcp import McpServerConfig
+
+    p.attr(McpServerConfig, "needs_approval", lambda self, tool: False)
+
+
+@mutant("mcp-deny-runs-anyway", "a denied approval runs the call anyway",
+        "mcp/approval/deny")
+def _mcp_deny(p: Patcher) -> None:
+    from mockrt.core.mcp_session import McpSession
+
+    def make(orig: Any) -> Any:
+        def answer(self: Any, response: Any) -> None:
+            orig(self, replace(response, approve=True))
+
+        return answer
+
+    p.wrap(McpSession, "answer", make)
+
+
+@mutant("mcp-any-approval-id", "an approval response for an unknown request is accepted (and ignored)",
+        "mcp/approval/unknown-request")
+def _mcp_any_id(p: Patcher) -> None:
+    from mockrt.core.mcp_session import McpSession
+
+    def answer(self: Any, response: Any) -> None:
+        if response.approval_request_id in self.approvals:
+            self.approvals[response.approval_request_id].answer = response
+
+    p.attr(McpSession, "check_answer", lambda self, response: None)
+    p.attr(McpSession, "answer", answer)
+
+
+@mutant("mcp-beta-accepts", "beta silently drops mcp tools from session.update instead of refusing them",
+        "mcp/beta/refused")
+def _mcp_beta(p: Patcher) -> None:
+    _, beta = _dialects()
+
+    def make(orig: Any) -> Any:
+        def parse(self: Any, payload: Any, current: Any) -> Any:
+            if isinstance(payload, dict) and isinstance(payload.get("tools"), list):
+                payload = {**payload, "tools": [t for t in payload["tools"]
+                                                if not (isinstance(t, dict) and t.get("type") == "mcp")]}
+            return orig(self, payload, current)
+
+        return parse
+
+    p.wrap(beta, "parse_session_update", make)
+
+
 def killed_cases() -> set[str]:
     """Every case id some mutant names."""
     return {case_id for m in MUTANTS.values() for case_id in m.kills}

@@ -13,6 +13,7 @@ import numpy as np
 
 from mockrt.core import Close, RealtimeSession, Send, SessionOptions
 from mockrt.core.dialects import GA, Beta
+from mockrt.core.mcp import CallTool, ListTools, McpDirective
 from mockrt.core.responses import Pacing
 from tests.protocol_types import validate_server_event
 
@@ -28,6 +29,7 @@ class Harness:
         self.now = now
         self.session = RealtimeSession(SessionOptions(dialect=d, **options), now)
         self.closes: list[Close] = []
+        self.directives: list[McpDirective] = []  # MCP directives not run yet (docs/protocol.md §9)
         self.events: list[Event] = []
         self.created = self._collect(self.session.start())
 
@@ -39,6 +41,8 @@ class Harness:
                 event = json.loads(json.dumps(out.event))
                 validate_server_event(event, self.dialect_name)
                 got.append(event)
+            elif isinstance(out, ListTools | CallTool):
+                self.directives.append(out)
             else:
                 self.closes.append(out)
         self.events.extend(got)
@@ -56,6 +60,28 @@ class Harness:
     def advance(self, seconds: float) -> list[Event]:
         self.now += seconds
         return self._collect(self.session.poll(self.now))
+
+    def run_mcp(self, executor: Any) -> list[Event]:
+        """Run the pending MCP directives with ``executor`` (e.g. a ``StandInExecutor``), feeding each result
+        back at the current virtual time, until none is left."""
+        import asyncio
+
+        got: list[Event] = []
+        while self.directives:
+            directive = self.directives.pop(0)
+            result = asyncio.run(executor.run(directive))
+            got += self._collect(self.session.mcp_result(result, self.now))
+        return got
+
+    def run_until_call(self, limit_s: float = 600.0) -> list[Event]:
+        """Advance virtual time until a response waits for an MCP directive."""
+        got: list[Event] = []
+        while not self.directives:
+            deadline = self.session.next_deadline()
+            assert deadline is not None and deadline - self.now < limit_s, "no MCP directive came"
+            self.now = max(self.now, deadline)
+            got += self._collect(self.session.poll(self.now))
+        return got
 
     def run_until_idle(self, limit_s: float = 600.0) -> list[Event]:
         """Advance virtual time to each deadline until no response is in flight."""

@@ -43,10 +43,35 @@ class FunctionCallOut:
 
 
 @dataclass
+class McpCallOut:
+    """A call of tool ``name`` on the MCP server ``server_label`` (docs/protocol.md §9).
+
+    ``arguments`` ``None``: a minimal valid instance of the tool's input schema. ``name`` ``None``: the server's
+    first listed tool. Unlike a function call, the response continues after it: with the reply that follows it in
+    the plan, else with :func:`mcp_reply_text`.
+    """
+
+    server_label: str
+    name: str | None = None
+    arguments: str | None = None
+    approval_request_id: str | None = None  # the approval this call follows (set by the session)
+    approved: bool = True  # False: the client denied it; no call
+
+
+def mcp_reply_text(name: str, output: str | None, error: str | None, denied: bool = False) -> str:
+    """The default assistant's words after an MCP call (or a denied approval)."""
+    if denied:
+        return f"The {name} tool was not approved, so I did not run it."
+    if error is not None:
+        return f"The {name} tool failed: {error}"
+    return f"The {name} tool returned {output}."
+
+
+@dataclass
 class ReplyPlan:
     """What one response outputs and how it ends (§4.10 statuses)."""
 
-    outputs: list[MessageOut | FunctionCallOut] = field(default_factory=list)
+    outputs: list[MessageOut | FunctionCallOut | McpCallOut] = field(default_factory=list)
     status: Literal["completed", "incomplete", "failed"] = "completed"
     reason: str | None = None  # incomplete: "max_output_tokens" | "content_filter"
     error: dict[str, Any] | None = None  # failed: {"type", "code", "message"}

@@ -334,7 +334,7 @@ def close_reason(err: ProtocolError) -> str:
     return f"{err.type}.{err.code}" if err.code else err.type
 
 
-# --- MCP tools (docs/protocol.md §4.7, §4.9; docs/mcp.md) ------------------------------------------------
+# --- MCP tools (docs/protocol.md §9) -----------------------------------------------------------------------
 # [U] The Realtime API's MCP error strings are not captured. The listing failure follows the Responses API's
 # remote MCP tool ("Error retrieving tool list from MCP server: '<label>'. Http status code: 424 (Failed
 # Dependency)", reported by users for unreachable servers); the validation errors follow the §6.1 patterns.
@@ -461,3 +461,13 @@ def translation_wrong_key() -> ProtocolError:
     """A client secret minted for the other surface (realtime vs translation) presented at a handshake (§10)."""
     return ProtocolError("This client secret was created for a different Realtime surface (translation vs "
                          "realtime) and cannot be used here.", "invalid_api_key", type="invalid_request_error")
+
+
+def mcp_tool_unavailable(name: str, label: str) -> str:
+    """``protocol_error`` detail of a call the "model" makes to a tool the server does not list (or that
+    ``allowed_tools`` hides) [U]."""
+    return f"Tool '{name}' is not available on MCP server '{label}'."
+
+
+MCP_TOOL_UNAVAILABLE_CODE = -32602
+"""JSON-RPC "invalid params", what MCP servers answer for a tool they do not have (MCP spec, tools/call)."""

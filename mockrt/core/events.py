@@ -99,6 +99,15 @@ class ServerEvent(StrEnum):
     TRANSLATION_INPUT_TRANSCRIPT_DELTA = auto()
     TRANSLATION_OUTPUT_TRANSCRIPT_DELTA = auto()
     TRANSLATION_OUTPUT_AUDIO_DELTA = auto()
+    # MCP tools (docs/protocol.md §9)
+    MCP_LIST_TOOLS_IN_PROGRESS = auto()
+    MCP_LIST_TOOLS_COMPLETED = auto()
+    MCP_LIST_TOOLS_FAILED = auto()
+    MCP_CALL_ARGUMENTS_DELTA = auto()
+    MCP_CALL_ARGUMENTS_DONE = auto()
+    MCP_CALL_IN_PROGRESS = auto()
+    MCP_CALL_COMPLETED = auto()
+    MCP_CALL_FAILED = auto()
 
 
 def client_event_id(event: Any) -> str | None:

@@ -4,7 +4,7 @@ A GA ``{"type": "mcp", ...}`` tool names a remote MCP server. The core never tal
 :class:`ListTools` / :class:`CallTool` directives beside its ``Send`` outputs, the transport runs them with an
 executor (:mod:`mockrt.mcp`: a real MCP client, or a scenario's stand-in) and feeds the outcome back as a
 :class:`ToolsListed` / :class:`ToolsFailed` / :class:`CallDone` / :class:`CallFailed` result, stamped with the
-time it arrived. Everything here is plain data and pure functions; docs/mcp.md describes the integration.
+time it arrived. Everything here is plain data and pure functions; docs/protocol.md §9 describes the integration.
 """
 
 from __future__ import annotations

@@ -100,7 +100,8 @@ class ContentPart:
     ref_id: str | None = None
 
 
-ItemType = Literal["message", "function_call", "function_call_output", "item_reference"]
+ItemType = Literal["message", "function_call", "function_call_output", "item_reference", "mcp_list_tools", "mcp_call",
+                   "mcp_approval_request", "mcp_approval_response"]
 ItemStatus = Literal["completed", "incomplete", "in_progress"]
 Role = Literal["user", "assistant", "system"]
 
@@ -118,6 +119,7 @@ class Item:
     call_id: str | None = None
     arguments: str | None = None
     output: str | None = None
+    mcp: Any = None  # MCP items (§9): the tools listed, an McpCall, an ApprovalRequest or an ApprovalResponse
 
     def has_assistant_audio(self) -> bool:
         return self.role == "assistant" and any(p.type == "audio" for p in self.content)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mockrt.core.mcp import CallTool, ListTools
+
 
 @dataclass(frozen=True, slots=True)
 class Send:
@@ -37,4 +39,5 @@ class Stall:
     seconds: float | None = None
 
 
-Output = Send | Close | Abort | Stall
+Output = Send | Close | Abort | Stall | ListTools | CallTool
+"""``ListTools`` / ``CallTool``: run an MCP directive and feed its result back (docs/protocol.md §9)."""

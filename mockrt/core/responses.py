@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from mockrt.audio.formats import AudioFormat
-from mockrt.core.brain import FunctionCallOut, MessageOut, ReplyPlan, tokenize
+from mockrt.core.brain import FunctionCallOut, McpCallOut, MessageOut, ReplyPlan, mcp_reply_text, tokenize
 from mockrt.core.conversation import Conversation
 from mockrt.core.events import ServerEvent
+from mockrt.core.mcp import ApprovalRequest, CallDone, McpCall, McpError
 from mockrt.core.model import ContentPart, Item, ItemStatus, Response, Usage
 from mockrt.core.synth import scripted_speech, synthesize
 from mockrt.core.usage import input_usage, text_tokens
@@ -31,6 +32,38 @@ __all__ = ["Pacing", "ResponseRun", "input_usage"]
 Event = dict[str, Any]
 Steps = Generator[tuple[float, Event], None, None]
 """A stream of ``(offset seconds, internal event)``."""
+
+PAUSE: Event = {"type": None}
+"""The marker a run yields where it waits for the session (an MCP call's resolution or result, §9)."""
+
+
+@dataclass(frozen=True)
+class McpWait:
+    """What a paused run waits for: ``resolve`` (which server/tool/arguments, or an approval) or ``call`` (the
+    result of the resolved call, :class:`McpResolved`)."""
+
+    kind: str
+    out: McpCallOut
+    resolved: Any = None
+
+
+@dataclass(frozen=True)
+class McpResolved:
+    """A call the session resolved: the tool, its arguments (JSON text), the approval it follows; ``error`` fails
+    the call without running it (a server whose listing failed, a tool it does not offer)."""
+
+    server: Any  # core.mcp.McpServerConfig
+    name: str
+    arguments: str
+    approval_request_id: str | None = None
+    error: McpError | None = None
+
+
+@dataclass(frozen=True)
+class McpDenied:
+    """The client denied the approval request for this call: no call, the reply says so."""
+
+    name: str
 
 
 @dataclass(frozen=True)
@@ -100,6 +133,12 @@ class ResponseRun:
         self._open_index = 0
         self._text_tokens = 0
         self._audio_ms = 0.0
+        # MCP (§9): where the run waits for the session, and what the session answered.
+        self.mcp_wait: McpWait | None = None
+        self._wait_taken = False
+        self._resumed = False
+        self._resume_value: Any = None
+        self._resumed_at = start
         self._advance()
 
     # -- scheduling ----------------------------------------------------------------------------------
@@ -115,14 +154,41 @@ class ResponseRun:
 
     @property
     def due(self) -> float | None:
-        return self._pending[0] if self._pending is not None else None
+        if self._pending is None or (self._pending[1] is PAUSE and self._wait_taken and not self._resumed):
+            return None
+        return self._pending[0]
 
     def pop_due(self, now: float) -> Iterator[Event]:
         """Release every event due at ``now``; each is rendered by the caller before the next is made."""
         while self._pending is not None and self._pending[0] <= now:
             event = self._pending[1]
+            if event is PAUSE:
+                if not self._resumed:
+                    return
+                self._resumed = False
+                self._advance()
+                continue
             yield event
             self._advance()
+
+    def take_wait(self, now: float) -> McpWait | None:
+        """The wait the run reached by ``now`` and the session has not taken yet (§9)."""
+        if (self._pending is None or self._pending[1] is not PAUSE or self._pending[0] > now or self._wait_taken
+                or self._resumed):
+            return None
+        self._wait_taken = True
+        return self.mcp_wait
+
+    def resume(self, value: Any, now: float) -> None:
+        """The session's answer to the wait; the stream continues from ``now``."""
+        self._resume_value, self._resumed_at = value, now
+        self._resumed, self._wait_taken = True, False
+
+    def _pause(self, wait: McpWait, t: float) -> Generator[tuple[float, Event], None, tuple[float, Any]]:
+        self.mcp_wait = wait
+        yield t, PAUSE
+        self.mcp_wait = None
+        return max(t, self._resumed_at - self.start), self._resume_value
 
     # -- the stream ----------------------------------------------------------------------------------
 
@@ -137,11 +203,20 @@ class ResponseRun:
 
     def _steps(self) -> Steps:
         t = self._delay(self.pacing.first_delta_ms)
-        for index, out in enumerate(self.plan.outputs):
+        outputs = list(self.plan.outputs)
+        index = 0
+        while index < len(outputs):
+            out = outputs[index]
+            slot = len(self.response.output)  # the output_index (a denied MCP call outputs no item)
             if isinstance(out, MessageOut):
-                t = yield from self._message(index, out, t)
+                t = yield from self._message(slot, out, t)
+            elif isinstance(out, McpCallOut):
+                t, reply = yield from self._mcp_call(slot, out, t)
+                if reply is not None and index + 1 == len(outputs):
+                    outputs.append(MessageOut(reply))  # the default words after the call
             else:
-                t = yield from self._function_call(index, out, t)
+                t = yield from self._function_call(slot, out, t)
+            index += 1
         self._finalize(self.plan.status, self._status_details())
         yield t, {"type": ServerEvent.RESPONSE_DONE, "response": self.response}
 
@@ -284,6 +359,47 @@ class ResponseRun:
                   "arguments": item.arguments}
         yield from self._close_item(index, item, t, "completed")
         return t
+
+    def _mcp_call(self, index: int, out: McpCallOut, t: float
+                  ) -> Generator[tuple[float, Event], None, tuple[float, str | None]]:
+        """An MCP tool call inside the response (§9): resolve, then an approval request, or the call's stream
+        around the real call; returns the default reply (``None``: the response ends here)."""
+        t, resolved = yield from self._pause(McpWait("resolve", out), t)
+        if isinstance(resolved, McpDenied):
+            return t, mcp_reply_text(resolved.name, None, None, denied=True)
+        if isinstance(resolved, ApprovalRequest):
+            item = Item(id=resolved.id, type="mcp_approval_request", mcp=resolved)
+            yield from self._open(index, item, t)
+            yield from self._close_item(index, item, t, "completed")
+            return t, None
+        assert isinstance(resolved, McpResolved)
+        call = McpCall(self._new_item_id(), resolved.server.server_label, resolved.name, "",
+                       resolved.approval_request_id)
+        item = Item(id=call.item_id, type="mcp_call", status="in_progress", name=call.name, mcp=call)
+        yield from self._open(index, item, t)
+        ids = self._ids(index, item)
+        n = max(1, self.pacing.args_chunk_chars)
+        for start in range(0, len(resolved.arguments), n):
+            delta = resolved.arguments[start: start + n]
+            yield t, {"type": ServerEvent.MCP_CALL_ARGUMENTS_DELTA, **ids, "delta": delta}
+            call.arguments += delta
+            t += self._delay(self.pacing.text_delta_ms)
+        self._text_tokens += text_tokens(resolved.arguments)
+        yield t, {"type": ServerEvent.MCP_CALL_ARGUMENTS_DONE, **ids, "arguments": call.arguments}
+        where = {"item_id": item.id, "output_index": index}
+        yield t, {"type": ServerEvent.MCP_CALL_IN_PROGRESS, **where}
+        if resolved.error is not None:
+            result: Any = resolved.error
+        else:
+            t, result = yield from self._pause(McpWait("call", out, resolved), t)
+        if isinstance(result, CallDone):
+            call.output = result.output
+            yield t, {"type": ServerEvent.MCP_CALL_COMPLETED, **where}
+        else:
+            call.error = result if isinstance(result, McpError) else result.error
+            yield t, {"type": ServerEvent.MCP_CALL_FAILED, **where}
+        yield from self._close_item(index, item, t, "completed")
+        return t, mcp_reply_text(call.name, call.output, call.error.message if call.error else None)
 
     # -- ending --------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""A minimal valid instance of a JSON Schema: the default arguments of a forced MCP tool call (docs/mcp.md).
+"""A minimal valid instance of a JSON Schema: the default arguments of a forced MCP tool call (docs/protocol.md §9).
 
 When the "model" calls an MCP tool without scripted arguments, it sends the smallest value its input schema
 accepts: objects with their required properties only, the first ``const``/``enum`` value, the first ``anyOf`` /

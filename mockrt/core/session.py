@@ -28,6 +28,8 @@ from mockrt.core.dialects.common import decode_audio
 from mockrt.core.events import ClientEvent, ServerEvent, check_envelope, client_event_id
 from mockrt.core.faults import FaultInjector, Faults, ServiceErrorCode, service_error
 from mockrt.core.ids import IdGenerator
+from mockrt.core.mcp import McpResult
+from mockrt.core.mcp_session import McpSession
 from mockrt.core.model import (
     DEFAULT_INSTRUCTIONS,
     ContentPart,
@@ -126,6 +128,8 @@ class RealtimeSession:
         self._configure_sync()
         self.input_turn: str | None = None  # Voice Live's open ``input_audio.turn`` (docs/protocol.md §12)
         self.input_text: dict[str, str] = {}  # Voice Live's streamed text input, per item id (§12)
+        self.mcp = McpSession(self.emit, lambda err: self._error(err, None), self._out_append, self.ids.item,
+                              self.conversation)
 
     # -- public API ----------------------------------------------------------------------------------
 
@@ -137,6 +141,11 @@ class RealtimeSession:
         if self.options.conversation_created and self.config.kind == "realtime":
             self.emit({"type": ServerEvent.CONVERSATION_CREATED,
                         "conversation": {"id": self.conversation.id, "object": "realtime.conversation"}})
+        if self.config.tools:  # MCP tools of an ephemeral token's session are listed right away (§9.2)
+            try:
+                self.mcp.configure(self.mcp.check(self.config.tools, None, "session"))
+            except errors.ProtocolError as err:
+                self._error(err, None)
         return self._flush()
 
     def receive_text(self, text: str, now: float) -> list[Output]:
@@ -195,6 +204,15 @@ class RealtimeSession:
             self._expire()
         else:
             self._release(now)
+        return self._flush()
+
+    def mcp_result(self, result: McpResult, now: float) -> list[Output]:
+        """The outcome of a ``ListTools`` / ``CallTool`` directive, arrived at ``now`` (docs/protocol.md §9)."""
+        if self.closed:
+            return []
+        self.now = now
+        self.mcp.on_result(result, now)
+        self._release(now)
         return self._flush()
 
     def next_deadline(self) -> float | None:
@@ -305,6 +323,9 @@ class RealtimeSession:
     def _error(self, err: errors.ProtocolError, event_id: str | None) -> None:
         self.emit({"type": ServerEvent.ERROR, "error": err.to_error_object(event_id)})
 
+    def _out_append(self, output: Output) -> None:
+        self._out.append(output)
+
     def _flush(self) -> list[Output]:
         out, self._out = self._out, []
         return out
@@ -322,7 +343,9 @@ class RealtimeSession:
 
     def _session_update(self, fields: dict[str, Any], now: float) -> None:
         new = self.dialect.parse_session_update(fields["session"], self.config)
+        servers = self.mcp.check(new.tools, new.tool_choice, "session")
         self._apply_config(new)
+        self.mcp.configure(servers)
 
     def _apply_config(self, new: SessionConfig) -> None:
         """Checks that span fields (§2.1), then apply whole and answer with the full session."""
@@ -443,8 +466,12 @@ class RealtimeSession:
         if (item.type == "function_call_output" and self.options.check_function_call_output
                 and item.call_id is not None and self.conversation.find_call(item.call_id) is None):
             raise errors.function_call_output_unknown(item.call_id)
+        if item.type == "mcp_approval_response":
+            self.mcp.check_answer(item.mcp)
         if not item.id:
             item.id = self.ids.item()
+        if item.type == "mcp_approval_response":
+            self.mcp.answer(item.mcp)
         if item.type == "function_call" and not item.call_id:
             item.call_id = self.ids.call()
         prev = self.conversation.insert(item, previous)
@@ -500,6 +527,7 @@ class RealtimeSession:
         directives = self.dialect.response_directives(fields.get("response"), self.config)
         if params.conversation == "auto" and self.active_id is not None and not directives.cancel_previous:
             raise errors.active_response(self.active_id)
+        servers = self.mcp.check(params.tools, params.tool_choice, "response", tuple(self.mcp.servers))
         context = self._resolve_input(raw_input) if raw_input is not None else None
         if directives.append_items:  # Voice Live: appended to the conversation first (§12)
             self.conversation.check_insert(None)
@@ -517,7 +545,9 @@ class RealtimeSession:
         plan = None
         if directives.pre_generated_text is not None:
             plan = ReplyPlan(outputs=[MessageOut(text=directives.pre_generated_text)])
-        self.start_response(params, context, now, plan=plan)
+        response = self.start_response(params, context, now, plan=plan)
+        if response is not None and servers:
+            self.mcp.response_started(response.id, servers)
 
     def _resolve_input(self, raw_input: list[Any]) -> list[Item]:
         items: list[Item] = []
@@ -550,7 +580,7 @@ class RealtimeSession:
             plan = ReplyPlan(status="failed", error={"type": err.type, "code": err.code, "message": err.message})
         ctx = ResponseContext(self.config, params, seen.items, self.turns + 1)
         if plan is None:
-            plan = self.options.brain.reply(ctx)
+            plan = self.mcp.plan(params) or self.options.brain.reply(ctx)
         if plan is not None and plan.error_event is not None:
             spec = plan.error_event
             raise errors.ProtocolError(spec.get("message", "The server had an error."), spec.get("code"),
@@ -657,13 +687,19 @@ class RealtimeSession:
         for decision in self.turn_taking.poll(now):
             self._turn(decision, now)
         for run in list(self.runs.values()):
-            for event in run.pop_due(now):
-                self.emit(event)
+            while True:
+                for event in run.pop_due(now):
+                    self.emit(event)
+                wait = run.take_wait(now)  # an MCP step (§9)
+                if wait is None:
+                    break
+                self.mcp.dispatch(run, wait, now)
             if run.finished:
                 self._response_done(run, now)
 
     def _response_done(self, run: ResponseRun, now: float) -> None:
         self.runs.pop(run.response.id, None)
+        self.mcp.response_done(run.response.id)
         if self.active_id == run.response.id:
             self.active_id = None
         usage = run.response.usage

@@ -307,8 +307,8 @@ class SessionAnalysis:
         elif ev is ServerEvent.OUTPUT_ITEM_ADDED and isinstance(e.get("item"), dict):
             item = e["item"]
             info.items.append({"id": item.get("id"), "type": item.get("type"), "role": item.get("role"),
-                               "name": item.get("name")})
-        elif ev is ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE:
+                               "name": item.get("name"), "server_label": item.get("server_label")})
+        elif ev in (ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE, ServerEvent.MCP_CALL_ARGUMENTS_DONE):
             for item in info.items:
                 if item["id"] == e.get("item_id"):
                     item["arguments"] = e.get("arguments")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from mockrt.core.dialects import mcp as mcp_wire
 from mockrt.core.events import ServerEvent
 from mockrt.inspector.journal import Internal, _obj
 
@@ -24,10 +25,20 @@ def _norm_item(item: dict[str, Any]) -> dict[str, Any]:
                 content.append({k: part[k] for k in ("type", "text", "transcript") if k in part})
         out["content"] = content
     else:
-        for key in ("name", "call_id", "arguments", "output"):
+        for key in ("name", "call_id", "arguments", "output", *_MCP_KEYS):
             if key in item:
                 out[key] = item[key]
+        if isinstance(item.get("tools"), list):  # mcp_list_tools: the names are enough here
+            out["tools"] = [t.get("name") for t in item["tools"] if isinstance(t, dict)]
     return out
+
+
+_MCP_KEYS = ("server_label", "approval_request_id", "approve", "reason", "error")
+"""What the MCP items (docs/protocol.md §9) add, besides ``name``, ``arguments``, ``output`` and ``tools``."""
+
+
+_ARGUMENT_EVENTS = frozenset({ServerEvent.FUNCTION_CALL_ARGUMENTS_DELTA, ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE,
+                              ServerEvent.MCP_CALL_ARGUMENTS_DELTA, ServerEvent.MCP_CALL_ARGUMENTS_DONE})
 
 
 class ConversationBuilder:
@@ -125,11 +136,11 @@ class ConversationBuilder:
             if part is None:
                 return False
             part["type"] = raw.get("type", part.get("type"))
-        elif ev in (ServerEvent.FUNCTION_CALL_ARGUMENTS_DELTA, ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE):
+        elif ev in _ARGUMENT_EVENTS:
             item = self._find(e.get("item_id"))
             if item is None:
                 return False
-            if ev is ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE:
+            if ev in (ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE, ServerEvent.MCP_CALL_ARGUMENTS_DONE):
                 item["arguments"] = e.get("arguments")
             elif isinstance(e.get("delta"), str):
                 item["arguments"] = (item.get("arguments") or "") + e["delta"]
@@ -143,6 +154,9 @@ def conversation_from_items(items: Iterable[Any]) -> list[dict[str, Any]]:
     """The conversation from a live session's :class:`~mockrt.core.model.Item` list (same shape as the rebuild)."""
     out: list[dict[str, Any]] = []
     for item in items:
+        if item.mcp is not None:  # MCP items are GA only: their one rendering (docs/protocol.md §9)
+            out.append(_norm_item(mcp_wire.render_item(item)))
+            continue
         entry: dict[str, Any] = {"id": item.id, "type": item.type, "status": item.status}
         if item.type == "message":
             entry["role"] = item.role

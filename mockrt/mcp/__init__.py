@@ -2,7 +2,7 @@
 
 :class:`McpClient` is a real MCP client (the ``mcp`` package: Streamable HTTP, or SSE for URLs whose path ends
 in ``/sse``); a scenario's ``mcp_servers:`` stand-in (:class:`mockrt.scenarios.mcp_servers.StandInExecutor`) has
-the same :class:`McpExecutor` interface. See docs/mcp.md. The client (and the ``mcp`` package behind it) is
+the same :class:`McpExecutor` interface. See docs/protocol.md §9. The client (and the ``mcp`` package behind it) is
 imported on first use, so loading scenarios does not pay for it.
 """
 

@@ -1,4 +1,4 @@
-"""A real MCP client for the mock's ``mcp`` tools, built on the ``mcp`` package (docs/mcp.md).
+"""A real MCP client for the mock's ``mcp`` tools, built on the ``mcp`` package (docs/protocol.md §9).
 
 It connects over Streamable HTTP, or SSE when the URL's path ends in ``/sse`` (the convention of the SSE servers
 the ``mcp`` package and others build), sends the tool's ``headers`` and its ``authorization`` as a bearer token,

@@ -1,4 +1,4 @@
-"""The executor seam: what the transport calls to run an MCP directive (docs/mcp.md)."""
+"""The executor seam: what the transport calls to run an MCP directive (docs/protocol.md §9)."""
 
 from __future__ import annotations
 

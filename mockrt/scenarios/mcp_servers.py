@@ -3,7 +3,7 @@
 A stand-in matches a session's ``mcp`` tool by ``server_label`` (and by ``server_url`` when it gives one).
 :class:`StandInExecutor` has the interface of the real client (:class:`~mockrt.mcp.McpExecutor`), so the
 transport runs directives with either; servers no stand-in matches go to the fallback (the real client), or
-fail as unreachable. See docs/mcp.md.
+fail as unreachable. See docs/protocol.md §9.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mockrt.core.brain import FunctionCallOut, MessageOut, ReplyPlan
+from mockrt.core.brain import FunctionCallOut, McpCallOut, MessageOut, ReplyPlan
 from mockrt.core.faults import Faults
 from mockrt.core.prompts import StoredPrompt
 from mockrt.core.responses import Pacing
@@ -38,6 +38,20 @@ class FunctionCall:
 
 
 @dataclass
+class McpCall:
+    """``mcp_call: {server_label, name?, arguments?}``: the "model" calls an MCP tool (docs/protocol.md §9)."""
+
+    server_label: str
+    name: str | None = None
+    arguments: str | dict[str, Any] | None = None
+
+    def out(self) -> McpCallOut:
+        args = self.arguments if self.arguments is None or isinstance(self.arguments, str) else json.dumps(
+            self.arguments, separators=(",", ":"))
+        return McpCallOut(self.server_label, self.name, args)
+
+
+@dataclass
 class Output:
     """One output item of a reply: a message (text / audio + transcript) or a function call."""
 
@@ -45,6 +59,7 @@ class Output:
     transcript: str | None = None
     audio: np.ndarray | None = None  # 24 kHz int16 (from a WAV file), None: synthesised
     function_call: FunctionCall | None = None
+    mcp_call: McpCall | None = None
 
 
 @dataclass
@@ -92,9 +107,11 @@ class Reply:
         return cls([Output(function_call=FunctionCall(name, arguments, call_id))])
 
     def plan(self, base_pacing: Pacing | None) -> ReplyPlan:
-        outs: list[MessageOut | FunctionCallOut] = []
+        outs: list[MessageOut | FunctionCallOut | McpCallOut] = []
         for o in self.outputs:
-            if o.function_call is not None:
+            if o.mcp_call is not None:
+                outs.append(o.mcp_call.out())
+            elif o.function_call is not None:
                 outs.append(o.function_call.out())
             else:
                 outs.append(MessageOut(o.text or "", audio=o.audio, transcript=o.transcript))
@@ -196,6 +213,8 @@ def _reply(raw: dict[str, Any], base: Path) -> Reply:
         outputs.insert(0, _output({k: raw[k] for k in ("text", "transcript", "audio") if k in raw}, base))
     calls = raw.get("function_calls", []) + ([raw["function_call"]] if "function_call" in raw else [])
     outputs += [Output(function_call=FunctionCall(**c)) for c in calls]
+    if "mcp_call" in raw:
+        outputs.insert(0, Output(mcp_call=McpCall(**raw["mcp_call"])))
     return Reply(
         outputs=outputs,
         status=raw.get("status", "completed"),
@@ -211,6 +230,8 @@ def _reply(raw: dict[str, Any], base: Path) -> Reply:
 def _output(raw: dict[str, Any], base: Path) -> Output:
     if "function_call" in raw:
         return Output(function_call=FunctionCall(**raw["function_call"]))
+    if "mcp_call" in raw:
+        return Output(mcp_call=McpCall(**raw["mcp_call"]))
     audio = None
     spec = raw.get("audio") or {}
     if spec.get("file"):

@@ -70,7 +70,7 @@ async def realtime_endpoint(ws: WebSocket) -> None:
         return
     loop = asyncio.get_running_loop()
     session, record = state.new_session(hs, dialect, ws.url.path, ws.headers.get("user-agent", ""), loop.time())
-    connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s)
+    connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s, state.mcp_executor)
     record.connection = connection
     try:
         await connection.run()

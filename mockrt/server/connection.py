@@ -26,10 +26,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from uvicorn.protocols.utils import ClientDisconnected
 
 from mockrt.core.dialects import AUDIO_PAYLOADS
+from mockrt.core.mcp import CallTool, ListTools
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
 from mockrt.core.sans_io import SansIOSession
 from mockrt.core.session import RealtimeSession
 from mockrt.logs import SessionAdapter, elide
+from mockrt.server.mcp_runner import ExecutorFactory, McpRunner
 from mockrt.server.websocket import SessionProtocol
 
 logger = logging.getLogger("mockrt.session")
@@ -87,7 +89,8 @@ class Connection:
     """Drive one session over one accepted WebSocket."""
 
     def __init__(self, ws: WebSocket, session: SansIOSession, clock: Callable[[], float],
-                 max_send_buffer: int = 32 * 1024 * 1024, send_timeout: float = 10.0) -> None:
+                 max_send_buffer: int = 32 * 1024 * 1024, send_timeout: float = 10.0,
+                 mcp_executor: ExecutorFactory | None = None) -> None:
         self.ws = ws
         self.session = session
         self.clock = clock
@@ -109,8 +112,15 @@ class Connection:
         self._transport = self._find_transport()
         self.log = SessionAdapter(logger, {"session_id": session.session_id})
         self._trace = logger.isEnabledFor(logging.DEBUG)
+        self.mcp = (McpRunner(session, clock, self._push, mcp_executor)
+                    if mcp_executor is not None and isinstance(session, RealtimeSession) else None)
 
     def _push(self, outputs: list[Output]) -> None:
+        if any(isinstance(out, ListTools | CallTool) for out in outputs):  # MCP directives run beside the queue (§9)
+            for out in outputs:
+                if isinstance(out, ListTools | CallTool) and self.mcp is not None:
+                    self.mcp.start(out)
+            outputs = [out for out in outputs if not isinstance(out, ListTools | CallTool)]
         if outputs:
             if self._trace:
                 for out in outputs:
@@ -179,6 +189,8 @@ class Connection:
             self.queue.put_nowait(None)
             with contextlib.suppress(Exception):
                 await writer
+            if self.mcp is not None:
+                await self.mcp.aclose()
             self.log.info("session ended (close code %s)", self.close_code)
 
     async def _reader(self) -> None:

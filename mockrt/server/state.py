@@ -20,6 +20,7 @@ from mockrt.core.ids import IdGenerator
 from mockrt.core.session import RealtimeSession, SessionOptions
 from mockrt.core.transcription import Transcriber
 from mockrt.core.turn_taking import VadOptions
+from mockrt.mcp.executor import McpExecutor
 from mockrt.scenarios import Scenario, ScriptedBrain, load_scenario
 from mockrt.server import handshake
 from mockrt.server.registry import Registry, SessionRecord
@@ -129,6 +130,16 @@ class MockState:
         deadline = time.monotonic() + timeout
         while self.registry.live and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
+
+    def mcp_executor(self) -> McpExecutor:
+        """A new session's MCP executor (docs/protocol.md §9): the scenario's stand-in servers, the real MCP
+        client for every other server."""
+        from mockrt.mcp.client import McpClient  # the mcp package loads on the first MCP directive only
+        from mockrt.scenarios.mcp_servers import StandInExecutor
+
+        client = McpClient(self.config.mcp_timeout_s)
+        stand_ins = self.scenario.mcp_servers if self.scenario is not None else []
+        return StandInExecutor(stand_ins, fallback=client) if stand_ins else client
 
     def new_session(self, hs: handshake.Handshake, dialect: Dialect, path: str, user_agent: str,
                     now: float) -> tuple[RealtimeSession, SessionRecord]:

@@ -155,7 +155,8 @@ class Beta(Dialect):
     server_events: ClassVar[Mapping[ServerEvent, str]] = {
         **{event: wire for event, wire in GA.server_events.items()
            if event not in (ServerEvent.ITEM_DONE, ServerEvent.TIMEOUT_TRIGGERED,
-                            ServerEvent.TRANSCRIPTION_SEGMENT)},  # GA-only events
+                            ServerEvent.TRANSCRIPTION_SEGMENT)  # GA-only events
+           and not event.name.startswith("MCP_")},  # MCP tools are GA only (docs/protocol.md §9)
         ServerEvent.TRANSCRIPTION_SESSION_CREATED: "transcription_session.created",
         ServerEvent.TRANSCRIPTION_SESSION_UPDATED: "transcription_session.updated",
         ServerEvent.ITEM_ADDED: "conversation.item.created",

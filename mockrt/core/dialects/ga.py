@@ -9,14 +9,15 @@ from typing import Any, ClassVar
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
 from mockrt.core.dialects import common as c
+from mockrt.core.dialects import mcp as mcp_wire
 from mockrt.core.dialects.base import Dialect, SessionAudio
 from mockrt.core.events import ClientEvent, ServerEvent
+from mockrt.core.mcp import APPROVAL_RESPONSE_SCHEMA, MCP_TOOL_CHOICE_SCHEMA, MCP_TOOL_SCHEMA, ApprovalResponse
 from mockrt.core.model import ContentPart, Item, Response, ResponseParams, SessionConfig, TurnDetection, Usage
 from mockrt.core.models import facts
 from mockrt.core.schema import (
     MAX_TOKENS,
     METADATA,
-    AnyValue,
     Arr,
     Bool,
     Const,
@@ -53,28 +54,13 @@ def _one_modality(value: list[str], path: str) -> list[str]:
 
 OUTPUT_MODALITIES = Custom(Arr(Enum("text", "audio")), _one_modality)
 
-MCP_TOOL = Obj(
-    {
-        "type": Const("mcp"),
-        "server_label": Str(),
-        "server_url": Str(),
-        "connector_id": Str(),
-        "tunnel_id": Str(),
-        "allowed_tools": AnyValue(),
-        "headers": Nullable(c.JSON_OBJECT),
-        "authorization": Str(),
-        "require_approval": AnyValue(),
-        "server_description": Str(),
-    },
-    required=("server_label",),
-)
-TOOLS = Arr(Union({"function": c.FUNCTION_TOOL, "mcp": MCP_TOOL}))
+TOOLS = Arr(Union({"function": c.FUNCTION_TOOL, "mcp": MCP_TOOL_SCHEMA}))  # mcp: docs/protocol.md §9
 TOOL_CHOICE = OneOf(
     c.TOOL_CHOICE_MODES,
     Union(
         {
             "function": Obj({"type": Const("function"), "name": Str()}, required=("name",)),
-            "mcp": Obj({"type": Const("mcp"), "server_label": Str(), "name": Str()}, required=("server_label",)),
+            "mcp": MCP_TOOL_CHOICE_SCHEMA,
         }
     ),
     expected="a string or an object",
@@ -192,6 +178,7 @@ ITEM = Union(
             {**_ITEM_COMMON, "type": Const("function_call_output"), "call_id": Str(), "output": Str()},
             required=("call_id", "output"),
         ),
+        "mcp_approval_response": APPROVAL_RESPONSE_SCHEMA,  # §9
     }
 )
 INPUT_ITEM = Union({**ITEM.variants, "item_reference": Obj({"type": Const("item_reference"), "id": Str()},
@@ -280,11 +267,20 @@ class GA(Dialect):
         ServerEvent.FUNCTION_CALL_ARGUMENTS_DELTA: "response.function_call_arguments.delta",
         ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE: "response.function_call_arguments.done",
         ServerEvent.RATE_LIMITS_UPDATED: "rate_limits.updated",
+        ServerEvent.MCP_LIST_TOOLS_IN_PROGRESS: "mcp_list_tools.in_progress",
+        ServerEvent.MCP_LIST_TOOLS_COMPLETED: "mcp_list_tools.completed",
+        ServerEvent.MCP_LIST_TOOLS_FAILED: "mcp_list_tools.failed",
+        ServerEvent.MCP_CALL_ARGUMENTS_DELTA: "response.mcp_call_arguments.delta",
+        ServerEvent.MCP_CALL_ARGUMENTS_DONE: "response.mcp_call_arguments.done",
+        ServerEvent.MCP_CALL_IN_PROGRESS: "response.mcp_call.in_progress",
+        ServerEvent.MCP_CALL_COMPLETED: "response.mcp_call.completed",
+        ServerEvent.MCP_CALL_FAILED: "response.mcp_call.failed",
     }
     obfuscated: ClassVar[frozenset[ServerEvent]] = frozenset({
         ServerEvent.OUTPUT_TEXT_DELTA,
         ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA,
         ServerEvent.TRANSCRIPTION_DELTA,
+        ServerEvent.MCP_CALL_ARGUMENTS_DELTA,
     })
     max_session_minutes = 60
 
@@ -434,6 +430,8 @@ class GA(Dialect):
         }
 
     def render_item(self, item: Item, *, with_audio: bool = False) -> dict[str, Any]:
+        if item.mcp is not None:
+            return mcp_wire.render_item(item)
         return c.render_item(item, _part, with_audio=with_audio, object_key="last" if self.item_object else None)
 
     def render_response(self, response: Response) -> dict[str, Any]:
@@ -555,6 +553,8 @@ def _item_from_raw(raw: dict[str, Any], path: str, cfg: SessionConfig) -> Item:
                 raise errors.assistant_audio_create()
     elif raw["type"] == "function_call":
         item.name, item.call_id, item.arguments = raw["name"], raw.get("call_id"), raw["arguments"]
+    elif raw["type"] == "mcp_approval_response":
+        item.mcp = ApprovalResponse(item.id, raw["approval_request_id"], raw["approve"], raw.get("reason"))
     else:
         item.call_id, item.output = raw["call_id"], raw["output"]
     return item

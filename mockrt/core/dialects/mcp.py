@@ -7,10 +7,12 @@ session's :meth:`~mockrt.core.dialects.base.Dialect.encode` adds it).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
 from mockrt.core.mcp import ApprovalRequest, ApprovalResponse, McpCall, McpError, McpTool
+from mockrt.core.model import Item
 
 
 def render_tool(tool: McpTool) -> dict[str, Any]:
@@ -77,3 +79,15 @@ def arguments_delta(response_id: str, item_id: str, output_index: int, delta: st
 def arguments_done(response_id: str, item_id: str, output_index: int, arguments: str) -> dict[str, Any]:
     return {"type": "response.mcp_call_arguments.done", "response_id": response_id, "item_id": item_id,
             "output_index": output_index, "arguments": arguments}
+
+
+def render_item(item: Item) -> dict[str, Any]:
+    """An MCP item of the conversation (``item.mcp`` holds its state; docs/protocol.md §9)."""
+    state = item.mcp
+    if isinstance(state, McpCall):
+        return render_call(state)
+    if isinstance(state, ApprovalRequest):
+        return render_approval_request(state)
+    if isinstance(state, ApprovalResponse):
+        return render_approval_response(dataclasses.replace(state, id=item.id))
+    return render_list_tools(item.id, item.name or "", state)

@@ -631,6 +631,13 @@
   function itemText(item) {
     if (item.type === "function_call") return `${item.name || "?"}(${item.arguments || ""})`;
     if (item.type === "function_call_output") return item.output || "";
+    if (item.type === "mcp_list_tools") return `${item.server_label}: ${(item.tools || []).join(", ") || "(no tools)"}`;
+    if (item.type === "mcp_call") {
+      const result = item.error ? `failed: ${item.error.message}` : item.output !== undefined && item.output !== null ? `→ ${item.output}` : "";
+      return `${item.server_label}.${item.name || "?"}(${item.arguments || ""}) ${result}`;
+    }
+    if (item.type === "mcp_approval_request") return `${item.server_label}.${item.name}(${item.arguments || ""}) needs approval`;
+    if (item.type === "mcp_approval_response") return `${item.approve ? "approved" : "denied"} ${item.approval_request_id}${item.reason ? `: ${item.reason}` : ""}`;
     return (item.content || []).map((p) => p.text || p.transcript || (p.type && p.type.includes("audio") ? "(audio)" : "")).filter(Boolean).join("\n");
   }
   function renderConversation() {
@@ -638,7 +645,7 @@
     ui.convHead.textContent = `Conversation (${items.length} items, ${S.conv.source || "…"})`;
     const frag = document.createDocumentFragment();
     for (const item of items) {
-      const role = item.type === "message" ? item.role : item.type === "function_call" ? "tool call" : item.type === "function_call_output" ? "tool output" : item.type;
+      const role = item.type === "message" ? item.role : item.type === "function_call" ? "tool call" : item.type === "function_call_output" ? "tool output" : item.type.startsWith("mcp_") ? item.type.replace("_", " ") : item.type;
       const sub = [];
       if (item.audio_range_ms) sub.push(`audio ${fmtS(item.audio_range_ms[0] / 1000)}–${fmtS(item.audio_range_ms[1] / 1000)} s`);
       for (const p of item.content || []) if (p.audio_ms) sub.push(`${fmtS(p.audio_ms / 1000)} s audio`);

@@ -1,0 +1,96 @@
+"""MCP tools in the sans-I/O core on a virtual clock (docs/protocol.md §9): what waits for what, and results
+that arrive too late. Directives run with a scenario stand-in (``tests/harness.py`` ``run_mcp``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from mockrt.core.mcp import CallTool, ListTools
+from mockrt.scenarios.mcp_servers import StandInExecutor, StandInServer
+from tests.harness import FAST, SLOW, Harness, types
+
+SHOP = {"server_label": "shop", "tools": [
+    {"name": "find", "input_schema": {"type": "object", "properties": {"q": {"type": "string", "minLength": 2}},
+                                      "required": ["q"]}, "result": "a lamp"},
+    {"name": "buy", "result": "bought"}]}
+
+
+def executor() -> StandInExecutor:
+    return StandInExecutor([StandInServer.from_dict(SHOP)])
+
+
+def tool(**extra: Any) -> dict[str, Any]:
+    return {"type": "mcp", "server_label": "shop", "server_url": "https://shop.example/mcp",
+            "require_approval": "never", **extra}
+
+
+def configure(h: Harness, **session: Any) -> list[dict[str, Any]]:
+    return h.send({"type": "session.update", "session": {"type": "realtime", "output_modalities": ["text"],
+                                                         **session}})
+
+
+def test_a_response_waits_for_the_listing_it_needs() -> None:
+    h = Harness(pacing=FAST)
+    configure(h, tools=[tool()], tool_choice={"type": "mcp", "server_label": "shop", "name": "find"})
+    assert [type(d) for d in h.directives] == [ListTools]
+    got = h.send({"type": "response.create"})
+    assert types(got) == ["response.created"]  # the call waits: the listing is still in flight
+    assert h.session.next_deadline() == h.session.started + h.session.max_duration_s  # no busy polling
+    h.now += 1.5
+    got = h.run_mcp(executor())
+    assert types(got)[:2] == ["mcp_list_tools.completed", "conversation.item.done"]
+    assert "response.mcp_call.completed" in types(got) and types(got)[-2:] == ["response.done",
+                                                                             "rate_limits.updated"]
+    done = got[-2]["response"]
+    assert done["output"][0]["arguments"] == '{"q":"aa"}'  # minimal instance: minLength 2
+
+
+def test_the_same_tool_again_is_not_listed_again_and_a_removed_one_is_forgotten() -> None:
+    h = Harness(pacing=FAST)
+    configure(h, tools=[tool()])
+    h.run_mcp(executor())
+    assert types(configure(h, tools=[tool(require_approval="always")])) == ["session.updated"]
+    assert types(configure(h, tools=[tool(allowed_tools=["buy"])]))[1:] == ["conversation.item.added",
+                                                                           "mcp_list_tools.in_progress"]
+    h.run_mcp(executor())
+    assert h.session.mcp.servers["shop"].tools[0].name == "buy"
+    configure(h, tools=[])
+    assert h.session.mcp.servers == {}
+
+
+def test_a_cancelled_response_ignores_the_late_result() -> None:
+    h = Harness(pacing=SLOW)
+    configure(h, tools=[tool()], tool_choice={"type": "mcp", "server_label": "shop", "name": "find"})
+    h.run_mcp(executor())
+    h.send({"type": "response.create"})
+    h.run_until_call()
+    (call,) = h.directives
+    assert isinstance(call, CallTool) and call.arguments == {"q": "aa"}
+    cancelled = h.send({"type": "response.cancel"})
+    done = next(e for e in cancelled if e["type"] == "response.done")["response"]
+    assert done["status"] == "cancelled"
+    item = done["output"][0]
+    assert item["type"] == "mcp_call" and item["output"] is None and item["error"] is None
+    result = asyncio.run(executor().run(call))
+    assert types(h._collect(h.session.mcp_result(result, h.now))) == []  # dropped, nothing sent
+
+
+def test_an_unknown_tool_fails_the_call_without_calling() -> None:
+    h = Harness(pacing=FAST)
+    configure(h, tools=[tool(allowed_tools=["buy"])],
+              tool_choice={"type": "mcp", "server_label": "shop", "name": "find"})
+    h.run_mcp(executor())
+    got = h.send({"type": "response.create"})
+    assert h.directives == []
+    call = got[-2]["response"]["output"][0]
+    assert call["error"] == {"type": "protocol_error", "code": -32602,
+                             "message": "Tool 'find' is not available on MCP server 'shop'."}
+
+
+def test_mcp_tools_of_an_ephemeral_session_are_listed_at_the_start() -> None:
+    from mockrt.core.model import SessionConfig
+
+    h = Harness(pacing=FAST, initial_config=SessionConfig(model="gpt-realtime", tools=[tool()]))
+    assert types(h.created) == ["session.created", "conversation.item.added", "mcp_list_tools.in_progress"]
+    assert types(h.run_mcp(executor()))[0] == "mcp_list_tools.completed"
