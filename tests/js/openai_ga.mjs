@@ -60,10 +60,11 @@ rt.send({ type: 'input_audio_buffer.commit' });
 const heard = next('conversation.item.input_audio_transcription.completed');
 let audioBytes = 0;
 rt.on('response.output_audio.delta', (event) => { audioBytes += Buffer.from(event.delta, 'base64').length; });
+const transcribed = next('response.output_audio_transcript.done');
+const done = next('response.done'); // listen before awaiting: both may arrive in one read
 rt.send({ type: 'response.create', response: { output_modalities: ['audio'] } });
-const transcript = (await next('response.output_audio_transcript.done')).transcript;
-result.audio = { status: (await next('response.done')).response.status, audioBytes, transcript,
-                 heard: (await heard).transcript };
+const transcript = (await transcribed).transcript;
+result.audio = { status: (await done).response.status, audioBytes, transcript, heard: (await heard).transcript };
 
 // 4. A bad event: the service's error event, and the session goes on.
 rt.send({ type: 'session.update', session: { type: 'realtime', temperature: 0.7 } });
