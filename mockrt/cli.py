@@ -58,6 +58,12 @@ def main() -> None:
               help="Close connections whose request head is not complete after this many seconds.")
 @click.option("--journal-max-bytes", type=int, default=96 * 1024 * 1024, show_default=True,
               help="Journal bytes kept per session (older audio kept as lengths beyond it).")
+# -- calls (docs/protocol.md §11) ---
+@click.option("--webhook-url", default=None, help="Where SIP calls' realtime.call.incoming webhooks are POSTed.")
+@click.option("--webhook-secret", default=None, help="Standard Webhooks signing secret (whsec_...).")
+@click.option("--webhook-retry", "webhook_retry", type=float, multiple=True,
+              help="Seconds before each retry of an undelivered webhook (repeatable; default 1 2 4); then the call "
+                   "is dropped.")
 # -- end security ----------------------------------------------------------------------------------------------------
 def serve(
     host: str, port: int, api_keys: tuple[str, ...], admin_token: str | None, scenario: str | None, vad: str,
@@ -66,6 +72,7 @@ def serve(
     known_models: tuple[str, ...], workers: int, log_level: str, log_format: str,
     allowed_hosts: tuple[str, ...], allowed_origins: tuple[str, ...], fixtures_dir: str | None,
     max_body_bytes: int, max_sessions: int, header_timeout: float, journal_max_bytes: int,
+    webhook_url: str | None, webhook_secret: str | None, webhook_retry: tuple[float, ...],
 ) -> None:
     """Run the mock server (OpenAI GA + beta, Azure GA + preview paths)."""
     import os
@@ -92,6 +99,7 @@ def serve(
         allowed_hosts=allowed_hosts, allowed_origins=allowed_origins, fixtures_dir=fixtures_dir,
         max_body_bytes=max_body_bytes, max_sessions=max_sessions, header_timeout_s=header_timeout,
         journal_max_bytes=journal_max_bytes,
+        webhook_url=webhook_url, webhook_secret=webhook_secret, webhook_retry_s=webhook_retry or (1.0, 2.0, 4.0),
     )
     run(config, workers=workers)
 

@@ -34,6 +34,7 @@ class ClientEvent(StrEnum):
     ITEM_RETRIEVE = auto()
     RESPONSE_CREATE = auto()
     RESPONSE_CANCEL = auto()
+    OUTPUT_AUDIO_CLEAR = auto()  # calls only (WebRTC/SIP, docs/protocol.md §11)
 
 
 class ServerEvent(StrEnum):
@@ -73,6 +74,10 @@ class ServerEvent(StrEnum):
     FUNCTION_CALL_ARGUMENTS_DELTA = auto()
     FUNCTION_CALL_ARGUMENTS_DONE = auto()
     RATE_LIMITS_UPDATED = auto()
+    OUTPUT_AUDIO_BUFFER_STARTED = auto()  # calls only (WebRTC/SIP, docs/protocol.md §11)
+    OUTPUT_AUDIO_BUFFER_STOPPED = auto()
+    OUTPUT_AUDIO_BUFFER_CLEARED = auto()
+    DTMF_RECEIVED = auto()  # SIP only
 
 
 def client_event_id(event: Any) -> str | None:

@@ -8,6 +8,7 @@ transport when to call it. No sockets, asyncio or clock inside: time is an input
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import heapq
 import itertools
@@ -28,6 +29,7 @@ from mockrt.core.faults import FaultInjector, Faults, ServiceErrorCode, service_
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import ContentPart, Item, Response, SessionConfig, SessionKind, TurnDetection
 from mockrt.core.outputs import Close, Output, Send, Stall
+from mockrt.core.playout import Playout
 from mockrt.core.responses import Pacing, ResponseRun, input_usage
 from mockrt.core.schema import AnyValue, Int, Obj, Str
 from mockrt.core.transcription import (
@@ -70,6 +72,7 @@ class SessionOptions:
     initial_config: SessionConfig | None = None  # e.g. from an ephemeral token's session (§1.6)
     created_at: int = 0  # unix seconds, for ``expires_at``
     on_event: Callable[[Literal["client", "server"], dict[str, Any], float], None] | None = None  # journal hook
+    call: bool = False  # a WebRTC/SIP call: the service plays the output audio (docs/protocol.md §11)
 
 
 class RealtimeSession:
@@ -107,6 +110,7 @@ class RealtimeSession:
         self._waiting: dict[str, tuple[Response, ResponseContext]] = {}  # lockstep: responses awaiting a plan
         self.turn_taking = TurnTaking(self.buffer, self.ids.item, options.vad)
         self.turn_taking.configure(self.config.turn_detection, self.config.input_format)
+        self.playout: Playout | None = Playout() if options.call else None
 
     # -- public API ----------------------------------------------------------------------------------
 
@@ -207,6 +211,10 @@ class RealtimeSession:
 
     def emit(self, event: dict[str, Any]) -> None:
         """Render an internal event in the session's dialect and queue it (through the fault injector)."""
+        if self.playout is not None and event["type"] in _PLAYED:
+            self._play(event)
+            if event["type"] is ServerEvent.OUTPUT_AUDIO_DELTA:
+                return  # a call's audio goes out as media, not as events (§11)
         wire = self.dialect.encode(event, self.ids.event())
         if wire is not None:
             if event["type"] in self.dialect.obfuscated and "delta" in wire:
@@ -321,6 +329,8 @@ class RealtimeSession:
         if isinstance(decision, TurnStarted):
             self.emit({"type": ServerEvent.SPEECH_STARTED, "audio_start_ms": decision.audio_start_ms,
                        "item_id": decision.item_id})
+            if decision.interrupt and self.playout is not None:
+                self._clear_playout(now)
             if decision.interrupt:
                 self.interrupt(now)
             return
@@ -618,6 +628,75 @@ class RealtimeSession:
         self.emit({"type": ServerEvent.RATE_LIMITS_UPDATED,
                    "rate_limits": self.dialect.rate_limits(self._usage_total, self.options.rate_limit_tokens)})
 
+    # -- calls: the output audio buffer and DTMF (§11) ------------------------------------------------------
+
+    def _play(self, event: dict[str, Any]) -> None:
+        assert self.playout is not None
+        if event["type"] is ServerEvent.OUTPUT_AUDIO_DELTA:
+            data = decode_audio(event["delta"], self.config.output_format)
+            self.playout.push(event["response_id"], event["item_id"], event["content_index"], data)
+        else:
+            self.playout.finish(event["response_id"], event["item_id"], event["content_index"])
+
+    def pull_audio(self, n_bytes: int, now: float) -> tuple[bytes, list[Output]]:
+        """A call's transport plays the next ``n_bytes`` of output audio (session output format) now: the audio
+        and the ``output_audio_buffer.started/.stopped`` events it caused (§11)."""
+        if self.playout is None or self.closed:
+            return b"", []
+        self.now = now
+        data, changes = self.playout.pull(n_bytes)
+        for change, response_id in changes:
+            kind = (ServerEvent.OUTPUT_AUDIO_BUFFER_STARTED if change == "started"
+                    else ServerEvent.OUTPUT_AUDIO_BUFFER_STOPPED)
+            self.emit({"type": kind, "response_id": response_id})
+        return data, self._flush()
+
+    def _clear_playout(self, now: float) -> None:
+        """Drop unplayed audio, truncate the playing item where the caller stopped hearing it, say ``cleared``."""
+        assert self.playout is not None
+        played = self.playout.clear()
+        if played is None:
+            return
+        self.emit({"type": ServerEvent.OUTPUT_AUDIO_BUFFER_CLEARED, "response_id": played.response_id})
+        fmt = self.config.output_format
+        # An item that is gone (deleted) or has no audio to cut leaves nothing to truncate.
+        with contextlib.suppress(errors.ProtocolError):
+            self._item_truncate({"item_id": played.item_id, "content_index": played.content_index,
+                                 "audio_end_ms": int(played.played_bytes // fmt.bytes_per_ms)}, now)
+
+    def _output_audio_clear(self, fields: dict[str, Any], now: float) -> None:
+        if self.playout is None:
+            raise errors.output_audio_clear_not_call()
+        if self.playout.playing is None:
+            # Nothing is playing: nothing to cut; the service's answer here is not documented [U], mockrt
+            # confirms with the last response that played, or stays silent when none has.
+            if self.playout.last_response is not None:
+                self.emit({"type": ServerEvent.OUTPUT_AUDIO_BUFFER_CLEARED,
+                           "response_id": self.playout.last_response})
+            return
+        self._clear_playout(now)
+
+    def feed_audio(self, data: bytes, now: float) -> list[Output]:
+        """Caller audio from a call's media (already in the session's input format): the same buffer and turn
+        detection as ``input_audio_buffer.append`` (§2.2, §11), without an event on the wire or in the journal."""
+        if self.closed:
+            return []
+        self.now = now
+        self.buffer.append(data)
+        for decision in self.turn_taking.on_audio(data, now):
+            self._turn(decision, now)
+        self._release(now)
+        return self._flush()
+
+    def dtmf(self, digit: str, now: float) -> list[Output]:
+        """A keypad press on a SIP call: ``input_audio_buffer.dtmf_event_received`` (§11)."""
+        if self.closed:
+            return []
+        self.now = now
+        received_at = self.options.created_at + int(now - self.started)
+        self.emit({"type": ServerEvent.DTMF_RECEIVED, "event": digit, "received_at": received_at})
+        return self._flush()
+
     CLIENT_EVENTS: ClassVar[dict[ClientEvent, ClientEventSpec]]
     """One row per client event: its fields, the sessions it is valid in, its handler (§2)."""
 
@@ -667,4 +746,6 @@ RealtimeSession.CLIENT_EVENTS = {
     ClientEvent.RESPONSE_CREATE: ClientEventSpec(Obj({"response": _ANY}), _S._response_create,
                                                  frozenset({"realtime"})),
     ClientEvent.RESPONSE_CANCEL: ClientEventSpec(Obj({"response_id": _ID}), _S._response_cancel),
+    ClientEvent.OUTPUT_AUDIO_CLEAR: ClientEventSpec(Obj({}), _S._output_audio_clear, frozenset({"realtime"})),
 }
+_PLAYED = frozenset({ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.OUTPUT_AUDIO_DONE})

@@ -22,6 +22,7 @@ from mockrt.core.transcription import PlaceholderTranscriber, Transcriber
 from mockrt.core.turn_taking import VadOptions
 from mockrt.scenarios import Scenario, ScriptedBrain, load_scenario
 from mockrt.server import handshake
+from mockrt.server.calls import CallRegistry
 from mockrt.server.registry import Registry, SessionRecord
 
 
@@ -47,6 +48,7 @@ class MockState:
         self.faults: Faults | None = None
         self._refuse_left = 0
         self._admitted = 0
+        self.calls = CallRegistry()  # WebRTC and SIP calls (docs/protocol.md §11)
 
     @property
     def active_sessions(self) -> int:
@@ -128,7 +130,7 @@ class MockState:
             await asyncio.sleep(0.01)
 
     def new_session(self, hs: handshake.Handshake, dialect: Dialect, path: str, user_agent: str,
-                    now: float) -> tuple[RealtimeSession, SessionRecord]:
+                    now: float, *, call: bool = False) -> tuple[RealtimeSession, SessionRecord]:
         cfg = self.config
         initial = copy.deepcopy(hs.initial_config) if hs.initial_config is not None else None
         if initial is not None and hs.model:
@@ -153,6 +155,7 @@ class MockState:
             rate_limit_tokens=cfg.rate_limit_tokens,
             initial_config=initial,
             created_at=int(time.time()),
+            call=call,
         )
         session = RealtimeSession(options, now)
         record = SessionRecord(session.session_id, dialect.name, hs.flavour, model, path, user_agent,

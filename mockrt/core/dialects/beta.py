@@ -150,10 +150,12 @@ class Beta(Dialect):
         "conversation.item.retrieve": ClientEvent.ITEM_RETRIEVE,
         "response.create": ClientEvent.RESPONSE_CREATE,
         "response.cancel": ClientEvent.RESPONSE_CANCEL,
+        "output_audio_buffer.clear": ClientEvent.OUTPUT_AUDIO_CLEAR,
     }
     server_events: ClassVar[Mapping[ServerEvent, str]] = {
         **{event: wire for event, wire in GA.server_events.items()
-           if event not in (ServerEvent.ITEM_DONE, ServerEvent.TIMEOUT_TRIGGERED)},  # GA-only events
+           if event not in (ServerEvent.ITEM_DONE, ServerEvent.TIMEOUT_TRIGGERED,
+                             ServerEvent.DTMF_RECEIVED)},  # GA-only events
         ServerEvent.TRANSCRIPTION_SESSION_CREATED: "transcription_session.created",
         ServerEvent.TRANSCRIPTION_SESSION_UPDATED: "transcription_session.updated",
         ServerEvent.ITEM_ADDED: "conversation.item.created",

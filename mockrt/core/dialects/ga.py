@@ -242,6 +242,7 @@ class GA(Dialect):
         "conversation.item.retrieve": ClientEvent.ITEM_RETRIEVE,
         "response.create": ClientEvent.RESPONSE_CREATE,
         "response.cancel": ClientEvent.RESPONSE_CANCEL,
+        "output_audio_buffer.clear": ClientEvent.OUTPUT_AUDIO_CLEAR,
     }
     server_events: ClassVar[Mapping[ServerEvent, str]] = {
         ServerEvent.ERROR: "error",
@@ -278,6 +279,10 @@ class GA(Dialect):
         ServerEvent.FUNCTION_CALL_ARGUMENTS_DELTA: "response.function_call_arguments.delta",
         ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE: "response.function_call_arguments.done",
         ServerEvent.RATE_LIMITS_UPDATED: "rate_limits.updated",
+        ServerEvent.OUTPUT_AUDIO_BUFFER_STARTED: "output_audio_buffer.started",
+        ServerEvent.OUTPUT_AUDIO_BUFFER_STOPPED: "output_audio_buffer.stopped",
+        ServerEvent.OUTPUT_AUDIO_BUFFER_CLEARED: "output_audio_buffer.cleared",
+        ServerEvent.DTMF_RECEIVED: "input_audio_buffer.dtmf_event_received",
     }
     obfuscated: ClassVar[frozenset[ServerEvent]] = frozenset({
         ServerEvent.OUTPUT_TEXT_DELTA,
