@@ -121,6 +121,8 @@ class Dialect(ABC):
             return None
         out: dict[str, Any] = {"type": wire_type, "event_id": event_id}
         skip = self.dropped_fields.get(internal, frozenset())
+        if "event_id" in skip:
+            del out["event_id"]
         for key, value in event.items():
             if key == "type" or key in skip:
                 continue

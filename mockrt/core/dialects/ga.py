@@ -284,6 +284,9 @@ class GA(Dialect):
         ServerEvent.OUTPUT_AUDIO_BUFFER_CLEARED: "output_audio_buffer.cleared",
         ServerEvent.DTMF_RECEIVED: "input_audio_buffer.dtmf_event_received",
     }
+    dropped_fields: ClassVar[Mapping[ServerEvent, frozenset[str]]] = {
+        ServerEvent.DTMF_RECEIVED: frozenset({"event_id"}),  # the SDK's model has none (§11)
+    }
     obfuscated: ClassVar[frozenset[ServerEvent]] = frozenset({
         ServerEvent.OUTPUT_TEXT_DELTA,
         ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA,
