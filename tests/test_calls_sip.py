@@ -39,7 +39,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 outer.deliveries.put(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(outer.statuses.pop(0) if outer.statuses else 200)
