@@ -15,11 +15,11 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from mockrt.core.ids import IdGenerator
 from mockrt.core.outputs import Abort, Close, Output, Send
 from mockrt.core.session import RealtimeSession
 from mockrt.server.registry import SessionRecord
@@ -217,5 +217,6 @@ class CallRegistry:
             await call.end(reason, 1001)
 
 
-def unix_now() -> int:
-    return int(time.time())
+def new_call_id(ids: IdGenerator) -> str:
+    """A call id in the service's form (``rtc_…``)."""
+    return "rtc_" + ids.call().removeprefix("call_")

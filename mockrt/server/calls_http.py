@@ -20,8 +20,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from mockrt.core import errors
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import SessionConfig
-from mockrt.server import handshake, webrtc
-from mockrt.server.calls import Call, QueueChannel
+from mockrt.server import handshake, sip, webrtc
+from mockrt.server.calls import Call, QueueChannel, new_call_id
 from mockrt.server.rest_errors import error_response, protocol_error_response
 from mockrt.server.state import MockState
 
@@ -40,10 +40,6 @@ def _credential(request: Request | WebSocket) -> str | None:
 
 def _unauthorized(key: str | None) -> JSONResponse:
     return protocol_error_response(401, errors.invalid_api_key(key) if key else errors.missing_auth())
-
-
-def new_call_id(state: MockState) -> str:
-    return "rtc_" + state.rest_ids.call().removeprefix("call_")
 
 
 def start_session(state: MockState, call: Call, config: SessionConfig, path: str, user_agent: str) -> None:
@@ -103,7 +99,7 @@ async def create_call(request: Request) -> Response:
         config = ga.parse_session_request(session_body, base) if session_body is not None else base
     except errors.ProtocolError as err:
         return protocol_error_response(400, err)
-    call = state.calls.add(Call(new_call_id(state), "webrtc", int(time.time())))
+    call = state.calls.add(Call(new_call_id(state.rest_ids), "webrtc", int(time.time())))
     try:
         answer = await webrtc.answer(call, sdp)
     except errors.ProtocolError as err:
@@ -155,8 +151,6 @@ async def accept_call(request: Request) -> Response:
     except errors.ProtocolError as err:
         return protocol_error_response(400, err)
     start_session(state, call, config, request.url.path, request.headers.get("user-agent", ""))
-    from mockrt.server import sip
-
     sip.answered(state, call)
     return Response(status_code=200)
 

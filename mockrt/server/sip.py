@@ -27,7 +27,7 @@ from mockrt.audio import g711
 from mockrt.audio.resample import StreamResampler
 from mockrt.inspector.buffers import wav_bytes
 from mockrt.scenarios.loader import FILE_REFUSED, _regular_file
-from mockrt.server.calls import Call
+from mockrt.server.calls import Call, new_call_id
 from mockrt.server.rest_errors import error_response, invalid_value, not_found
 from mockrt.server.state import MockState
 from mockrt.server.webhooks import WebhookSender
@@ -102,9 +102,7 @@ async def place_call(request: Request) -> Response:
             audio = await run_in_threadpool(read_caller_wav, path)
         except (ValueError, EOFError, wave.Error) as exc:
             return invalid_value([f"'audio_file': {exc}"], "audio_file")
-    from mockrt.server.calls_http import new_call_id
-
-    call = state.calls.add(Call(new_call_id(state), "sip", 0))
+    call = state.calls.add(Call(new_call_id(state.rest_ids), "sip", 0))
     caller, callee = body.get("from", "+15550100"), body.get("to", "+15550199")
     sip_headers = [{"name": "From", "value": f"<sip:{caller}@mockrt.invalid>"},
                    {"name": "To", "value": f"<sip:{callee}@sip.api.openai.com>"},
