@@ -54,7 +54,8 @@ def test_names_read_back(dialect: Dialect) -> None:
         back = dialect.server_event(wire)
         assert back is event or dialect.server_events[back] == wire  # GA: transcription sessions share names
         assert dialect.wire_type(event) == wire
-    assert not dialect.accepts("output_audio_buffer.flush") and dialect.client_event(42) is None
+    assert not dialect.accepts("output_audio_buffer.clear") and dialect.client_event(42) is None
+    assert dialect.call_client_events.get("output_audio_buffer.clear") is ClientEvent.OUTPUT_AUDIO_CLEAR
     assert dialect.server_event("response.unknown") is None and dialect.server_event(None) is None
 
 

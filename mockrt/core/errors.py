@@ -408,11 +408,6 @@ def mcp_approval_request_unknown(request_id: str) -> ProtocolError:
 # The service's exact strings for these are not published; the forms follow §6.1 and are marked [I] in §11.
 
 
-def output_audio_clear_not_call() -> ProtocolError:
-    return ProtocolError("output_audio_buffer.clear is only supported for WebRTC and SIP calls.",
-                         "invalid_value", "type")
-
-
 def call_not_found(call_id: str) -> ProtocolError:
     return ProtocolError(f"Call with id '{call_id}' not found.", "call_not_found", "call_id")
 

@@ -111,6 +111,8 @@ class RealtimeSession:
         self.turn_taking = TurnTaking(self.buffer, self.ids.item, options.vad)
         self.turn_taking.configure(self.config.turn_detection, self.config.input_format)
         self.playout: Playout | None = Playout() if options.call else None
+        self.client_events = ({**self.dialect.client_events, **self.dialect.call_client_events} if options.call
+                              else self.dialect.client_events)  # the types this session accepts (§2, §11)
 
     # -- public API ----------------------------------------------------------------------------------
 
@@ -154,7 +156,7 @@ class RealtimeSession:
         event_id = client_event_id(event)
         internal: ClientEvent | None = None
         try:
-            internal, raw = check_envelope(event, self.dialect.client_events)
+            internal, raw = check_envelope(event, self.client_events)
             spec = self.CLIENT_EVENTS[internal]
             fields = spec.check(raw, self.dialect.envelope_extras.get(internal))
             code = self.faults.service_error_due(internal) if self.faults.active else None
@@ -162,7 +164,7 @@ class RealtimeSession:
                 self._inject_service_error(code, internal, event_id, now)
             else:
                 if self.config.kind not in spec.sessions:
-                    raise errors.unknown_event_type(event["type"], tuple(self.dialect.client_events))
+                    raise errors.unknown_event_type(event["type"], tuple(self.client_events))
                 spec.handler(self, fields, now)
         except errors.ProtocolError as err:
             self._error(err, event_id)
@@ -665,8 +667,7 @@ class RealtimeSession:
                                  "audio_end_ms": int(played.played_bytes // fmt.bytes_per_ms)}, now)
 
     def _output_audio_clear(self, fields: dict[str, Any], now: float) -> None:
-        if self.playout is None:
-            raise errors.output_audio_clear_not_call()
+        assert self.playout is not None  # only a call's session accepts the type
         if self.playout.playing is None:
             # Nothing is playing: nothing to cut; the service's answer here is not documented [U], mockrt
             # confirms with the last response that played, or stays silent when none has.

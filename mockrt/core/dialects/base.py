@@ -45,6 +45,9 @@ class Dialect(ABC):
     """Accepted client ``type`` values → internal events, in the order the service lists them (§2)."""
     server_events: ClassVar[Mapping[ServerEvent, str]]
     """Internal event → wire ``type``; internal events absent here are not sent in this dialect."""
+    call_client_events: ClassVar[Mapping[str, ClientEvent]] = {}
+    """Client ``type`` values accepted only in a call's session (WebRTC/SIP data channel or sideband, §11); over a
+    plain WebSocket they are unknown types and the error's list leaves them out (§2.12)."""
     dropped_fields: ClassVar[Mapping[ServerEvent, frozenset[str]]] = {}
     """Fields an internal event has that this dialect's wire event lacks."""
     obfuscated: ClassVar[frozenset[ServerEvent]] = frozenset()

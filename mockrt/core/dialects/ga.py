@@ -242,6 +242,8 @@ class GA(Dialect):
         "conversation.item.retrieve": ClientEvent.ITEM_RETRIEVE,
         "response.create": ClientEvent.RESPONSE_CREATE,
         "response.cancel": ClientEvent.RESPONSE_CANCEL,
+    }
+    call_client_events: ClassVar[Mapping[str, ClientEvent]] = {
         "output_audio_buffer.clear": ClientEvent.OUTPUT_AUDIO_CLEAR,
     }
     server_events: ClassVar[Mapping[ServerEvent, str]] = {
