@@ -405,7 +405,7 @@ def mcp_approval_request_unknown(request_id: str) -> ProtocolError:
 
 
 # --- Calls: WebRTC, SIP and the sideband (docs/protocol.md §11) -----------------------------------------------
-# The service's exact strings for these are not published; the forms follow §6.1 and are marked [I] in §11.
+# The service's exact strings for these are not published; the forms follow §6.1 and are marked [U] in §11.
 
 
 def call_not_found(call_id: str) -> ProtocolError:
