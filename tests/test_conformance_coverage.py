@@ -95,11 +95,11 @@ def test_the_gate_fails_on_stale_declarations(monkeypatch: pytest.MonkeyPatch) -
     unions = dict(sdk_unions())
     results = _everything_observed(unions)
     # The SDK drops an event that is declared; the mock starts producing a declared one.
-    unions[("ga", "server")] = unions[("ga", "server")] - {"input_audio_buffer.dtmf_event_received"}
+    unions[("ga", "server")] = unions[("ga", "server")] - {"conversation.item.input_audio_transcription.segment"}
     results.append(_run("ga", ["mcp_list_tools.completed"]))
     problems = gaps(results, unions)
-    assert any("`input_audio_buffer.dtmf_event_received`, which the installed SDK's union does not have" in p
-               for p in problems), problems
+    segment = "`conversation.item.input_audio_transcription.segment`"
+    assert any(f"{segment}, which the installed SDK's union does not have" in p for p in problems), problems
     assert any("`mcp_list_tools.completed` (absent), but the conformance run observed it" in p for p in problems)
     assert len(problems) == 2, problems
     # A duplicated row is an error too (one table, one row per event).
