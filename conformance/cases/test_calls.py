@@ -12,6 +12,7 @@ from conformance.checks import CaseFailure, expect, expect_equal, expect_match
 from conformance.client import Session, Transcript
 
 WEBRTC_TARGETS = ("mock", "openai", "url")
+MOCKRT_TARGETS = ("mock", "url")  # error codes are [U] (§11): judged where mockrt's answers are the spec
 SESSION = {"type": "realtime", "model": "gpt-realtime", "instructions": "Reply with one short sentence."}
 
 
@@ -84,7 +85,7 @@ def test_clear(ctx: Ctx) -> None:
            "a cleared buffer does not also report stopped")
 
 
-@case(id="calls/webrtc/bad-offer", section="§11.1", dialects=("ga",), targets=("mock",),
+@case(id="calls/webrtc/bad-offer", section="§11.1", dialects=("ga",), targets=MOCKRT_TARGETS,
       description="an offer that is not SDP or has no audio is refused with 400 and the error object",
       requirement="Malformed SDP and an offer without an audio section are client errors (400, error object) [D]"
                   "[U: codes and messages].")
@@ -99,7 +100,7 @@ def test_bad_offer(ctx: Ctx) -> None:
         expect(isinstance(error.get("message"), str) and error["message"], "error.message")
 
 
-@case(id="calls/control/unknown-call", section="§11.3", dialects=("ga",), targets=("mock",),
+@case(id="calls/control/unknown-call", section="§11.3", dialects=("ga",), targets=MOCKRT_TARGETS,
       description="accept/reject/refer/hangup of an unknown call id → 404 with the error object",
       requirement="Control requests name a call by id; an unknown id is 404 [D][U: code].")
 def test_unknown_call(ctx: Ctx) -> None:
@@ -122,7 +123,7 @@ def _sideband(ctx: Ctx, call_id: str) -> Session:
     return session
 
 
-@case(id="calls/sideband/unknown-call", section="§11.4", dialects=("ga",), targets=("mock",), level="should",
+@case(id="calls/sideband/unknown-call", section="§11.4", dialects=("ga",), targets=MOCKRT_TARGETS, level="should",
       description="a sideband WebSocket for an unknown call id gets one error and is closed",
       requirement="?call_id= attaches to a live call; an unknown id gets the service's error [D][U: code, close].")
 def test_sideband_unknown(ctx: Ctx) -> None:
@@ -133,12 +134,14 @@ def test_sideband_unknown(ctx: Ctx) -> None:
 def _admin(ctx: Ctx, path: str, body: Any) -> Any:
     base, _ = _base(ctx)
     answer = post(base + "/_mockrt" + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    if answer.status in (401, 404):
+        ctx.skip("no mockrt admin API here to place a simulated SIP call")
     if answer.status >= 300:
         raise CaseFailure(f"admin API {path}: {answer.status} {answer.text[:300]}")
     return answer.json()
 
 
-@case(id="calls/sip/dtmf-and-sideband", section="§11.3, §11.4", dialects=("ga",), targets=("mock",), timeout=30,
+@case(id="calls/sip/dtmf-and-sideband", section="§11.3, §11.4", dialects=("ga",), targets=MOCKRT_TARGETS, timeout=30,
       description="a simulated SIP call accepted over REST: the sideband sees session events and DTMF as "
                   "input_audio_buffer.dtmf_event_received; hangup ends it and a second hangup is refused",
       requirement="accept with the session config, control over the sideband, DTMF {event, received_at} (no "
