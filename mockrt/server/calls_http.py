@@ -107,7 +107,25 @@ async def create_call(request: Request) -> Response:
         return protocol_error_response(400, err)
     start_session(state, call, config, request.url.path, request.headers.get("user-agent", ""))
     return Response(answer, status_code=201, media_type=SDP,
-                    headers={"Location": f"/v1/realtime/calls/{call.id}"})
+                    headers={"Location": f"/v1/realtime/calls/{call.id}", **_cors(request)})
+
+
+def _cors(request: Request) -> dict[str, str]:
+    """A browser page calls ``/v1/realtime/calls`` cross-origin (its own origin, an ephemeral key): the answer
+    names the origin (the request policy already refused origins that are not allowed) and exposes ``Location``."""
+    origin = request.headers.get("origin")
+    return {"Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": "Location",
+            "Vary": "Origin"} if origin else {}
+
+
+async def preflight(request: Request) -> Response:
+    """CORS preflight of a browser's offer (``Content-Type: application/sdp`` is not a simple request)."""
+    headers = _cors(request)
+    if headers:
+        headers |= {"Access-Control-Allow-Methods": "POST",
+                    "Access-Control-Allow-Headers": "authorization, content-type",
+                    "Access-Control-Max-Age": "600"}
+    return Response(status_code=204, headers=headers)
 
 
 async def _control(request: Request) -> tuple[MockState, Call, dict[str, Any]] | Response:
@@ -254,6 +272,8 @@ async def sideband(ws: WebSocket, call_id: str) -> None:
 routes = [
     Route("/v1/realtime/calls", create_call, methods=["POST"]),
     Route("/openai/v1/realtime/calls", create_call, methods=["POST"]),
+    Route("/v1/realtime/calls", preflight, methods=["OPTIONS"]),
+    Route("/openai/v1/realtime/calls", preflight, methods=["OPTIONS"]),
     Route("/v1/realtime/calls/{call_id}/accept", accept_call, methods=["POST"]),
     Route("/v1/realtime/calls/{call_id}/reject", reject_call, methods=["POST"]),
     Route("/v1/realtime/calls/{call_id}/refer", refer_call, methods=["POST"]),
