@@ -113,3 +113,28 @@ def test_bad_offers(live: ServerThread) -> None:
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "call_not_found"
     state = live.app.state.mock
     assert not state.calls.live and not state.registry.live  # bad offers leave no call, session or peer behind
+
+
+def test_the_peer_closing_ends_the_call(live: ServerThread) -> None:
+    async def main() -> None:
+        caller = Caller(np.zeros(48_000, np.int16))
+        client = openai.AsyncOpenAI(base_url=live.http_url + "/v1", api_key="sk-test")
+        state = live.app.state.mock
+        try:
+            answer = await client.realtime.calls.create(sdp=await caller.offer())
+            await caller.answer(answer.text)
+            await caller.until("session.created")
+            assert len(state.calls.live) == 1 and len(state.registry.live) == 1
+            await caller.close()  # DTLS close_notify / ICE gone: the service ends the session
+            for _ in range(500):
+                if not state.calls.live:
+                    break
+                await asyncio.sleep(0.02)
+            assert not state.calls.live and not state.registry.live
+            call = list(state.calls.calls.values())[-1]  # this test's call, the newest
+            assert call.end_reason.startswith("peer connection")
+        finally:
+            await caller.close()
+            await client.close()
+
+    asyncio.run(main())

@@ -122,6 +122,7 @@ class MockState:
         """Close every live session (server shutdown, issue: load and faults) and wait for them to end."""
         from mockrt.core.outputs import Close
 
+        await self.calls.end_all(reason)  # calls too: their peers, RTP ports and tasks (§11)
         connections = [r.connection for r in self.registry.live.values() if r.connection is not None]
         for connection in connections:
             connection.queue.put_nowait(Close(code, reason))
