@@ -31,8 +31,7 @@ def _call(ctx: Ctx) -> WebRTCCall:
 
 
 @case(id="calls/webrtc/create", section="§11.1", dialects=("ga",), targets=WEBRTC_TARGETS, timeout=30,
-      description="an SDP offer (multipart sdp + session) gets 201, an SDP answer, a Location naming the call, and "
-                  "session.created on the oai-events data channel",
+      description="a multipart SDP offer gets 201, an SDP answer, a Location, and session.created on oai-events",
       requirement="POST /v1/realtime/calls → 201 application/sdp answer with an audio section and Location "
                   "/v1/realtime/calls/{call_id}; events travel on the 'oai-events' data channel [D].")
 def test_webrtc_create(ctx: Ctx) -> None:
@@ -44,8 +43,7 @@ def test_webrtc_create(ctx: Ctx) -> None:
 
 @case(id="calls/webrtc/output-audio-buffer", section="§11.2, §11.1", dialects=("ga",), targets=WEBRTC_TARGETS,
       timeout=40,
-      description="a response's audio is played as media between output_audio_buffer.started and .stopped; no audio "
-                  "deltas on the data channel",
+      description="response audio plays as media between output_audio_buffer.started and .stopped; no audio deltas",
       requirement="output_audio_buffer.started {response_id} when playback starts, output_audio_buffer.stopped after "
                   "response.done once the audio has been played; audio is the media track, not events [D].")
 def test_output_audio_buffer(ctx: Ctx) -> None:
@@ -66,11 +64,10 @@ def test_output_audio_buffer(ctx: Ctx) -> None:
 
 
 @case(id="calls/webrtc/clear", section="§11.2", dialects=("ga",), targets=WEBRTC_TARGETS, timeout=40, level="should",
-      description="output_audio_buffer.clear while audio plays → output_audio_buffer.cleared, the item truncated "
-                  "where playback stopped, no .stopped",
+      description="output_audio_buffer.clear while audio plays → .cleared, the item truncated, no .stopped",
       requirement="The client's output_audio_buffer.clear cuts playback and is answered by output_audio_buffer.cleared "
                   "{response_id} [D]; the assistant item is truncated at the played position [D][U: order].")
-def test_clear(ctx: Ctx) -> None:
+def test_output_audio_clear(ctx: Ctx) -> None:
     call = _call(ctx)
     call.until("session.created")
     call.send({"type": "response.create"})
@@ -142,8 +139,7 @@ def _admin(ctx: Ctx, path: str, body: Any) -> Any:
 
 
 @case(id="calls/sip/dtmf-and-sideband", section="§11.3, §11.4", dialects=("ga",), targets=MOCKRT_TARGETS, timeout=30,
-      description="a simulated SIP call accepted over REST: the sideband sees session events and DTMF as "
-                  "input_audio_buffer.dtmf_event_received; hangup ends it and a second hangup is refused",
+      description="a simulated SIP call accepted over REST: DTMF and session events on the sideband, then hangup",
       requirement="accept with the session config, control over the sideband, DTMF {event, received_at} (no "
                   "event_id in the SDK model), hangup [D]; after the end the call id is refused [U: status 400].")
 def test_sip_dtmf(ctx: Ctx) -> None:
