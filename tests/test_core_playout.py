@@ -72,3 +72,26 @@ def test_playout_segments_and_responses() -> None:
     data, events = p.pull(100)
     assert len(data) == 16 and events == [("stopped", "resp_1"), ("started", "resp_2"), ("stopped", "resp_2")]
     assert p.clear() is None and p.last_response == "resp_2"
+
+
+def test_barge_in_clears_playback_and_truncates_at_the_heard_point() -> None:
+    import base64
+
+    from tests.audio_fixtures import RATE, load_speech
+
+    h = Harness("ga", call=True, pacing=Pacing(audio_speed=0))  # server VAD on (the GA default)
+    h.send({"type": "response.create"})
+    _play(h, 25)  # 500 ms heard
+    pcm = load_speech("lights").pcm[: RATE * 2]
+    got: list[dict[str, object]] = []
+    step = RATE // 50
+    for i in range(0, len(pcm), step):
+        got += h.send({"type": "input_audio_buffer.append",
+                       "audio": base64.b64encode(pcm[i:i + step].astype("<i2").tobytes()).decode()})
+        if "output_audio_buffer.cleared" in types(got):
+            break
+    names = types(got)
+    assert names.index("input_audio_buffer.speech_started") < names.index("output_audio_buffer.cleared")
+    truncated = next(e for e in got if e["type"] == "conversation.item.truncated")
+    assert truncated["audio_end_ms"] == 500  # what the caller heard, not what was generated
+    assert _play(h, 50) == (0, [])
