@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test,silero,clients,transcriber]"
+	$(BIN)/pip install -q -e ".[test,silero,clients,transcriber,calls]"
 	touch $@
 
 serve: $(BIN)/.installed

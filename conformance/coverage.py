@@ -83,8 +83,8 @@ def _rows(surfaces: str, side: Side, status: Status, reason: str, *types: str) -
     return [Unsupported(surface, side, etype, status, reason) for surface in surfaces.split() for etype in types]
 
 
-_UNTIL_WEBRTC = "WebRTC/SIP only (§3.6), never sent over WebSocket: until calls/WebRTC land"
-
+_BETA_CALLS = ("WebRTC/SIP only (§11), never over a WebSocket (§2.12); calls speak GA (`/v1/realtime/calls`, "
+               "the calls/* cases), beta's WebRTC endpoint was retired with beta")
 _VL_TESTS = "tests/test_clients_voicelive*.py (azure-ai-voicelive async client, every event checked strictly)"
 _VL_UNTIL_MCP = ("MCP in Voice Live: until the MCP integration (engineer H, GA session core) merges; then rendered "
                  "through the same internal events (docs/protocol.md §12). Today `mcp` tools are refused")
@@ -123,12 +123,9 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
            "sent when a scenario fails a turn's transcription (`transcripts: [{error: {code, message}}]`, §5.11); "
            "the conformance mock runs without a scenario (tests/test_transcription_settings.py covers it)",
            "conversation.item.input_audio_transcription.failed"),
-    *_rows("ga", "server", "absent", "SIP only (§3.5): until calls/SIP land", "input_audio_buffer.dtmf_event_received"),
-    *_rows("ga beta", "server", "absent", _UNTIL_WEBRTC,
+    *_rows("beta", "server", "n/a", _BETA_CALLS,
            "output_audio_buffer.started", "output_audio_buffer.stopped", "output_audio_buffer.cleared"),
-    *_rows("ga beta", "client", "n/a",
-           "WebRTC/SIP only: over WebSocket the live GA server rejects it as an unknown type, and so does the mock "
-           "(§2.12) [V]. Accepted once calls/WebRTC land", "output_audio_buffer.clear"),
+    *_rows("beta", "client", "n/a", _BETA_CALLS, "output_audio_buffer.clear"),
     *_rows("voice-live", "server", "tested", _VL_TESTS, *_VL_SERVER_TESTED),
     *_rows("voice-live", "client", "tested", _VL_TESTS, *_VL_CLIENT_TESTED),
     *_rows("voice-live", "server", "unreachable",
@@ -186,15 +183,16 @@ def observed(results: Iterable[Result]) -> dict[Key, frozenset[str]]:
     """``(surface, side)`` → server event types received / client event types accepted in the run."""
     by_dialect: dict[str, dict[str, set[str]]] = {}
     for r in results:
-        seen = by_dialect.setdefault(r.dialect, {"server": set(), "sent": set(), "rejected": set()})
+        seen = by_dialect.setdefault(r.dialect, {"server": set(), "accepted": set()})
         seen["server"].update(r.observed.get("server", []))
-        seen["sent"].update(r.observed.get("client_sent", []))
-        seen["rejected"].update(r.observed.get("client_rejected", []))
+        # Accepted by the case that sent it: a type valid only in some sessions (output_audio_buffer.clear: calls,
+        # §11) counts although another case proves a WebSocket rejects it.
+        seen["accepted"].update(set(r.observed.get("client_sent", [])) - set(r.observed.get("client_rejected", [])))
     out: dict[Key, frozenset[str]] = {}
     for surface in SURFACES:
-        seen = by_dialect.get(surface.dialect or "", {"server": set(), "sent": set(), "rejected": set()})
+        seen = by_dialect.get(surface.dialect or "", {"server": set(), "accepted": set()})
         out[(surface.name, "server")] = frozenset(seen["server"])
-        out[(surface.name, "client")] = frozenset(seen["sent"] - seen["rejected"])
+        out[(surface.name, "client")] = frozenset(seen["accepted"])
     return out
 
 

@@ -104,13 +104,19 @@ def _check_extras(obj: Any, dialect: str, path: str) -> None:
             _check_extras(value, dialect, f"{path}[{i}]")
 
 
+NO_EVENT_ID = frozenset({"input_audio_buffer.dtmf_event_received"})
+"""Server events whose SDK model has no ``event_id`` (§11.3: SIP DTMF)."""
+
+
 def validate_server_event(event: dict[str, Any], dialect: str) -> None:
     """Raise :class:`ShapeError` unless ``event`` is a valid server event of ``dialect`` per the SDK."""
     etype = event.get("type")
     if not isinstance(etype, str):
         raise ShapeError(f"server event without a string 'type': {event!r:.300}")
     event_id = event.get("event_id")
-    if not (isinstance(event_id, str) and event_id.startswith("event_")):
+    if etype in NO_EVENT_ID:
+        pass
+    elif not (isinstance(event_id, str) and event_id.startswith("event_")):
         raise ShapeError(f"{etype}: 'event_id' must be a string starting with 'event_' (§1.8), got {event_id!r}")
     alias = _ALIASES.get((dialect, etype))
     if alias is not None:

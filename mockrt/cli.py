@@ -61,6 +61,12 @@ def main() -> None:
               help="Close connections whose request head is not complete after this many seconds.")
 @click.option("--journal-max-bytes", type=int, default=96 * 1024 * 1024, show_default=True,
               help="Journal bytes kept per session (older audio kept as lengths beyond it).")
+# -- calls (docs/protocol.md §11) ---
+@click.option("--webhook-url", default=None, help="Where SIP calls' realtime.call.incoming webhooks are POSTed.")
+@click.option("--webhook-secret", default=None, help="Standard Webhooks signing secret (whsec_...).")
+@click.option("--webhook-retry", "webhook_retry", type=float, multiple=True,
+              help="Seconds before each retry of an undelivered webhook (repeatable; default 1 2 4); then the call "
+                   "is dropped.")
 # -- end security ----------------------------------------------------------------------------------------------------
 # -- TLS (mockrt/server/certs.py) --
 @click.option("--tls", is_flag=True,
@@ -79,6 +85,7 @@ def serve(
     allowed_hosts: tuple[str, ...], allowed_origins: tuple[str, ...], fixtures_dir: str | None,
     max_body_bytes: int, max_sessions: int, header_timeout: float, journal_max_bytes: int,
     tls: bool, tls_dir: str | None, tls_ca_out: str | None, ssl_certfile: str | None, ssl_keyfile: str | None,
+    webhook_url: str | None, webhook_secret: str | None, webhook_retry: tuple[float, ...],
 ) -> None:
     """Run the mock server (OpenAI GA + beta, Azure GA + preview paths)."""
     import os
@@ -108,6 +115,7 @@ def serve(
         max_body_bytes=max_body_bytes, max_sessions=max_sessions, header_timeout_s=header_timeout,
         journal_max_bytes=journal_max_bytes,
         tls=tls, tls_dir=tls_dir, tls_ca_out=tls_ca_out, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+        webhook_url=webhook_url, webhook_secret=webhook_secret, webhook_retry_s=webhook_retry or (1.0, 2.0, 4.0),
     )
     try:
         run(config, workers=workers)

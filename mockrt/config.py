@@ -83,6 +83,10 @@ class ServerConfig:
     journal_max_bytes: int = 96 * 1024 * 1024
     recent_max_bytes: int = 256 * 1024 * 1024
     max_ephemeral_keys: int = 10_000
+    # -- calls: webhooks (docs/protocol.md §11) -------------------------------------------------------------------
+    webhook_url: str | None = None  # where realtime.call.incoming goes (SIP calls)
+    webhook_secret: str | None = None  # whsec_... : Standard Webhooks signing key
+    webhook_retry_s: tuple[float, ...] = (1.0, 2.0, 4.0)  # delays before each retry; then the call is dropped
     # -- end security --------------------------------------------------------------------------------------------
 
     # -- TLS: https:// and wss:// on the same port (mockrt/server/certs.py) --
@@ -114,4 +118,5 @@ def from_json(text: str) -> ServerConfig:
     raw["known_models"] = tuple(raw["known_models"])
     raw["allowed_hosts"] = tuple(raw["allowed_hosts"])
     raw["allowed_origins"] = tuple(raw["allowed_origins"])
+    raw["webhook_retry_s"] = tuple(raw.get("webhook_retry_s", (1.0, 2.0, 4.0)))
     return ServerConfig(**raw)

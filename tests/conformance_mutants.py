@@ -1448,6 +1448,70 @@ def _mcp_beta(p: Patcher) -> None:
     p.wrap(beta, "parse_session_update", make)
 
 
+# --- calls: WebRTC, SIP and the sideband (§11) -------------------------------------------------------------
+
+
+@mutant("calls-no-backlog", "a call's events before the data channel opened are lost (no session.created)",
+        "calls/webrtc/create")
+def _calls_no_backlog(p: Patcher) -> None:
+    from mockrt.server.calls import Call
+
+    def make(orig: Any) -> Any:
+        def attach(self: Any, channel: Any) -> None:
+            self.backlog = None
+            orig(self, channel)
+
+        return attach
+
+    p.wrap(Call, "attach", make)
+
+
+@mutant("calls-never-stopped", "the output audio buffer never reports output_audio_buffer.stopped",
+        "calls/webrtc/output-audio-buffer")
+def _calls_never_stopped(p: Patcher) -> None:
+    from mockrt.core.playout import Playout
+
+    def make(orig: Any) -> Any:
+        def pull(self: Any, n_bytes: int) -> Any:
+            data, events = orig(self, n_bytes)
+            return data, [e for e in events if e[0] != "stopped"]
+
+        return pull
+
+    p.wrap(Playout, "pull", make)
+
+
+@mutant("calls-clear-ignored", "output_audio_buffer.clear is accepted in a call and does nothing", "calls/webrtc/clear")
+def _calls_clear_ignored(p: Patcher) -> None:
+    from mockrt.core.events import ClientEvent
+    from mockrt.core.session import ClientEventSpec, RealtimeSession
+
+    table = RealtimeSession.CLIENT_EVENTS
+    spec = table[ClientEvent.OUTPUT_AUDIO_BUFFER_CLEAR]
+    p.item(table, ClientEvent.OUTPUT_AUDIO_BUFFER_CLEAR,
+           ClientEventSpec(spec.fields, lambda self, fields, now: None, spec.sessions))
+
+
+@mutant("calls-any-offer", "every SDP offer is taken, even one without audio", "calls/webrtc/bad-offer")
+def _calls_any_offer(p: Patcher) -> None:
+    from mockrt.server import webrtc
+
+    p.attr(webrtc, "check_offer", lambda sdp: None)
+
+
+@mutant("calls-unknown-call-code", "an unknown call id gets a generic not_found code",
+        "calls/control/unknown-call", "calls/sideband/unknown-call")
+def _calls_unknown_code(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "call_not_found", lambda call_id: errors.ProtocolError("Not found.", "not_found", "call_id"))
+
+
+@mutant("calls-dtmf-event-id", "DTMF events carry an event_id the SDK does not model", "calls/sip/dtmf-and-sideband")
+def _calls_dtmf_event_id(p: Patcher) -> None:
+    ga, _ = _dialects()
+    p.attr(ga, "dropped_fields", {})
+
+
 def killed_cases() -> set[str]:
     """Every case id some mutant names."""
     return {case_id for m in MUTANTS.values() for case_id in m.kills}

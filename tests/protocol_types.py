@@ -68,6 +68,10 @@ def _check_extras(obj: Any, dialect: str, path: str) -> None:
             _check_extras(value, dialect, f"{path}[{i}]")
 
 
+NO_EVENT_ID = frozenset({"input_audio_buffer.dtmf_event_received"})
+"""Server events whose SDK model has no ``event_id`` (docs/protocol.md §11: SIP DTMF)."""
+
+
 def validate_server_event(event: dict[str, Any], dialect: str) -> pydantic.BaseModel:
     """Validate one server event; raises AssertionError / ValidationError with a readable message."""
     models = {"ga": GA_MODELS, "translation": TRANSLATION_MODELS}.get(dialect, BETA_MODELS)
@@ -81,7 +85,8 @@ def validate_server_event(event: dict[str, Any], dialect: str) -> pydantic.BaseM
         event = {**event, "session": {k: v for k, v in event["session"].items() if k != "client_secret"}}
         event["session"]["client_secret"] = {"value": "", "expires_at": 0}
     assert etype in models, f"{dialect}: {etype!r} is not a server event type of the SDK"
-    assert isinstance(event.get("event_id"), str) and event["event_id"].startswith("event_"), event
+    if etype not in NO_EVENT_ID:
+        assert isinstance(event.get("event_id"), str) and event["event_id"].startswith("event_"), event
     model = models[etype].model_validate(event)
     _check_extras(model, dialect, etype)
     return model

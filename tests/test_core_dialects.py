@@ -64,6 +64,7 @@ def test_names_read_back(dialect: Dialect) -> None:
         assert dialect.wire_type(event) == wire
     assert not dialect.accepts("response.unknown") and dialect.client_event(42) is None
     assert dialect.accepts("output_audio_buffer.clear") is isinstance(dialect, VoiceLive)  # §12
+    assert dialect.call_client_events.get("output_audio_buffer.clear") is ClientEvent.OUTPUT_AUDIO_BUFFER_CLEAR
     assert dialect.server_event("response.unknown") is None and dialect.server_event(None) is None
 
 

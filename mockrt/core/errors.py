@@ -471,3 +471,32 @@ def mcp_tool_unavailable(name: str, label: str) -> str:
 
 MCP_TOOL_UNAVAILABLE_CODE = -32602
 """JSON-RPC "invalid params", what MCP servers answer for a tool they do not have (MCP spec, tools/call)."""
+
+
+# --- Calls: WebRTC, SIP and the sideband (docs/protocol.md §11) -----------------------------------------------
+# The service's exact strings for these are not published; the forms follow §6.1 and are marked [U] in §11.
+
+
+def call_not_found(call_id: str) -> ProtocolError:
+    return ProtocolError(f"Call with id '{call_id}' not found.", "call_not_found", "call_id")
+
+
+def call_not_pending(call_id: str, status: str) -> ProtocolError:
+    return ProtocolError(f"Call '{call_id}' cannot be changed: it is {status}.", "call_not_pending", "call_id")
+
+
+def call_ended(call_id: str) -> ProtocolError:
+    return ProtocolError(f"Call '{call_id}' has already ended.", "call_ended", "call_id")
+
+
+def invalid_sdp(detail: str) -> ProtocolError:
+    return ProtocolError(f"Invalid SDP offer: {detail}", "invalid_offer", "sdp")
+
+
+def sdp_no_audio() -> ProtocolError:
+    return ProtocolError("Invalid SDP offer: the offer has no audio media section.", "invalid_offer", "sdp")
+
+
+def sdp_content_type(content_type: str) -> ProtocolError:
+    return ProtocolError(f"Unsupported content type '{content_type}': send the SDP offer as application/sdp or "
+                         "as multipart/form-data with an 'sdp' part.", "unsupported_content_type", None)

@@ -108,6 +108,9 @@ class ServerEvent(StrEnum):
     MCP_CALL_IN_PROGRESS = auto()
     MCP_CALL_COMPLETED = auto()
     MCP_CALL_FAILED = auto()
+    OUTPUT_AUDIO_BUFFER_STARTED = auto()  # calls only (WebRTC/SIP, docs/protocol.md §11); CLEARED is above
+    OUTPUT_AUDIO_BUFFER_STOPPED = auto()
+    DTMF_RECEIVED = auto()  # SIP only
 
 
 def client_event_id(event: Any) -> str | None:

@@ -8,6 +8,7 @@ transport when to call it. No sockets, asyncio or clock inside: time is an input
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import heapq
 import itertools
@@ -40,6 +41,7 @@ from mockrt.core.model import (
     TurnDetection,
 )
 from mockrt.core.outputs import Close, Output, Send, Stall
+from mockrt.core.playout import Playout
 from mockrt.core.prompts import StoredPrompt, resolve_prompt
 from mockrt.core.responses import Pacing, ResponseRun
 from mockrt.core.schema import AnyValue, Int, Obj, Str
@@ -86,6 +88,7 @@ class SessionOptions:
     prompts: Mapping[str, StoredPrompt] = field(default_factory=dict)  # stored prompts (a scenario's, §4.3)
     created_at: int = 0  # unix seconds, for ``expires_at``
     on_event: Callable[[Literal["client", "server"], dict[str, Any], float], None] | None = None  # journal hook
+    call: bool = False  # a WebRTC/SIP call: the service plays the output audio (docs/protocol.md §11)
 
 
 class RealtimeSession:
@@ -130,6 +133,9 @@ class RealtimeSession:
         self.input_text: dict[str, str] = {}  # Voice Live's streamed text input, per item id (§12)
         self.mcp = McpSession(self.emit, lambda err: self._error(err, None), self._out_append, self.ids.item,
                               self.conversation)
+        self.playout: Playout | None = Playout() if options.call else None
+        self.client_events = ({**self.dialect.client_events, **self.dialect.call_client_events} if options.call
+                              else self.dialect.client_events)  # the types this session accepts (§2, §11)
 
     # -- public API ----------------------------------------------------------------------------------
 
@@ -178,7 +184,7 @@ class RealtimeSession:
         event_id = client_event_id(event)
         internal: ClientEvent | None = None
         try:
-            internal, raw = check_envelope(event, self.dialect.client_events)
+            internal, raw = check_envelope(event, self.client_events)
             spec = self.CLIENT_EVENTS[internal]
             fields = spec.check(raw, self.dialect.envelope_extras.get(internal))
             code = self.faults.service_error_due(internal) if self.faults.active else None
@@ -186,7 +192,7 @@ class RealtimeSession:
                 self._inject_service_error(code, internal, event_id, now)
             else:
                 if self.config.kind not in spec.sessions:
-                    raise errors.unknown_event_type(event["type"], tuple(self.dialect.client_events))
+                    raise errors.unknown_event_type(event["type"], tuple(self.client_events))
                 spec.handler(self, fields, now)
         except errors.ProtocolError as err:
             self._error(err, event_id)
@@ -244,6 +250,10 @@ class RealtimeSession:
 
     def emit(self, event: dict[str, Any]) -> None:
         """Render an internal event in the session's dialect and queue it (through the fault injector)."""
+        if self.playout is not None and event["type"] in _PLAYED:
+            self._play(event)
+            if event["type"] is ServerEvent.OUTPUT_AUDIO_DELTA:
+                return  # a call's audio goes out as media, not as events (§11)
         wire = self.dialect.encode(event, self.ids.event())
         if wire is not None:
             if event["type"] in self.dialect.obfuscated and "delta" in wire:
@@ -381,6 +391,8 @@ class RealtimeSession:
         if isinstance(decision, TurnStarted):
             self.emit({"type": ServerEvent.SPEECH_STARTED, "audio_start_ms": decision.audio_start_ms,
                        "item_id": decision.item_id})
+            if decision.interrupt and self.playout is not None:
+                self._clear_playout(now)
             if decision.interrupt:
                 self.interrupt(now)
             return
@@ -719,6 +731,79 @@ class RealtimeSession:
         self.emit({"type": ServerEvent.RATE_LIMITS_UPDATED,
                    "rate_limits": self.dialect.rate_limits(self._usage_total, self.options.rate_limit_tokens)})
 
+    # -- calls: the output audio buffer and DTMF (§11) ------------------------------------------------------
+
+    def _play(self, event: dict[str, Any]) -> None:
+        assert self.playout is not None
+        if event["type"] is ServerEvent.OUTPUT_AUDIO_DELTA:
+            data = decode_audio(event["delta"], self.config.output_format)
+            self.playout.push(event["response_id"], event["item_id"], event["content_index"], data)
+        else:
+            self.playout.finish(event["response_id"], event["item_id"], event["content_index"])
+
+    def pull_audio(self, n_bytes: int, now: float) -> tuple[bytes, list[Output]]:
+        """A call's transport plays the next ``n_bytes`` of output audio (session output format) now: the audio
+        and the ``output_audio_buffer.started/.stopped`` events it caused (§11)."""
+        if self.playout is None or self.closed:
+            return b"", []
+        self.now = now
+        data, changes = self.playout.pull(n_bytes)
+        for change, response_id in changes:
+            kind = (ServerEvent.OUTPUT_AUDIO_BUFFER_STARTED if change == "started"
+                    else ServerEvent.OUTPUT_AUDIO_BUFFER_STOPPED)
+            self.emit({"type": kind, "response_id": response_id})
+        return data, self._flush()
+
+    def _clear_playout(self, now: float) -> None:
+        """Drop unplayed audio, truncate the playing item where the caller stopped hearing it, say ``cleared``."""
+        assert self.playout is not None
+        played = self.playout.clear()
+        if played is None:
+            return
+        self.emit({"type": ServerEvent.OUTPUT_AUDIO_BUFFER_CLEARED, "response_id": played.response_id})
+        fmt = self.config.output_format
+        # An item that is gone (deleted) or has no audio to cut leaves nothing to truncate.
+        with contextlib.suppress(errors.ProtocolError):
+            self._item_truncate({"item_id": played.item_id, "content_index": played.content_index,
+                                 "audio_end_ms": int(played.played_bytes // fmt.bytes_per_ms)}, now)
+
+    def _output_audio_clear(self, fields: dict[str, Any], now: float) -> None:
+        """``output_audio_buffer.clear``: in a call, unplayed audio is dropped and the playing item truncated where
+        the caller stopped hearing it (§11); on Voice Live's WebSocket (where the type is accepted for its avatar,
+        §12) no video is rendered, so there is nothing to drop but the acknowledgement."""
+        if self.playout is None:
+            self.emit({"type": ServerEvent.OUTPUT_AUDIO_BUFFER_CLEARED})
+            return
+        if self.playout.playing is None:
+            # Nothing is playing: nothing to cut; the service's answer here is not documented [U], mockrt
+            # confirms with the last response that played, or stays silent when none has.
+            if self.playout.last_response is not None:
+                self.emit({"type": ServerEvent.OUTPUT_AUDIO_BUFFER_CLEARED,
+                           "response_id": self.playout.last_response})
+            return
+        self._clear_playout(now)
+
+    def feed_audio(self, data: bytes, now: float) -> list[Output]:
+        """Caller audio from a call's media (already in the session's input format): the same buffer and turn
+        detection as ``input_audio_buffer.append`` (§2.2, §11), without an event on the wire or in the journal."""
+        if self.closed:
+            return []
+        self.now = now
+        self.buffer.append(data)
+        for decision in self.turn_taking.on_audio(data, now):
+            self._turn(decision, now)
+        self._release(now)
+        return self._flush()
+
+    def dtmf(self, digit: str, now: float) -> list[Output]:
+        """A keypad press on a SIP call: ``input_audio_buffer.dtmf_event_received`` (§11)."""
+        if self.closed:
+            return []
+        self.now = now
+        received_at = self.options.created_at + int(now - self.started)
+        self.emit({"type": ServerEvent.DTMF_RECEIVED, "event": digit, "received_at": received_at})
+        return self._flush()
+
     CLIENT_EVENTS: ClassVar[dict[ClientEvent, ClientEventSpec]]
     """One row per client event: its fields, the sessions it is valid in, its handler (§2)."""
 
@@ -783,7 +868,8 @@ RealtimeSession.CLIENT_EVENTS = {
         _REALTIME),
     ClientEvent.INPUT_TEXT_DONE: ClientEventSpec(Obj({"id": _ID, "content_index": Int(0)}, required=("id",)),
                                                  vl.text_done, _REALTIME),
-    ClientEvent.OUTPUT_AUDIO_BUFFER_CLEAR: ClientEventSpec(Obj({}), vl.output_buffer_clear, _REALTIME),
+    ClientEvent.OUTPUT_AUDIO_BUFFER_CLEAR: ClientEventSpec(Obj({}), _S._output_audio_clear, _REALTIME),
     ClientEvent.AVATAR_CONNECT: ClientEventSpec(Obj({"client_sdp": Str()}, required=("client_sdp",)),
                                                 vl.avatar_connect, _REALTIME),
 }
+_PLAYED = frozenset({ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.OUTPUT_AUDIO_DONE})

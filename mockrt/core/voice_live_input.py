@@ -74,12 +74,6 @@ def text_done(session: RealtimeSession, fields: dict[str, Any], now: float) -> N
     session._item_events(item, session.conversation.insert(item, None))
 
 
-def output_buffer_clear(session: RealtimeSession, fields: dict[str, Any], now: float) -> None:
-    """``output_audio_buffer.clear``: the avatar's buffered output is dropped; the mock renders no avatar video,
-    so there is nothing to drop but the acknowledgement ``output_audio_buffer.cleared``."""
-    session.emit({"type": ServerEvent.OUTPUT_AUDIO_BUFFER_CLEARED})
-
-
 def avatar_connect(session: RealtimeSession, fields: dict[str, Any], now: float) -> None:
     """``session.avatar.connect``: answer the client's SDP offer with ``session.avatar.connecting``. The answer
     is an honest one: every media section is ``a=inactive`` (the mock renders no avatar video or audio track)."""

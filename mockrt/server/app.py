@@ -25,7 +25,7 @@ from mockrt.core import errors
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import SessionConfig, TurnDetection
 from mockrt.inspector import endpoints as inspector
-from mockrt.server import admin, handshake, translations
+from mockrt.server import admin, calls_http, handshake, sip, translations
 from mockrt.server.auth import AdminAuth, login
 from mockrt.server.connection import Connection
 from mockrt.server.policy import ADMIN_PREFIX, RequestPolicy, is_loopback_host
@@ -52,6 +52,9 @@ async def realtime_endpoint(ws: WebSocket) -> None:
         headers = {"Retry-After": str(refusal["retry_after"])} if "retry_after" in refusal else {}
         await ws.send_denial_response(error_response(int(refusal["status"]), "Injected fault: handshake refused.",
                                                      f"http_{refusal['status']}", headers=headers))
+        return
+    if "call_id" in ws.query_params:  # the sideband of a WebRTC or SIP call (§11)
+        await calls_http.sideband(ws, ws.query_params["call_id"])
         return
     subprotocols = list(ws.scope.get("subprotocols") or [])
     hs = handshake.resolve(
@@ -213,11 +216,12 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/v1/realtime/sessions", beta_sessions, methods=["POST"]),
         Route("/v1/realtime/transcription_sessions", beta_sessions, methods=["POST"]),
         Route("/openai/realtimeapi/sessions", beta_sessions, methods=["POST"]),
+        *calls_http.routes,
     ]
     routes += [
         Mount(f"{ADMIN_PREFIX}/static", app=inspector.static_files(), name="static"),
         Route(f"{ADMIN_PREFIX}/login", login, methods=["POST"]),
-        Mount(ADMIN_PREFIX, routes=admin.routes + inspector.routes, middleware=[
+        Mount(ADMIN_PREFIX, routes=admin.routes + inspector.routes + sip.admin_routes, middleware=[
             Middleware(AdminAuth), Middleware(GZipMiddleware, minimum_size=inspector.GZIP_ABOVE,
                                                    compresslevel=inspector.GZIP_LEVEL)]),
     ]

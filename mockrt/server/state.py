@@ -23,6 +23,7 @@ from mockrt.core.turn_taking import VadOptions
 from mockrt.mcp.executor import McpExecutor
 from mockrt.scenarios import Scenario, ScriptedBrain, load_scenario
 from mockrt.server import handshake
+from mockrt.server.calls import CallRegistry
 from mockrt.server.registry import Registry, SessionRecord
 from mockrt.transcribers import make_transcriber
 
@@ -50,6 +51,7 @@ class MockState:
         self.faults: Faults | None = None
         self._refuse_left = 0
         self._admitted = 0
+        self.calls = CallRegistry()  # WebRTC and SIP calls (docs/protocol.md §11)
 
     @property
     def active_sessions(self) -> int:
@@ -124,6 +126,7 @@ class MockState:
         """Close every live session (server shutdown, issue: load and faults) and wait for them to end."""
         from mockrt.core.outputs import Close
 
+        await self.calls.end_all(reason)  # calls too: their peers, RTP ports and tasks (§11)
         connections = [r.connection for r in self.registry.live.values() if r.connection is not None]
         for connection in connections:
             connection.queue.put_nowait(Close(code, reason))
@@ -142,7 +145,7 @@ class MockState:
         return StandInExecutor(stand_ins, fallback=client) if stand_ins else client
 
     def new_session(self, hs: handshake.Handshake, dialect: Dialect, path: str, user_agent: str,
-                    now: float) -> tuple[RealtimeSession, SessionRecord]:
+                    now: float, *, call: bool = False) -> tuple[RealtimeSession, SessionRecord]:
         cfg = self.config
         initial = copy.deepcopy(hs.initial_config) if hs.initial_config is not None else None
         if initial is not None and hs.model:
@@ -168,6 +171,7 @@ class MockState:
             initial_config=initial,
             created_at=int(time.time()),
             prompts=self.scenario.prompts if self.scenario is not None else {},
+            call=call,
         )
         session = RealtimeSession(options, now)
         record = SessionRecord(session.session_id, dialect.name, hs.flavour, model, path, user_agent,

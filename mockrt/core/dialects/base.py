@@ -53,6 +53,9 @@ class Dialect(ABC):
     """Accepted client ``type`` values → internal events, in the order the service lists them (§2)."""
     server_events: ClassVar[Mapping[ServerEvent, str]]
     """Internal event → wire ``type``; internal events absent here are not sent in this dialect."""
+    call_client_events: ClassVar[Mapping[str, ClientEvent]] = {}
+    """Client ``type`` values accepted only in a call's session (WebRTC/SIP data channel or sideband, §11); over a
+    plain WebSocket they are unknown types and the error's list leaves them out (§2.12)."""
     dropped_fields: ClassVar[Mapping[ServerEvent, frozenset[str]]] = {}
     """Fields an internal event has that this dialect's wire event lacks."""
     obfuscated: ClassVar[frozenset[ServerEvent]] = frozenset()
@@ -134,6 +137,8 @@ class Dialect(ABC):
             return None
         out: dict[str, Any] = {"type": wire_type, "event_id": event_id}
         skip = self.dropped_fields.get(internal, frozenset())
+        if "event_id" in skip:
+            del out["event_id"]
         for key, value in event.items():
             if key == "type" or key in skip:
                 continue

@@ -152,10 +152,13 @@ class Beta(Dialect):
         "response.create": ClientEvent.RESPONSE_CREATE,
         "response.cancel": ClientEvent.RESPONSE_CANCEL,
     }
+    call_client_events: ClassVar[Mapping[str, ClientEvent]] = {
+        "output_audio_buffer.clear": ClientEvent.OUTPUT_AUDIO_BUFFER_CLEAR,
+    }
     server_events: ClassVar[Mapping[ServerEvent, str]] = {
         **{event: wire for event, wire in GA.server_events.items()
            if event not in (ServerEvent.ITEM_DONE, ServerEvent.TIMEOUT_TRIGGERED,
-                            ServerEvent.TRANSCRIPTION_SEGMENT)  # GA-only events
+                            ServerEvent.TRANSCRIPTION_SEGMENT, ServerEvent.DTMF_RECEIVED)  # GA-only events
            and not event.name.startswith("MCP_")},  # MCP tools are GA only (docs/protocol.md §9)
         ServerEvent.TRANSCRIPTION_SESSION_CREATED: "transcription_session.created",
         ServerEvent.TRANSCRIPTION_SESSION_UPDATED: "transcription_session.updated",

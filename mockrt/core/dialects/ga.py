@@ -231,6 +231,9 @@ class GA(Dialect):
         "response.create": ClientEvent.RESPONSE_CREATE,
         "response.cancel": ClientEvent.RESPONSE_CANCEL,
     }
+    call_client_events: ClassVar[Mapping[str, ClientEvent]] = {
+        "output_audio_buffer.clear": ClientEvent.OUTPUT_AUDIO_BUFFER_CLEAR,
+    }
     server_events: ClassVar[Mapping[ServerEvent, str]] = {
         ServerEvent.ERROR: "error",
         ServerEvent.SESSION_CREATED: "session.created",
@@ -275,6 +278,13 @@ class GA(Dialect):
         ServerEvent.MCP_CALL_IN_PROGRESS: "response.mcp_call.in_progress",
         ServerEvent.MCP_CALL_COMPLETED: "response.mcp_call.completed",
         ServerEvent.MCP_CALL_FAILED: "response.mcp_call.failed",
+        ServerEvent.OUTPUT_AUDIO_BUFFER_STARTED: "output_audio_buffer.started",
+        ServerEvent.OUTPUT_AUDIO_BUFFER_STOPPED: "output_audio_buffer.stopped",
+        ServerEvent.OUTPUT_AUDIO_BUFFER_CLEARED: "output_audio_buffer.cleared",
+        ServerEvent.DTMF_RECEIVED: "input_audio_buffer.dtmf_event_received",
+    }
+    dropped_fields: ClassVar[Mapping[ServerEvent, frozenset[str]]] = {
+        ServerEvent.DTMF_RECEIVED: frozenset({"event_id"}),  # the SDK's model has none (§11)
     }
     obfuscated: ClassVar[frozenset[ServerEvent]] = frozenset({
         ServerEvent.OUTPUT_TEXT_DELTA,

@@ -1,0 +1,222 @@
+"""Calls (WebRTC and SIP) and their registry: one :class:`RealtimeSession` per call, several I/O loops around it
+(docs/protocol.md §11).
+
+A call owns ONE session. Its transports are additional loops around that same core, never a second copy of the
+protocol: the WebRTC peer (:mod:`mockrt.server.webrtc`: Opus in, Opus out, the ``oai-events`` data channel), the
+simulated SIP caller (:mod:`mockrt.server.sip`) and any number of sideband WebSockets (``?call_id=``). Every
+event the session produces goes to every attached event channel; caller audio goes in through
+:meth:`RealtimeSession.feed_audio`; the transport pulls the assistant's audio in real time through
+:meth:`Call.pull_audio`, which is where ``output_audio_buffer.started/.stopped`` come from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from mockrt.core.ids import IdGenerator
+from mockrt.core.outputs import Abort, Close, Output, Send
+from mockrt.core.session import RealtimeSession
+from mockrt.server.registry import SessionRecord
+
+logger = logging.getLogger("mockrt.calls")
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+MAX_BACKLOG = 1000
+"""Events kept for the first event channel of a call (a caller whose data channel never opens must not grow
+memory)."""
+
+CallStatus = Literal["incoming", "active", "ended", "rejected", "referred"]
+
+
+class EventChannel(Protocol):
+    """Somewhere a call's server events go: the WebRTC data channel or a sideband WebSocket."""
+
+    def send_text(self, text: str) -> None: ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+
+class QueueChannel:
+    """An :class:`EventChannel` drained by an async writer (the sideband WebSocket's)."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue()
+
+    def send_text(self, text: str) -> None:
+        self.queue.put_nowait(text)
+
+    def close(self, code: int, reason: str) -> None:
+        self.queue.put_nowait((code, reason))
+
+
+@dataclass
+class Call:
+    """One call and the session that serves it (the session starts when the call does: on create for WebRTC,
+    on accept for SIP)."""
+
+    id: str
+    kind: Literal["webrtc", "sip"]
+    created_at: int
+    status: CallStatus = "incoming"
+    session: RealtimeSession | None = None
+    record: SessionRecord | None = None
+    channels: list[EventChannel] = field(default_factory=list)
+    on_end: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # transports release here
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    end_reason: str = ""
+    sip: dict[str, object] = field(default_factory=dict)  # the simulated caller's request (SIP)
+    backlog: list[str] | None = field(default_factory=list)  # events before the first channel attached
+    _timer: asyncio.TimerHandle | None = None
+    _timer_at: float | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.status == "active" and self.session is not None and not self.session.closed
+
+    # -- driving the one session ---------------------------------------------------------------------
+
+    def start(self, session: RealtimeSession, record: SessionRecord) -> None:
+        self.session, self.record, self.status = session, record, "active"
+        self.push(session.start())
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def push(self, outputs: list[Output]) -> None:
+        """Fan the session's outputs out to every event channel, in order; a Close ends the call."""
+        for out in outputs:
+            if isinstance(out, Send):
+                text = _dumps(out.event)
+                if self.backlog is not None:
+                    if len(self.backlog) < MAX_BACKLOG:
+                        self.backlog.append(text)
+                    continue
+                for channel in list(self.channels):
+                    channel.send_text(text)
+            elif isinstance(out, Close | Abort):
+                asyncio.get_running_loop().create_task(self.end("session closed", 1000))
+                return
+        self._schedule()
+
+    def _schedule(self) -> None:
+        session = self.session
+        deadline = session.next_deadline() if session is not None and self.live else None
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = deadline
+        if deadline is not None:
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer, self._timer_at = None, None
+        if self.live and self.session is not None:
+            self.push(self.session.poll(self.now()))
+
+    def receive_text(self, text: str) -> None:
+        """A client event from any event channel (data channel or sideband)."""
+        if self.live and self.session is not None:
+            self.push(self.session.receive_text(text, self.now()))
+
+    def receive_bytes(self, data: bytes) -> None:
+        if self.live and self.session is not None:
+            self.push(self.session.receive_bytes(data, self.now()))
+
+    def feed_audio(self, data: bytes) -> None:
+        """Caller audio, already in the session's input format."""
+        if self.live and self.session is not None:
+            self.push(self.session.feed_audio(data, self.now()))
+
+    def pull_audio(self, n_bytes: int) -> bytes:
+        """The next ``n_bytes`` of assistant audio (session output format) the transport plays now."""
+        if not self.live or self.session is None:
+            return b""
+        data, outputs = self.session.pull_audio(n_bytes, self.now())
+        self.push(outputs)
+        return data
+
+    def dtmf(self, digit: str) -> None:
+        if self.live and self.session is not None:
+            self.push(self.session.dtmf(digit, self.now()))
+
+    def attach(self, channel: EventChannel) -> None:
+        """A new event channel; the first one also gets what the session said before it was there
+        (``session.created`` precedes the data channel's opening)."""
+        self.channels.append(channel)
+        backlog, self.backlog = self.backlog, None
+        for text in backlog or ():
+            channel.send_text(text)
+
+    def detach(self, channel: EventChannel) -> None:
+        with contextlib.suppress(ValueError):
+            self.channels.remove(channel)
+
+    async def end(self, reason: str, code: int = 1000, status: CallStatus = "ended") -> None:
+        """End the call once: close every event channel, release the transports, close the session's journal."""
+        if self.ended.is_set():
+            return
+        self.ended.set()
+        self.end_reason = reason
+        if self.status in ("incoming", "active"):
+            self.status = status
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.session is not None:
+            self.session.closed = True
+        for channel in list(self.channels):
+            channel.close(code, reason)
+        self.channels.clear()
+        for release in self.on_end:
+            try:
+                await release()
+            except Exception:  # a transport failing to close must not keep the others open
+                logger.exception("call %s: releasing a transport failed", self.id)
+        self.on_end.clear()
+        logger.info("call %s ended: %s", self.id, reason)
+
+
+class CallRegistry:
+    """Calls by id: pending, live, and a bounded memory of ended ones (their status answers late requests)."""
+
+    def __init__(self, keep_ended: int = 256) -> None:
+        self.calls: dict[str, Call] = {}
+        self._ended: list[str] = []
+        self.keep_ended = keep_ended
+
+    def add(self, call: Call) -> Call:
+        self.calls[call.id] = call
+        call.on_end.append(self._ended_hook(call))
+        return call
+
+    def get(self, call_id: str) -> Call | None:
+        return self.calls.get(call_id)
+
+    def _ended_hook(self, call: Call) -> Callable[[], Awaitable[None]]:
+        async def forget_later() -> None:
+            self._ended.append(call.id)
+            while len(self._ended) > self.keep_ended:
+                self.calls.pop(self._ended.pop(0), None)
+        return forget_later
+
+    @property
+    def live(self) -> list[Call]:
+        return [c for c in self.calls.values() if not c.ended.is_set()]
+
+    async def end_all(self, reason: str = "server shutting down") -> None:
+        for call in self.live:
+            await call.end(reason, 1001)
+
+
+def new_call_id(ids: IdGenerator) -> str:
+    """A call id in the service's form (``rtc_…``)."""
+    return "rtc_" + ids.call().removeprefix("call_")

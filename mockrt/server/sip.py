@@ -1,0 +1,220 @@
+"""SIP calls, simulated (docs/protocol.md §11): there is no phone network here, so the admin API places the call.
+
+``POST /_mockrt/calls`` ``{"from", "to", "sip_headers": [{"name", "value"}], "audio_file", "dtmf": [{"digit",
+"at_ms"}]}`` creates a ringing call and sends ``realtime.call.incoming`` to ``--webhook-url`` (signed,
+:mod:`mockrt.server.webhooks`); when no delivery succeeds after the retries the call is dropped. The application
+answers over REST (:mod:`mockrt.server.calls_http`). After ``accept`` the caller talks: the WAV (resolved inside
+``--fixtures-dir``, like every file named over HTTP) is sent as telephone audio would be, G.711 µ-law at 8 kHz,
+then line silence; DTMF digits arrive at their ``at_ms``; the assistant's audio is played to the caller in real
+time and kept (``GET /_mockrt/calls/{call_id}/audio.wav``, 8 kHz, as the caller heard it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mockrt.audio import g711
+from mockrt.audio.resample import StreamResampler
+from mockrt.inspector.buffers import wav_bytes
+from mockrt.scenarios.loader import FILE_REFUSED, _regular_file
+from mockrt.server.calls import Call, new_call_id
+from mockrt.server.rest_errors import error_response, invalid_value, not_found
+from mockrt.server.state import MockState
+from mockrt.server.webhooks import WebhookSender
+
+logger = logging.getLogger("mockrt.calls")
+
+PHONE_RATE = 8000
+FRAME_MS = 20
+DTMF_DIGITS = frozenset("0123456789*#ABCD")
+MAX_RECORDED_S = 15 * 60
+
+
+def _problems(body: Any) -> list[str]:
+    if not isinstance(body, dict):
+        return ["the body must be a JSON object"]
+    problems = [f"unknown field {key!r}" for key in body
+                if key not in ("from", "to", "sip_headers", "audio_file", "dtmf")]
+    for key in ("from", "to", "audio_file"):
+        if key in body and not isinstance(body[key], str):
+            problems.append(f"{key!r} must be a string")
+    headers = body.get("sip_headers", [])
+    if not isinstance(headers, list) or not all(
+            isinstance(h, dict) and set(h) == {"name", "value"} and all(isinstance(v, str) for v in h.values())
+            for h in headers):
+        problems.append("'sip_headers' must be a list of {\"name\": str, \"value\": str}")
+    dtmf = body.get("dtmf", [])
+    if not isinstance(dtmf, list) or not all(
+            isinstance(d, dict) and set(d) <= {"digit", "at_ms"} and d.get("digit") in DTMF_DIGITS
+            and isinstance(d.get("at_ms", 0), int | float) and d.get("at_ms", 0) >= 0 for d in dtmf):
+        problems.append("'dtmf' must be a list of {\"digit\": one of 0-9 * # A-D, \"at_ms\": number >= 0}")
+    return problems
+
+
+def read_caller_wav(path: Path) -> bytes:
+    """A mono 16-bit WAV at any rate as 8 kHz G.711 µ-law, what a phone line carries."""
+    with wave.open(str(path), "rb") as w:
+        if w.getnchannels() != 1 or w.getsampwidth() != 2:
+            raise ValueError("expected mono 16-bit PCM")
+        rate = w.getframerate()
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int16)
+    return g711.ulaw_encode(StreamResampler(rate, PHONE_RATE).process(pcm))
+
+
+def _resolve(state: MockState, ref: str) -> Path | None:
+    root_dir = state.config.fixtures_dir
+    if root_dir is None:
+        return None
+    root = Path(root_dir).resolve()
+    target = (root / ref).resolve()
+    return target if target.is_relative_to(root) and _regular_file(target) else None
+
+
+async def place_call(request: Request) -> Response:
+    """``POST /_mockrt/calls``: a ringing SIP call; 201 ``{"call_id", "status"}``."""
+    state: MockState = request.app.state.mock
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        return invalid_value([f"the body is not JSON: {exc}"])
+    problems = _problems(body)
+    if problems:
+        return invalid_value(problems)
+    audio = b""
+    if "audio_file" in body:
+        if state.config.fixtures_dir is None:
+            return invalid_value(["'audio_file': audio files cannot be referenced over HTTP unless mockrt runs "
+                                  "with --fixtures-dir"], "audio_file")
+        path = _resolve(state, body["audio_file"])
+        if path is None:
+            return invalid_value([f"'audio_file': {body['audio_file']!r} {FILE_REFUSED}"], "audio_file")
+        try:
+            audio = await run_in_threadpool(read_caller_wav, path)
+        except (ValueError, EOFError, wave.Error) as exc:
+            return invalid_value([f"'audio_file': {exc}"], "audio_file")
+    call = state.calls.add(Call(new_call_id(state.rest_ids), "sip", 0))
+    caller, callee = body.get("from", "+15550100"), body.get("to", "+15550199")
+    sip_headers = [{"name": "From", "value": f"<sip:{caller}@mockrt.invalid>"},
+                   {"name": "To", "value": f"<sip:{callee}@sip.api.openai.com>"},
+                   {"name": "Call-ID", "value": f"{call.id}@mockrt.invalid"},
+                   *body.get("sip_headers", [])]
+    call.sip.update({"from": caller, "to": callee, "sip_headers": sip_headers, "audio": audio,
+                     "dtmf": sorted(body.get("dtmf", []), key=lambda d: d.get("at_ms", 0)),
+                     "heard": bytearray(), "webhook": None})
+    cfg = state.config
+    if cfg.webhook_url:
+        sender = WebhookSender(cfg.webhook_url, cfg.webhook_secret, cfg.webhook_retry_s)
+        event = sender.envelope("realtime.call.incoming", {"call_id": call.id, "sip_headers": sip_headers})
+        _keep(call, asyncio.get_running_loop().create_task(_notify(call, sender, event)))
+    return JSONResponse({"call_id": call.id, "status": call.status}, status_code=201)
+
+
+def _keep(call: Call, task: asyncio.Task[None]) -> None:
+    async def cancel() -> None:
+        if task is not asyncio.current_task():
+            task.cancel()
+    call.on_end.append(cancel)
+
+
+async def _notify(call: Call, sender: WebhookSender, event: dict[str, Any]) -> None:
+    delivery = await sender.deliver(event)
+    call.sip["webhook"] = delivery.statuses
+    if not delivery.delivered and call.status == "incoming":
+        await call.end("webhook not delivered: the call is dropped")
+
+
+def answered(state: MockState, call: Call) -> None:
+    """The application accepted: the caller starts talking (and listening)."""
+    _keep(call, asyncio.get_running_loop().create_task(_caller(call)))
+
+
+async def _caller(call: Call) -> None:
+    """The simulated phone: every 20 ms, 20 ms of caller audio in and 20 ms of assistant audio out."""
+    loop = asyncio.get_running_loop()
+    audio: bytes = call.sip.get("audio", b"")  # type: ignore[assignment]
+    dtmf: list[dict[str, Any]] = list(call.sip.get("dtmf", []))  # type: ignore[call-overload]
+    heard: bytearray = call.sip["heard"]  # type: ignore[assignment]
+    step = PHONE_RATE * FRAME_MS // 1000  # µ-law: one byte per sample
+    silence = g711.ulaw_encode(np.zeros(step, np.int16))
+    start = loop.time()
+    tick = 0
+    to_session: StreamResampler | None = None
+    from_session: StreamResampler | None = None
+    while not call.ended.is_set() and call.session is not None:
+        elapsed_ms = tick * FRAME_MS
+        while dtmf and dtmf[0].get("at_ms", 0) <= elapsed_ms:
+            call.dtmf(str(dtmf.pop(0)["digit"]))
+        chunk = audio[tick * step:(tick + 1) * step] or silence
+        chunk = chunk + silence[len(chunk):]
+        fmt_in = call.session.buffer.format
+        if to_session is None or to_session.dst_rate != fmt_in.rate:
+            to_session = StreamResampler(PHONE_RATE, fmt_in.rate)
+        call.feed_audio(fmt_in.encode(to_session.process(g711.ulaw_decode(chunk))))
+        if call.session is None or call.ended.is_set():
+            break
+        fmt_out = call.session.config.output_format
+        if from_session is None or from_session.src_rate != fmt_out.rate:
+            from_session = StreamResampler(fmt_out.rate, PHONE_RATE)
+        played = call.pull_audio(fmt_out.bytes_per_ms * FRAME_MS)
+        if played and len(heard) < MAX_RECORDED_S * PHONE_RATE:
+            heard += g711.ulaw_encode(from_session.process(fmt_out.decode(played)))
+        elif len(heard) < MAX_RECORDED_S * PHONE_RATE:
+            heard += silence
+        tick += 1
+        wait = start + tick * FRAME_MS / 1000 - loop.time()
+        await asyncio.sleep(max(0.0, wait))
+
+
+async def caller_hangup(request: Request) -> Response:
+    """``POST /_mockrt/calls/{call_id}/hangup``: the caller hangs up."""
+    state: MockState = request.app.state.mock
+    call = state.calls.get(request.path_params["call_id"])
+    if call is None or call.kind != "sip":
+        return not_found("No such call.", "call_id")
+    if call.ended.is_set():
+        return error_response(409, "The call has already ended.", "call_ended", param="call_id")
+    await call.end("the caller hung up")
+    return JSONResponse(describe(call))
+
+
+def describe(call: Call) -> dict[str, Any]:
+    heard = call.sip.get("heard") or b""
+    return {"call_id": call.id, "kind": call.kind, "status": call.status, "ended": call.ended.is_set(),
+            "end_reason": call.end_reason, "session_id": call.record.id if call.record else None,
+            "from": call.sip.get("from"), "to": call.sip.get("to"), "webhook_statuses": call.sip.get("webhook"),
+            "referred_to": call.sip.get("referred_to"), "rejected_with": call.sip.get("rejected_with"),
+            "heard_ms": len(heard) * 1000 // PHONE_RATE}  # type: ignore[arg-type]
+
+
+async def call_info(request: Request) -> Response:
+    state: MockState = request.app.state.mock
+    call = state.calls.get(request.path_params["call_id"])
+    return JSONResponse(describe(call)) if call is not None else not_found("No such call.", "call_id")
+
+
+async def caller_audio(request: Request) -> Response:
+    """What the caller heard, as an 8 kHz WAV."""
+    state: MockState = request.app.state.mock
+    call = state.calls.get(request.path_params["call_id"])
+    if call is None or call.kind != "sip":
+        return not_found("No such call.", "call_id")
+    heard = bytes(call.sip.get("heard") or b"")  # type: ignore[call-overload]
+    return Response(wav_bytes(g711.ulaw_decode(heard), PHONE_RATE), media_type="audio/wav")
+
+
+admin_routes = [
+    Route("/calls", place_call, methods=["POST"]),
+    Route("/calls/{call_id}", call_info, methods=["GET"]),
+    Route("/calls/{call_id}/hangup", caller_hangup, methods=["POST"]),
+    Route("/calls/{call_id}/audio.wav", caller_audio, methods=["GET"]),
+]
