@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+import orjson
+
 from mockrt.core import errors
 from mockrt.core.audio_buffer import InputAudioBuffer
 from mockrt.core.brain import Brain, DefaultBrain, ReplyPlan, ResponseContext
@@ -44,6 +46,15 @@ first output, §5.2)."""
 
 MAX_APPEND_CHARS = 15 * 1024 * 1024
 """``input_audio_buffer.append`` carries at most 15 MiB of base64 per event (§2.2)."""
+
+
+def _loads(text: str) -> Any:
+    """Parse a client frame (§1.8): orjson when it accepts the text, else the stdlib parser, which decides what
+    orjson refuses (NaN, huge integers, lone surrogates) and words the error."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 @dataclass
@@ -123,7 +134,7 @@ class RealtimeSession:
     def receive_text(self, text: str, now: float) -> list[Output]:
         """A text frame: parse JSON, then handle the event (§1.8)."""
         try:
-            event = json.loads(text)
+            event = _loads(text)
         except (ValueError, RecursionError) as exc:
             self.now = now
             if self.options.on_event is not None:
