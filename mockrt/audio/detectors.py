@@ -254,11 +254,11 @@ class WebrtcDetector:
         warmup = self.warmup_frames
         out: list[float] = []
         decisions: list[int] = []
-        pos = 0
+        pos, step = 0, 2 * self.frame_samples
         for level in power:  # one pass per frame: the gates need the running noise floor (class docstring)
             if level < cur_min:
                 cur_min = level if level > level_min else level_min
-            end = pos + 160
+            end = pos + step
             # webrtcvad runs on every frame (its adaptation sees the whole stream); the gates decide first
             # only which result counts, so the call order and count are unchanged.
             voiced = is_speech(raw[pos:end], 80)
