@@ -244,9 +244,9 @@ class WebrtcDetector:
             return []
         if frames.shape[1] != self.frame_samples:
             raise ValueError(f"webrtc frames are {self.frame_samples} samples")
-        power = _rowdot(frames.astype(np.float64)).tolist()
+        f64 = frames.astype(np.float64)
+        power = _rowdot(f64).tolist()
         raw = frames.astype("<i2", copy=False).tobytes()
-        step = 2 * self.frame_samples
         is_speech = self._is_speech
         recent, window = self._recent, float(self.window)
         gate, margin, level_min, block = self._gate_power, self._margin, self._level_min, self._block
@@ -254,19 +254,23 @@ class WebrtcDetector:
         warmup = self.warmup_frames
         out: list[float] = []
         decisions: list[int] = []
-        for i in range(n):
-            level = power[i]
+        pos, step = 0, 2 * self.frame_samples
+        for level in power:  # one pass per frame: the gates need the running noise floor (class docstring)
             if level < cur_min:
                 cur_min = level if level > level_min else level_min
-            floor = cur_min if cur_min < past_min else past_min
-            voiced = is_speech(raw[i * step : (i + 1) * step], 80)
-            d = 1 if (voiced and k >= warmup and level >= gate and level >= floor * margin) else 0
+            end = pos + step
+            # webrtcvad runs on every frame (its adaptation sees the whole stream); the gates decide first
+            # only which result counts, so the call order and count are unchanged.
+            voiced = is_speech(raw[pos:end], 80)
+            pos = end
+            d = 1 if (voiced and k >= warmup and level >= gate
+                      and level >= (cur_min if cur_min < past_min else past_min) * margin) else 0
             decisions.append(d)
             count += d - recent[0]
             recent.append(d)
             out.append(count / window)
             k += 1
-            if k % block == 0:
+            if not k % block:
                 self._blocks.append(cur_min)
                 past_min, cur_min = min(self._blocks), math.inf
         self._past_min, self._cur_min, self._count, self._frames = past_min, cur_min, count, k

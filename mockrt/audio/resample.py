@@ -31,7 +31,9 @@ identity path (G.711 at 8 kHz into an 8 kHz detector) then costs nothing.
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -89,6 +91,46 @@ def design_lowpass(
     return up, down, taps
 
 
+@dataclass(frozen=True)
+class _Plan:
+    up: int
+    down: int
+    taps: npt.NDArray[np.int64]
+    block: int
+    step_in: int
+    win: int
+    mat_t: Float64Array
+    lookahead: int
+    base0: int
+
+
+@functools.lru_cache(maxsize=32)
+def _plan(src_rate: int, dst_rate: int, atten_db: float, transition: float, block: int) -> _Plan:
+    """The block-matrix form of the polyphase filter for one design (see :class:`StreamResampler`)."""
+    up, down, taps = design_lowpass(src_rate, dst_rate, atten_db, transition)
+    taps.setflags(write=False)
+    ntaps = len(taps)
+    delay = (ntaps - 1) // 2  # group delay at the up-sampled rate
+    # Blocks of B outputs, B a multiple of `up`, so that the polyphase pattern repeats per block.
+    b_out = max(up, (block // up) * up)
+    # Output n uses inputs b(n)-j, j = 0..J-1, with b(n) = (n*down + delay) // up.
+    j_max = -(-ntaps // up)
+    b_first = [(m * down + delay) // up for m in range(b_out)]
+    win = b_first[-1] - b_first[0] + j_max
+    mat = np.zeros((b_out, win), dtype=np.float64)
+    base0 = b_first[0] - (j_max - 1)
+    for m in range(b_out):
+        t = m * down + delay
+        r, b = t % up, t // up
+        for j, tap in enumerate(taps[r::up]):
+            mat[m, b - j - base0] += float(tap)
+    # Dyadic scaling keeps every product/partial sum exact in float64 (module docstring).
+    mat_t = np.ascontiguousarray((mat * 2.0**-_FRAC_BITS).T)
+    mat_t.setflags(write=False)
+    lookahead = -(-(delay + (b_out - 1) * down) // up)
+    return _Plan(up, down, taps, b_out, b_out * down // up, win, mat_t, lookahead, base0)
+
+
 class StreamResampler:
     """Stateful rational-ratio resampler, int16 in and int16 out, chunk-invariant (see module docstring).
 
@@ -118,29 +160,16 @@ class StreamResampler:
             self.lookahead = 0
             self.block = 1
             return
-        up, down, taps = design_lowpass(src_rate, dst_rate, atten_db, transition)
-        self.up, self.down, self.taps = up, down, taps
-        ntaps = len(taps)
-        delay = (ntaps - 1) // 2  # group delay at the up-sampled rate
-        # Blocks of B outputs, B a multiple of `up`, so that the polyphase pattern repeats per block.
-        b_out = max(up, (block // up) * up)
-        self.block = b_out
-        # Output n uses inputs b(n)-j, j = 0..J-1, with b(n) = (n*down + delay) // up.
-        j_max = -(-ntaps // up)
-        b_first = [(m * down + delay) // up for m in range(b_out)]
-        self._step_in = b_out * down // up  # window advance (input samples) per block
-        self._win = b_first[-1] - b_first[0] + j_max  # window length (input samples) per block
-        mat = np.zeros((b_out, self._win), dtype=np.float64)
-        base0 = b_first[0] - (j_max - 1)
-        for m in range(b_out):
-            t = m * down + delay
-            r, b = t % up, t // up
-            for j, tap in enumerate(taps[r::up]):
-                mat[m, b - j - base0] += float(tap)
-        # Dyadic scaling keeps every product/partial sum exact in float64 (module docstring).
-        self._mat_t: Float64Array = np.ascontiguousarray((mat * 2.0**-_FRAC_BITS).T)
+        plan = _plan(src_rate, dst_rate, atten_db, transition, block)
+        self.up, self.down, self.taps = plan.up, plan.down, plan.taps
+        self.block = plan.block
+        self._step_in = plan.step_in  # window advance (input samples) per block
+        self._win = plan.win  # window length (input samples) per block
+        # One read-only matrix per design, shared by every stream (one copy in the cache for many sessions).
+        self._mat_t: Float64Array = plan.mat_t
         #: input samples needed past an output sample's own time before it can be computed
-        self.lookahead = -(-(delay + (b_out - 1) * down) // up)
+        self.lookahead = plan.lookahead
+        base0 = plan.base0
         # Ring-less linear buffer: buf[i] holds absolute input sample (self._origin + i).
         self._origin = base0  # block 0 starts at absolute input index base0 (may be negative)
         self._next_block = 0
@@ -148,7 +177,7 @@ class StreamResampler:
         self._cap = 0
         self._buf: Float64Array = np.zeros(0, dtype=np.float64)
         self._fill = 0  # valid samples in buf
-        self._alloc(max(4096, 4 * self._win))
+        self._alloc(max(1024, 4 * self._win))
         # Prefill the samples before t=0 with silence.
         self._fill = -base0 if base0 < 0 else 0
         if base0 > 0:

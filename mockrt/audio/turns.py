@@ -238,15 +238,18 @@ class TurnDetector:
             pcm = pcm.reshape(-1)
         self._samples_in += pcm.shape[0]
         y = self._resampler.process(pcm)
+        own = not self._resampler.identity  # a new array, or (identity) the caller's own
         if self._pending.shape[0]:
             y = np.concatenate((self._pending, y))
+            own = True
         f = self._frame
         n = y.shape[0] // f
-        rest = y[n * f :]
-        self._pending = rest.copy() if rest.shape[0] else _EMPTY
+        cut = n * f
+        rest = y[cut:]
+        self._pending = rest if own or not rest.shape[0] else rest.copy()  # never a view of the caller's array
         if n == 0:
             return []
-        scores = self.detector.score_frames(y[: n * f].reshape(n, f))
+        scores = self.detector.score_frames(y[:cut].reshape(n, f))
         k0 = self._fed_frames - self._latency
         self._fed_frames += n
         if k0 < 0:
@@ -306,5 +309,3 @@ class TurnDetector:
             k += 1
         return events
 
-
-_EMPTY: Int16Array = np.zeros(0, dtype=np.int16)

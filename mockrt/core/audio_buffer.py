@@ -12,6 +12,9 @@ from mockrt.core import errors
 
 MIN_COMMIT_MS = 100.0
 
+_BYTES_PER_MS = {fmt: fmt.bytes_per_ms for fmt in AudioFormat}
+_WIDTH = {fmt: fmt.sample_width for fmt in AudioFormat}
+
 
 class InputAudioBuffer:
     """Uncommitted input audio plus the running timeline position (in samples of the input format)."""
@@ -48,11 +51,14 @@ class InputAudioBuffer:
         self.start_samples = round(start_ms * fmt.rate / 1000.0)
 
     def append(self, data: bytes) -> None:
-        if self.format.bytes_to_ms(self._size + len(data)) > self.max_ms:
+        n = len(data)
+        fmt = self.format
+        # Integer form of ``bytes_to_ms(size + n) > max_ms`` (exact: bytes_per_ms is an integer).
+        if (self._size + n) > self.max_ms * _BYTES_PER_MS[fmt]:
             raise errors.input_buffer_full(self.max_ms)
         self._chunks.append(data)
-        self._size += len(data)
-        self.total_samples += len(data) // self.format.sample_width
+        self._size += n
+        self.total_samples += n // _WIDTH[fmt]
 
     def take(self, *, min_ms: float = MIN_COMMIT_MS, upto_samples: int | None = None) -> bytes:
         """Commit: return the buffered bytes (optionally only up to a timeline position) and reset.

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+import orjson
+
 from mockrt.core import errors, truncation
 from mockrt.core import voice_live_input as vl
 from mockrt.core.audio_buffer import InputAudioBuffer
@@ -61,6 +63,15 @@ first output, §5.2)."""
 
 MAX_APPEND_CHARS = 15 * 1024 * 1024
 """``input_audio_buffer.append`` carries at most 15 MiB of base64 per event (§2.2)."""
+
+
+def _loads(text: str) -> Any:
+    """Parse a client frame (§1.8): orjson when it accepts the text, else the stdlib parser, which decides what
+    orjson refuses (NaN, huge integers, lone surrogates) and words the error."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 @dataclass
@@ -157,7 +168,7 @@ class RealtimeSession:
     def receive_text(self, text: str, now: float) -> list[Output]:
         """A text frame: parse JSON, then handle the event (§1.8)."""
         try:
-            event = json.loads(text)
+            event = _loads(text)
         except (ValueError, RecursionError) as exc:
             self.now = now
             if self.options.on_event is not None:

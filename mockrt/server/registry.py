@@ -84,7 +84,7 @@ def stub(event: dict[str, Any], size: int, reason: str) -> dict[str, Any]:
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class JournalEntry:
     seq: int
     t: float  # seconds since the session started
