@@ -25,7 +25,7 @@ from mockrt.core import errors
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import SessionConfig, TurnDetection
 from mockrt.inspector import endpoints as inspector
-from mockrt.server import admin, handshake
+from mockrt.server import admin, handshake, live
 from mockrt.server.auth import AdminAuth, login
 from mockrt.server.connection import Connection
 from mockrt.server.policy import ADMIN_PREFIX, RequestPolicy, is_loopback_host
@@ -203,6 +203,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/v1/realtime/transcription_sessions", beta_sessions, methods=["POST"]),
         Route("/openai/realtimeapi/sessions", beta_sessions, methods=["POST"]),
     ]
+    routes += live.routes  # GPT-Live (docs/protocol.md §13)
     routes += [
         Mount(f"{ADMIN_PREFIX}/static", app=inspector.static_files(), name="static"),
         Route(f"{ADMIN_PREFIX}/login", login, methods=["POST"]),

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
+from mockrt.core.sans_io import SessionCore
 from mockrt.core.session import RealtimeSession
 from mockrt.logs import SessionAdapter, elide
 
@@ -27,7 +28,7 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 class Connection:
     """Drive one session over one accepted WebSocket."""
 
-    def __init__(self, ws: WebSocket, session: RealtimeSession, clock: Callable[[], float],
+    def __init__(self, ws: WebSocket, session: SessionCore, clock: Callable[[], float],
                  max_send_buffer: int = 32 * 1024 * 1024, send_timeout: float = 10.0) -> None:
         self.ws = ws
         self.session = session
@@ -217,7 +218,7 @@ class Connection:
 
     def apply(self, action: Callable[[RealtimeSession, float], list[Output]]) -> None:
         """Run a control action on the session from the loop (``loop.call_soon_threadsafe``) and send its outputs."""
-        if not self.closed and not self.session.closed:
+        if not self.closed and not self.session.closed and isinstance(self.session, RealtimeSession):
             self._push(action(self.session, self.clock()))
 
 

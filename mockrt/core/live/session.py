@@ -1,0 +1,409 @@
+"""LiveSession: the sans-I/O state machine of one GPT-Live session on a primary WebSocket (docs/protocol.md §13).
+
+Same contract as :class:`~mockrt.core.session.RealtimeSession` (``start`` / ``receive_text`` / ``receive_bytes`` /
+``poll`` / ``next_deadline``), so the same transport loop runs it. It reuses the Realtime core's parts: the input
+buffer and timeline (:mod:`~mockrt.core.audio_buffer`), the real VAD (:mod:`~mockrt.core.turn_taking`), the
+brain / transcriber seam (so one scenario drives both APIs), the synthesiser and the ids.
+
+Timelines (§13.4): input transcript deltas are placed on the input timeline (ms of audio appended since
+``session.started``); output audio and output transcript deltas on the output timeline, which advances in
+100 ms chunks with wall time (scaled by ``time_scale``) and never falls behind the input timeline. With
+``time_scale == 0`` (unpaced) the output advances only with input audio, and a reply goes out whole at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mockrt.audio.formats import AudioFormat
+from mockrt.core import errors
+from mockrt.core.audio_buffer import InputAudioBuffer
+from mockrt.core.brain import Brain, DefaultBrain, FunctionCallOut, MessageOut, ReplyPlan, ResponseContext, tokenize
+from mockrt.core.dialects.live import CLIENT_FIELDS, LIVE_MODELS, LiveConfig, LiveDialect
+from mockrt.core.ids import IdGenerator
+from mockrt.core.live.events import LiveClientEvent as C
+from mockrt.core.live.events import LiveServerEvent as S
+from mockrt.core.live.output import OutputStream, Utterance
+from mockrt.core.model import ContentPart, Item, ResponseParams, SessionConfig, TurnDetection
+from mockrt.core.outputs import Close, Output, Send
+from mockrt.core.synth import RATE, scripted_speech, synthesize
+from mockrt.core.transcription import PlaceholderTranscriber, Transcriber, TranscriptionRequest
+from mockrt.core.turn_taking import TurnEnded, TurnStarted, TurnTaking, VadOptions
+
+MAX_FIXTURE_MS = 30_000
+REPLY_LATENCY_MS = 300
+"""Silence between the end of the caller's turn and the reply's first word on the output timeline."""
+MAX_APPEND_BYTES = 15 * 1024 * 1024
+
+
+@dataclass
+class LiveOptions:
+    dialect: LiveDialect = field(default_factory=LiveDialect)
+    seed: int | str | None = None
+    brain: Brain = field(default_factory=DefaultBrain)
+    transcriber: Transcriber = field(default_factory=PlaceholderTranscriber)
+    vad: VadOptions = field(default_factory=VadOptions)
+    time_scale: float = 1.0
+    known_models: tuple[str, ...] = LIVE_MODELS
+    max_buffer_ms: int = 15 * 60 * 1000
+    max_duration_s: float = 3600.0
+    created_at: int = 0
+    usage_every_ms: int = 10_000
+    on_event: Callable[[str, dict[str, Any]], None] | None = None
+
+
+@dataclass
+class Delegation:
+    id: str
+    call_id: str
+    name: str
+    arguments: str
+
+
+class LiveSession:
+    """One Live session: client event + now → outputs (docs/protocol.md §13)."""
+
+    def __init__(self, options: LiveOptions, now: float) -> None:
+        self.options = options
+        self.dialect = options.dialect
+        self.ids = IdGenerator(options.seed)
+        self.session_id = self.ids.session()
+        self.created = now
+        self.closed = False
+        self.started_at: float | None = None
+        self.config: LiveConfig | None = None
+        self.buffer = InputAudioBuffer(AudioFormat.PCM16, options.max_buffer_ms)
+        self.turns = TurnTaking(self.buffer, self.ids.item, options.vad)
+        self.output = OutputStream(AudioFormat.PCM16)
+        self.items: list[Item] = []
+        self.context: list[str] = []  # appended developer instructions (§13.5)
+        self.muted = False
+        self.fixture: Utterance | None = None
+        self.delegations: dict[str, Delegation] = {}
+        self.replies = 0
+        self._turn_start_ms: float | None = None
+        self._next_usage_ms = options.usage_every_ms
+
+    # -- the transport contract -----------------------------------------------------------------------------
+
+    def start(self) -> list[Output]:
+        """Nothing until the client's ``session.start`` (§13.2)."""
+        return []
+
+    def receive_bytes(self, data: bytes, now: float) -> list[Output]:
+        return [self._error(errors.binary_frame(), None)]
+
+    def receive_text(self, text: str, now: float) -> list[Output]:
+        if self.closed:
+            return []
+        client_event_id: str | None = None
+        try:
+            try:
+                event = json.loads(text)
+            except ValueError as exc:
+                raise errors.invalid_json(str(exc)) from None
+            if not isinstance(event, dict):
+                raise errors.not_an_object()
+            raw_id = event.get("event_id")
+            client_event_id = raw_id if isinstance(raw_id, str) else None
+            wire = event.get("type")
+            if wire is None:
+                raise errors.missing_type()
+            kind = self.dialect.client_events.get(wire) if isinstance(wire, str) else None
+            if kind is None:
+                raise errors.unknown_event_type(wire, list(self.dialect.client_events))
+            fields = {k: v for k, v in event.items() if k != "type"}
+            checked = CLIENT_FIELDS[kind].check(fields, "")
+            if kind is not C.START and self.config is None:
+                raise errors.live_start_required()
+            out = self._handle(kind, checked, client_event_id, now)
+        except errors.ProtocolError as err:
+            return [self._error(err, client_event_id)]
+        return out + self.poll(now)
+
+    def poll(self, now: float) -> list[Output]:
+        if self.config is None or self.closed or self.started_at is None:
+            return []
+        out: list[Output] = []
+        if now - self.started_at >= self.options.max_duration_s:
+            return self._close("expired", None)
+        self._advance(self._target_ms(now), out)
+        return out
+
+    def next_deadline(self) -> float | None:
+        if self.config is None or self.closed or self.started_at is None:
+            return None
+        scale = self.options.time_scale
+        expiry = self.started_at + self.options.max_duration_s
+        if scale <= 0:
+            return expiry
+        return min(expiry, self.started_at + (self.output.position_ms + 100) / 1000.0 * scale)
+
+    # -- handlers ---------------------------------------------------------------------------------------------
+
+    def _handle(self, kind: C, ev: dict[str, Any], cid: str | None, now: float) -> list[Output]:
+        if kind is C.START:
+            return self._start(ev["session"], cid, now)
+        cfg = self.config
+        assert cfg is not None
+        if kind is C.UPDATE:
+            self.dialect.apply_update(cfg, ev["session"])
+            return [self._send(S.UPDATED, {"session": self._resource(), "client_event_id": cid})]
+        if kind is C.AUDIO_APPEND:
+            return self._append(ev["audio"], cid, now)
+        if kind is C.MUTE:
+            self.muted = True
+            return [self._send(S.MUTED, {"client_event_id": cid})]
+        if kind is C.UNMUTE:
+            self.muted = False
+            return [self._send(S.UNMUTED, {"client_event_id": cid})]
+        if kind in (C.INSTRUCTIONS_APPEND, C.THINKING_APPEND, C.COMMENTARY_APPEND):
+            return self._context(kind, ev, cid, now)
+        if kind is C.FIXTURE_PLAY:
+            return self._fixture(ev["audio"], cid)
+        if kind is C.CLOSE:
+            return self._close("close_requested", cid)
+        if kind in (C.RESPONSE_CREATE, C.RESPONSE_ITEM_CREATE):
+            if cfg.delegation_type != "responses":
+                raise errors.live_requires_responses_delegation()
+            raise errors.live_not_served("Responses delegation (response.event)")
+        if kind is C.DTMF_SEND:
+            raise errors.live_not_served("SIP transports (DTMF)")
+        raise errors.live_not_served("Decisions (decision.*)")
+
+    def _start(self, session: dict[str, Any], cid: str | None, now: float) -> list[Output]:
+        if self.config is not None:
+            raise errors.live_already_started()
+        cfg = self.dialect.parse_start(session, self.options.known_models)
+        self.config = cfg
+        self.started_at = now
+        self.buffer.set_format(cfg.format)
+        self.output.format = cfg.format
+        self.turns.configure(TurnDetection(type="server_vad", interrupt_response=True, create_response=True),
+                             cfg.format)
+        for entry in cfg.input:
+            text = entry["content"][0]["text"]
+            role = entry["role"]
+            part = ContentPart("text" if role == "assistant" else "input_text", text=text)
+            self.items.append(Item(self.ids.item(), "message", role="system" if role == "developer" else role,
+                                   content=[part]))
+        return [self._send(S.STARTED, {"session": self._resource(), "client_event_id": cid})]
+
+    def _append(self, audio: str, cid: str | None, now: float) -> list[Output]:
+        cfg = self.config
+        assert cfg is not None
+        data = _b64(audio, "audio")
+        if len(data) > MAX_APPEND_BYTES:
+            raise errors.append_too_large(len(data), MAX_APPEND_BYTES)
+        width = cfg.format.sample_width
+        data = data[: len(data) - len(data) % width]
+        if self.muted or self.fixture is not None:
+            data = bytes(len(data)) if cfg.format is AudioFormat.PCM16 else cfg.format.encode(
+                np.zeros(len(data), dtype=np.int16))
+        out: list[Output] = []
+        self.buffer.append(data)
+        for decision in self.turns.on_audio(data, now):
+            self._advance(decision_ms(decision), out)
+            if isinstance(decision, TurnStarted):
+                self._turn_start_ms = decision.audio_start_ms
+                self.output.cut(self.output.position_ms)  # model-controlled barge-in (§13.4)
+            elif isinstance(decision, TurnEnded):
+                self._turn_ended(decision, out)
+                self.turns.buffer_moved()
+        return out
+
+    def _turn_ended(self, decision: TurnEnded, out: list[Output]) -> None:
+        start_ms = self._turn_start_ms if self._turn_start_ms is not None else self.buffer.start_ms
+        self._turn_start_ms = None
+        try:
+            audio = self.buffer.take(min_ms=0, upto_samples=decision.commit_upto_samples)
+        except errors.ProtocolError:
+            return
+        cfg = self.config
+        assert cfg is not None
+        audio_ms = cfg.format.bytes_to_ms(len(audio))
+        item = Item(decision.item_id, "message", role="user",
+                    content=[ContentPart("input_audio", audio_ms=audio_ms)])
+        transcript = self.options.transcriber.transcribe(TranscriptionRequest(
+            decision.item_id, audio, audio_ms, "gpt-live-transcribe", None,
+            sum(1 for i in self.items if i.role == "user") + 1))
+        text = transcript.text or ""
+        item.content[0].transcript = text
+        self.items.append(item)
+        pieces = tokenize(text)
+        end_ms = float(decision.audio_end_ms)
+        span = max(end_ms - start_ms, 0.0)
+        for k, piece in enumerate(pieces):
+            a = start_ms + span * k / len(pieces)
+            b = start_ms + span * (k + 1) / len(pieces)
+            out.append(self._send(S.INPUT_TRANSCRIPT_DELTA, {"delta": piece, "start_ms": round(a),
+                                                               "end_ms": round(b)}))
+        self._reply(end_ms + REPLY_LATENCY_MS, out)
+
+    def _context(self, kind: C, ev: dict[str, Any], cid: str | None, now: float) -> list[Output]:
+        cfg = self.config
+        assert cfg is not None
+        if self.fixture is not None:
+            raise errors.live_fixture_active()
+        delegation_id = ev["delegation_id"]
+        if delegation_id is not None:
+            if cfg.delegation_type == "responses":
+                raise errors.live_delegation_id_with_responses()
+            if delegation_id not in self.delegations:
+                raise errors.live_unknown_delegation(delegation_id)
+        at = self._target_ms(now)
+        out: list[Output] = []
+        self._advance(at, out)
+        at_ms = self.output.position_ms
+        content: str = ev["content"]
+        ack = {C.INSTRUCTIONS_APPEND: S.INSTRUCTIONS_APPENDED, C.THINKING_APPEND: S.THINKING_APPENDED,
+               C.COMMENTARY_APPEND: S.COMMENTARY_APPENDED}[kind]
+        out.append(self._send(ack, {"start_ms": at_ms, "end_ms": at_ms, "client_event_id": cid}))
+        if kind is C.INSTRUCTIONS_APPEND:
+            self.context.append(content)
+            self.items.append(Item(self.ids.item(), "message", role="system",
+                                   content=[ContentPart("input_text", text=content)]))
+        elif kind is C.THINKING_APPEND:
+            self.items.append(Item(self.ids.item(), "message", role="system",
+                                   content=[ContentPart("input_text", text=content)]))
+        elif delegation_id is not None:  # a client delegation's result: the model continues from it
+            d = self.delegations[delegation_id]
+            self.items.append(Item(self.ids.item(), "function_call_output", call_id=d.call_id, output=content))
+            self._reply(at_ms, out)
+        else:  # speakable context: the model communicates it (§13.5)
+            self._speak(content, at_ms)
+        return out
+
+    def _fixture(self, audio: str, cid: str | None) -> list[Output]:
+        data = _b64(audio, "audio")
+        pcm = np.frombuffer(data[: len(data) - len(data) % 2], dtype="<i2").astype(np.int16)
+        ms = len(pcm) * 1000.0 / RATE
+        if ms > MAX_FIXTURE_MS:
+            raise errors.live_fixture_too_long(ms)
+        if self.fixture is not None:
+            raise errors.live_fixture_active()
+        self.output.cut(self.output.position_ms)
+        speech = scripted_speech(pcm, [], RATE)
+        self.fixture = self.output.add(speech, [], self.output.position_ms, "fixture", cid)
+        return [self._send(S.FIXTURE_PLAYING, {"client_event_id": cid})]
+
+    def _close(self, reason: str, cid: str | None) -> list[Output]:
+        self.closed = True
+        return [self._send(S.CLOSED, {"reason": reason, "session": self._resource(), "usage": self._usage(),
+                                      "client_event_id": cid}), Close(1000, "session closed")]
+
+    # -- the scripted model -------------------------------------------------------------------------------------
+
+    def _reply(self, at_ms: float, out: list[Output]) -> None:
+        cfg = self.config
+        assert cfg is not None
+        self.replies += 1
+        instructions = "\n".join(x for x in [cfg.instructions or "", *self.context] if x)
+        params = ResponseParams(modality="audio", instructions=instructions,
+                                voice=cfg.voice, output_format=cfg.format, tools=[], tool_choice="auto",
+                                temperature=0.8, max_output_tokens="inf")
+        ctx = ResponseContext(SessionConfig(model=cfg.model, instructions=instructions), params, self.items,
+                              self.replies)
+        plan = self.options.brain.reply(ctx) or ReplyPlan([MessageOut("Okay.")])
+        for output in plan.outputs:
+            if isinstance(output, MessageOut):
+                self._speak(output.transcript or output.text, at_ms, output.audio)
+            elif isinstance(output, FunctionCallOut):
+                self._delegate(output, at_ms, out)
+
+    def _speak(self, text: str, at_ms: float, audio: Any = None) -> None:
+        cfg = self.config
+        assert cfg is not None
+        words = tokenize(text)
+        voice = cfg.voice if isinstance(cfg.voice, str) else "marin"
+        speech = scripted_speech(audio, words, RATE) if audio is not None else synthesize(words, voice)
+        self.output.add(speech, words, at_ms)
+        self.items.append(Item(self.ids.item(), "message", role="assistant",
+                               content=[ContentPart("audio", transcript=text)]))
+
+    def _delegate(self, call: FunctionCallOut, at_ms: float, out: list[Output]) -> None:
+        cfg = self.config
+        assert cfg is not None
+        target = cfg.delegation_type
+        if target != "client":
+            raise errors.live_not_served(f"{target} delegation")
+        d = Delegation("del_" + self.ids.call()[5:], call.call_id or self.ids.call(), call.name, call.arguments)
+        self.delegations[d.id] = d
+        self.items.append(Item(self.ids.item(), "function_call", name=call.name, call_id=d.call_id,
+                               arguments=call.arguments))
+        self._advance(at_ms, out)
+        out.append(self._send(S.DELEGATION_CREATED, {
+            "delegation": {"id": d.id, "target": "client", "type": "delegation"},
+            "offset_ms": self.output.position_ms}))
+
+    # -- the output stream ----------------------------------------------------------------------------------------
+
+    def _target_ms(self, now: float) -> float:
+        assert self.started_at is not None
+        target = self.buffer.position_ms
+        scale = self.options.time_scale
+        if scale > 0:
+            target = max(target, (now - self.started_at) * 1000.0 / scale)
+        elif self.output.queue:
+            target = max(target, self.output.busy_until_ms)
+        return target
+
+    def _advance(self, target_ms: float, out: list[Output]) -> None:
+        """Send the output timeline's chunks up to ``target_ms`` (§13.4)."""
+        while self.output.position_ms + 100 <= target_ms + 1e-6 and not self.closed:
+            chunk = self.output.step()
+            out.append(self._send(S.OUTPUT_AUDIO_DELTA, {"delta": base64.b64encode(chunk.audio).decode("ascii")}))
+            for text, a, b in chunk.words:
+                out.append(self._send(S.OUTPUT_TRANSCRIPT_DELTA, {"delta": text, "start_ms": a, "end_ms": b}))
+            for u in chunk.finished:
+                if u is self.fixture:
+                    self.fixture = None
+                    out.append(self._send(S.FIXTURE_PLAYED, {"client_event_id": u.client_event_id}))
+            if chunk.end_ms >= self._next_usage_ms:
+                self._next_usage_ms += self.options.usage_every_ms
+                out.append(self._send(S.USAGE_UPDATED, {"usage": self._usage()}))
+
+    # -- rendering ------------------------------------------------------------------------------------------
+
+    def _resource(self) -> dict[str, Any]:
+        cfg = self.config
+        assert cfg is not None
+        start = self.started_at if self.started_at is not None else self.created
+        expires = self.options.created_at + int(self.options.max_duration_s) + int(start - self.created)
+        return self.dialect.render_session(cfg, self.session_id, expires)
+
+    def _usage(self) -> dict[str, Any]:
+        seconds = math.floor(max(self.output.position_ms, self.buffer.position_ms) / 1000.0)
+        return {"seconds": float(seconds)}
+
+    def _send(self, kind: S, fields: dict[str, Any]) -> Send:
+        event = self.dialect.render(kind, self.ids.event(), fields)
+        if self.options.on_event is not None:
+            self.options.on_event("server", event)
+        return Send(event)
+
+    def _error(self, err: errors.ProtocolError, cid: str | None) -> Send:
+        event = self.dialect.render_error(self.ids.event(), err, cid)
+        if self.options.on_event is not None:
+            self.options.on_event("server", event)
+        return Send(event)
+
+
+def decision_ms(decision: TurnStarted | TurnEnded) -> float:
+    """Where a turn decision sits on the input timeline (the output catches up to it first)."""
+    return float(decision.audio_start_ms if isinstance(decision, TurnStarted) else decision.audio_end_ms)
+
+
+def _b64(value: str, path: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise errors.live_invalid_audio(path) from None
