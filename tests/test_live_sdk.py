@@ -214,3 +214,59 @@ async def _async_session(live: ServerThread) -> None:
             validate_live_event(event.model_dump(exclude_unset=True))
             if event.type == "session.closed":
                 break
+
+
+def test_sideband_sees_everything_and_can_command(live: ServerThread) -> None:
+    client = _client(live)
+    with client.live.connect() as conn:
+        conn.send(START)  # type: ignore[arg-type]
+        seen: list[dict[str, Any]] = []
+        session_id = _until(conn, "session.started", seen)["session"]["id"]
+        with client.live.sideband.connect(session_id=session_id) as side:
+            conn.send({"type": "session.input_audio.mute", "event_id": "m"})  # type: ignore[arg-type]
+            side_seen: list[dict[str, Any]] = []
+            _until(side, "session.input_audio.muted", side_seen)
+            tone = (np.sin(np.arange(CHUNK) * 0.05) * 8000).astype(np.int16)
+            conn.send({"type": "session.input_audio.append", "audio": _b64(tone)})  # type: ignore[arg-type]
+            reflected = _until(side, "session.input_audio.append", side_seen)
+            assert base64.b64decode(reflected["audio"]) == tone.astype("<i2").tobytes()  # before muting
+            delta = _until(side, "session.output_audio.delta", side_seen)
+            assert delta["end_ms"] - delta["start_ms"] == 100  # reflected output carries its timeline place
+            side.send({"type": "session.commentary.append", "content": "Hello from the backend.",  # type: ignore
+                       "delegation_id": None, "event_id": "sb"})
+            assert _until(conn, "session.commentary.appended", seen)["client_event_id"] == "sb"
+            assert _until(side, "session.commentary.appended", side_seen)["client_event_id"] == "sb"
+            side.send({"type": "session.start", "event_id": "no",  # type: ignore[arg-type]
+                       "session": {"model": "gpt-live-1"}})
+            assert _until(side, "error", side_seen)["error"]["client_event_id"] == "no"
+            conn.send({"type": "session.close"})  # type: ignore[arg-type]
+            assert _until(side, "session.closed", side_seen)["reason"] == "close_requested"
+
+
+def test_fork_continues_independently(live: ServerThread) -> None:
+    client = _client(live)
+    with client.live.connect() as conn:
+        conn.send({**START, "session": {**START["session"], "store": True}})  # type: ignore[arg-type]
+        seen: list[dict[str, Any]] = []
+        original = _until(conn, "session.started", seen)["session"]
+        conn.send({"type": "session.instructions.append", "content": "Remember: order 42.",  # type: ignore
+                   "delegation_id": None})
+        _until(conn, "session.instructions.appended", seen)
+        with client.live.forks.connect(session_id=original["id"]) as fork:
+            fork.send({"type": "session.start", "event_id": "f",  # type: ignore[arg-type]
+                       "session": {"audio": {"format": {"type": "audio/pcmu", "rate": 8000}}}})
+            fork_seen: list[dict[str, Any]] = []
+            started = _until(fork, "session.started", fork_seen)["session"]
+            assert started["id"] != original["id"] and started["model"] == original["model"]
+            assert started["instructions"] == "Be brief." and started["audio"]["format"]["type"] == "audio/pcmu"
+            chunk = _until(fork, "session.output_audio.delta", fork_seen)
+            assert len(base64.b64decode(chunk["delta"])) == 800  # 100 ms of G.711 in the fork
+            fork.send({"type": "session.close"})  # type: ignore[arg-type]
+            _until(fork, "session.closed", fork_seen)
+        # The original goes on, unaffected.
+        assert len(base64.b64decode(_until(conn, "session.output_audio.delta", seen)["delta"])) == 4800
+        conn.send({"type": "session.close"})  # type: ignore[arg-type]
+        _until(conn, "session.closed", seen)
+    bad = client.live.forks.connect(session_id="sess_missing")
+    with pytest.raises(Exception, match="404"):
+        bad.__enter__()

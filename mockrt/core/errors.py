@@ -468,3 +468,9 @@ def live_delegation_id_with_responses() -> ProtocolError:
 def live_not_served(what: str) -> ProtocolError:
     """A Live feature mockrt does not serve yet (§13 "mockrt:"), said plainly instead of pretending."""
     return ProtocolError(f"mockrt does not serve {what} yet.", "unsupported_by_mockrt")
+
+
+def live_session_not_found(session_id: str) -> ProtocolError:
+    """A fork of a session that is neither running with ``store: true`` nor stored, or an attach to a session
+    that is not running (§13.6, §13.7)."""
+    return ProtocolError(f"Live session '{session_id}' not found.", "session_not_found", "session_id")

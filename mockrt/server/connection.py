@@ -12,12 +12,12 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
 from mockrt.core.sans_io import SessionCore
-from mockrt.core.session import RealtimeSession
 from mockrt.logs import SessionAdapter, elide
 
 logger = logging.getLogger("mockrt.session")
@@ -216,9 +216,9 @@ class Connection:
         writable = getattr(self._protocol, "writable", None)
         return not writable.is_set() if isinstance(writable, asyncio.Event) else True
 
-    def apply(self, action: Callable[[RealtimeSession, float], list[Output]]) -> None:
+    def apply(self, action: Callable[[Any, float], list[Output]]) -> None:
         """Run a control action on the session from the loop (``loop.call_soon_threadsafe``) and send its outputs."""
-        if not self.closed and not self.session.closed and isinstance(self.session, RealtimeSession):
+        if not self.closed and not self.session.closed:
             self._push(action(self.session, self.clock()))
 
 

@@ -76,6 +76,14 @@ SESSION_CONFIG = Obj({
     "triggers": Arr(_TRIGGER, max_len=2),
 }, required=("model",))
 SESSION_UPDATE = Obj({"delegation": _DELEGATION_UPDATE, "triggers": Arr(_TRIGGER, max_len=2)})
+FORK_CONFIG = Obj({
+    "audio": Obj({"format": _AUDIO_FORMAT}),
+    "client": Obj({"data_channel": _BACKEND}, required=("data_channel",)),
+    "delegation": Obj({"type": Const("responses"), "responses": _BACKEND, **_ack_delay()}, required=("type",)),
+    "store": Bool(),
+})
+"""``session.start`` on a fork WebSocket: overrides of the stored session; the model is inherited (§13.6)."""
+FORK_START = Obj({"session": FORK_CONFIG, **_EVENT_ID}, required=("session",))
 _CONTEXT = {"content": Str(), "delegation_id": Nullable(Str())}
 
 CLIENT_FIELDS: Mapping[C, Obj] = {
@@ -159,9 +167,10 @@ class LiveDialect:
         S.CLOSED: "session.closed",
         S.ERROR: "error",
         S.INFO: "info",
+        S.INPUT_AUDIO_REFLECTED: "session.input_audio.append",
     }
 
-    without_event_id: ClassVar[frozenset[S]] = frozenset({S.OUTPUT_AUDIO_DELTA})
+    without_event_id: ClassVar[frozenset[S]] = frozenset({S.OUTPUT_AUDIO_DELTA, S.INPUT_AUDIO_REFLECTED})
 
     # -- client events -------------------------------------------------------------------------------------
 
@@ -196,6 +205,21 @@ class LiveDialect:
         cfg.triggers = list(session.get("triggers") or [])
         cfg.client = session.get("client")
         return cfg
+
+    def apply_fork(self, cfg: LiveConfig, overrides: dict[str, Any]) -> None:
+        """A checked fork ``session.start`` (§13.6): the format of the new connection, the stored backend's
+        settings (Responses delegation only), ``store``."""
+        if "audio" in overrides and "format" in overrides["audio"]:
+            fmt = self.parse_start({"model": cfg.model, "audio": overrides["audio"]}, (cfg.model,))
+            cfg.format, cfg.format_wire = fmt.format, fmt.format_wire
+        if "client" in overrides:
+            raise errors.live_not_served("client overrides on a WebSocket fork (WebRTC forks only)")
+        if "delegation" in overrides:
+            if cfg.delegation_type != "responses":
+                raise errors.live_delegation_type_change(cfg.delegation_type, "responses")
+            self.apply_update(cfg, {"delegation": overrides["delegation"]})
+        if "store" in overrides:
+            cfg.store = overrides["store"]
 
     def apply_update(self, cfg: LiveConfig, update: dict[str, Any]) -> None:
         """A checked ``session.update`` (§13.2): the delegation type cannot change, omitted settings stay."""

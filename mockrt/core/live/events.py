@@ -50,3 +50,5 @@ class LiveServerEvent(StrEnum):
     CLOSED = auto()
     ERROR = auto()
     INFO = auto()
+    INPUT_AUDIO_REFLECTED = auto()
+    """Sideband only: the primary's input audio, reflected before muting (§13.7)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import math
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
 from mockrt.core.audio_buffer import InputAudioBuffer
 from mockrt.core.brain import Brain, DefaultBrain, FunctionCallOut, MessageOut, ReplyPlan, ResponseContext, tokenize
-from mockrt.core.dialects.live import CLIENT_FIELDS, LIVE_MODELS, LiveConfig, LiveDialect
+from mockrt.core.dialects.live import CLIENT_FIELDS, FORK_START, LIVE_MODELS, LiveConfig, LiveDialect
 from mockrt.core.ids import IdGenerator
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
@@ -58,6 +59,8 @@ class LiveOptions:
     created_at: int = 0
     usage_every_ms: int = 10_000
     on_event: Callable[[str, dict[str, Any]], None] | None = None
+    fork_of: LiveSnapshot | None = None
+    """Start from a stored session's state (a fork, §13.6): ``session.start`` then carries overrides only."""
 
 
 @dataclass
@@ -66,6 +69,17 @@ class Delegation:
     call_id: str
     name: str
     arguments: str
+
+
+@dataclass
+class LiveSnapshot:
+    """What a fork inherits from the original session (§13.6): its configuration and conversation."""
+
+    session_id: str
+    config: LiveConfig
+    items: list[Item]
+    context: list[str]
+    delegations: dict[str, Delegation]
 
 
 class LiveSession:
@@ -91,6 +105,30 @@ class LiveSession:
         self.replies = 0
         self._turn_start_ms: float | None = None
         self._next_usage_ms = options.usage_every_ms
+        self.sideband: Callable[[dict[str, Any]], None] | None = None
+        """Where a sideband connection gets its copy of every event (§13.7); set by the transport."""
+
+    def snapshot(self) -> LiveSnapshot:
+        """The state a fork starts from (deep copies: both sessions continue independently)."""
+        assert self.config is not None
+        return LiveSnapshot(self.session_id, copy.deepcopy(self.config), copy.deepcopy(self.items),
+                            list(self.context), copy.deepcopy(self.delegations))
+
+    def receive_sideband(self, text: str, now: float) -> list[Output]:
+        """A command from a sideband connection (``ConnectClientEvent``, §13.7): never ``session.start`` or
+        audio; its outputs go to the primary connection and, like every event, to the sideband."""
+        try:
+            event = json.loads(text)
+        except ValueError:
+            event = None
+        wire = event.get("type") if isinstance(event, dict) else None
+        kind = self.dialect.client_events.get(wire) if isinstance(wire, str) else None
+        if kind in (C.START, C.AUDIO_APPEND):
+            cid = event.get("event_id") if isinstance(event, dict) else None
+            return [self._error(errors.unknown_event_type(wire, [
+                w for w, k in self.dialect.client_events.items() if k not in (C.START, C.AUDIO_APPEND)]),
+                cid if isinstance(cid, str) else None)]
+        return self.receive_text(text, now)
 
     # -- the transport contract -----------------------------------------------------------------------------
 
@@ -121,7 +159,8 @@ class LiveSession:
             if kind is None:
                 raise errors.unknown_event_type(wire, list(self.dialect.client_events))
             fields = {k: v for k, v in event.items() if k != "type"}
-            checked = CLIENT_FIELDS[kind].check(fields, "")
+            schema = FORK_START if kind is C.START and self.options.fork_of is not None else CLIENT_FIELDS[kind]
+            checked = schema.check(fields, "")
             if kind is not C.START and self.config is None:
                 raise errors.live_start_required()
             out = self._handle(kind, checked, client_event_id, now)
@@ -182,14 +221,22 @@ class LiveSession:
     def _start(self, session: dict[str, Any], cid: str | None, now: float) -> list[Output]:
         if self.config is not None:
             raise errors.live_already_started()
-        cfg = self.dialect.parse_start(session, self.options.known_models)
+        fork = self.options.fork_of
+        if fork is not None:
+            cfg = copy.deepcopy(fork.config)
+            self.dialect.apply_fork(cfg, session)
+            self.items = copy.deepcopy(fork.items)
+            self.context = list(fork.context)
+            self.delegations = copy.deepcopy(fork.delegations)
+        else:
+            cfg = self.dialect.parse_start(session, self.options.known_models)
         self.config = cfg
         self.started_at = now
         self.buffer.set_format(cfg.format)
         self.output.format = cfg.format
         self.turns.configure(TurnDetection(type="server_vad", interrupt_response=True, create_response=True),
                              cfg.format)
-        for entry in cfg.input:
+        for entry in cfg.input if fork is None else ():
             text = entry["content"][0]["text"]
             role = entry["role"]
             part = ContentPart("text" if role == "assistant" else "input_text", text=text)
@@ -205,6 +252,10 @@ class LiveSession:
             raise errors.append_too_large(len(data), MAX_APPEND_BYTES)
         width = cfg.format.sample_width
         data = data[: len(data) - len(data) % width]
+        if self.sideband is not None:  # reflected before muting, always PCM16 at 24 kHz (§13.7)
+            pcm = _to_pcm24k(data, cfg.format)
+            self.sideband(self.dialect.render(S.INPUT_AUDIO_REFLECTED, "", {
+                "audio": base64.b64encode(pcm).decode("ascii")}))
         if self.muted or self.fixture is not None:
             data = bytes(len(data)) if cfg.format is AudioFormat.PCM16 else cfg.format.encode(
                 np.zeros(len(data), dtype=np.int16))
@@ -360,7 +411,12 @@ class LiveSession:
         """Send the output timeline's chunks up to ``target_ms`` (§13.4)."""
         while self.output.position_ms + 100 <= target_ms + 1e-6 and not self.closed:
             chunk = self.output.step()
-            out.append(self._send(S.OUTPUT_AUDIO_DELTA, {"delta": base64.b64encode(chunk.audio).decode("ascii")}))
+            out.append(self._send(S.OUTPUT_AUDIO_DELTA, {"delta": base64.b64encode(chunk.audio).decode("ascii")},
+                                  mirror=False))
+            if self.sideband is not None:  # reflected output: PCM16 at 24 kHz with its place on the timeline
+                self.sideband(self.dialect.render(S.OUTPUT_AUDIO_DELTA, "", {
+                    "delta": base64.b64encode(_to_pcm24k(chunk.audio, self.output.format)).decode("ascii"),
+                    "start_ms": chunk.start_ms, "end_ms": chunk.end_ms}))
             for text, a, b in chunk.words:
                 out.append(self._send(S.OUTPUT_TRANSCRIPT_DELTA, {"delta": text, "start_ms": a, "end_ms": b}))
             for u in chunk.finished:
@@ -384,22 +440,33 @@ class LiveSession:
         seconds = math.floor(max(self.output.position_ms, self.buffer.position_ms) / 1000.0)
         return {"seconds": float(seconds)}
 
-    def _send(self, kind: S, fields: dict[str, Any]) -> Send:
+    def _send(self, kind: S, fields: dict[str, Any], mirror: bool = True) -> Send:
         event = self.dialect.render(kind, self.ids.event(), fields)
         if self.options.on_event is not None:
             self.options.on_event("server", event)
+        if mirror and self.sideband is not None:
+            self.sideband(event)
         return Send(event)
 
     def _error(self, err: errors.ProtocolError, cid: str | None) -> Send:
         event = self.dialect.render_error(self.ids.event(), err, cid)
         if self.options.on_event is not None:
             self.options.on_event("server", event)
+        if self.sideband is not None:
+            self.sideband(event)
         return Send(event)
 
 
 def decision_ms(decision: TurnStarted | TurnEnded) -> float:
     """Where a turn decision sits on the input timeline (the output catches up to it first)."""
     return float(decision.audio_start_ms if isinstance(decision, TurnStarted) else decision.audio_end_ms)
+
+
+def _to_pcm24k(data: bytes, fmt: AudioFormat) -> bytes:
+    """Wire audio as PCM16 at 24 kHz, the sideband's reflected format (G.711 is 8 kHz: sample-and-hold ×3)."""
+    if fmt is AudioFormat.PCM16:
+        return data
+    return np.repeat(fmt.decode(data), 3).astype("<i2").tobytes()
 
 
 def _b64(value: str, path: str) -> bytes:
