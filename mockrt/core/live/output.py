@@ -93,8 +93,8 @@ class OutputStream:
                 s0 = round((lo - u.start_ms) * RATE / 1000)
                 s1 = round((hi - u.start_ms) * RATE / 1000)
                 d0 = round((lo - a) * RATE / 1000)
-                piece = u.speech.pcm[s0:s1]
-                pcm[d0:d0 + len(piece)] = piece[: n - d0]
+                piece = u.speech.pcm[s0:s1][: max(0, n - d0)]
+                pcm[d0:d0 + len(piece)] = piece
             starts = u.speech.word_starts
             while u.next_word < len(starts):
                 w_ms = u.start_ms + starts[u.next_word] * 1000.0 / u.speech.rate

@@ -32,7 +32,7 @@ from mockrt.core.dialects.live import CLIENT_FIELDS, FORK_START, LIVE_MODELS, Li
 from mockrt.core.ids import IdGenerator
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
-from mockrt.core.live.output import OutputStream, Utterance
+from mockrt.core.live.output import CHUNK_MS, OutputStream, Utterance
 from mockrt.core.model import ContentPart, Item, ResponseParams, SessionConfig, TurnDetection
 from mockrt.core.outputs import Close, Output, Send
 from mockrt.core.synth import RATE, scripted_speech, synthesize
@@ -105,6 +105,7 @@ class LiveSession:
         self.replies = 0
         self._turn_start_ms: float | None = None
         self._next_usage_ms = options.usage_every_ms
+        self._anchor_ms, self._anchor_at = 0.0, now  # the output timeline's wall-clock anchor (§13.4)
         self.sideband: Callable[[dict[str, Any]], None] | None = None
         """Where a sideband connection gets its copy of every event (§13.7); set by the transport."""
 
@@ -184,7 +185,8 @@ class LiveSession:
         expiry = self.started_at + self.options.max_duration_s
         if scale <= 0:
             return expiry
-        return min(expiry, self.started_at + (self.output.position_ms + 100) / 1000.0 * scale)
+        due = self._anchor_at + (self.output.position_ms + CHUNK_MS - self._anchor_ms) / 1000.0 * scale
+        return min(expiry, due)
 
     # -- handlers ---------------------------------------------------------------------------------------------
 
@@ -232,6 +234,7 @@ class LiveSession:
             cfg = self.dialect.parse_start(session, self.options.known_models)
         self.config = cfg
         self.started_at = now
+        self._anchor_ms, self._anchor_at = 0.0, now
         self.buffer.set_format(cfg.format)
         self.output.format = cfg.format
         self.turns.configure(TurnDetection(type="server_vad", interrupt_response=True, create_response=True),
@@ -402,14 +405,17 @@ class LiveSession:
         target = self.buffer.position_ms
         scale = self.options.time_scale
         if scale > 0:
-            target = max(target, (now - self.started_at) * 1000.0 / scale)
-        elif self.output.queue:
-            target = max(target, self.output.busy_until_ms)
+            wall = self._anchor_ms + (now - self._anchor_at) * 1000.0 / scale
+            if target > wall:  # input ran ahead of the wall clock: output continues at pace from there
+                self._anchor_ms, self._anchor_at, wall = target, now, target
+            target = wall
+        elif self.output.queue:  # unpaced: the queued speech goes out whole, to the end of its last chunk
+            target = max(target, math.ceil(self.output.busy_until_ms / CHUNK_MS) * CHUNK_MS)
         return target
 
     def _advance(self, target_ms: float, out: list[Output]) -> None:
         """Send the output timeline's chunks up to ``target_ms`` (§13.4)."""
-        while self.output.position_ms + 100 <= target_ms + 1e-6 and not self.closed:
+        while self.output.position_ms + CHUNK_MS <= target_ms + 1e-6 and not self.closed:
             chunk = self.output.step()
             out.append(self._send(S.OUTPUT_AUDIO_DELTA, {"delta": base64.b64encode(chunk.audio).decode("ascii")},
                                   mirror=False))
@@ -419,11 +425,15 @@ class LiveSession:
                     "start_ms": chunk.start_ms, "end_ms": chunk.end_ms}))
             for text, a, b in chunk.words:
                 out.append(self._send(S.OUTPUT_TRANSCRIPT_DELTA, {"delta": text, "start_ms": a, "end_ms": b}))
+            replied = False
             for u in chunk.finished:
                 if u is self.fixture:
                     self.fixture = None
                     out.append(self._send(S.FIXTURE_PLAYED, {"client_event_id": u.client_event_id}))
-            if chunk.end_ms >= self._next_usage_ms:
+                replied = replied or u.kind == "reply"
+            if replied:  # after each model turn, and every ``usage_every_ms`` of output (§13.6)
+                out.append(self._send(S.USAGE_UPDATED, {"usage": self._usage()}))
+            elif chunk.end_ms >= self._next_usage_ms:
                 self._next_usage_ms += self.options.usage_every_ms
                 out.append(self._send(S.USAGE_UPDATED, {"usage": self._usage()}))
 
