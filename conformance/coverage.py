@@ -4,9 +4,10 @@ table of what the mock does not do (like moto's IMPLEMENTATION_COVERAGE.md).
 * **The unions** (:data:`SURFACES`): every server and client event type of the installed ``openai`` SDK's
   ``openai.types.realtime`` ``RealtimeServerEvent`` / ``RealtimeClientEvent`` (GA),
   ``openai.types.beta.realtime`` ``RealtimeServerEvent`` / ``RealtimeClientEvent`` (beta) and
-  ``RealtimeTranslationServerEvent`` / ``RealtimeTranslationClientEvent`` (translation sessions).
+  ``RealtimeTranslationServerEvent`` / ``RealtimeTranslationClientEvent`` (translation sessions), and
+  ``openai.types.live`` ``ConnectServerEvent`` / ``ClientEvent`` (GPT-Live, docs/protocol.md §13).
 * **Observed, never declared**: a server event is *implemented* when the whole catalogue, run against the mock
-  (``mockrt serve``, both dialects), received it; a client event when the run sent it and the mock did not reject
+  (``mockrt serve``, every dialect), received it; a client event when the run sent it and the mock did not reject
   its type (``invalid_value`` on ``type``, §2). A surface without conformance cases (``dialect=None``) observes
   nothing.
 * **Declared** (:data:`UNSUPPORTED`, the one table): every SDK event the run does not observe, with a status and
@@ -57,6 +58,7 @@ SURFACES: Final[tuple[Surface, ...]] = (
     Surface("beta", "realtime", "openai.types.beta.realtime", "RealtimeServerEvent", "RealtimeClientEvent", "beta"),
     Surface("translation", "translation", "openai.types.realtime", "RealtimeTranslationServerEvent",
             "RealtimeTranslationClientEvent", None),
+    Surface("live", "live", "openai.types.live", "ConnectServerEvent", "ClientEvent", "live"),
 )
 
 
@@ -80,6 +82,12 @@ _UNTIL_MCP = ("MCP tools: until MCP lands (issue 13). Today an `mcp` tool is acc
 _UNTIL_WEBRTC = "WebRTC/SIP only (§3.6), never sent over WebSocket: until calls/WebRTC land"
 _UNTIL_TRANSLATION = ("translation sessions: until they land (issue 13); mockrt has no "
                       "`/v1/realtime/translations` endpoint")
+
+_UNTIL_LIVE_RESPONSES = ("GPT-Live Responses delegation: not served yet (§13.5); the command answers "
+                         "`unsupported_by_mockrt`")
+_UNTIL_LIVE_DECISIONS = "GPT-Live Decisions: not served yet (§13.5); the command answers `unsupported_by_mockrt`"
+_UNTIL_LIVE_SIP = ("SIP calls, sideband only (§13.1): pending engineer K's simulated calls and webhooks (issue 16); "
+                   "the Live SIP REST routes answer HTTP 501 until then")
 
 UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("ga beta", "server", "optional",
@@ -110,6 +118,25 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
            "session.output_transcript.delta", "session.output_audio.delta", "error"),
     *_rows("translation", "client", "absent", _UNTIL_TRANSLATION,
            "session.update", "session.input_audio_buffer.append", "session.close"),
+    # GPT-Live (docs/protocol.md §13)
+    *_rows("live", "server", "n/a", "WebRTC only (inference paused/resumed by the idle timeout, §13.3)",
+           "session.paused", "session.resumed"),
+    *_rows("live", "server", "n/a",
+           "sideband only, never on the primary WebSocket the catalogue opens (§13.7); mockrt sends it on "
+           "`/v1/live/sessions/{id}/attach` (tests/test_live_sdk.py)", "session.input_audio.append"),
+    *_rows("live", "server", "unreachable",
+           "needs a scripted function call (a scenario), which the catalogue cannot load over the wire; "
+           "tests/test_live_sdk.py covers it (§13.5)", "session.delegation.created"),
+    *_rows("live", "server", "absent", _UNTIL_LIVE_RESPONSES, "response.event"),
+    *_rows("live", "server", "absent", _UNTIL_LIVE_DECISIONS,
+           "decision.event", "decision.item.created", "decision.item.deleted"),
+    *_rows("live", "server", "absent",
+           "WebRTC data-channel notices (`data_channel_permissions`): until Live WebRTC lands with issue 16", "info"),
+    *_rows("live", "server", "absent", _UNTIL_LIVE_SIP, "transport.answered", "transport.dtmf.received",
+           "transport.dtmf.send", "transport.dtmf.sent", "transport.failed", "transport.ringing"),
+    *_rows("live", "client", "absent", _UNTIL_LIVE_RESPONSES, "response.create", "response.item.create"),
+    *_rows("live", "client", "absent", _UNTIL_LIVE_DECISIONS,
+           "decision.create", "decision.item.create", "decision.item.delete"),
 )
 """The one declared table: every SDK event type the conformance run does not observe on the mock, with why."""
 
@@ -190,14 +217,14 @@ def gaps(results: Iterable[Result], unions: Mapping[Key, frozenset[str]] | None 
 
 @cache
 def mock_run() -> tuple[Result, ...]:
-    """The whole catalogue on a fresh mock (``mockrt serve`` subprocesses), both dialects (cached per process)."""
+    """The whole catalogue on a fresh mock (``mockrt serve`` subprocesses), every dialect (cached per process)."""
     from conformance.runner import run_catalogue
     from conformance.targets import MockTarget
 
     target = MockTarget()
     target.start()
     try:
-        return tuple(run_catalogue(target, dialects=("ga", "beta")))
+        return tuple(run_catalogue(target, dialects=("ga", "beta", "live")))
     finally:
         target.stop()
 
@@ -221,7 +248,7 @@ def render(results: Iterable[Result], unions: Mapping[Key, frozenset[str]] | Non
         "",
         "Generated by `python -m conformance --coverage` from data; do not edit by hand: the installed openai SDK's "
         f"event unions (openai {_sdk_version()}), the event types a run of the whole conformance catalogue against "
-        "the mock (`mockrt serve`, both dialects) observed, and the one declared table `UNSUPPORTED` in "
+        "the mock (`mockrt serve`, every dialect) observed, and the one declared table `UNSUPPORTED` in "
         "`conformance/coverage.py`. `tests/test_conformance_coverage.py` fails when an SDK event is neither "
         "observed nor declared, when a declaration is stale, and when this file is not current.",
         "",
