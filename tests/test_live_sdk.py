@@ -270,3 +270,21 @@ def test_fork_continues_independently(live: ServerThread) -> None:
     bad = client.live.forks.connect(session_id="sess_missing")
     with pytest.raises(Exception, match="404"):
         bad.__enter__()
+
+
+def test_auth_rest_and_admission() -> None:
+    import httpx
+
+    config = ServerConfig(port=0, api_keys=("sk-live-key-1234567890",), max_sessions=1, log_level="warning")
+    with ServerThread(config) as srv:
+        with pytest.raises(Exception, match="401"):
+            OpenAI(base_url=srv.http_url + "/v1", api_key="sk-wrong").live.connect().__enter__()
+        client = OpenAI(base_url=srv.http_url + "/v1", api_key="sk-live-key-1234567890")
+        with client.live.connect() as conn:
+            conn.send(START)  # type: ignore[arg-type]
+            assert _recv(conn)["type"] == "session.started"
+            with pytest.raises(Exception, match="503"):  # --max-sessions counts Live sessions too
+                client.live.connect().__enter__()
+        reply = httpx.post(srv.http_url + "/v1/live/sessions", json={"session": {"model": "gpt-live-1"}},
+                           headers={"Authorization": "Bearer sk-live-key-1234567890"})
+        assert reply.status_code == 501 and reply.json()["error"]["code"] == "unsupported_by_mockrt"

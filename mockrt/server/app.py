@@ -174,7 +174,8 @@ class AdmitSessions:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket" or scope.get("path", "").rstrip("/") not in REALTIME_PATHS:
+        path = scope.get("path", "").rstrip("/")
+        if scope["type"] != "websocket" or (path not in REALTIME_PATHS and not live.is_live_path(path)):
             await self.app(scope, receive, send)
             return
         state: MockState = scope["app"].state.mock

@@ -52,6 +52,11 @@ class LiveHub:
                 self.stored.popitem(last=False)
 
 
+def is_live_path(path: str) -> bool:
+    """A Live WebSocket path (primary, fork or attach): admitted under ``--max-sessions`` like the Realtime ones."""
+    return any(path == p or path.startswith(p + "/") for p in LIVE_PREFIXES)
+
+
 def _hub(state: MockState) -> LiveHub:
     hub = getattr(state, "live_hub", None)
     if hub is None:
