@@ -83,8 +83,6 @@ _UNTIL_WEBRTC = "WebRTC/SIP only (§3.6), never sent over WebSocket: until calls
 _UNTIL_TRANSLATION = ("translation sessions: until they land (issue 13); mockrt has no "
                       "`/v1/realtime/translations` endpoint")
 
-_UNTIL_LIVE_RESPONSES = ("GPT-Live Responses delegation: not served yet (§13.5); the command answers "
-                         "`unsupported_by_mockrt`")
 _UNTIL_LIVE_DECISIONS = "GPT-Live Decisions: not served yet (§13.5); the command answers `unsupported_by_mockrt`"
 _UNTIL_LIVE_SIP = ("SIP calls, sideband only (§13.1): pending engineer K's simulated calls and webhooks (issue 16); "
                    "the Live SIP REST routes answer HTTP 501 until then")
@@ -127,14 +125,12 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("live", "server", "unreachable",
            "needs a scripted function call (a scenario), which the catalogue cannot load over the wire; "
            "tests/test_live_sdk.py covers it (§13.5)", "session.delegation.created"),
-    *_rows("live", "server", "absent", _UNTIL_LIVE_RESPONSES, "response.event"),
     *_rows("live", "server", "absent", _UNTIL_LIVE_DECISIONS,
            "decision.event", "decision.item.created", "decision.item.deleted"),
     *_rows("live", "server", "absent",
            "WebRTC data-channel notices (`data_channel_permissions`): until Live WebRTC lands with issue 16", "info"),
     *_rows("live", "server", "absent", _UNTIL_LIVE_SIP, "transport.answered", "transport.dtmf.received",
            "transport.dtmf.send", "transport.dtmf.sent", "transport.failed", "transport.ringing"),
-    *_rows("live", "client", "absent", _UNTIL_LIVE_RESPONSES, "response.create", "response.item.create"),
     *_rows("live", "client", "absent", _UNTIL_LIVE_DECISIONS,
            "decision.create", "decision.item.create", "decision.item.delete"),
 )

@@ -1206,6 +1206,25 @@ def _live_fixture_never_drains(p: Patcher) -> None:
     p.wrap(session.LiveSession, "_fixture", make)
 
 
+@mutant("live-responses-unserved", "response.create with Responses delegation answers an error instead of a "
+        "stream", "live/responses/create")
+def _live_responses_unserved(p: Patcher) -> None:
+    _, session = _live()
+    errors = _errors()
+
+    def backend(self: Any, at_ms: float, out: Any, cid: str | None) -> None:
+        raise errors.live_not_served("Responses delegation")
+
+    p.attr(session.LiveSession, "_backend_response", backend)
+
+
+@mutant("live-responses-unguarded", "response.create without Responses delegation is served anyway",
+        "live/responses/requires-delegation")
+def _live_responses_unguarded(p: Patcher) -> None:
+    dialect, _ = _live()
+    p.attr(dialect.LiveConfig, "delegation_type", property(lambda self: "responses"))
+
+
 @mutant("live-no-input-transcript", "the caller's turn is answered but never transcribed",
         "live/audio/turn")
 def _live_no_input_transcript(p: Patcher) -> None:

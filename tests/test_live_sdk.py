@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -288,3 +289,44 @@ def test_auth_rest_and_admission() -> None:
         reply = httpx.post(srv.http_url + "/v1/live/sessions", json={"session": {"model": "gpt-live-1"}},
                            headers={"Authorization": "Bearer sk-live-key-1234567890"})
         assert reply.status_code == 501 and reply.json()["error"]["code"] == "unsupported_by_mockrt"
+
+
+def test_responses_delegation_tool_call_from_a_scenario(live: ServerThread) -> None:
+    live.control.load_scenario(Scenario(
+        transcripts=["Turn off the lights in the kitchen."],
+        rules=[Rule(Match(regex="lights"), [Reply.call("set_lights", {"room": "kitchen"}, call_id="call_k1")]),
+               Rule(Match(function_call_output=True), [Reply.text("The kitchen is dark now.")])]))
+    clip = load_speech("lights")
+    with _client(live).live.connect() as conn:
+        conn.send({**START, "session": {**START["session"], "delegation": {  # type: ignore[arg-type]
+            "type": "responses", "responses": {"model": "gpt-5", "instructions": "Use the tools."}}}})
+        seen: list[dict[str, Any]] = []
+        _until(conn, "session.started", seen)
+        pcm = np.concatenate([clip.pcm, np.zeros(24000, dtype=np.int16)])
+        for k in range(0, len(pcm), CHUNK):
+            conn.send({"type": "session.input_audio.append", "audio": _b64(pcm[k:k + CHUNK])})  # type: ignore
+        created = _until(conn, "session.delegation.created", seen)["delegation"]
+        assert created["target"] == "responses" and created["response_id"].startswith("resp_")
+        nested: list[dict[str, Any]] = []
+        while not nested or nested[-1]["type"] != "response.completed":
+            envelope = _until(conn, "response.event", seen)
+            assert envelope["delegation_id"] == created["id"]
+            nested.append(envelope["event"])
+        assert nested[0]["response"]["id"] == created["response_id"]
+        done = next(e for e in nested if e["type"] == "response.function_call_arguments.done")
+        assert done["name"] == "set_lights" and json.loads(done["arguments"]) == {"room": "kitchen"}
+        conn.send({"type": "response.item.create", "item": {  # type: ignore[arg-type]
+            "type": "function_call_output", "call_id": "call_k1", "output": '{"ok": true}'}})
+        conn.send({"type": "response.create", "event_id": "rc"})  # type: ignore[arg-type]
+        text = ""
+        while True:
+            event = _until(conn, "response.event", seen)["event"]
+            if event["type"] == "response.output_text.done":
+                text = event["text"]
+            if event["type"] == "response.completed":
+                assert event["response"]["usage"]["total_tokens"] > 0
+                break
+        assert text == "The kitchen is dark now."
+        said = ""
+        while said != text:  # the Live model speaks the backend's answer
+            said += _until(conn, "session.output_transcript.delta", seen)["delta"]

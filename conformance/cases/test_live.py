@@ -165,3 +165,29 @@ def test_live_close(ctx: Ctx) -> None:
     expect_equal(closed.get("reason"), "close_requested", "session.closed reason")
     expect_equal(closed.get("client_event_id"), "evt_close", "session.closed client_event_id")
     expect(isinstance(closed["usage"].get("seconds"), int | float), "session.closed usage.seconds is a number")
+
+
+@case(id="live/responses/create", section="§13.5", level="should", dialects=LIVE, timeout=15.0,
+      description="with Responses delegation, response.item.create + response.create stream a Responses "
+                  "response in response.event envelopes, from response.created to response.completed",
+      requirement="response.create requests a response from the session's Responses backend; the nested "
+                  "Responses stream arrives in response.event envelopes [D].")
+def test_live_responses_create(ctx: Ctx) -> None:
+    s, _ = started(ctx, delegation={"type": "responses", "responses": {"model": "gpt-5-mini"}})
+    s.send({"type": "response.item.create", "event_id": "evt_item", "item": {
+        "type": "message", "role": "user", "content": [{"type": "input_text", "text": "Say OK."}]}})
+    s.send({"type": "response.create", "event_id": "evt_rc"})
+    nested = [e["event"] for e in s.until("response.event", where=lambda e: (e.get("event") or {}).get("type")
+                                          == "response.completed") if e.get("type") == "response.event"]
+    expect_equal(nested[0].get("type"), "response.created", "the first nested event")
+    expect(isinstance(nested[-1].get("response"), dict) and nested[-1]["response"].get("status") == "completed",
+           f"response.completed carries the completed response, got {nested[-1]}")
+
+
+@case(id="live/responses/requires-delegation", section="§13.5", level="must", dialects=LIVE,
+      description="response.create without Responses delegation is an error with the command's id",
+      requirement="response.create and response.item.create require Responses delegation [D].")
+def test_live_responses_require_delegation(ctx: Ctx) -> None:
+    s, _ = started(ctx)
+    s.send({"type": "response.create", "event_id": "evt_rc_no"})
+    _error_for(s, "evt_rc_no")

@@ -163,6 +163,7 @@ class LiveDialect:
         S.INPUT_TRANSCRIPT_DELTA: "session.input_transcript.delta",
         S.OUTPUT_TRANSCRIPT_DELTA: "session.output_transcript.delta",
         S.DELEGATION_CREATED: "session.delegation.created",
+        S.RESPONSE_EVENT: "response.event",
         S.USAGE_UPDATED: "session.usage.updated",
         S.CLOSED: "session.closed",
         S.ERROR: "error",
@@ -271,6 +272,49 @@ class LiveDialect:
         if client_event_id is not None:
             error["client_event_id"] = client_event_id
         return self.render(S.ERROR, event_id, {"error": error, "client_event_id": client_event_id})
+
+    def render_responses_stream(self, response_id: str, model: str, created_at: int,
+                                outputs: list[tuple[str, dict[str, Any]]],
+                                usage: dict[str, int]) -> list[dict[str, Any]]:
+        """The nested Responses API stream of one delegated response (§13.5), wrapped by ``response.event``:
+        ``outputs`` are ``("function_call", {id, call_id, name, arguments})`` and ``("message", {id, text,
+        pieces})``. Lifecycle snapshots carry no input, instructions, tools or output (as the SDK documents)."""
+        events: list[dict[str, Any]] = []
+
+        def add(etype: str, **fields: Any) -> None:
+            events.append({"type": etype, "sequence_number": len(events), **fields})
+
+        snapshot = {"id": response_id, "object": "response", "created_at": created_at, "model": model,
+                    "status": "in_progress", "output": []}
+        add("response.created", response=dict(snapshot))
+        add("response.in_progress", response=dict(snapshot))
+        for index, (kind, out) in enumerate(outputs):
+            if kind == "function_call":
+                item = {"id": out["id"], "type": "function_call", "status": "in_progress", "call_id": out["call_id"],
+                        "name": out["name"], "arguments": ""}
+                add("response.output_item.added", output_index=index, item=item)
+                add("response.function_call_arguments.delta", item_id=out["id"], output_index=index,
+                    delta=out["arguments"])
+                add("response.function_call_arguments.done", item_id=out["id"], output_index=index,
+                    name=out["name"], arguments=out["arguments"])
+                add("response.output_item.done", output_index=index,
+                    item={**item, "status": "completed", "arguments": out["arguments"]})
+            else:
+                item = {"id": out["id"], "type": "message", "status": "in_progress", "role": "assistant",
+                        "content": []}
+                part = {"type": "output_text", "text": "", "annotations": []}
+                ids = {"item_id": out["id"], "output_index": index, "content_index": 0}
+                add("response.output_item.added", output_index=index, item=item)
+                add("response.content_part.added", **ids, part=part)
+                for piece in out["pieces"]:
+                    add("response.output_text.delta", **ids, delta=piece)
+                add("response.output_text.done", **ids, text=out["text"])
+                done_part = {**part, "text": out["text"]}
+                add("response.content_part.done", **ids, part=done_part)
+                add("response.output_item.done", output_index=index,
+                    item={**item, "status": "completed", "content": [done_part]})
+        add("response.completed", response={**snapshot, "status": "completed", "usage": usage})
+        return events
 
     def wire_name(self, kind: C) -> str:
         return next(name for name, value in self.client_events.items() if value is kind)

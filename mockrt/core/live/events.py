@@ -46,6 +46,8 @@ class LiveServerEvent(StrEnum):
     INPUT_TRANSCRIPT_DELTA = auto()
     OUTPUT_TRANSCRIPT_DELTA = auto()
     DELEGATION_CREATED = auto()
+    RESPONSE_EVENT = auto()
+    """The envelope of one event of the delegated Responses stream (§13.5)."""
     USAGE_UPDATED = auto()
     CLOSED = auto()
     ERROR = auto()

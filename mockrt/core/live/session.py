@@ -69,6 +69,7 @@ class Delegation:
     call_id: str
     name: str
     arguments: str
+    response_id: str | None = None
 
 
 @dataclass
@@ -215,7 +216,12 @@ class LiveSession:
         if kind in (C.RESPONSE_CREATE, C.RESPONSE_ITEM_CREATE):
             if cfg.delegation_type != "responses":
                 raise errors.live_requires_responses_delegation()
-            raise errors.live_not_served("Responses delegation (response.event)")
+            if kind is C.RESPONSE_ITEM_CREATE:
+                self.items.append(self._backend_item(ev["item"]))
+                return []
+            out: list[Output] = []
+            self._backend_response(self._target_ms(now), out, cid)
+            return out
         if kind is C.DTMF_SEND:
             raise errors.live_not_served("SIP transports (DTMF)")
         raise errors.live_not_served("Decisions (decision.*)")
@@ -367,6 +373,9 @@ class LiveSession:
         ctx = ResponseContext(SessionConfig(model=cfg.model, instructions=instructions), params, self.items,
                               self.replies)
         plan = self.options.brain.reply(ctx) or ReplyPlan([MessageOut("Okay.")])
+        if cfg.delegation_type == "responses" and any(isinstance(o, FunctionCallOut) for o in plan.outputs):
+            self._backend_stream(plan, at_ms, out, None, new_delegation=True)  # the backend works on the task
+            return
         for output in plan.outputs:
             if isinstance(output, MessageOut):
                 self._speak(output.transcript or output.text, at_ms, output.audio)
@@ -387,8 +396,9 @@ class LiveSession:
         cfg = self.config
         assert cfg is not None
         target = cfg.delegation_type
-        if target != "client":
-            raise errors.live_not_served(f"{target} delegation")
+        if target == "decisions":
+            out.append(self._error(errors.live_not_served("Decisions delegation"), None))
+            return
         d = Delegation("del_" + self.ids.call()[5:], call.call_id or self.ids.call(), call.name, call.arguments)
         self.delegations[d.id] = d
         self.items.append(Item(self.ids.item(), "function_call", name=call.name, call_id=d.call_id,
@@ -397,6 +407,72 @@ class LiveSession:
         out.append(self._send(S.DELEGATION_CREATED, {
             "delegation": {"id": d.id, "target": "client", "type": "delegation"},
             "offset_ms": self.output.position_ms}))
+
+    # -- Responses delegation (§13.5): the backend is the same brain, streamed in response.event envelopes --
+
+    def _backend_item(self, item: dict[str, Any]) -> Item:
+        """A ``response.item.create`` item: a tool result or a message for the backend conversation."""
+        if item.get("type") == "function_call_output":
+            output = item.get("output")
+            return Item(self.ids.item(), "function_call_output", call_id=str(item.get("call_id")),
+                        output=output if isinstance(output, str) else json.dumps(output))
+        content = item.get("content")
+        text = content if isinstance(content, str) else " ".join(
+            str(p.get("text", "")) for p in content or [] if isinstance(p, dict))
+        return Item(self.ids.item(), "message", role="user", content=[ContentPart("input_text", text=text)])
+
+    def _backend_response(self, at_ms: float, out: list[Output], cid: str | None) -> None:
+        """``response.create``: the backend answers from its conversation (tool results included)."""
+        cfg = self.config
+        assert cfg is not None
+        self.replies += 1
+        params = ResponseParams(modality="text", instructions=cfg.instructions or "", voice=cfg.voice,
+                                output_format=cfg.format, tools=[], tool_choice="auto", temperature=0.8,
+                                max_output_tokens="inf")
+        ctx = ResponseContext(SessionConfig(model=cfg.model), params, self.items, self.replies)
+        plan = self.options.brain.reply(ctx) or ReplyPlan([MessageOut("Okay.")])
+        self._backend_stream(plan, at_ms, out, cid, new_delegation=False)
+
+    def _backend_stream(self, plan: ReplyPlan, at_ms: float, out: list[Output], cid: str | None, *,
+                        new_delegation: bool) -> None:
+        cfg = self.config
+        assert cfg is not None
+        response_id = self.ids.response()
+        delegation = next(reversed(self.delegations.values()), None) if not new_delegation else None
+        if new_delegation:
+            delegation = Delegation("del_" + self.ids.call()[5:], "", "", "", response_id)
+            self.delegations[delegation.id] = delegation
+            self._advance(at_ms, out)
+            out.append(self._send(S.DELEGATION_CREATED, {
+                "delegation": {"id": delegation.id, "target": "responses", "type": "delegation",
+                               "response_id": response_id},
+                "offset_ms": self.output.position_ms, "client_event_id": cid}))
+        outputs: list[tuple[str, dict[str, Any]]] = []
+        spoken: list[str] = []
+        for o in plan.outputs:
+            if isinstance(o, FunctionCallOut):
+                call_id = o.call_id or self.ids.call()
+                self.items.append(Item(self.ids.item(), "function_call", name=o.name, call_id=call_id,
+                                       arguments=o.arguments))
+                outputs.append(("function_call", {"id": "fc_" + self.ids.item()[5:], "call_id": call_id,
+                                                  "name": o.name, "arguments": o.arguments}))
+            else:
+                text = o.transcript or o.text
+                outputs.append(("message", {"id": "msg_" + self.ids.item()[5:], "text": text,
+                                            "pieces": tokenize(text)}))
+                spoken.append(text)
+        backend = (cfg.delegation or {}).get("responses") or {}
+        model = str(backend.get("model") or "gpt-5")
+        usage_in = sum(len(tokenize(i.output or "")) + sum(len(tokenize(p.text or p.transcript or ""))
+                                                           for p in i.content) for i in self.items)
+        usage_out = sum(len(tokenize(o[1].get("text") or o[1].get("arguments") or "")) for o in outputs)
+        usage = {"input_tokens": usage_in, "output_tokens": usage_out, "total_tokens": usage_in + usage_out}
+        for nested in self.dialect.render_responses_stream(response_id, model, self.options.created_at, outputs,
+                                                           usage):
+            out.append(self._send(S.RESPONSE_EVENT, {"event": nested, "delegation_id":
+                                                     delegation.id if delegation else None}))
+        for text in spoken:  # the Live model communicates the backend's answer
+            self._speak(text, at_ms)
 
     # -- the output stream ----------------------------------------------------------------------------------------
 
