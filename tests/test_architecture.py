@@ -213,13 +213,16 @@ def _union_types(union: typing.Any) -> set[str]:
 def _wire_names() -> frozenset[str]:
     from openai.types.beta.realtime import RealtimeClientEvent as BetaClient
     from openai.types.beta.realtime import RealtimeServerEvent as BetaServer
+    from openai.types.live import ClientEvent as LiveClient
+    from openai.types.live import ConnectServerEvent as LiveServer
     from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent
 
     names = set().union(*(_union_types(u) for u in (RealtimeServerEvent, RealtimeClientEvent, BetaServer,
-                                                     BetaClient)))
+                                                     BetaClient, LiveServer, LiveClient)))
     # ``error`` is also a key and a value of the service's objects (``"error": {...}``, status ``failed``'s
     # ``error``): as a lone word it says nothing about where wire knowledge lives.
     names.discard("error")
+    names.discard("info")  # GPT-Live's notice, and a log level everywhere
     return frozenset(names)
 
 

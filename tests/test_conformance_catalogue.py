@@ -14,7 +14,7 @@ from conformance.tracker import ConsistencyError, Tracker
 from conformance.validate import ShapeError, validate_server_event
 
 PROTOCOL = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
-GROUPS = {"connection", "events", "session", "audio-buffer", "items", "responses", "vad", "transcription"}
+GROUPS = {"connection", "events", "session", "audio-buffer", "items", "responses", "vad", "transcription", "live"}
 
 
 def test_catalogue_shape() -> None:

@@ -181,7 +181,7 @@ def test_mute_fixture_and_context_acks(live: ServerThread) -> None:
         conn.send({"type": "session.instructions.append", "content": "Speak slowly.",  # type: ignore
                    "delegation_id": None, "event_id": "i"})
         assert _until(conn, "session.instructions.appended", seen)["client_event_id"] == "i"
-        tone = (np.sin(np.arange(24000 // 2) * 0.05) * 8000).astype(np.int16)
+        tone = (np.sin(np.arange(24000 * 29) * 0.05) * 8000).astype(np.int16)  # 29 s: 1.45 s of wall time
         conn.send({"type": "session.output_audio.fixture.play", "audio": _b64(tone),  # type: ignore
                    "event_id": "f"})
         assert _until(conn, "session.output_audio.fixture.playing", seen)["client_event_id"] == "f"

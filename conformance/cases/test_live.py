@@ -89,8 +89,7 @@ def test_live_update(ctx: Ctx) -> None:
 
 
 @case(id="live/context/acks", section="§13.4, §13.5", level="must", dialects=LIVE,
-      description="mute/unmute and instructions/thinking/commentary appends are acknowledged with their ids; "
-                  "appended context has start_ms <= end_ms",
+      description="mute/unmute and the three context appends are acknowledged with their ids, start_ms <= end_ms",
       requirement="Each command is acknowledged by its own event echoing event_id as client_event_id; .appended "
                   "carries start_ms/end_ms on the session timeline [D].")
 def test_live_context_acks(ctx: Ctx) -> None:
@@ -121,8 +120,7 @@ def test_live_continuous_output(ctx: Ctx) -> None:
 
 
 @case(id="live/audio/turn", section="§13.4", level="should", dialects=LIVE, timeout=30.0,
-      description="a spoken turn yields input transcript deltas within the audio, then output transcript deltas "
-                  "after it, each with start_ms <= end_ms, and usage",
+      description="a spoken turn: input then output transcript deltas (start_ms <= end_ms), then usage",
       requirement="Input and output transcript deltas carry start_ms/end_ms on the session timeline; the model "
                   "answers a spoken turn; session.usage.updated reports cumulative seconds [D].")
 def test_live_audio_turn(ctx: Ctx) -> None:
@@ -168,8 +166,8 @@ def test_live_close(ctx: Ctx) -> None:
 
 
 @case(id="live/responses/create", section="§13.5", level="should", dialects=LIVE, timeout=15.0,
-      description="with Responses delegation, response.item.create + response.create stream a Responses "
-                  "response in response.event envelopes, from response.created to response.completed",
+      description="Responses delegation: response.item.create + response.create stream a response in "
+                  "response.event envelopes",
       requirement="response.create requests a response from the session's Responses backend; the nested "
                   "Responses stream arrives in response.event envelopes [D].")
 def test_live_responses_create(ctx: Ctx) -> None:
