@@ -226,7 +226,8 @@ class Session:
         self.transcript.event("server", event)
         self.history.append(event)
         validate_server_event(event, self.dialect)
-        self.tracker.feed(event)
+        if self.dialect != "live":  # the tracker follows Realtime items and responses; Live has neither
+            self.tracker.feed(event)
         return event
 
     def _next_any(self, timeout: float | None) -> Json:

@@ -4,9 +4,10 @@ table of what the mock does not do (like moto's IMPLEMENTATION_COVERAGE.md).
 * **The unions** (:data:`SURFACES`): every server and client event type of the installed ``openai`` SDK's
   ``openai.types.realtime`` ``RealtimeServerEvent`` / ``RealtimeClientEvent`` (GA),
   ``openai.types.beta.realtime`` ``RealtimeServerEvent`` / ``RealtimeClientEvent`` (beta) and
-  ``RealtimeTranslationServerEvent`` / ``RealtimeTranslationClientEvent`` (translation sessions).
+  ``RealtimeTranslationServerEvent`` / ``RealtimeTranslationClientEvent`` (translation sessions), and
+  ``openai.types.live`` ``ConnectServerEvent`` / ``ClientEvent`` (GPT-Live, docs/protocol.md §13).
 * **Observed, never declared**: a server event is *implemented* when the whole catalogue, run against the mock
-  (``mockrt serve``, every dialect: GA, beta, translation), received it; a client event when the run sent it and
+  (``mockrt serve``, every dialect: GA, beta, translation, live), received it; a client event when the run sent it and
   the mock did not reject its type (``invalid_value`` on ``type``, §2). A surface without conformance cases
   (``dialect=None``) observes nothing.
 * **Declared** (:data:`UNSUPPORTED`, the one table): every SDK event the run does not observe, with a status and
@@ -65,6 +66,7 @@ SURFACES: Final[tuple[Surface, ...]] = (
     Surface("translation", "translation", "openai.types.realtime", "RealtimeTranslationServerEvent",
             "RealtimeTranslationClientEvent", "translation"),
     Surface("voice-live", "voice-live", "azure.ai.voicelive.models", "ServerEventType", "ClientEventType", None),
+    Surface("live", "live", "openai.types.live", "ConnectServerEvent", "ClientEvent", "live"),
 )
 
 
@@ -86,8 +88,8 @@ def _rows(surfaces: str, side: Side, status: Status, reason: str, *types: str) -
 _BETA_CALLS = ("WebRTC/SIP only (§11), never over a WebSocket (§2.12); calls speak GA (`/v1/realtime/calls`, "
                "the calls/* cases), beta's WebRTC endpoint was retired with beta")
 _VL_TESTS = "tests/test_clients_voicelive*.py (azure-ai-voicelive async client, every event checked strictly)"
-_VL_UNTIL_MCP = ("MCP in Voice Live: until the MCP integration (engineer H, GA session core) merges; then rendered "
-                 "through the same internal events (docs/protocol.md §12). Today `mcp` tools are refused")
+_VL_UNTIL_MCP = ("MCP in Voice Live: the GA session core has MCP (§9); the Voice Live dialect does not render it yet "
+                 "and refuses `mcp` tools (docs/protocol.md §12)")
 _VL_UNTIL_SEARCH = ("web/file search tool calls scripted from a scenario: until the scenario format can script them "
                     "(docs/protocol.md §12)")
 _VL_SERVER_TESTED = (
@@ -111,6 +113,10 @@ _VL_CLIENT_TESTED = (
     "conversation.item.delete", "response.create", "response.cancel", "session.avatar.connect",
     "output_audio_buffer.clear", "input_text.delta", "input_text.done",
 )
+
+_UNTIL_LIVE_DECISIONS = "GPT-Live Decisions: not served yet (§13.5); the command answers `unsupported_by_mockrt`"
+_UNTIL_LIVE_SIP = ("SIP calls, sideband only (§13.1): the Live SIP REST routes answer HTTP 501 until they reuse the "
+                   "Realtime calls and webhooks (§11)")
 
 UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("ga beta", "server", "optional",
@@ -153,6 +159,23 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
            "avatar video: no video is rendered. `session.avatar.connect` is answered honestly (every media line "
            "`a=inactive`) and the avatar's speaking/idle switches follow the audio, but the mock sends no frames",
            "response.video.delta"),
+    # GPT-Live (docs/protocol.md §13)
+    *_rows("live", "server", "n/a", "WebRTC only (inference paused/resumed by the idle timeout, §13.3)",
+           "session.paused", "session.resumed"),
+    *_rows("live", "server", "n/a",
+           "sideband only, never on the primary WebSocket the catalogue opens (§13.7); mockrt sends it on "
+           "`/v1/live/sessions/{id}/attach` (tests/test_live_sdk.py)", "session.input_audio.append"),
+    *_rows("live", "server", "unreachable",
+           "needs a scripted function call (a scenario), which the catalogue cannot load over the wire; "
+           "tests/test_live_sdk.py covers it (§13.5)", "session.delegation.created"),
+    *_rows("live", "server", "absent", _UNTIL_LIVE_DECISIONS,
+           "decision.event", "decision.item.created", "decision.item.deleted"),
+    *_rows("live", "server", "absent",
+           "WebRTC data-channel notices (`data_channel_permissions`): until Live WebRTC lands with issue 16", "info"),
+    *_rows("live", "server", "absent", _UNTIL_LIVE_SIP, "transport.answered", "transport.dtmf.received",
+           "transport.dtmf.send", "transport.dtmf.sent", "transport.failed", "transport.ringing"),
+    *_rows("live", "client", "absent", _UNTIL_LIVE_DECISIONS,
+           "decision.create", "decision.item.create", "decision.item.delete"),
 )
 """The one declared table: every SDK event type the conformance run does not observe on the mock, with why."""
 
@@ -246,7 +269,7 @@ def mock_run() -> tuple[Result, ...]:
     target = MockTarget()
     target.start()
     try:
-        return tuple(run_catalogue(target, dialects=("ga", "beta", "translation")))
+        return tuple(run_catalogue(target, dialects=("ga", "beta", "translation", "live")))
     finally:
         target.stop()
 

@@ -37,7 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="WebSocket URL for --target url (ws://host:port[/v1/realtime])")
     group.addoption("--paced-url", dest="conformance_paced_url", default=os.environ.get("CONFORMANCE_PACED_URL"),
                     help="--target url: where the sessions that need live-like pacing go (default: --url)")
-    group.addoption("--dialect", dest="conformance_dialect", choices=("ga", "beta", "translation"), default=None,
+    group.addoption("--dialect", dest="conformance_dialect", choices=("ga", "beta", "translation", "live"),
+                    default=None,
                     help="run one dialect only (default: every dialect the target serves)")
     group.addoption("--model", dest="conformance_model", default=None,
                     help="model (Azure: deployment) to connect with (default: gpt-realtime / the deployment)")

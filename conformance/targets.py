@@ -28,9 +28,12 @@ MOCK_KEY = "sk-conformance-mock-key-0123456789"
 WRONG_KEY = "sk-conformance-wrong-key-9876543210"
 KNOWN_MODELS = ("gpt-realtime", "gpt-realtime-mini", "gpt-4o-realtime-preview", "gpt-4o-mini-realtime-preview",
                 "gpt-realtime-2")
-DEFAULT_MODELS = {"ga": "gpt-realtime", "beta": "gpt-4o-realtime-preview", "translation": "gpt-realtime-translate"}
+DEFAULT_MODELS = {"ga": "gpt-realtime", "beta": "gpt-4o-realtime-preview", "translation": "gpt-realtime-translate",
+                  "live": "gpt-live-1"}
 TRANSLATION = "translation"
 """The translation surface (§10) runs as a third dialect: ``<base>/translations`` with its own model."""
+LIVE_PATH = "/v1/live/sessions"
+"""GPT-Live (docs/protocol.md §13): the model goes in ``session.start``, never in the URL."""
 AZURE_DEFAULT_API_VERSION = "2025-04-01-preview"
 
 
@@ -61,7 +64,7 @@ class Target:
     name = "target"
     flavour = "openai"  # "openai" | "azure": how auth and handshake failures look (§1.2, §1.4)
     live = False
-    default_dialects: tuple[str, ...] = ("ga", "beta")
+    default_dialects: tuple[str, ...] = ("ga", "beta", "live")
     timeout_scale = 1.0
     supports_auth_cases = True  # the server checks keys (a wrong key is refused)
 
@@ -123,6 +126,11 @@ class Target:
             else:
                 headers["OpenAI-Beta"] = "realtime=v1"
         return Endpoint(url, headers, subprotocols, local)
+
+    @staticmethod
+    def _live_style(url: str, key: str, auth: str, local: bool) -> Endpoint:
+        headers = {"Authorization": f"Bearer {WRONG_KEY if auth == 'wrong' else key}"} if auth != "none" else {}
+        return Endpoint(url, headers, [], local)
 
     def _resolve_model(self, dialect: str, model: Any) -> str | None:
         return self.model(dialect) if isinstance(model, DEFAULT_MODEL_TYPE) else model
@@ -259,6 +267,8 @@ class MockTarget(Target):
         if not self._processes:
             self.start()
         base = self._server("paced" if paced else "fast")
+        if dialect == "live":
+            return self._live_style(base + LIVE_PATH, MOCK_KEY, auth, True)
         return self._openai_style(base + "/v1/realtime", dialect, MOCK_KEY,
                                   model=self._resolve_model(dialect, model), intent=intent, auth=auth, query=query,
                                   local=True)
@@ -272,7 +282,7 @@ class OpenAITarget(Target):
 
     name = "openai"
     live = True
-    default_dialects = ("ga",)
+    default_dialects = ("ga", "live")
     timeout_scale = 3.0
 
     def missing_credentials(self) -> list[str]:
@@ -283,6 +293,9 @@ class OpenAITarget(Target):
 
     def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
                  paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
+        if dialect == "live":
+            return self._live_style(self.env.get("OPENAI_LIVE_URL", "wss://api.openai.com" + LIVE_PATH),
+                                    self.env.get("OPENAI_API_KEY", ""), auth, False)
         base = self.env.get("OPENAI_REALTIME_URL", "wss://api.openai.com/v1/realtime")
         return self._openai_style(base, dialect, self.env.get("OPENAI_API_KEY", ""),
                                   model=self._resolve_model(dialect, model), intent=intent, auth=auth, query=query,
@@ -296,6 +309,7 @@ class AzureTarget(Target):
     name = "azure"
     flavour = "azure"
     live = True
+    default_dialects = ("ga", "beta")  # GPT-Live on Azure has its own resource paths: not targeted yet
     timeout_scale = 3.0
     REQUIRED = ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT")
 
@@ -373,6 +387,10 @@ class UrlTarget(Target):
 
     def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
                  paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
+        if dialect == "live":
+            parts = urlsplit(self.paced_base if paced else self.base)
+            return self._live_style(urlunsplit((parts.scheme, parts.netloc, LIVE_PATH, "", "")),
+                                    self.key or "sk-conformance-any-key", auth, self.local)
         return self._openai_style(self.paced_base if paced else self.base, dialect,
                                   self.key or "sk-conformance-any-key", local=self.local,
                                   model=self._resolve_model(dialect, model), intent=intent, auth=auth, query=query)

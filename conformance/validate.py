@@ -68,6 +68,10 @@ def server_models(dialect: str) -> dict[str, Model]:
         from openai.types.realtime import RealtimeServerEvent as GAServer
 
         return union_members(GAServer)
+    if dialect == "live":  # GPT-Live (docs/protocol.md §13): the primary WebSocket's union
+        from openai.types.live import ConnectServerEvent as LiveServer
+
+        return union_members(LiveServer)
     from openai.types.beta.realtime import RealtimeServerEvent as BetaServer
 
     return union_members(BetaServer)
@@ -84,6 +88,10 @@ def client_models(dialect: str) -> dict[str, Model]:
         from openai.types.realtime import RealtimeClientEvent as GAClient
 
         return union_members(GAClient)
+    if dialect == "live":
+        from openai.types.live import ClientEvent as LiveClient
+
+        return union_members(LiveClient)
     from openai.types.beta.realtime import RealtimeClientEvent as BetaClient
 
     return union_members(BetaClient)
@@ -114,7 +122,10 @@ def validate_server_event(event: dict[str, Any], dialect: str) -> None:
     if not isinstance(etype, str):
         raise ShapeError(f"server event without a string 'type': {event!r:.300}")
     event_id = event.get("event_id")
-    if etype in NO_EVENT_ID:
+    models = server_models(dialect)
+    # Live output audio deltas and reflected input have no event_id (their SDK models lack it, §13.3).
+    needs_id = dialect != "live" or etype not in models or "event_id" in models[etype].model_fields
+    if etype in NO_EVENT_ID or not needs_id:
         pass
     elif not (isinstance(event_id, str) and event_id.startswith("event_")):
         raise ShapeError(f"{etype}: 'event_id' must be a string starting with 'event_' (§1.8), got {event_id!r}")

@@ -1512,6 +1512,117 @@ def _calls_dtmf_event_id(p: Patcher) -> None:
     p.attr(ga, "dropped_fields", {})
 
 
+# -- GPT-Live (docs/protocol.md §13) ---------------------------------------------------------------------------
+
+
+def _live() -> Any:
+    import mockrt.core.dialects.live as live_dialect
+    import mockrt.core.live.session as live_session
+
+    return live_dialect, live_session
+
+
+@mutant("live-start-lenient", "session.start accepts unknown config fields (the config is not strict)",
+        "live/start/strict")
+def _live_start_lenient(p: Patcher) -> None:
+    from mockrt.core.live.events import LiveClientEvent
+    from mockrt.core.schema import AnyValue, Obj
+
+    dialect, _ = _live()
+    strict = dialect.CLIENT_FIELDS[LiveClientEvent.START]
+    p.item(dialect.CLIENT_FIELDS, LiveClientEvent.START, Obj({"session": Obj(strict.fields["session"].fields,
+                                                                             extra=AnyValue()),
+                                                              "event_id": AnyValue()}))
+
+
+@mutant("live-acks-without-id", "acknowledgements do not echo the command's event_id as client_event_id",
+        "live/start/started", "live/update/acks", "live/context/acks", "live/close")
+def _live_acks_without_id(p: Patcher) -> None:
+    _, session = _live()
+
+    def make(orig: Any) -> Any:
+        def send(self: Any, kind: Any, fields: Json, mirror: bool = True) -> Any:
+            return orig(self, kind, {k: v for k, v in fields.items() if k != "client_event_id"}, mirror)
+
+        return send
+
+    p.wrap(session.LiveSession, "_send", make)
+
+
+@mutant("live-errors-without-id", "errors do not carry the command's event_id (neither on the event nor the error)",
+        "live/start/strict", "live/start/first", "live/update/acks", "live/fixture/play")
+def _live_errors_without_id(p: Patcher) -> None:
+    dialect, _ = _live()
+
+    def make(orig: Any) -> Any:
+        def render_error(self: Any, event_id: str, err: Any, client_event_id: str | None) -> Json:
+            return orig(self, event_id, err, None)  # type: ignore[no-any-return]
+
+        return render_error
+
+    p.wrap(dialect.LiveDialect, "render_error", make)
+
+
+@mutant("live-output-follows-input-only", "output audio only advances with input audio: no continuous stream",
+        "live/output/continuous", "live/audio/turn")
+def _live_output_on_input(p: Patcher) -> None:
+    _, session = _live()
+    p.attr(session.LiveSession, "_target_ms", lambda self, now: self.buffer.position_ms)
+
+
+@mutant("live-fixture-never-drains", "a fixture plays as ordinary speech: no .played, appends accepted meanwhile",
+        "live/fixture/play")
+def _live_fixture_never_drains(p: Patcher) -> None:
+    _, session = _live()
+
+    def make(orig: Any) -> Any:
+        def fixture(self: Any, audio: str, cid: str | None) -> Any:
+            out = orig(self, audio, cid)
+            self.fixture.kind, self.fixture = "reply", None
+            return out
+
+        return fixture
+
+    p.wrap(session.LiveSession, "_fixture", make)
+
+
+@mutant("live-responses-unserved", "response.create with Responses delegation answers an error instead of a "
+        "stream", "live/responses/create")
+def _live_responses_unserved(p: Patcher) -> None:
+    _, session = _live()
+    errors = _errors()
+
+    def backend(self: Any, at_ms: float, out: Any, cid: str | None) -> None:
+        raise errors.live_not_served("Responses delegation")
+
+    p.attr(session.LiveSession, "_backend_response", backend)
+
+
+@mutant("live-responses-unguarded", "response.create without Responses delegation is served anyway",
+        "live/responses/requires-delegation")
+def _live_responses_unguarded(p: Patcher) -> None:
+    dialect, _ = _live()
+    p.attr(dialect.LiveConfig, "delegation_type", property(lambda self: "responses"))
+
+
+@mutant("live-no-input-transcript", "the caller's turn is answered but never transcribed",
+        "live/audio/turn")
+def _live_no_input_transcript(p: Patcher) -> None:
+    from mockrt.core.live.events import LiveServerEvent
+
+    _, session = _live()
+
+    def make(orig: Any) -> Any:
+        def send(self: Any, kind: Any, fields: Json, mirror: bool = True) -> Any:
+            if kind is LiveServerEvent.INPUT_TRANSCRIPT_DELTA:
+                kind, fields = LiveServerEvent.INFO, {"code": "mutant", "message": "no transcript"}
+            return orig(self, kind, fields, mirror)
+
+        return send
+
+    p.wrap(session.LiveSession, "_send", make)
+
+
 def killed_cases() -> set[str]:
     """Every case id some mutant names."""
     return {case_id for m in MUTANTS.values() for case_id in m.kills}
@@ -1530,7 +1641,8 @@ def mock_servers() -> Iterator[UrlTarget]:
 
     common: dict[str, Any] = {"port": 0, "api_keys": (MOCK_KEY,), "known_models": KNOWN_MODELS,
                               "log_level": "warning"}
-    with ServerThread(ServerConfig(pacing=Pacing(audio_speed=0), **common)) as fast, \
+    # time_scale: GPT-Live output (§13.4) runs 10× faster on the unpaced server; Realtime pacing there is off anyway.
+    with ServerThread(ServerConfig(pacing=Pacing(audio_speed=0), time_scale=0.1, **common)) as fast, \
             ServerThread(ServerConfig(pacing=Pacing(audio_speed=10.0, first_delta_ms=100.0), **common)) as paced:
         target = UrlTarget(fast.ws_url, {"CONFORMANCE_API_KEY": MOCK_KEY}, paced_url=paced.ws_url)
         target.start()

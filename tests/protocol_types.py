@@ -90,3 +90,21 @@ def validate_server_event(event: dict[str, Any], dialect: str) -> pydantic.BaseM
     model = models[etype].model_validate(event)
     _check_extras(model, dialect, etype)
     return model
+
+
+# -- GPT-Live (docs/protocol.md §13): every server event against the SDK's ConnectServerEvent ---------------
+
+from openai.types.live import ConnectServerEvent as LiveServerEvent  # noqa: E402
+
+LIVE_MODELS = _union_members(LiveServerEvent)
+
+
+def validate_live_event(event: dict[str, Any]) -> pydantic.BaseModel:
+    """Validate one Live server event strictly: its SDK model, and no keys the model does not know."""
+    etype = event.get("type")
+    assert isinstance(etype, str) and etype in LIVE_MODELS, f"live: {etype!r} is not a Live server event type"
+    if "event_id" in LIVE_MODELS[etype].model_fields:
+        assert isinstance(event.get("event_id"), str) and event["event_id"].startswith("event_"), event
+    model = LIVE_MODELS[etype].model_validate(event)
+    _check_extras(model, "live", etype)
+    return model

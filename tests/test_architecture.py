@@ -116,7 +116,7 @@ def test_the_transport_does_not_import_the_faces() -> None:
     known = {"mockrt.server.admin", "mockrt.server.runner"}
     if violations and all(v.split(":")[0] in known for v in violations):
         pytest.xfail("until the server branch lands: server/admin.py and server/runner.py import mockrt.control "
-                     "(engineer A moves the shared actions below both); it passes by itself once that lands")
+                     "(the shared actions live below both); it passes by itself once that lands")
     assert not violations
 
 
@@ -126,7 +126,7 @@ def test_the_inspector_uses_no_private_name_of_the_server() -> None:
                for name in _imported_names(i) if name.name.startswith("_")]
     if private and private == [p for p in private if "_denied" in p]:
         pytest.xfail("until the server branch lands: inspector/endpoints.py imports server.admin._denied "
-                     "(engineer A gives the inspector and the admin API one auth dependency)")
+                     "(one auth dependency for the inspector and the admin API)")
     assert not private
 
 
@@ -213,6 +213,8 @@ def _union_types(union: typing.Any) -> set[str]:
 def _wire_names() -> frozenset[str]:
     from openai.types.beta.realtime import RealtimeClientEvent as BetaClient
     from openai.types.beta.realtime import RealtimeServerEvent as BetaServer
+    from openai.types.live import ClientEvent as LiveClient
+    from openai.types.live import ConnectServerEvent as LiveServer
     from openai.types.realtime import (
         RealtimeClientEvent,
         RealtimeServerEvent,
@@ -222,10 +224,11 @@ def _wire_names() -> frozenset[str]:
 
     names = set().union(*(_union_types(u) for u in (RealtimeServerEvent, RealtimeClientEvent, BetaServer,
                                                      BetaClient, RealtimeTranslationServerEvent,
-                                                     RealtimeTranslationClientEvent)))
+                                                     RealtimeTranslationClientEvent, LiveServer, LiveClient)))
     # ``error`` is also a key and a value of the service's objects (``"error": {...}``, status ``failed``'s
     # ``error``): as a lone word it says nothing about where wire knowledge lives.
     names.discard("error")
+    names.discard("info")  # GPT-Live's notice, and a log level everywhere
     return frozenset(names)
 
 

@@ -500,3 +500,75 @@ def sdp_no_audio() -> ProtocolError:
 def sdp_content_type(content_type: str) -> ProtocolError:
     return ProtocolError(f"Unsupported content type '{content_type}': send the SDP offer as application/sdp or "
                          "as multipart/form-data with an 'sdp' part.", "unsupported_content_type", None)
+
+
+# --- GPT-Live (docs/protocol.md §13): the Live API's own errors ----------------------------------------------
+
+
+def live_start_required() -> ProtocolError:
+    """Any command before ``session.start`` on a primary WebSocket (§13.2, guessed wording)."""
+    return ProtocolError("The first event on a Live WebSocket must be 'session.start'.", "session_not_started")
+
+
+def live_already_started() -> ProtocolError:
+    return ProtocolError("The Live session has already started.", "session_already_started")
+
+
+def live_unknown_model(model: str, known: Sequence[str]) -> ProtocolError:
+    return ProtocolError(f"Invalid 'session.model': '{model}' is not a Live model. Supported values are: "
+                         f"{quote_list(known)}.", "invalid_value", "session.model")
+
+
+def live_unsupported_rate(rate: int, path: str) -> ProtocolError:
+    return ProtocolError(f"Invalid '{path}': {rate} Hz is not supported by mockrt for this encoding "
+                         f"(audio/pcm: 24000, audio/pcmu and audio/pcma: 8000).", "invalid_value", path)
+
+
+def live_immutable(path: str) -> ProtocolError:
+    return ProtocolError(f"'{path}' cannot be changed after the Live session has started.", "immutable_parameter",
+                         path)
+
+
+def live_delegation_type_change(current: str, given: str) -> ProtocolError:
+    return ProtocolError(f"The delegation type cannot change: the session delegates to '{current}', not "
+                         f"'{given}'.", "invalid_value", "session.delegation.type")
+
+
+def live_fixture_active() -> ProtocolError:
+    return ProtocolError("An audio fixture is playing; try again after session.output_audio.fixture.played.",
+                         "fixture_active")
+
+
+def live_fixture_too_long(ms: float) -> ProtocolError:
+    return ProtocolError(f"Invalid 'audio': the fixture is {ms / 1000.0:.1f} seconds long; at most 30 seconds "
+                         f"are allowed.", "invalid_value", "audio")
+
+
+def live_invalid_audio(path: str) -> ProtocolError:
+    return ProtocolError(f"Invalid '{path}': expected base64-encoded raw audio.", "invalid_value", path)
+
+
+def live_unknown_delegation(delegation_id: str) -> ProtocolError:
+    return ProtocolError(f"Delegation '{delegation_id}' does not exist in this session.", "invalid_value",
+                         "delegation_id")
+
+
+def live_requires_responses_delegation() -> ProtocolError:
+    return ProtocolError("This command requires Responses delegation (session.delegation.type 'responses').",
+                         "invalid_request")
+
+
+def live_delegation_id_with_responses() -> ProtocolError:
+    return ProtocolError("A non-null delegation_id is not accepted with Responses delegation.", "invalid_value",
+                         "delegation_id")
+
+
+def live_not_served(what: str) -> ProtocolError:
+    """A Live feature mockrt does not serve yet (§13 "mockrt:"), said plainly instead of pretending."""
+    return ProtocolError(f"mockrt does not serve {what} yet.", "unsupported_by_mockrt")
+
+
+def live_session_not_found(session_id: str) -> ProtocolError:
+    """A fork of a session that is neither running with ``store: true`` nor stored, or an attach to a session
+    that is not running (§13.6, §13.7)."""
+    return ProtocolError(f"Live session '{session_id}' not found.", "session_not_found", "session_id")

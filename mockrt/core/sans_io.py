@@ -1,15 +1,20 @@
-"""The interface the transport loop drives: one sans-I/O session of any kind (docs/protocol.md §1.5, §10).
+"""The one interface the transport loop drives: a sans-I/O session of any kind (docs/protocol.md §1.5, §10, §13).
 
-:class:`~mockrt.core.session.RealtimeSession` (realtime and transcription sessions) and
-:class:`~mockrt.core.translation.TranslationSession` both satisfy it, so ``server/connection.py`` is one loop.
+:class:`~mockrt.core.session.RealtimeSession` (realtime and transcription sessions),
+:class:`~mockrt.core.translation.TranslationSession` and :class:`~mockrt.core.live.session.LiveSession` all satisfy
+it, so ``server/connection.py`` is one loop.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from mockrt.core.dialects.base import Dialect
 from mockrt.core.outputs import Output
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
 
 
 class SansIOSession(Protocol):
@@ -19,7 +24,7 @@ class SansIOSession(Protocol):
     closed: bool
 
     @property
-    def dialect(self) -> Dialect: ...
+    def dialect(self) -> _Named: ...
 
     def start(self) -> list[Output]: ...
 

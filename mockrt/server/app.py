@@ -25,7 +25,7 @@ from mockrt.core import errors
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import SessionConfig, TurnDetection
 from mockrt.inspector import endpoints as inspector
-from mockrt.server import admin, calls_http, handshake, sip, translations
+from mockrt.server import admin, calls_http, handshake, live, sip, translations
 from mockrt.server.auth import AdminAuth, login
 from mockrt.server.connection import Connection
 from mockrt.server.policy import ADMIN_PREFIX, RequestPolicy, is_loopback_host
@@ -186,7 +186,8 @@ class AdmitSessions:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket" or scope.get("path", "").rstrip("/") not in SESSION_PATHS:
+        path = scope.get("path", "").rstrip("/")
+        if scope["type"] != "websocket" or (path not in SESSION_PATHS and not live.is_live_path(path)):
             await self.app(scope, receive, send)
             return
         state: MockState = scope["app"].state.mock
@@ -218,6 +219,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/openai/realtimeapi/sessions", beta_sessions, methods=["POST"]),
         *calls_http.routes,
     ]
+    routes += live.routes  # GPT-Live (docs/protocol.md §13)
     routes += [
         Mount(f"{ADMIN_PREFIX}/static", app=inspector.static_files(), name="static"),
         Route(f"{ADMIN_PREFIX}/login", login, methods=["POST"]),

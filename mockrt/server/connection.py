@@ -347,7 +347,7 @@ class Connection:
         writable = getattr(self._protocol, "writable", None)
         return not writable.is_set() if isinstance(writable, asyncio.Event) else True
 
-    def apply(self, action: Callable[[RealtimeSession, float], list[Output]]) -> None:
+    def apply(self, action: Callable[[Any, float], list[Output]]) -> None:
         """Run a control action on the session from the loop (``loop.call_soon_threadsafe``) and send its outputs."""
         session = self.session
         if not self.closed and not session.closed and isinstance(session, RealtimeSession):  # not translation

@@ -110,6 +110,10 @@ class MockState:
         faults = self.faults or (self.scenario.faults if self.scenario else None)
         return faults.refuse if faults else None
 
+    def brain_for_new_session(self) -> tuple[Brain, Transcriber]:
+        """The loaded scenario's brain and transcriber (or the defaults) for a new session of any kind."""
+        return self._brain(self.scenario)
+
     def _brain(self, scenario: Scenario | None) -> tuple[Brain, Transcriber]:
         if scenario is None:
             return DefaultBrain(), self.transcriber

@@ -1,0 +1,1 @@
+"""GPT-Live sessions (docs/protocol.md §13): the Live API's own session kind, sans-I/O."""

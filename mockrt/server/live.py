@@ -1,0 +1,193 @@
+"""GPT-Live endpoints (docs/protocol.md §13): the primary WebSocket ``/v1/live/sessions``, forks
+(``/v1/live/sessions/{id}/fork``) and sideband attach (``/v1/live/sessions/{id}/attach``), all run by the same
+transport loop as the Realtime sessions; the REST routes mockrt does not serve yet are answered plainly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from mockrt.core import errors
+from mockrt.core.dialects.live import LiveDialect
+from mockrt.core.live.session import LiveOptions, LiveSession, LiveSnapshot
+from mockrt.core.outputs import Close, Output, Send
+from mockrt.core.turn_taking import VadOptions
+from mockrt.server import handshake
+from mockrt.server.connection import Connection
+from mockrt.server.rest_errors import protocol_error_response
+from mockrt.server.state import MockState
+
+LIVE_PREFIXES = ("/v1/live/sessions", "/openai/v1/live/sessions")
+MAX_STORED = 256
+_DIALECT = LiveDialect()
+
+
+@dataclass
+class LiveHub:
+    """The server's Live sessions: running ones (for sideband attach and forks) and stored ones (``store:
+    true``, for forks after the original closed; the most recent :data:`MAX_STORED`)."""
+
+    running: dict[str, tuple[LiveSession, Connection]] = field(default_factory=dict)
+    stored: OrderedDict[str, LiveSnapshot] = field(default_factory=OrderedDict)
+
+    def fork_source(self, session_id: str) -> LiveSnapshot | None:
+        live = self.running.get(session_id)
+        if live is not None and live[0].config is not None and live[0].config.store:
+            return live[0].snapshot()
+        return self.stored.get(session_id)
+
+    def store(self, session: LiveSession) -> None:
+        if session.config is not None and session.config.store:
+            self.stored[session.session_id] = session.snapshot()
+            while len(self.stored) > MAX_STORED:
+                self.stored.popitem(last=False)
+
+
+def is_live_path(path: str) -> bool:
+    """A Live WebSocket path (primary, fork or attach): admitted under ``--max-sessions`` like the Realtime ones."""
+    return any(path == p or path.startswith(p + "/") for p in LIVE_PREFIXES)
+
+
+def _hub(state: MockState) -> LiveHub:
+    hub = getattr(state, "live_hub", None)
+    if hub is None:
+        hub = LiveHub()
+        state.live_hub = hub  # type: ignore[attr-defined]
+    return hub
+
+
+async def _authorized(ws: WebSocket, state: MockState) -> bool:
+    """API key in the ``Authorization`` header (§13.1); the model comes in ``session.start``, not the URL."""
+    headers = {k.lower(): v for k, v in ws.headers.items()}
+    cred = handshake.find_credential(headers, dict(ws.query_params), list(ws.scope.get("subprotocols") or []))
+    if state.keys.standard_ok(cred.key):
+        return True
+    err = errors.invalid_api_key(cred.key) if cred.key else errors.missing_auth()
+    await ws.send_denial_response(protocol_error_response(401, err))
+    return False
+
+
+async def _not_found(ws: WebSocket, session_id: str) -> None:
+    await ws.send_denial_response(protocol_error_response(404, errors.live_session_not_found(session_id)))
+
+
+async def live_endpoint(ws: WebSocket) -> None:
+    """``wss /v1/live/sessions`` and ``/v1/live/sessions/{id}/fork`` (a new session from a stored one)."""
+    state: MockState = ws.app.state.mock
+    if not await _authorized(ws, state):
+        return
+    hub = _hub(state)
+    fork_of: LiveSnapshot | None = None
+    source = ws.path_params.get("session_id")
+    if source is not None:
+        fork_of = hub.fork_source(source)
+        if fork_of is None:
+            await _not_found(ws, source)
+            return
+    await ws.accept()
+    cfg = state.config
+    loop = asyncio.get_running_loop()
+    brain, transcriber = state.brain_for_new_session()
+    options = LiveOptions(
+        dialect=_DIALECT, seed=state.session_seed(), brain=brain, transcriber=transcriber,
+        vad=VadOptions(detector=cfg.vad, end_includes_silence=cfg.vad_end_includes_silence),
+        time_scale=cfg.time_scale, max_buffer_ms=cfg.max_buffer_ms,
+        max_duration_s=cfg.max_session_s or 3600.0, created_at=int(time.time()), fork_of=fork_of,
+    )
+    session = LiveSession(options, loop.time())
+    connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s)
+    hub.running[session.session_id] = (session, connection)
+    try:
+        await connection.run()
+    finally:
+        hub.running.pop(session.session_id, None)
+        hub.store(session)
+        sink = session.sideband
+        session.sideband = None
+        if sink is not None:
+            sink({})  # an empty event: the sideband ends with its session
+
+
+class SidebandCore:
+    """A sideband connection's side of a running Live session (§13.7): it sends commands to the session,
+    whose outputs go to the primary connection; it receives a copy of every event (reflected audio included)."""
+
+    def __init__(self, session: LiveSession, primary: Connection) -> None:
+        self.primary_session = session
+        self.primary = primary
+        self.session_id = session.session_id
+        self.dialect = _DIALECT
+        self.closed = False
+
+    def start(self) -> list[Output]:
+        return []
+
+    def receive_text(self, text: str, now: float) -> list[Output]:
+        self.primary.apply(lambda session, at: self.primary_session.receive_sideband(text, at))
+        return []
+
+    def receive_bytes(self, data: bytes, now: float) -> list[Output]:
+        return [Send(_DIALECT.render_error(self.primary_session.ids.event(), errors.binary_frame(), None))]
+
+    def poll(self, now: float) -> list[Output]:
+        return []
+
+    def next_deadline(self) -> float | None:
+        return None
+
+
+async def attach_endpoint(ws: WebSocket) -> None:
+    """``wss /v1/live/sessions/{id}/attach``: sideband attach to a running session (``client.live.sideband``)."""
+    state: MockState = ws.app.state.mock
+    if not await _authorized(ws, state):
+        return
+    session_id = ws.path_params["session_id"]
+    running = _hub(state).running.get(session_id)
+    if running is None:
+        await _not_found(ws, session_id)
+        return
+    session, primary = running
+    await ws.accept()
+    cfg = state.config
+    loop = asyncio.get_running_loop()
+    core = SidebandCore(session, primary)
+    connection = Connection(ws, core, loop.time, cfg.max_send_buffer, cfg.send_timeout_s)
+
+    def sink(event: dict[str, Any]) -> None:
+        if not event:
+            core.closed = True
+            connection.queue.put_nowait(Close(1000, "session closed"))
+        elif not connection.closed:
+            connection.queue.put_nowait(Send(event))
+
+    session.sideband = sink
+    try:
+        await connection.run()
+    finally:
+        if session.sideband is sink:
+            session.sideband = None
+
+
+async def not_served(request: Request) -> Response:
+    """The Live REST routes that need WebRTC/SIP calls (not yet wired to the Realtime calls of §11) or stored recordings: a clear
+    error instead of a pretence (§13 "mockrt:")."""
+    return protocol_error_response(501, errors.live_not_served(
+        f"{request.method} {request.url.path} (Live WebRTC/SIP calls and stored session content)"))
+
+
+routes: list[BaseRoute] = [
+    *(WebSocketRoute(p, live_endpoint) for p in LIVE_PREFIXES),
+    *(WebSocketRoute(p + "/{session_id}/fork", live_endpoint) for p in LIVE_PREFIXES),
+    *(WebSocketRoute(p + "/{session_id}/attach", attach_endpoint) for p in LIVE_PREFIXES),
+    Route("/v1/live/sessions", not_served, methods=["POST"]),
+    Route("/v1/live/sessions/{session_id}/{action}", not_served, methods=["GET", "POST"]),
+]
