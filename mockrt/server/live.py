@@ -178,8 +178,8 @@ async def attach_endpoint(ws: WebSocket) -> None:
 
 
 async def not_served(request: Request) -> Response:
-    """The Live REST routes that need WebRTC/SIP calls (not yet wired to the Realtime calls of §11) or stored recordings: a clear
-    error instead of a pretence (§13 "mockrt:")."""
+    """The Live REST routes that need WebRTC/SIP calls (not yet wired to the Realtime calls of §11) or stored
+    recordings: a clear error instead of a pretence (§13 "mockrt:")."""
     return protocol_error_response(501, errors.live_not_served(
         f"{request.method} {request.url.path} (Live WebRTC/SIP calls and stored session content)"))
 
