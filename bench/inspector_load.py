@@ -46,8 +46,8 @@ from mockrt.core.session import RealtimeSession, SessionOptions  # noqa: E402
 from mockrt.core.turn_taking import VadOptions  # noqa: E402
 from mockrt.inspector.analysis import SessionAnalysis, VadParams  # noqa: E402
 from mockrt.inspector.endpoints import _lists_version  # noqa: E402
-from mockrt.server import ServerThread  # noqa: E402
 from mockrt.server.registry import Registry, SessionRecord  # noqa: E402
+from mockrt.thread import ServerThread  # noqa: E402
 from tests.audio_fixtures import SPEECH_CLIPS, load_speech  # noqa: E402
 
 CHROMIUM = os.environ.get("MOCKRT_CHROMIUM", "/usr/bin/chromium")

@@ -15,7 +15,7 @@ Measured:
    clock stops once the output batch holding ``response.done`` is encoded. The baseline column is the JSON
    floor: parsing the two client events and encoding the same server events, nothing else (the two
    alternate in blocks of 50 turns, as do mockrt and the baseline on a single connection).
-2. **loopback**: :class:`~mockrt.server.ServerThread` (uvicorn, own thread and event loop) and one
+2. **loopback**: :class:`~mockrt.thread.ServerThread` (uvicorn, own thread and event loop) and one
    ``websockets`` asyncio client connection; every received frame is ``json.loads``-ed, as an SDK does.
 3. **throughput**: ``--connections`` concurrent connections doing turns back to back for ``--seconds``;
    turns/s aggregated (each turn includes its untimed cleanup), plus the latency seen under that load.
@@ -63,7 +63,7 @@ from mockrt.config import ServerConfig
 from mockrt.core import GA, RealtimeSession, Send, SessionOptions
 from mockrt.core.outputs import Output
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 
 AIM_IN_PROCESS_MS = 1.0
 AIM_LOOPBACK_MS = 3.0

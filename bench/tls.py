@@ -26,7 +26,7 @@ from websockets.sync.client import ClientConnection, connect
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 
 BLOCK = 20
 TURN = [json.dumps({"type": "conversation.item.create", "item": {

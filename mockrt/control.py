@@ -49,7 +49,7 @@ def matches(event: dict[str, Any], etype: str | None, fields: dict[str, Any]) ->
 
 
 class MockControl:
-    """Control one running mockrt server (see :class:`mockrt.server.ServerThread`)."""
+    """Control one running mockrt server (see :class:`mockrt.thread.ServerThread`)."""
 
     def __init__(self, state: MockState, loop: asyncio.AbstractEventLoop) -> None:
         self.state = state

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # the server stack is imported only when a test uses the fixt
     from mockrt.control import MockControl
     from mockrt.core.faults import Faults
     from mockrt.scenarios import Reply, Scenario
-    from mockrt.server.runner import ServerThread
+    from mockrt.thread import ServerThread
 
 
 class RealtimeServer:
@@ -262,7 +262,7 @@ def realtime_server(pytestconfig: pytest.Config) -> Iterator[RealtimeServer]:
     """One mockrt server for the test session (per xdist worker)."""
     from mockrt.config import ServerConfig
     from mockrt.core.responses import Pacing
-    from mockrt.server.runner import ServerThread
+    from mockrt.thread import ServerThread
 
     scenario_dir = _opt(pytestconfig, "scenario_dir")
     tls = pytestconfig.getoption("--mockrt-tls")

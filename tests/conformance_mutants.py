@@ -1637,7 +1637,7 @@ def mock_servers() -> Iterator[UrlTarget]:
     """
     from mockrt.config import ServerConfig
     from mockrt.core.responses import Pacing
-    from mockrt.server import ServerThread
+    from mockrt.thread import ServerThread
 
     common: dict[str, Any] = {"port": 0, "api_keys": (MOCK_KEY,), "known_models": KNOWN_MODELS,
                               "log_level": "warning"}

@@ -6,7 +6,7 @@ import pytest
 
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.harness import Harness
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FACES = ("mockrt.control", "mockrt.pytest_plugin", "mockrt.cli")
-"""The user-facing modules: the Python control API, the pytest plugin, the CLI."""
+FACES = ("mockrt.control", "mockrt.thread", "mockrt.pytest_plugin", "mockrt.cli")
+"""The user-facing modules: the Python control API, the embedded server thread, the pytest plugin, the CLI."""
 SANS_IO_FORBIDDEN = ("mockrt.server", "starlette", "asyncio", "uvicorn", "websockets")
 
 
@@ -113,10 +113,6 @@ def test_the_sans_io_core_imports_no_transport(package: str) -> None:
 def test_the_transport_does_not_import_the_faces() -> None:
     """``server/`` is below the faces (control API, pytest plugin, CLI): the actions they share live below both."""
     violations = _violations("mockrt.server", FACES)
-    known = {"mockrt.server.admin", "mockrt.server.runner"}
-    if violations and all(v.split(":")[0] in known for v in violations):
-        pytest.xfail("until the server branch lands: server/admin.py and server/runner.py import mockrt.control "
-                     "(the shared actions live below both); it passes by itself once that lands")
     assert not violations
 
 
@@ -124,9 +120,6 @@ def test_the_inspector_uses_no_private_name_of_the_server() -> None:
     private = [f"{i.source}:{i.line} imports {name.name} from {i.target}"
                for i in IMPORTS if _within(i.source, "mockrt.inspector") and _within(i.target, "mockrt.server")
                for name in _imported_names(i) if name.name.startswith("_")]
-    if private and private == [p for p in private if "_denied" in p]:
-        pytest.xfail("until the server branch lands: inspector/endpoints.py imports server.admin._denied "
-                     "(one auth dependency for the inspector and the admin API)")
     assert not private
 
 
@@ -277,7 +270,7 @@ def _literal_violations(package: str) -> list[str]:
 
 CHECKED = ("mockrt.core", "mockrt.audio", "mockrt.inspector", "mockrt.recording", "mockrt.scenarios", "mockrt.control",
            "mockrt.logs", "mockrt.config", "mockrt.cli", "mockrt.__main__", "mockrt.pytest_plugin", "mockrt.server",
-           "mockrt.mcp", "mockrt.transcribers")
+           "mockrt.thread", "mockrt.mcp", "mockrt.transcribers")
 
 
 @pytest.mark.parametrize("package", CHECKED)
@@ -285,12 +278,6 @@ def test_wire_event_names_appear_only_in_the_dialects(package: str) -> None:
     """Every GA and beta event ``type`` string (the SDK's unions) is written only under mockrt/core/dialects/
     (docstrings and comments aside): everything else speaks the internal vocabulary (core/events.py)."""
     violations = _literal_violations(package)
-    known = {"mockrt/server/connection.py", "mockrt/server/registry.py"}
-    if violations and {v.split(":")[0] for v in violations} <= known:
-        pytest.xfail("until the server branch lands: server/connection.py (the trace log tests for "
-                     "'input_audio_buffer.append') and server/registry.py (SessionRecord.summary counts "
-                     "'response.done') name wire events; they can use mockrt.core.dialects (AUDIO_EVENT_TYPES, "
-                     "Dialect.server_event)")
     assert violations == []
 
 

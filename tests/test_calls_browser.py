@@ -19,7 +19,7 @@ import pytest
 
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.audio_fixtures import FIXTURE_DIR
 
 CHROMIUM = os.environ.get("MOCKRT_CHROMIUM", "/usr/bin/chromium")

@@ -21,8 +21,8 @@ import pytest
 
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server.runner import ServerThread
 from mockrt.server.webhooks import sign
+from mockrt.thread import ServerThread
 from tests.audio_fixtures import FIXTURE_DIR
 from tests.protocol_types import validate_server_event
 

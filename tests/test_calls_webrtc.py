@@ -13,7 +13,7 @@ import pytest
 
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server.runner import ServerThread
+from mockrt.thread import ServerThread
 from tests.calls_support import Caller, speech_48k
 from tests.protocol_types import validate_server_event
 

@@ -24,7 +24,7 @@ import pytest
 
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.protocol_types import validate_server_event
 
 ROOT = Path(__file__).resolve().parent.parent

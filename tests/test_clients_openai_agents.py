@@ -29,7 +29,7 @@ from agents.realtime import (
 )
 from agents.realtime.model_inputs import RealtimeModelSendRawMessage
 
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.clients_support import WAIT_S, speech_turn
 from tests.protocol_types import validate_server_event
 

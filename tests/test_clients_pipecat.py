@@ -42,7 +42,7 @@ from pipecat.services.openai.realtime import events
 from pipecat.services.openai.realtime.llm import OpenAIRealtimeLLMService
 from pipecat.workers.runner import WorkerRunner
 
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.clients_support import WAIT_S, Recorder, chunks, speech_turn
 
 

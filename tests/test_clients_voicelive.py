@@ -43,7 +43,7 @@ from azure.core.credentials import AzureKeyCredential
 
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.clients_support import WAIT_S, chunks, speech_turn
 
 # Events the mock sends in this flavour that the client does not model. ``rate_limits.updated``: the mock keeps

@@ -44,7 +44,7 @@ from azure.core.credentials import AzureKeyCredential
 
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.clients_support import WAIT_S, chunks, speech_turn
 from tests.test_clients_voicelive import check_event, recv, until, voice_live_session
 

@@ -15,7 +15,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 from websockets.sync.connection import Connection
 
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.protocol_types import validate_server_event
 
 KEY = "sk-test-key-1234567890"  # the key of the ``keyed_server`` fixture

@@ -16,7 +16,7 @@ import pytest
 from conformance.client import Session, Transcript
 from conformance.targets import KNOWN_MODELS, MockTarget, TargetError
 from mockrt.config import ServerConfig
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.conformance_mutants import MUTANTS
 
 ROOT = Path(__file__).resolve().parent.parent

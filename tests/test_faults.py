@@ -14,7 +14,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from mockrt.core.faults import Faults
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.audio_fixtures import load_speech
 from tests.harness import SLOW, Harness, only, types
 from tests.protocol_types import validate_server_event

@@ -21,7 +21,7 @@ from websockets.uri import parse_uri
 
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.protocol_types import validate_server_event
 
 KEY = "sk-hostile-secret-key-0123456789"

@@ -25,8 +25,8 @@ from mockrt.config import ServerConfig
 from mockrt.core.turn_taking import VadOptions
 from mockrt.inspector.analysis import SessionAnalysis
 from mockrt.recording.transcript import dumps_transcript, events, from_journal, parse_transcript
-from mockrt.server import ServerThread
 from mockrt.server.registry import JournalEntry, SessionRecord
+from mockrt.thread import ServerThread
 from tests.audio_fixtures import load_speech
 
 STATIC = Path(inspector.__file__).resolve().parent / "static"

@@ -24,7 +24,7 @@ import pytest
 from mockrt.config import ServerConfig
 from mockrt.core.turn_taking import VadOptions
 from mockrt.inspector.analysis import SessionAnalysis
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.audio_fixtures import load_speech
 from tests.test_inspector import _client, _until, with_inspector
 

@@ -16,7 +16,7 @@ from openai import AsyncOpenAI, OpenAI
 from mockrt.config import ServerConfig
 from mockrt.scenarios import Scenario
 from mockrt.scenarios.model import Match, Reply, Rule
-from mockrt.server.runner import ServerThread
+from mockrt.thread import ServerThread
 from tests.audio_fixtures import load_speech
 from tests.protocol_types import validate_live_event
 

@@ -13,7 +13,7 @@ from openai import OpenAI
 
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.mcp_support import McpServers, mcp_servers
 from tests.protocol_types import validate_server_event
 

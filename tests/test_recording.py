@@ -36,8 +36,8 @@ from mockrt.recording.proxy import upstream_url
 from mockrt.recording.replay import scenario_from_transcript
 from mockrt.recording.transcript import from_journal_entries, parse_transcript, redact_url
 from mockrt.scenarios import Output, Reply, Scenario, load_scenario
-from mockrt.server import ServerThread
 from mockrt.server.registry import SessionRecord
+from mockrt.thread import ServerThread
 
 RECORDINGS = Path(__file__).resolve().parent.parent / "fixtures" / "recordings"
 CLIENT_KEY = "sk-secret-key-123456789"  # what the application presents to the proxy; must never be recorded

@@ -16,7 +16,7 @@ from openai import OpenAI
 
 from mockrt.config import ServerConfig
 from mockrt.scenarios import FunctionCall, Match, Output, Reply, Rule, Scenario, ScenarioError, load_scenario
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.audio_fixtures import FIXTURE_DIR, load_speech
 from tests.protocol_types import validate_server_event
 

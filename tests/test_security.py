@@ -34,10 +34,11 @@ from mockrt.logs import redact_query
 from mockrt.recording.proxy import ProxyThread, RecordingProxy
 from mockrt.scenarios import ScenarioError, load_scenario
 from mockrt.scenarios.loader import NoAliasLoader, parse
-from mockrt.server import ServerThread, handshake
+from mockrt.server import handshake
 from mockrt.server.actions import FaultsError
 from mockrt.server.registry import Registry, SessionRecord
 from mockrt.server.runner import _RedactQueryFilter, _write_private
+from mockrt.thread import ServerThread
 
 FOREIGN = "https://evil.example"
 GREETING = "name: greeting\nreplies:\n  - text: Hi!\n"

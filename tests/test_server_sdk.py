@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from openai import AsyncOpenAI, AzureOpenAI, OpenAI
 
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.protocol_types import validate_server_event
 
 

@@ -16,9 +16,9 @@ from websockets.sync.client import ClientConnection, connect
 
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
 from mockrt.server.connection import encode_event
 from mockrt.server.websocket import READ_BACKLOG, SessionProtocol
+from mockrt.thread import ServerThread
 from tests.protocol_types import validate_server_event
 
 

@@ -25,8 +25,8 @@ from websockets.sync.client import connect
 
 from mockrt.cli import main
 from mockrt.config import ServerConfig, from_json, to_json
-from mockrt.server import ServerThread
 from mockrt.server.certs import CA_FILE, CERT_FILE, KEY_FILE, TLSSetupError, check_files, local_ca, prepare
+from mockrt.thread import ServerThread
 from tests.test_cli import serving
 
 MODEL = "gpt-realtime"

@@ -14,7 +14,7 @@ from openai import OpenAI
 from mockrt.audio.formats import AudioFormat
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.audio_fixtures import FIXTURE_DIR
 from tests.protocol_types import validate_server_event
 

@@ -14,7 +14,7 @@ from openai import OpenAI
 from mockrt.core.model import DEFAULT_INSTRUCTIONS
 from mockrt.core.models import REALTIME_MODELS
 from mockrt.core.responses import text_tokens
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.protocol_types import validate_server_event
 
 LOGPROBS = "item.input_audio_transcription.logprobs"

@@ -21,7 +21,7 @@ from mockrt.core.translation import FRAME_BYTES, PlaceholderInterpreter, Transla
 from mockrt.scenarios import Scenario
 from mockrt.scenarios.model import Translated
 from mockrt.scenarios.script import ScriptedInterpreter
-from mockrt.server import ServerThread
+from mockrt.thread import ServerThread
 from tests.audio_fixtures import load_speech
 from tests.protocol_types import validate_server_event
 
