@@ -188,8 +188,8 @@ class MockControl:
 
     def _act(self, record: SessionRecord, action: Callable[[RealtimeSession, float], list[Output]]) -> None:
         connection = record.connection
-        if connection is None:
-            raise LookupError(f"session {record.id} is not live")
+        if connection is None or record.session is None:  # control actions act on Realtime sessions only
+            raise LookupError(f"session {record.id} is not a live Realtime session")
         self._call(lambda: connection.apply(action))
 
     def _call(self, fn: Callable[[], None]) -> None:

@@ -103,7 +103,7 @@ async def faults(request: Request) -> Response:
 
 async def session_faults(request: Request) -> Response:
     record = _state(request).registry.live.get(request.path_params["session_id"])
-    if record is None or record.connection is None:
+    if record is None or record.connection is None or record.session is None:  # faults: Realtime sessions only
         return not_found("No such live session.")
     value = await _faults_body(request)
     if isinstance(value, JSONResponse):

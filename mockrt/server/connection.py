@@ -349,9 +349,8 @@ class Connection:
 
     def apply(self, action: Callable[[Any, float], list[Output]]) -> None:
         """Run a control action on the session from the loop (``loop.call_soon_threadsafe``) and send its outputs."""
-        session = self.session
-        if not self.closed and not session.closed and isinstance(session, RealtimeSession):  # not translation
-            self._push(action(session, self.clock()))
+        if not self.closed and not self.session.closed:
+            self._push(action(self.session, self.clock()))
 
 
 def _size(send: Send) -> int:
