@@ -29,7 +29,7 @@ tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
 	else echo "npm not found: the JavaScript client tests will be skipped (see .ci/run)"; fi
 
 pytest: $(BIN)/.installed tests/js/node_modules/.package-lock.json
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2  # two workers: the CI machines have 2 cores
 
 conformance: $(BIN)/.installed
 	$(BIN)/pytest conformance --target=mock
