@@ -8,6 +8,7 @@ import base64
 import io
 import queue
 import threading
+import time
 import wave
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,9 @@ from mockrt.server.webhooks import sign
 from mockrt.thread import ServerThread
 from tests.audio_fixtures import FIXTURE_DIR
 from tests.protocol_types import validate_server_event
+
+TIME_SCALE = 0.25
+"""The simulated line runs 4× faster than real time (``time_scale`` paces the SIP caller like everything else)."""
 
 SECRET = "whsec_" + base64.b64encode(b"mockrt-test-webhook-secret-0123").decode()
 
@@ -68,7 +72,8 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture(scope="module")
 def sip_server(receiver: Receiver) -> Iterator[ServerThread]:
     config = ServerConfig(port=0, pacing=Pacing(audio_speed=1.0), log_level="warning", webhook_url=receiver.url,
-                          webhook_secret=SECRET, fixtures_dir=str(FIXTURE_DIR), webhook_retry_s=(0.05, 0.05))
+                          webhook_secret=SECRET, fixtures_dir=str(FIXTURE_DIR), webhook_retry_s=(0.05, 0.05),
+                          time_scale=TIME_SCALE)
     with ServerThread(config) as srv:
         yield srv
 
@@ -92,6 +97,7 @@ def test_sip_call_end_to_end(sip_server: ServerThread, receiver: Receiver) -> No
     with pytest.raises(openai.InvalidWebhookSignatureError):
         client.webhooks.unwrap(body.decode(), {**headers, "webhook-id": "evt_other"})
 
+    accepted_at = time.monotonic()
     client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime", instructions="Phone agent.")
     with pytest.raises(openai.BadRequestError):  # accepting twice: the call is no longer ringing
         client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
@@ -109,6 +115,7 @@ def test_sip_call_end_to_end(sip_server: ServerThread, receiver: Receiver) -> No
         return seen
 
     seen = asyncio.run(asyncio.wait_for(sideband(), 30))
+    wall_ms = (time.monotonic() - accepted_at) * 1000
     types = [e["type"] for e in seen]
     assert "session.created" in types and seen[0]["session"]["instructions"] == "Phone agent."
     assert "input_audio_buffer.dtmf_event_received" in types
@@ -128,10 +135,35 @@ def test_sip_call_end_to_end(sip_server: ServerThread, receiver: Receiver) -> No
         assert w.getframerate() == 8000
         pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
     assert float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2))) > 50  # the caller heard the assistant
+    assert info["heard_ms"] > 1.5 * wall_ms  # the line ran faster than the wall clock: time_scale applies
+    _inspector_shows_the_call(sip_server, info, pcm)
     with pytest.raises(openai.BadRequestError):  # accept after hangup
         client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
     state = sip_server.app.state.mock
     assert not state.calls.live and not state.registry.live
+
+
+def _inspector_shows_the_call(server: ServerThread, info: dict[str, Any], heard: np.ndarray[Any, Any]) -> None:
+    """The inspector's session page names the call, and its output.wav is what the caller heard (24 kHz)."""
+    session_id = info["session_id"]
+    listed = {s["id"]: s for s in httpx.get(f"{server.http_url}/_mockrt/api/sessions").json()["sessions"]}
+    call = listed[session_id]["call"]
+    assert call == {"id": info["call_id"], "kind": "sip", "status": "ended", "heard_ms": info["heard_ms"]}
+    timeline = httpx.get(f"{server.http_url}/_mockrt/api/sessions/{session_id}/timeline").json()
+    assert timeline["session"]["call"] == call
+    page = httpx.get(f"{server.http_url}/_mockrt/sessions/{session_id}")
+    assert "media-src 'self'" in page.headers["content-security-policy"]  # the page's <audio> may play it
+    wav = httpx.get(f"{server.http_url}/_mockrt/sessions/{session_id}/output.wav")
+    assert wav.status_code == 200 and wav.headers["content-disposition"].endswith(f'{session_id}-output.wav"')
+    with wave.open(io.BytesIO(wav.content)) as w:
+        assert w.getframerate() == 24000
+        out = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    assert abs(len(out) - 3 * len(heard)) <= 48  # the same duration (less the resampler's 2 ms tail)
+    loud = np.flatnonzero(np.abs(heard.astype(np.int32)) > 1000)
+    assert loud.size  # the assistant's speech, where the caller heard it, is in the inspector's copy too
+    lo, hi = 3 * int(loud[0]), 3 * int(loud[-1]) + 1
+    assert float(np.sqrt(np.mean(out[lo:hi].astype(np.float64) ** 2))) > 50
+    assert float(np.sqrt(np.mean(out[: max(0, lo - 2400)].astype(np.float64) ** 2))) < 50  # silence before it
 
 
 def test_reject_refer_and_unknown(sip_server: ServerThread, receiver: Receiver) -> None:
