@@ -143,6 +143,55 @@ def test_sip_call_end_to_end(sip_server: ServerThread, receiver: Receiver) -> No
     assert not state.calls.live and not state.registry.live
 
 
+def test_openai_agents_sip_model_answers_the_call(sip_server: ServerThread, receiver: Receiver) -> None:
+    """openai-agents' own SIP flow: ``OpenAIRealtimeSIPModel.build_initial_session_payload`` is what the app
+    accepts with, and ``RealtimeRunner(agent, model=OpenAIRealtimeSIPModel())`` attaches by ``call_id`` (the
+    sideband WebSocket) and runs the agent on the caller's turn."""
+    realtime = pytest.importorskip("agents.realtime")
+    placed = _admin(sip_server, "/calls", {"audio_file": "speech_weather.wav", "dtmf": [{"digit": "7", "at_ms": 200}]})
+    call_id = placed.json()["call_id"]
+    headers, body = receiver.deliveries.get(timeout=10)
+    client = openai.AsyncOpenAI(base_url=sip_server.http_url + "/v1", api_key="sk-test", webhook_secret=SECRET)
+    assert client.webhooks.unwrap(body.decode(), headers).data.call_id == call_id
+    agent = realtime.RealtimeAgent(name="phone", instructions="You answer the phone.")
+    sip_model = realtime.OpenAIRealtimeSIPModel
+
+    async def main() -> tuple[list[dict[str, Any]], list[Any]]:
+        payload = await sip_model.build_initial_session_payload(agent, model_config={"call_id": call_id})
+        await client.realtime.calls.accept(call_id, **payload.model_dump(exclude_unset=True))
+        runner = realtime.RealtimeRunner(agent, model=sip_model())
+        session = await runner.run(model_config={
+            "call_id": call_id, "url": f"{sip_server.ws_url}/v1/realtime?call_id={call_id}", "api_key": "sk-test"})
+        raw: list[dict[str, Any]] = []
+        history: list[Any] = []
+        async with session, asyncio.timeout(30):
+            async for event in session:
+                assert event.type != "error", event
+                if event.type == "raw_model_event":
+                    assert event.data.type not in ("error", "exception"), event.data
+                    if event.data.type == "raw_server_event":
+                        raw.append(event.data.data)
+                if event.type == "history_updated":
+                    history = event.history
+                if event.type == "agent_end":
+                    break
+        await client.realtime.calls.hangup(call_id)
+        await client.close()
+        return raw, history
+
+    raw, history = asyncio.run(main())
+    types = [e["type"] for e in raw]
+    for event in raw:
+        validate_server_event(event, "ga")
+    assert types[0] == "session.created" and raw[0]["session"]["instructions"] == "You answer the phone."
+    assert "session.updated" in types and "input_audio_buffer.dtmf_event_received" in types
+    assert types.index("input_audio_buffer.speech_stopped") < types.index("output_audio_buffer.started") \
+        < types.index("response.done")
+    assert [i.role for i in history if i.type == "message"] == ["user", "assistant"]
+    info = httpx.get(f"{sip_server.http_url}/_mockrt/calls/{call_id}").json()
+    assert info["status"] == "ended" and info["heard_ms"] > 0
+
+
 def _inspector_shows_the_call(server: ServerThread, info: dict[str, Any], heard: np.ndarray[Any, Any]) -> None:
     """The inspector's session page names the call, and its output.wav is what the caller heard (24 kHz)."""
     session_id = info["session_id"]
