@@ -6,7 +6,8 @@
 answers over REST (:mod:`mockrt.server.calls_http`). After ``accept`` the caller talks: the WAV (resolved inside
 ``--fixtures-dir``, like every file named over HTTP) is sent as telephone audio would be, G.711 µ-law at 8 kHz,
 then line silence; DTMF digits arrive at their ``at_ms``; the assistant's audio is played to the caller in real
-time and kept (``GET /_mockrt/calls/{call_id}/audio.wav``, 8 kHz, as the caller heard it).
+time (scaled by ``time_scale``) and kept in :attr:`Call.heard` (``GET /_mockrt/calls/{call_id}/audio.wav``, 8 kHz,
+as the caller heard it; the inspector's ``output.wav`` of the call's session serves it too).
 """
 
 from __future__ import annotations
