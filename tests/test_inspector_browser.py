@@ -18,14 +18,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
+import openai
 import pytest
 
 from mockrt.config import ServerConfig
 from mockrt.core.turn_taking import VadOptions
 from mockrt.inspector.analysis import SessionAnalysis
 from mockrt.thread import ServerThread
-from tests.audio_fixtures import load_speech
+from tests.audio_fixtures import FIXTURE_DIR, load_speech
 from tests.test_inspector import _client, _until, with_inspector
 
 CHROMIUM = os.environ.get("MOCKRT_CHROMIUM", "/usr/bin/chromium")
@@ -195,3 +197,40 @@ def test_page_follows_a_live_vad_session(page: Any, tmp_path: Path) -> None:
                                                                       if not u.startswith(server.http_url)]
     print(f"first render {first_render['firstRender']:.0f} ms after navigation start; "
           f"page opened {time.perf_counter() - t0:.1f} s before the end of the test")
+
+
+def test_call_session_page_plays_what_the_caller_heard(browser: Any) -> None:
+    """A SIP call's session: its audio went down the simulated phone line, not out as deltas. The page, under its
+    own CSP (no bypass), offers a player whose source is what the caller heard, and the browser decodes it."""
+    config = ServerConfig(port=0, log_level="warning", fixtures_dir=str(FIXTURE_DIR), time_scale=0.25)
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    problems: list[str] = []
+    try:
+        with with_inspector(ServerThread(config)) as server:
+            http = httpx.Client(base_url=server.http_url, timeout=10)
+            call_id = http.post("/_mockrt/calls", json={"audio_file": "speech_weather.wav"}).json()["call_id"]
+            client = openai.OpenAI(base_url=server.http_url + "/v1", api_key="sk-test")
+            client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime")
+            with _client(server).realtime.connect(call_id=call_id) as conn:
+                _until(conn, "output_audio_buffer.stopped", [])
+            client.realtime.calls.hangup(call_id)
+            info = http.get(f"/_mockrt/calls/{call_id}").json()
+            page = context.new_page()
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+            page.goto(f"{server.http_url}/_mockrt/sessions/{info['session_id']}")
+            player = page.locator("section.call audio")
+            player.wait_for(timeout=15000)
+            assert call_id in page.locator("section.call").inner_text()
+            assert page.locator("nav.downloads").inner_text().count("caller heard") == 1
+            duration = page.evaluate("""() => new Promise((ok, fail) => {
+                const a = document.querySelector('section.call audio');
+                a.addEventListener('loadedmetadata', () => ok(a.duration));
+                a.addEventListener('error', () => fail(String(a.error && a.error.message)));
+                a.preload = 'auto'; a.load();
+            })""")
+            assert abs(duration * 1000 - info["heard_ms"]) < 50, (duration, info["heard_ms"])
+            http.close()
+    finally:
+        context.close()
+    assert not problems, problems

@@ -20,7 +20,10 @@ Downloads:
 
 ``GET /_mockrt/sessions/{id}/transcript.jsonl``        the session as a replayable recording
 ``GET /_mockrt/sessions/{id}/input.wav``               input audio, 24 kHz pcm16 mono (G.711 decoded)
-``GET /_mockrt/sessions/{id}/output.wav[?response=ID]``  output audio of all (or one) responses, same format
+``GET /_mockrt/sessions/{id}/output.wav[?response=ID]``  output audio of all (or one) responses, same format; for
+                                                       a SIP call's session (no audio deltas: the audio went down
+                                                       the phone line), what the caller heard, start to end
+                                                       (docs/protocol.md §11)
 
 Access: the app mounts these routes under ``/_mockrt`` behind the one admin check of :mod:`mockrt.server.auth`
 (``Authorization: Bearer <token>``, or the HttpOnly cookie that the login form's ``POST /_mockrt/login`` sets: no
@@ -47,6 +50,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 
+from mockrt.audio.resample import StreamResampler
 from mockrt.core.dialects import Dialect, dialect_named
 from mockrt.core.events import ServerEvent
 from mockrt.core.turn_taking import VadOptions
@@ -60,6 +64,7 @@ from mockrt.inspector.analysis import (
 from mockrt.inspector.buffers import BUCKET_MS, RATE, wav_bytes
 from mockrt.recording.transcript import dumps_transcript, from_journal
 from mockrt.server.auth import CSP
+from mockrt.server.calls import PHONE_RATE
 from mockrt.server.policy import ADMIN_PREFIX
 from mockrt.server.rest_errors import not_found
 
@@ -251,7 +256,17 @@ def _summary(state: MockState, cache: InspectorCache, record: SessionRecord) -> 
             "path": record.path, "user_agent": record.user_agent, "started_at": record.started_at,
             "ended_at": ended, "live": ended is None, "close_code": record.close_code, "events": c.n,
             "responses": c.responses, "turns": c.turns, "errors": c.errors,
-            "duration_s": round((ended - record.started_at) if ended is not None else c.last_t, 3)}
+            "duration_s": round((ended - record.started_at) if ended is not None else c.last_t, 3),
+            "call": _call_summary(state, record)}
+
+
+def _call_summary(state: MockState, record: SessionRecord) -> dict[str, Any] | None:
+    """The call this session serves (docs/protocol.md §11), with how much audio its simulated caller heard."""
+    call = state.calls.for_session(record.id)
+    if call is None:
+        return None
+    return {"id": call.id, "kind": call.kind, "status": call.status,
+            "heard_ms": len(call.heard) * 1000 // PHONE_RATE if call.kind == "sip" else None}
 
 
 async def api_sessions(request: Request) -> Response:
@@ -425,6 +440,11 @@ async def output_wav(request: Request) -> Response:
     if record is None:
         return _not_found()
     only = request.query_params.get("response")
+    call = _state(request).calls.for_session(record.id)
+    if only is None and call is not None and call.kind == "sip":  # what the caller heard, on the line's timeline
+        heard = call.heard_pcm()
+        wav = await run_in_threadpool(lambda: wav_bytes(StreamResampler(PHONE_RATE, RATE).process(heard), RATE))
+        return Response(wav, media_type="audio/wav", headers=_attachment(f"{record.id}-output.wav"))
 
     def build(a: SessionAnalysis) -> bytes | None:
         if only is not None and only not in a.responses:

@@ -24,7 +24,8 @@ from mockrt.server.policy import ADMIN_PREFIX
 from mockrt.server.rest_errors import error_response
 
 COOKIE = "mockrt_admin"
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+       "connect-src 'self'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 

@@ -19,6 +19,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+import numpy as np
+import numpy.typing as npt
+
+from mockrt.audio import g711
 from mockrt.core.ids import IdGenerator
 from mockrt.core.outputs import Abort, Close, Output, Send
 from mockrt.core.session import RealtimeSession
@@ -31,6 +35,9 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 MAX_BACKLOG = 1000
 """Events kept for the first event channel of a call (a caller whose data channel never opens must not grow
 memory)."""
+
+PHONE_RATE = 8000
+"""The simulated phone line's rate (G.711, docs/protocol.md §11)."""
 
 CallStatus = Literal["incoming", "active", "ended", "rejected", "referred"]
 
@@ -73,6 +80,7 @@ class Call:
     end_reason: str = ""
     sip: dict[str, object] = field(default_factory=dict)  # the simulated caller's request (SIP)
     backlog: list[str] | None = field(default_factory=list)  # events before the first channel attached
+    heard: bytearray = field(default_factory=bytearray)  # what the simulated caller heard (SIP: µ-law, 8 kHz)
     _timer: asyncio.TimerHandle | None = None
     _timer_at: float | None = None
 
@@ -148,6 +156,11 @@ class Call:
         if self.live and self.session is not None:
             self.push(self.session.dtmf(digit, self.now()))
 
+    def heard_pcm(self) -> npt.NDArray[np.int16]:
+        """What the simulated caller heard, decoded: pcm16 at :data:`PHONE_RATE` (empty for WebRTC calls, whose
+        audio the far end keeps)."""
+        return g711.ulaw_decode(bytes(self.heard))
+
     def attach(self, channel: EventChannel) -> None:
         """A new event channel; the first one also gets what the session said before it was there
         (``session.created`` precedes the data channel's opening)."""
@@ -207,6 +220,10 @@ class CallRegistry:
             while len(self._ended) > self.keep_ended:
                 self.calls.pop(self._ended.pop(0), None)
         return forget_later
+
+    def for_session(self, session_id: str) -> Call | None:
+        """The call a session serves, if it serves one (the inspector asks)."""
+        return next((c for c in self.calls.values() if c.record is not None and c.record.id == session_id), None)
 
     @property
     def live(self) -> list[Call]:

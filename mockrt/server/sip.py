@@ -6,7 +6,8 @@
 answers over REST (:mod:`mockrt.server.calls_http`). After ``accept`` the caller talks: the WAV (resolved inside
 ``--fixtures-dir``, like every file named over HTTP) is sent as telephone audio would be, G.711 µ-law at 8 kHz,
 then line silence; DTMF digits arrive at their ``at_ms``; the assistant's audio is played to the caller in real
-time and kept (``GET /_mockrt/calls/{call_id}/audio.wav``, 8 kHz, as the caller heard it).
+time (scaled by ``time_scale``) and kept in :attr:`Call.heard` (``GET /_mockrt/calls/{call_id}/audio.wav``, 8 kHz,
+as the caller heard it; the inspector's ``output.wav`` of the call's session serves it too).
 """
 
 from __future__ import annotations
@@ -27,17 +28,18 @@ from mockrt.audio import g711
 from mockrt.audio.resample import StreamResampler
 from mockrt.inspector.buffers import wav_bytes
 from mockrt.scenarios.loader import FILE_REFUSED, _regular_file
-from mockrt.server.calls import Call, new_call_id
+from mockrt.server.calls import PHONE_RATE, Call, new_call_id
 from mockrt.server.rest_errors import error_response, invalid_value, not_found
 from mockrt.server.state import MockState
 from mockrt.server.webhooks import WebhookSender
 
 logger = logging.getLogger("mockrt.calls")
 
-PHONE_RATE = 8000
 FRAME_MS = 20
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 MAX_RECORDED_S = 15 * 60
+MIN_FRAME_S = 0.001
+"""The shortest wall time between two frames of the simulated line (``time_scale`` 0 or tiny)."""
 
 
 def _problems(body: Any) -> list[str]:
@@ -110,7 +112,7 @@ async def place_call(request: Request) -> Response:
                    *body.get("sip_headers", [])]
     call.sip.update({"from": caller, "to": callee, "sip_headers": sip_headers, "audio": audio,
                      "dtmf": sorted(body.get("dtmf", []), key=lambda d: d.get("at_ms", 0)),
-                     "heard": bytearray(), "webhook": None})
+                     "webhook": None})
     cfg = state.config
     if cfg.webhook_url:
         sender = WebhookSender(cfg.webhook_url, cfg.webhook_secret, cfg.webhook_retry_s)
@@ -135,18 +137,28 @@ async def _notify(call: Call, sender: WebhookSender, event: dict[str, Any]) -> N
 
 def answered(state: MockState, call: Call) -> None:
     """The application accepted: the caller starts talking (and listening)."""
-    _keep(call, asyncio.get_running_loop().create_task(_caller(call)))
+    _keep(call, asyncio.get_running_loop().create_task(_caller(call, state.config.time_scale)))
 
 
-async def _caller(call: Call) -> None:
-    """The simulated phone: every 20 ms, 20 ms of caller audio in and 20 ms of assistant audio out."""
+def frame_period_s(time_scale: float) -> float:
+    """Wall seconds between two 20 ms frames of the line: real time scaled by ``time_scale`` (like every pacing
+    delay), but never below :data:`MIN_FRAME_S`, so that ``time_scale=0`` (unpaced) cannot spin a line that carries
+    silence until someone hangs up."""
+    return max(MIN_FRAME_S, FRAME_MS / 1000 * max(0.0, time_scale))
+
+
+async def _caller(call: Call, time_scale: float = 1.0) -> None:
+    """The simulated phone: every frame period (20 ms × ``time_scale``), 20 ms of caller audio in and 20 ms of
+    assistant audio out. The caller's audio, its DTMF ``at_ms`` and the recording of what it heard all run on the
+    line's own timeline, so a scaled call carries the same audio as a real-time one, only sooner."""
     loop = asyncio.get_running_loop()
     audio: bytes = call.sip.get("audio", b"")  # type: ignore[assignment]
     dtmf: list[dict[str, Any]] = list(call.sip.get("dtmf", []))  # type: ignore[call-overload]
-    heard: bytearray = call.sip["heard"]  # type: ignore[assignment]
+    heard = call.heard
     step = PHONE_RATE * FRAME_MS // 1000  # µ-law: one byte per sample
     silence = g711.ulaw_encode(np.zeros(step, np.int16))
     start = loop.time()
+    period = frame_period_s(time_scale)
     tick = 0
     to_session: StreamResampler | None = None
     from_session: StreamResampler | None = None
@@ -171,7 +183,7 @@ async def _caller(call: Call) -> None:
         elif len(heard) < MAX_RECORDED_S * PHONE_RATE:
             heard += silence
         tick += 1
-        wait = start + tick * FRAME_MS / 1000 - loop.time()
+        wait = start + tick * period - loop.time()
         await asyncio.sleep(max(0.0, wait))
 
 
@@ -188,12 +200,12 @@ async def caller_hangup(request: Request) -> Response:
 
 
 def describe(call: Call) -> dict[str, Any]:
-    heard = call.sip.get("heard") or b""
+    heard = call.heard
     return {"call_id": call.id, "kind": call.kind, "status": call.status, "ended": call.ended.is_set(),
             "end_reason": call.end_reason, "session_id": call.record.id if call.record else None,
             "from": call.sip.get("from"), "to": call.sip.get("to"), "webhook_statuses": call.sip.get("webhook"),
             "referred_to": call.sip.get("referred_to"), "rejected_with": call.sip.get("rejected_with"),
-            "heard_ms": len(heard) * 1000 // PHONE_RATE}  # type: ignore[arg-type]
+            "heard_ms": len(heard) * 1000 // PHONE_RATE}
 
 
 async def call_info(request: Request) -> Response:
@@ -208,8 +220,7 @@ async def caller_audio(request: Request) -> Response:
     call = state.calls.get(request.path_params["call_id"])
     if call is None or call.kind != "sip":
         return not_found("No such call.", "call_id")
-    heard = bytes(call.sip.get("heard") or b"")  # type: ignore[call-overload]
-    return Response(wav_bytes(g711.ulaw_decode(heard), PHONE_RATE), media_type="audio/wav")
+    return Response(wav_bytes(call.heard_pcm(), PHONE_RATE), media_type="audio/wav")
 
 
 admin_routes = [

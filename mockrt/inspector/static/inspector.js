@@ -50,6 +50,7 @@
       if (v === undefined || v === null || v === false) continue;
       if (k === "class") node.className = v;
       else if (k === "text") node.textContent = v;
+      else if (k === "style") node.style.cssText = v;  // CSSOM: a style attribute would break the page's CSP
       else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
       else node.setAttribute(k, v === true ? "" : String(v));
     }
@@ -603,6 +604,27 @@
   }
 
   // ------------------------------------------------------------------------------------------------ header, conversation
+  // A SIP call's session: its audio went down the phone line, not out as deltas; output.wav is what the caller heard.
+  function renderCall(s) {
+    const call = s.call;
+    if (!call || call.kind !== "sip") return;
+    const src = `${BASE}/sessions/${encodeURIComponent(SID)}/output.wav`;
+    if (!ui.call) {
+      ui.callAudio = el("audio", { controls: true, preload: "none", src, title: "what the caller heard" });
+      ui.callInfo = el("span", { class: "meta" });
+      ui.call = el("section", { class: "call" }, el("b", { text: `SIP call ${call.id}: what the caller heard ` }),
+        ui.callAudio, " ", ui.callInfo);
+      ui.downloads.after(ui.call);
+      const link = ui.downloads.querySelector('a[href$="/output.wav"]');
+      if (link) link.textContent = "output.wav (caller heard)";
+    }
+    ui.callInfo.textContent = `${call.status} · ${fmtS(call.heard_ms / 1000)} s heard`;
+    if (!s.live && ui.callEnded !== true && ui.callAudio.paused) {  // the recording is complete: load all of it
+      ui.callEnded = true;
+      ui.callAudio.src = `${src}?t=${Date.now()}`;
+    }
+  }
+
   function renderHeader() {
     const s = S.summary;
     if (!s) return;
@@ -613,6 +635,7 @@
       ["client ", s.user_agent || "–"], ["started ", started.toLocaleString()], ["", `${fmtS(s.duration_s)} s`],
       ["", `${s.events} events`], ["", `${s.responses} responses`], ["", `${s.errors} errors`]];
     ui.meta.replaceChildren(...parts.flatMap(([k, v], i) => [i ? " · " : "", k, el("b", { text: v })]));
+    renderCall(s);
     const inp = S.input;
     const last = inp.config.filter((c) => c.vad).slice(-1)[0];
     const m = inp.match;
