@@ -43,6 +43,7 @@ class ClientEvent(StrEnum):
     INPUT_TEXT_DONE = auto()
     OUTPUT_AUDIO_BUFFER_CLEAR = auto()
     AVATAR_CONNECT = auto()
+    MCP_APPROVAL_RESPONSE = auto()
 
 
 class ServerEvent(StrEnum):

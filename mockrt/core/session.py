@@ -46,7 +46,7 @@ from mockrt.core.outputs import Close, Output, Send, Stall
 from mockrt.core.playout import Playout
 from mockrt.core.prompts import StoredPrompt, resolve_prompt
 from mockrt.core.responses import Pacing, ResponseRun
-from mockrt.core.schema import AnyValue, Int, Obj, Str
+from mockrt.core.schema import AnyValue, Bool, Int, Obj, Str
 from mockrt.core.transcription import (
     LOGPROBS_INCLUDE,
     PlaceholderTranscriber,
@@ -882,5 +882,8 @@ RealtimeSession.CLIENT_EVENTS = {
     ClientEvent.OUTPUT_AUDIO_BUFFER_CLEAR: ClientEventSpec(Obj({}), _S._output_audio_clear, _REALTIME),
     ClientEvent.AVATAR_CONNECT: ClientEventSpec(Obj({"client_sdp": Str()}, required=("client_sdp",)),
                                                 vl.avatar_connect, _REALTIME),
+    ClientEvent.MCP_APPROVAL_RESPONSE: ClientEventSpec(
+        Obj({"approval_request_id": Str(), "approve": Bool(), "reason": Str().nullable(), "id": _ID},
+            required=("approval_request_id", "approve")), vl.mcp_approval_response, _REALTIME),
 }
 _PLAYED = frozenset({ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.OUTPUT_AUDIO_DONE})

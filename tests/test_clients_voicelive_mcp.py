@@ -1,0 +1,174 @@
+"""MCP tools in Azure Voice Live sessions through the ``azure-ai-voicelive`` async client, against real MCP servers
+(docs/protocol.md §9, §12): the client's ``MCPServer`` tool is listed, calls really run, approvals come back as the
+``mcp_approval_response`` event or item, and a bad server fails the listing. Every event is checked strictly
+against the client's models (``check_event``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("azure.ai.voicelive")
+
+from azure.ai.voicelive.aio import VoiceLiveConnection, connect
+from azure.ai.voicelive.models import (
+    InputTextContentPart,
+    MCPApprovalResponseRequestItem,
+    MCPServer,
+    Modality,
+    ResponseMCPApprovalRequestItem,
+    ResponseMCPCallItem,
+    ResponseMCPListToolItem,
+    UserMessageItem,
+)
+from azure.core.credentials import AzureKeyCredential
+
+from mockrt.config import ServerConfig
+from mockrt.core.responses import Pacing
+from mockrt.thread import ServerThread
+from tests.clients_support import WAIT_S
+from tests.mcp_support import McpServers, mcp_servers
+from tests.test_clients_voicelive import check_event, recv, until, voice_live_session
+
+
+@pytest.fixture(scope="module")
+def mcp() -> Iterator[McpServers]:
+    with mcp_servers() as servers:
+        yield servers
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[ServerThread]:
+    config = ServerConfig(port=0, pacing=Pacing(audio_speed=0), log_level="warning", mcp_timeout_s=3.0)
+    with ServerThread(config) as srv:
+        yield srv
+
+
+@pytest.fixture(autouse=True)
+def _fresh(mock: ServerThread, mcp: McpServers) -> Iterator[None]:
+    mock.control.reset()
+    mcp.recorder.calls.clear()
+    yield
+    mock.control.reset()
+
+
+_BOOK = {"rules": [{"match": {"text": "book"}, "reply": {
+    "mcp_call": {"server_label": "weather", "name": "book",
+                 "arguments": {"city": "Paris", "nights": 2, "guests": ["Ada", "Alan"]}},
+    "text": "Your room is booked."}}]}
+
+
+def _connect(server: ServerThread) -> Any:
+    return connect(credential=AzureKeyCredential("azure-key"), endpoint=server.http_url, model="gpt-realtime")
+
+
+async def _listed(conn: VoiceLiveConnection, *tools: MCPServer) -> list[Any]:
+    """session.created, a session.update with the tools, then the events up to the listing's end."""
+    assert (await recv(conn)).type == "session.created"
+    await conn.session.update(session=voice_live_session(modalities=[Modality.TEXT], tools=list(tools)))
+    assert (await recv(conn)).type == "session.updated"
+    return await until(conn, "mcp_list_tools.completed")
+
+
+async def _ask(conn: VoiceLiveConnection, text: str) -> list[Any]:
+    await conn.conversation.item.create(item=UserMessageItem(content=[InputTextContentPart(text=text)]))
+    await conn.response.create()
+    return await until(conn, "response.done")
+
+
+def test_listing_and_a_scenario_call_that_really_runs(mock: ServerThread, mcp: McpServers) -> None:
+    mock.control.load_scenario(_BOOK)
+
+    async def main() -> tuple[list[Any], list[Any]]:
+        async with _connect(mock) as conn:
+            listing = await _listed(conn, MCPServer(server_label="weather", server_url=mcp.http_url,
+                                                    allowed_tools=["forecast", "book"], require_approval="never"))
+            return listing, await _ask(conn, "book a room")
+
+    listing, events = asyncio.run(main())
+    assert [e.type for e in listing] == ["conversation.item.created", "mcp_list_tools.in_progress",
+                                         "mcp_list_tools.completed"]
+    assert isinstance(listing[0].item, ResponseMCPListToolItem) and listing[0].item.server_label == "weather"
+    assert listing[1].item_id == listing[2].item_id == listing[0].item.id
+    call_types = [e.type for e in events if "mcp" in e.type]
+    assert call_types[0] == "response.mcp_call_arguments.delta"
+    assert call_types[-3:] == ["response.mcp_call_arguments.done", "response.mcp_call.in_progress",
+                               "response.mcp_call.completed"]
+    assert mcp.recorder.calls == [("book", {"city": "Paris", "nights": 2, "guests": ["Ada", "Alan"]})]
+    call, reply = events[-1].response.output
+    assert isinstance(call, ResponseMCPCallItem) and call.error is None
+    assert json.loads(call.output) == {"confirmation": "BK-PAR-2", "guests": 2}
+    assert reply.content[0].text == "Your room is booked."
+
+
+@pytest.mark.parametrize("as_event", [True, False], ids=["event", "item"])
+def test_approval_as_the_event_or_the_item(mock: ServerThread, mcp: McpServers, as_event: bool) -> None:
+    mock.control.load_scenario(_BOOK)
+
+    async def main() -> tuple[Any, list[Any]]:
+        async with _connect(mock) as conn:  # require_approval defaults to "always"
+            await _listed(conn, MCPServer(server_label="weather", server_url=mcp.http_url))
+            request = (await _ask(conn, "book a room"))[-1].response.output
+            assert isinstance(request[0], ResponseMCPApprovalRequestItem), [i.type for i in request]
+            assert mcp.recorder.calls == []  # nothing runs before the client answers
+            if as_event:
+                await conn.send({"type": "mcp_approval_response", "approval_request_id": request[0].id,
+                                 "approve": True})
+            else:
+                await conn.conversation.item.create(
+                    item=MCPApprovalResponseRequestItem(approval_request_id=request[0].id, approve=True))
+            added = await until(conn, "conversation.item.created")
+            await conn.response.create()
+            return added[-1].item, await until(conn, "response.done")
+
+    answer, events = asyncio.run(main())
+    assert answer.type == "mcp_approval_response" and answer.approve is True
+    call, reply = events[-1].response.output
+    assert call.type == "mcp_call" and call.approval_request_id == answer.approval_request_id
+    assert mcp.recorder.calls == [("book", {"city": "Paris", "nights": 2, "guests": ["Ada", "Alan"]})]
+    assert "BK-PAR-2" in reply.content[0].text  # the reply reports the tool's real output
+
+
+def test_an_approval_for_an_unknown_request_is_the_services_error(mock: ServerThread, mcp: McpServers) -> None:
+    async def main() -> Any:
+        async with _connect(mock) as conn:
+            await _listed(conn, MCPServer(server_label="weather", server_url=mcp.http_url))
+            await conn.send({"type": "mcp_approval_response", "approval_request_id": "mcpr_nope", "approve": True})
+            return check_event(await asyncio.wait_for(conn.recv(), WAIT_S))
+
+    error = asyncio.run(main())
+    assert error.type == "error" and error.error.param == "item.approval_request_id"
+
+
+def test_a_refusing_server_fails_the_listing(mock: ServerThread, mcp: McpServers) -> None:
+    async def main() -> list[Any]:
+        async with _connect(mock) as conn:
+            assert (await recv(conn)).type == "session.created"
+            await conn.session.update(session=voice_live_session(
+                tools=[MCPServer(server_label="weather", server_url=mcp.deny_url)]))
+            return await until(conn, "mcp_list_tools.failed")
+
+    events = asyncio.run(main())
+    assert [e.type for e in events][-2:] == ["mcp_list_tools.in_progress", "mcp_list_tools.failed"]
+    assert mcp.recorder.calls == []
+
+
+def test_a_tool_error_fails_the_call(mock: ServerThread, mcp: McpServers) -> None:
+    mock.control.load_scenario({"rules": [{"match": {"text": "explode"}, "reply": {
+        "mcp_call": {"server_label": "weather", "name": "explode", "arguments": {"reason": "boom"}}}}]})
+
+    async def main() -> list[Any]:
+        async with _connect(mock) as conn:
+            await _listed(conn, MCPServer(server_label="weather", server_url=mcp.http_url, require_approval="never"))
+            return await _ask(conn, "explode please")
+
+    events = asyncio.run(main())
+    types = [e.type for e in events]
+    assert "response.mcp_call.failed" in types and "response.mcp_call.completed" not in types
+    call = events[-1].response.output[0]
+    assert call.output is None and call.error["type"] == "tool_execution_error"  # the server's own words
+    assert mcp.recorder.calls == [("explode", {"reason": "boom"})]
