@@ -88,8 +88,6 @@ def _rows(surfaces: str, side: Side, status: Status, reason: str, *types: str) -
 _BETA_CALLS = ("WebRTC/SIP only (§11), never over a WebSocket (§2.12); calls speak GA (`/v1/realtime/calls`, "
                "the calls/* cases), beta's WebRTC endpoint was retired with beta")
 _VL_TESTS = "tests/test_clients_voicelive*.py (azure-ai-voicelive async client, every event checked strictly)"
-_VL_UNTIL_SEARCH = ("web/file search tool calls scripted from a scenario: until the scenario format can script them "
-                    "(docs/protocol.md §12)")
 _VL_SERVER_TESTED = (
     "error", "session.avatar.connecting", "session.created", "session.updated",
     "conversation.item.input_audio_transcription.completed", "conversation.item.input_audio_transcription.delta",
@@ -106,6 +104,10 @@ _VL_SERVER_TESTED = (
     "mcp_list_tools.in_progress", "mcp_list_tools.completed", "mcp_list_tools.failed",
     "response.mcp_call_arguments.delta", "response.mcp_call_arguments.done", "response.mcp_call.in_progress",
     "response.mcp_call.completed", "response.mcp_call.failed",
+    "response.web_search_call.searching", "response.web_search_call.in_progress",
+    "response.web_search_call.completed", "response.file_search_call.searching",
+    "response.file_search_call.in_progress", "response.file_search_call.completed",
+    "response.audio_transcript.annotation.added",
 )
 _VL_CLIENT_TESTED = (
     "session.update", "input_audio_buffer.append", "input_audio_buffer.commit", "input_audio_buffer.clear",
@@ -138,16 +140,9 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("voice-live", "server", "unreachable",
            "as in beta: no transcriber fails (until a scenario can fail a turn's transcription)",
            "conversation.item.input_audio_transcription.failed"),
-    *_rows("voice-live", "server", "absent", _VL_UNTIL_SEARCH,
-           "response.web_search_call.searching", "response.web_search_call.in_progress",
-           "response.web_search_call.completed", "response.file_search_call.searching",
-           "response.file_search_call.in_progress", "response.file_search_call.completed"),
     *_rows("voice-live", "server", "absent",
            "the reference names no condition under which the service warns; until one is known (a scenario could "
            "script it) the mock sends none", "warning"),
-    *_rows("voice-live", "server", "absent",
-           "transcript annotations (citations of search results): until web/file search calls can be scripted",
-           "response.audio_transcript.annotation.added"),
     *_rows("voice-live", "server", "absent",
            "hosted agents (`agent`, `invoke_input`): the mock has no agent to invoke; until a scenario can script "
            "one", "response.invocation.delta"),

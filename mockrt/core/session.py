@@ -24,7 +24,7 @@ from mockrt.core import errors, truncation
 from mockrt.core import voice_live_input as vl
 from mockrt.core.audio_buffer import InputAudioBuffer
 from mockrt.core.audio_sync import OutputSync
-from mockrt.core.brain import Brain, DefaultBrain, MessageOut, ReplyPlan, ResponseContext
+from mockrt.core.brain import Brain, DefaultBrain, MessageOut, ReplyPlan, ResponseContext, SearchCallOut
 from mockrt.core.conversation import Conversation
 from mockrt.core.dialects.base import Dialect
 from mockrt.core.dialects.common import decode_audio
@@ -604,6 +604,8 @@ class RealtimeSession:
         ctx = ResponseContext(self.config, params, seen.items, self.turns + 1)
         if plan is None:
             plan = self.mcp.plan(params) or self.options.brain.reply(ctx)
+        if plan is not None and ServerEvent.WEB_SEARCH_CALL_IN_PROGRESS not in self.dialect.server_events:
+            plan.outputs = [o for o in plan.outputs if not isinstance(o, SearchCallOut)]  # Voice Live only (§12.6)
         if plan is not None and plan.error_event is not None:
             spec = plan.error_event
             raise errors.ProtocolError(spec.get("message", "The server had an error."), spec.get("code"),

@@ -263,6 +263,13 @@ class VoiceLive(Beta):
         ServerEvent.MCP_CALL_IN_PROGRESS: "response.mcp_call.in_progress",
         ServerEvent.MCP_CALL_COMPLETED: "response.mcp_call.completed",
         ServerEvent.MCP_CALL_FAILED: "response.mcp_call.failed",
+        ServerEvent.WEB_SEARCH_CALL_IN_PROGRESS: "response.web_search_call.in_progress",  # scripted (§12.6)
+        ServerEvent.WEB_SEARCH_CALL_SEARCHING: "response.web_search_call.searching",
+        ServerEvent.WEB_SEARCH_CALL_COMPLETED: "response.web_search_call.completed",
+        ServerEvent.FILE_SEARCH_CALL_IN_PROGRESS: "response.file_search_call.in_progress",
+        ServerEvent.FILE_SEARCH_CALL_SEARCHING: "response.file_search_call.searching",
+        ServerEvent.FILE_SEARCH_CALL_COMPLETED: "response.file_search_call.completed",
+        ServerEvent.AUDIO_TRANSCRIPT_ANNOTATION_ADDED: "response.audio_transcript.annotation.added",
     }
     dropped_fields: ClassVar[Mapping[ServerEvent, frozenset[str]]] = {}
     session_schema: ClassVar[Obj] = VOICE_LIVE_SESSION
@@ -368,6 +375,14 @@ class VoiceLive(Beta):
     def render_item(self, item: Item, *, with_audio: bool = False) -> dict[str, Any]:
         if item.mcp is not None:  # the GA shapes, which the client's ResponseMCP*Item models share (§9)
             return {"object": "realtime.item", **mcp_wire.render_item(item)}
+        if item.search is not None:  # the client's ResponseWebSearchCallItem / ResponseFileSearchCallItem (§12.6)
+            out: dict[str, Any] = {"id": item.id, "object": "realtime.item", "type": item.type,
+                                   "status": item.status}
+            if item.type == "file_search_call":
+                out["queries"] = item.search.queries or []
+                if item.status == "completed" and item.search.results is not None:
+                    out["results"] = item.search.results
+            return out
         return c.render_item(item, _part, with_audio=with_audio, object_key="first")
 
     # -- response.create (azure-ai-voicelive 1.3.1 ResponseCreateParams) --------------------------------

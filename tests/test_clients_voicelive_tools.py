@@ -1,7 +1,8 @@
-"""MCP tools in Azure Voice Live sessions through the ``azure-ai-voicelive`` async client, against real MCP servers
-(docs/protocol.md §9, §12): the client's ``MCPServer`` tool is listed, calls really run, approvals come back as the
-``mcp_approval_response`` event or item, and a bad server fails the listing. Every event is checked strictly
-against the client's models (``check_event``)."""
+"""MCP tools and scripted web/file search calls in Azure Voice Live sessions through the ``azure-ai-voicelive``
+async client (docs/protocol.md §9, §12): the client's ``MCPServer`` tool is listed against real MCP servers, calls
+really run, approvals come back as the ``mcp_approval_response`` event or item, a bad server fails the listing; a
+scenario's ``web_search`` / ``file_search`` / ``annotations`` become the search call events and transcript
+annotations (§12.6). Every event is checked strictly against the client's models (``check_event``)."""
 
 from __future__ import annotations
 
@@ -172,3 +173,60 @@ def test_a_tool_error_fails_the_call(mock: ServerThread, mcp: McpServers) -> Non
     call = events[-1].response.output[0]
     assert call.output is None and call.error["type"] == "tool_execution_error"  # the server's own words
     assert mcp.recorder.calls == [("explode", {"reason": "boom"})]
+
+
+_SEARCH = {"rules": [{"match": {"text": "weather"}, "reply": {
+    "web_search": {},
+    "file_search": {"queries": ["paris weather"],
+                    "results": [{"file_id": "file_1", "filename": "paris.md", "score": 0.9, "text": "Sunny."}]},
+    "text": "It is sunny in Paris.",
+    "annotations": [{"type": "file_citation", "file_id": "file_1", "filename": "paris.md", "index": 0}]}}]}
+
+
+def test_scripted_web_and_file_search_with_transcript_annotations(mock: ServerThread) -> None:
+    """``web_search`` / ``file_search`` / ``annotations`` of a scenario reply (docs/protocol.md §12.6)."""
+    mock.control.load_scenario(_SEARCH)
+
+    async def main() -> list[Any]:
+        async with _connect(mock) as conn:
+            assert (await recv(conn)).type == "session.created"
+            await conn.session.update(session=voice_live_session())
+            assert (await recv(conn)).type == "session.updated"
+            return await _ask(conn, "what is the weather")
+
+    events = asyncio.run(main())
+    types = [e.type for e in events]
+    searches = [t for t in types if "search_call" in t]
+    assert searches == ["response.web_search_call.in_progress", "response.web_search_call.searching",
+                        "response.web_search_call.completed", "response.file_search_call.in_progress",
+                        "response.file_search_call.searching", "response.file_search_call.completed"]
+    web, files, reply = events[-1].response.output
+    assert web.type == "web_search_call" and web.status == "completed"
+    assert files.type == "file_search_call" and files.queries == ["paris weather"]
+    assert files.results[0].file_id == "file_1" and files.results[0].score == 0.9
+    added = [e for e in events if e.type == "response.audio_transcript.annotation.added"]
+    assert [(e.annotation_index, e.annotation["file_id"], e.item_id) for e in added] == [(0, "file_1", reply.id)]
+    assert types.index("response.audio_transcript.annotation.added") < types.index("response.audio_transcript.done")
+    assert reply.content[0].transcript == "It is sunny in Paris."
+    seq = [e.sequence_number for e in events if e.type.startswith("response.file_search_call")]
+    assert seq == [0, 1, 2]
+
+
+def test_search_calls_are_voice_live_only(mock: ServerThread) -> None:
+    """The same scenario on the beta dialect: the reply without the search items (beta has none)."""
+    from openai import OpenAI
+
+    from tests.protocol_types import validate_server_event
+
+    mock.control.load_scenario(_SEARCH)
+    client = OpenAI(api_key="sk-anything", websocket_base_url=mock.ws_url + "/v1")
+    with client.beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
+        conn.conversation.item.create(item={"type": "message", "role": "user",
+                                            "content": [{"type": "input_text", "text": "weather?"}]})
+        conn.response.create()
+        while True:
+            event = conn.recv().to_dict()
+            validate_server_event(event, "beta")
+            if event["type"] == "response.done":
+                break
+    assert [i["type"] for i in event["response"]["output"]] == ["message"]
