@@ -192,7 +192,14 @@ def test_scripted_web_and_file_search_with_transcript_annotations(mock: ServerTh
             assert (await recv(conn)).type == "session.created"
             await conn.session.update(session=voice_live_session())
             assert (await recv(conn)).type == "session.updated"
-            return await _ask(conn, "what is the weather")
+            events = await _ask(conn, "what is the weather")
+            # The search items stay in the conversation: retrievable, and the next response sees them.
+            await conn.conversation.item.retrieve(item_id=events[-1].response.output[1].id)
+            retrieved = await until(conn, "conversation.item.retrieved")
+            assert retrieved[-1].item.type == "file_search_call" and retrieved[-1].item.status == "completed"
+            after = await _ask(conn, "thanks")
+            assert after[-1].response.status == "completed"
+            return events
 
     events = asyncio.run(main())
     types = [e.type for e in events]
