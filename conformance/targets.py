@@ -221,7 +221,7 @@ class MockTarget(Target):
     """
 
     name = "mock"
-    default_dialects = ("ga", "beta", TRANSLATION)
+    default_dialects = ("ga", "beta", TRANSLATION, "live")
     FLAGS: ClassVar[tuple[str, ...]] = ("--api-key", MOCK_KEY, *(arg for m in KNOWN_MODELS for arg in ("--model", m)),
                                         "--log-level", "warning")
     PACING: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -359,7 +359,7 @@ class UrlTarget(Target):
     """
 
     name = "url"
-    default_dialects = ("ga", "beta", TRANSLATION)
+    default_dialects = ("ga", "beta", TRANSLATION, "live")
 
     def __init__(self, url: str | None, env: Mapping[str, str] | None = None, model: str | None = None, *,
                  paced_url: str | None = None) -> None:

@@ -244,7 +244,8 @@ class VoiceLive(Beta):
         "mcp_approval_response": ClientEvent.MCP_APPROVAL_RESPONSE,
     }
     server_events: ClassVar[Mapping[ServerEvent, str]] = {
-        **Beta.server_events,
+        **{event: wire for event, wire in Beta.server_events.items()  # calls' playout events: not Voice Live's
+           if event not in (ServerEvent.OUTPUT_AUDIO_BUFFER_STARTED, ServerEvent.OUTPUT_AUDIO_BUFFER_STOPPED)},
         ServerEvent.AUDIO_TIMESTAMP_DELTA: "response.audio_timestamp.delta",
         ServerEvent.AUDIO_TIMESTAMP_DONE: "response.audio_timestamp.done",
         ServerEvent.ANIMATION_BLENDSHAPES_DELTA: "response.animation_blendshapes.delta",
