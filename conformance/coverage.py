@@ -88,10 +88,6 @@ def _rows(surfaces: str, side: Side, status: Status, reason: str, *types: str) -
 _BETA_CALLS = ("WebRTC/SIP only (§11), never over a WebSocket (§2.12); calls speak GA (`/v1/realtime/calls`, "
                "the calls/* cases), beta's WebRTC endpoint was retired with beta")
 _VL_TESTS = "tests/test_clients_voicelive*.py (azure-ai-voicelive async client, every event checked strictly)"
-_VL_UNTIL_MCP = ("MCP in Voice Live: the GA session core has MCP (§9); the Voice Live dialect does not render it yet "
-                 "and refuses `mcp` tools (docs/protocol.md §12)")
-_VL_UNTIL_SEARCH = ("web/file search tool calls scripted from a scenario: until the scenario format can script them "
-                    "(docs/protocol.md §12)")
 _VL_SERVER_TESTED = (
     "error", "session.avatar.connecting", "session.created", "session.updated",
     "conversation.item.input_audio_transcription.completed", "conversation.item.input_audio_transcription.delta",
@@ -105,13 +101,20 @@ _VL_SERVER_TESTED = (
     "response.audio_timestamp.done", "response.animation_viseme.delta", "response.animation_viseme.done",
     "response.function_call_arguments.delta", "response.function_call_arguments.done",
     "session.avatar.switch_to_speaking", "session.avatar.switch_to_idle", "output_audio_buffer.cleared",
+    "mcp_list_tools.in_progress", "mcp_list_tools.completed", "mcp_list_tools.failed",
+    "response.mcp_call_arguments.delta", "response.mcp_call_arguments.done", "response.mcp_call.in_progress",
+    "response.mcp_call.completed", "response.mcp_call.failed",
+    "response.web_search_call.searching", "response.web_search_call.in_progress",
+    "response.web_search_call.completed", "response.file_search_call.searching",
+    "response.file_search_call.in_progress", "response.file_search_call.completed",
+    "response.audio_transcript.annotation.added",
 )
 _VL_CLIENT_TESTED = (
     "session.update", "input_audio_buffer.append", "input_audio_buffer.commit", "input_audio_buffer.clear",
     "input_audio.turn.start", "input_audio.turn.append", "input_audio.turn.end", "input_audio.turn.cancel",
     "input_audio.clear", "conversation.item.create", "conversation.item.retrieve", "conversation.item.truncate",
     "conversation.item.delete", "response.create", "response.cancel", "session.avatar.connect",
-    "output_audio_buffer.clear", "input_text.delta", "input_text.done",
+    "output_audio_buffer.clear", "input_text.delta", "input_text.done", "mcp_approval_response",
 )
 
 _UNTIL_LIVE_DECISIONS = "GPT-Live Decisions: not served yet (§13.5); the command answers `unsupported_by_mockrt`"
@@ -137,21 +140,9 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("voice-live", "server", "unreachable",
            "as in beta: no transcriber fails (until a scenario can fail a turn's transcription)",
            "conversation.item.input_audio_transcription.failed"),
-    *_rows("voice-live", "server", "absent", _VL_UNTIL_MCP,
-           "mcp_list_tools.in_progress", "mcp_list_tools.completed", "mcp_list_tools.failed",
-           "response.mcp_call_arguments.delta", "response.mcp_call_arguments.done", "response.mcp_call.in_progress",
-           "response.mcp_call.completed", "response.mcp_call.failed"),
-    *_rows("voice-live", "client", "absent", _VL_UNTIL_MCP, "mcp_approval_response"),
-    *_rows("voice-live", "server", "absent", _VL_UNTIL_SEARCH,
-           "response.web_search_call.searching", "response.web_search_call.in_progress",
-           "response.web_search_call.completed", "response.file_search_call.searching",
-           "response.file_search_call.in_progress", "response.file_search_call.completed"),
     *_rows("voice-live", "server", "absent",
            "the reference names no condition under which the service warns; until one is known (a scenario could "
            "script it) the mock sends none", "warning"),
-    *_rows("voice-live", "server", "absent",
-           "transcript annotations (citations of search results): until web/file search calls can be scripted",
-           "response.audio_transcript.annotation.added"),
     *_rows("voice-live", "server", "absent",
            "hosted agents (`agent`, `invoke_input`): the mock has no agent to invoke; until a scenario can script "
            "one", "response.invocation.delta"),

@@ -33,6 +33,7 @@ class MessageOut:
     text: str
     audio: Any = None  # numpy int16 array at 24 kHz, or None to synthesise
     transcript: str | None = None
+    annotations: list[Any] = field(default_factory=list)  # of the spoken transcript (Voice Live, §12.6)
 
 
 @dataclass
@@ -40,6 +41,17 @@ class FunctionCallOut:
     name: str
     arguments: str
     call_id: str | None = None
+
+
+@dataclass
+class SearchCallOut:
+    """A web or file search the "model" runs (scripted; Azure Voice Live, docs/protocol.md §12.6): its item goes
+    ``in_progress`` → ``searching`` → ``completed``. ``queries`` / ``results`` are a file search's (the client's
+    ``ResponseFileSearchCallItem``); a web search item has only its status."""
+
+    kind: Literal["web_search", "file_search"]
+    queries: list[str] | None = None
+    results: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -71,7 +83,7 @@ def mcp_reply_text(name: str, output: str | None, error: str | None, denied: boo
 class ReplyPlan:
     """What one response outputs and how it ends (§4.10 statuses)."""
 
-    outputs: list[MessageOut | FunctionCallOut | McpCallOut] = field(default_factory=list)
+    outputs: list[MessageOut | FunctionCallOut | McpCallOut | SearchCallOut] = field(default_factory=list)
     status: Literal["completed", "incomplete", "failed"] = "completed"
     reason: str | None = None  # incomplete: "max_output_tokens" | "content_filter"
     error: dict[str, Any] | None = None  # failed: {"type", "code", "message"}

@@ -43,6 +43,7 @@ class ClientEvent(StrEnum):
     INPUT_TEXT_DONE = auto()
     OUTPUT_AUDIO_BUFFER_CLEAR = auto()
     AVATAR_CONNECT = auto()
+    MCP_APPROVAL_RESPONSE = auto()
 
 
 class ServerEvent(StrEnum):
@@ -111,6 +112,14 @@ class ServerEvent(StrEnum):
     OUTPUT_AUDIO_BUFFER_STARTED = auto()  # calls only (WebRTC/SIP, docs/protocol.md §11); CLEARED is above
     OUTPUT_AUDIO_BUFFER_STOPPED = auto()
     DTMF_RECEIVED = auto()  # SIP only
+    # scripted web/file search calls and transcript annotations (Azure Voice Live, docs/protocol.md §12.6)
+    WEB_SEARCH_CALL_IN_PROGRESS = auto()
+    WEB_SEARCH_CALL_SEARCHING = auto()
+    WEB_SEARCH_CALL_COMPLETED = auto()
+    FILE_SEARCH_CALL_IN_PROGRESS = auto()
+    FILE_SEARCH_CALL_SEARCHING = auto()
+    FILE_SEARCH_CALL_COMPLETED = auto()
+    AUDIO_TRANSCRIPT_ANNOTATION_ADDED = auto()
 
 
 def client_event_id(event: Any) -> str | None:

@@ -101,7 +101,7 @@ class ContentPart:
 
 
 ItemType = Literal["message", "function_call", "function_call_output", "item_reference", "mcp_list_tools", "mcp_call",
-                   "mcp_approval_request", "mcp_approval_response"]
+                   "mcp_approval_request", "mcp_approval_response", "web_search_call", "file_search_call"]
 ItemStatus = Literal["completed", "incomplete", "in_progress"]
 Role = Literal["user", "assistant", "system"]
 
@@ -120,6 +120,7 @@ class Item:
     arguments: str | None = None
     output: str | None = None
     mcp: Any = None  # MCP items (§9): the tools listed, an McpCall, an ApprovalRequest or an ApprovalResponse
+    search: Any = None  # web/file search call items (Voice Live, §12.6): a brain.SearchCallOut
 
     def has_assistant_audio(self) -> bool:
         return self.role == "assistant" and any(p.type == "audio" for p in self.content)

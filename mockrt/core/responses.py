@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 
 from mockrt.audio.formats import AudioFormat
-from mockrt.core.brain import FunctionCallOut, McpCallOut, MessageOut, ReplyPlan, mcp_reply_text, tokenize
+from mockrt.core.brain import (
+    FunctionCallOut,
+    McpCallOut,
+    MessageOut,
+    ReplyPlan,
+    SearchCallOut,
+    mcp_reply_text,
+    tokenize,
+)
 from mockrt.core.conversation import Conversation
 from mockrt.core.events import ServerEvent
 from mockrt.core.mcp import ApprovalRequest, CallDone, McpCall, McpError
@@ -210,6 +218,8 @@ class ResponseRun:
             slot = len(self.response.output)  # the output_index (a denied MCP call outputs no item)
             if isinstance(out, MessageOut):
                 t = yield from self._message(slot, out, t)
+            elif isinstance(out, SearchCallOut):
+                t = yield from self._search_call(slot, out, t)
             elif isinstance(out, McpCallOut):
                 t, reply = yield from self._mcp_call(slot, out, t)
                 if reply is not None and index + 1 == len(outputs):
@@ -268,6 +278,9 @@ class ResponseRun:
             pieces, truncated = pieces[: max(budget, 0)], True
         if audio:
             t, truncated = yield from self._audio_stream(ids, part, pieces, t, out.audio)
+            for n, annotation in enumerate(out.annotations):  # scripted citations (Voice Live, §12.6)
+                yield t, {"type": ServerEvent.AUDIO_TRANSCRIPT_ANNOTATION_ADDED, **ids, "annotation_index": n,
+                          "annotation": annotation}
         else:
             for piece in pieces:
                 yield t, {"type": ServerEvent.OUTPUT_TEXT_DELTA, **ids, "delta": piece}
@@ -340,6 +353,23 @@ class ResponseRun:
             wire = {"type": "text", "text": part.text}
         yield t, {"type": ServerEvent.CONTENT_PART_DONE, **ids, "part": wire}
         self._open_part = None
+
+    def _search_call(self, index: int, out: SearchCallOut, t: float) -> Generator[tuple[float, Event], None, float]:
+        """A scripted web/file search (Voice Live, docs/protocol.md §12.6): the item is added ``in_progress``,
+        then ``.in_progress``, ``.searching`` and ``.completed`` (``sequence_number`` counts them) and it is done."""
+        web = out.kind == "web_search"
+        item = Item(id=self._new_item_id(), type="web_search_call" if web else "file_search_call",
+                    status="in_progress", search=out)
+        yield from self._open(index, item, t)
+        stages = ((ServerEvent.WEB_SEARCH_CALL_IN_PROGRESS, ServerEvent.WEB_SEARCH_CALL_SEARCHING,
+                   ServerEvent.WEB_SEARCH_CALL_COMPLETED) if web else
+                  (ServerEvent.FILE_SEARCH_CALL_IN_PROGRESS, ServerEvent.FILE_SEARCH_CALL_SEARCHING,
+                   ServerEvent.FILE_SEARCH_CALL_COMPLETED))
+        for n, stage in enumerate(stages):
+            yield t, {"type": stage, **self._ids(index, item), "sequence_number": n}
+            t += self._delay(self.pacing.text_delta_ms)
+        yield from self._close_item(index, item, t, "completed")
+        return t
 
     def _function_call(
         self, index: int, out: FunctionCallOut, t: float

@@ -24,7 +24,7 @@ from mockrt.core import errors, truncation
 from mockrt.core import voice_live_input as vl
 from mockrt.core.audio_buffer import InputAudioBuffer
 from mockrt.core.audio_sync import OutputSync
-from mockrt.core.brain import Brain, DefaultBrain, MessageOut, ReplyPlan, ResponseContext
+from mockrt.core.brain import Brain, DefaultBrain, MessageOut, ReplyPlan, ResponseContext, SearchCallOut
 from mockrt.core.conversation import Conversation
 from mockrt.core.dialects.base import Dialect
 from mockrt.core.dialects.common import decode_audio
@@ -46,7 +46,7 @@ from mockrt.core.outputs import Close, Output, Send, Stall
 from mockrt.core.playout import Playout
 from mockrt.core.prompts import StoredPrompt, resolve_prompt
 from mockrt.core.responses import Pacing, ResponseRun
-from mockrt.core.schema import AnyValue, Int, Obj, Str
+from mockrt.core.schema import AnyValue, Bool, Int, Obj, Str
 from mockrt.core.transcription import (
     LOGPROBS_INCLUDE,
     PlaceholderTranscriber,
@@ -604,6 +604,8 @@ class RealtimeSession:
         ctx = ResponseContext(self.config, params, seen.items, self.turns + 1)
         if plan is None:
             plan = self.mcp.plan(params) or self.options.brain.reply(ctx)
+        if plan is not None and ServerEvent.WEB_SEARCH_CALL_IN_PROGRESS not in self.dialect.server_events:
+            plan.outputs = [o for o in plan.outputs if not isinstance(o, SearchCallOut)]  # Voice Live only (§12.6)
         if plan is not None and plan.error_event is not None:
             spec = plan.error_event
             raise errors.ProtocolError(spec.get("message", "The server had an error."), spec.get("code"),
@@ -882,5 +884,8 @@ RealtimeSession.CLIENT_EVENTS = {
     ClientEvent.OUTPUT_AUDIO_BUFFER_CLEAR: ClientEventSpec(Obj({}), _S._output_audio_clear, _REALTIME),
     ClientEvent.AVATAR_CONNECT: ClientEventSpec(Obj({"client_sdp": Str()}, required=("client_sdp",)),
                                                 vl.avatar_connect, _REALTIME),
+    ClientEvent.MCP_APPROVAL_RESPONSE: ClientEventSpec(
+        Obj({"approval_request_id": Str(), "approve": Bool(), "reason": Str().nullable(), "id": _ID},
+            required=("approval_request_id", "approve")), vl.mcp_approval_response, _REALTIME),
 }
 _PLAYED = frozenset({ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.OUTPUT_AUDIO_DONE})

@@ -1,6 +1,6 @@
 """Azure Voice Live's own client events, carried out on a :class:`~mockrt.core.session.RealtimeSession`
-(docs/protocol.md §12): explicit input audio turns, streamed text input, the avatar's output buffer and its
-WebRTC offer (the avatar then switches to speaking and idle with each spoken reply,
+(docs/protocol.md §12): explicit input audio turns, streamed text input, MCP approvals, the avatar's output
+buffer and its WebRTC offer (the avatar then switches to speaking and idle with each spoken reply,
 :mod:`mockrt.core.audio_sync`). Each handler is one row of ``RealtimeSession.CLIENT_EVENTS``; the Voice Live
 dialect names them.
 """
@@ -82,6 +82,13 @@ def avatar_connect(session: RealtimeSession, fields: dict[str, Any], now: float)
     session.emit({"type": ServerEvent.AVATAR_CONNECTING, "server_sdp": sdp_answer(fields["client_sdp"])})
     session.avatar_connected = True  # from now on responses switch it to speaking and back to idle
     session._configure_sync()
+
+
+def mcp_approval_response(session: RealtimeSession, fields: dict[str, Any], now: float) -> None:
+    """``mcp_approval_response``: the client's answer to an ``mcp_approval_request`` as an event of its own; the
+    service's effect is that of ``conversation.item.create`` with the same ``mcp_approval_response`` item (§9.4),
+    so it is one (errors name ``item.*``) [U: the reference lists the event type, the client has no model for it]."""
+    session._item_create({"item": {"type": "mcp_approval_response", **fields}}, now)
 
 
 def sdp_answer(offer: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mockrt.core.brain import FunctionCallOut, McpCallOut, MessageOut, ReplyPlan
+from mockrt.core.brain import FunctionCallOut, McpCallOut, MessageOut, ReplyPlan, SearchCallOut
 from mockrt.core.faults import Faults
 from mockrt.core.prompts import StoredPrompt
 from mockrt.core.responses import Pacing
@@ -60,6 +60,8 @@ class Output:
     audio: np.ndarray | None = None  # 24 kHz int16 (from a WAV file), None: synthesised
     function_call: FunctionCall | None = None
     mcp_call: McpCall | None = None
+    search: SearchCallOut | None = None  # web_search / file_search (Voice Live, docs/protocol.md §12.6)
+    annotations: list[Any] = field(default_factory=list)  # of the spoken transcript (Voice Live, §12.6)
 
 
 @dataclass
@@ -107,14 +109,17 @@ class Reply:
         return cls([Output(function_call=FunctionCall(name, arguments, call_id))])
 
     def plan(self, base_pacing: Pacing | None) -> ReplyPlan:
-        outs: list[MessageOut | FunctionCallOut | McpCallOut] = []
+        outs: list[MessageOut | FunctionCallOut | McpCallOut | SearchCallOut] = []
         for o in self.outputs:
-            if o.mcp_call is not None:
+            if o.search is not None:
+                outs.append(o.search)
+            elif o.mcp_call is not None:
                 outs.append(o.mcp_call.out())
             elif o.function_call is not None:
                 outs.append(o.function_call.out())
             else:
-                outs.append(MessageOut(o.text or "", audio=o.audio, transcript=o.transcript))
+                outs.append(MessageOut(o.text or "", audio=o.audio, transcript=o.transcript,
+                                       annotations=list(o.annotations)))
         pacing = self.pacing.apply(base_pacing or Pacing()) if self.pacing is not None else base_pacing
         return ReplyPlan(outs, self.status, self.reason, self.error, pacing, self.usage, self.error_event)
 
@@ -210,11 +215,15 @@ def _rule(raw: dict[str, Any], base: Path) -> Rule:
 def _reply(raw: dict[str, Any], base: Path) -> Reply:
     outputs: list[Output] = [_output(o, base) for o in raw.get("outputs", [])]
     if "text" in raw:
-        outputs.insert(0, _output({k: raw[k] for k in ("text", "transcript", "audio") if k in raw}, base))
+        message: dict[str, Any] = {k: raw[k] for k in ("text", "transcript", "audio", "annotations") if k in raw}
+        outputs.insert(0, _output(message, base))
     calls = raw.get("function_calls", []) + ([raw["function_call"]] if "function_call" in raw else [])
     outputs += [Output(function_call=FunctionCall(**c)) for c in calls]
     if "mcp_call" in raw:
         outputs.insert(0, Output(mcp_call=McpCall(**raw["mcp_call"])))
+    for kind in ("file_search", "web_search"):  # searched first, then the reply (Voice Live, §12.6)
+        if kind in raw:
+            outputs.insert(0, Output(search=_search(kind, raw[kind])))
     return Reply(
         outputs=outputs,
         status=raw.get("status", "completed"),
@@ -232,11 +241,19 @@ def _output(raw: dict[str, Any], base: Path) -> Output:
         return Output(function_call=FunctionCall(**raw["function_call"]))
     if "mcp_call" in raw:
         return Output(mcp_call=McpCall(**raw["mcp_call"]))
+    for kind in ("web_search", "file_search"):
+        if kind in raw:
+            return Output(search=_search(kind, raw[kind]))
     audio = None
     spec = raw.get("audio") or {}
     if spec.get("file"):
         audio = read_wav_24k((base / spec["file"]).resolve())
-    return Output(text=raw.get("text"), transcript=raw.get("transcript"), audio=audio)
+    return Output(text=raw.get("text"), transcript=raw.get("transcript"), audio=audio,
+                  annotations=list(raw.get("annotations", [])))
+
+
+def _search(kind: Literal["web_search", "file_search"], raw: dict[str, Any]) -> SearchCallOut:
+    return SearchCallOut(kind, raw.get("queries"), raw.get("results"))
 
 
 def read_wav_24k(path: Path) -> np.ndarray:

@@ -21,11 +21,13 @@ from typing import Any, ClassVar
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
 from mockrt.core.dialects import common as c
+from mockrt.core.dialects import mcp as mcp_wire
 from mockrt.core.dialects.base import SessionAudio
-from mockrt.core.dialects.beta import RESPONSE, SESSION_FIELDS, TOOLS, Beta
+from mockrt.core.dialects.beta import RESPONSE, SESSION_FIELDS, Beta
 from mockrt.core.dialects.beta import _part as beta_part
 from mockrt.core.dialects.ga import turn_detection_from
 from mockrt.core.events import ClientEvent, ServerEvent
+from mockrt.core.mcp import APPROVAL_RESPONSE_SCHEMA, MCP_TOOL_SCHEMA, ApprovalResponse
 from mockrt.core.model import ContentPart, Item, Response, ResponseDirectives, ResponseParams, SessionConfig
 from mockrt.core.schema import (
     MAX_TOKENS,
@@ -45,6 +47,8 @@ from mockrt.core.schema import (
     json_kind,
 )
 
+VOICE_LIVE_TOOLS = Arr(Union({"function": c.FUNCTION_TOOL, "mcp": MCP_TOOL_SCHEMA}, default="function"))
+"""Function tools and the client's ``MCPServer`` tool (docs/protocol.md §12, MCP as in §9)."""
 _AZURE_VOICE_FIELDS: dict[str, Any] = {
     "name": Str(),
     "temperature": Num(0.0, 1.0),
@@ -167,6 +171,7 @@ VOICE_LIVE_SESSION_FIELDS: dict[str, Any] = {
              "channels": Int(1, 8)})
     ),
     "parallel_tool_calls": Bool(),
+    "tools": VOICE_LIVE_TOOLS,
 }
 VOICE_LIVE_SESSION = Obj(VOICE_LIVE_SESSION_FIELDS)
 VOICE_LIVE_ECHOED = ("input_audio_echo_cancellation", "parallel_tool_calls", "output_audio_timestamp_types",
@@ -183,7 +188,7 @@ VOICE_LIVE_RESPONSE = Obj(
      "output_audio_format": OUTPUT_FORMAT, "commit": Bool(), "cancel_previous": Bool(),
      "append_input_items": Arr(_ANY), "input_items": Arr(_ANY),
      "pre_generated_assistant_message": _ASSISTANT_MESSAGE, "reasoning_effort": REASONING_EFFORT,
-     "interim_response": INTERIM_RESPONSE, "invoke_input": Obj({}, extra=_ANY), "tools": TOOLS}
+     "interim_response": INTERIM_RESPONSE, "invoke_input": Obj({}, extra=_ANY), "tools": VOICE_LIVE_TOOLS}
 )
 
 
@@ -236,6 +241,7 @@ class VoiceLive(Beta):
         "output_audio_buffer.clear": ClientEvent.OUTPUT_AUDIO_BUFFER_CLEAR,
         "input_text.delta": ClientEvent.INPUT_TEXT_DELTA,
         "input_text.done": ClientEvent.INPUT_TEXT_DONE,
+        "mcp_approval_response": ClientEvent.MCP_APPROVAL_RESPONSE,
     }
     server_events: ClassVar[Mapping[ServerEvent, str]] = {
         **{event: wire for event, wire in Beta.server_events.items()  # calls' playout events: not Voice Live's
@@ -250,6 +256,21 @@ class VoiceLive(Beta):
         ServerEvent.AVATAR_CONNECTING: "session.avatar.connecting",
         ServerEvent.AVATAR_SPEAKING: "session.avatar.switch_to_speaking",
         ServerEvent.AVATAR_IDLE: "session.avatar.switch_to_idle",
+        ServerEvent.MCP_LIST_TOOLS_IN_PROGRESS: "mcp_list_tools.in_progress",  # MCP (§9, §12)
+        ServerEvent.MCP_LIST_TOOLS_COMPLETED: "mcp_list_tools.completed",
+        ServerEvent.MCP_LIST_TOOLS_FAILED: "mcp_list_tools.failed",
+        ServerEvent.MCP_CALL_ARGUMENTS_DELTA: "response.mcp_call_arguments.delta",
+        ServerEvent.MCP_CALL_ARGUMENTS_DONE: "response.mcp_call_arguments.done",
+        ServerEvent.MCP_CALL_IN_PROGRESS: "response.mcp_call.in_progress",
+        ServerEvent.MCP_CALL_COMPLETED: "response.mcp_call.completed",
+        ServerEvent.MCP_CALL_FAILED: "response.mcp_call.failed",
+        ServerEvent.WEB_SEARCH_CALL_IN_PROGRESS: "response.web_search_call.in_progress",  # scripted (§12.6)
+        ServerEvent.WEB_SEARCH_CALL_SEARCHING: "response.web_search_call.searching",
+        ServerEvent.WEB_SEARCH_CALL_COMPLETED: "response.web_search_call.completed",
+        ServerEvent.FILE_SEARCH_CALL_IN_PROGRESS: "response.file_search_call.in_progress",
+        ServerEvent.FILE_SEARCH_CALL_SEARCHING: "response.file_search_call.searching",
+        ServerEvent.FILE_SEARCH_CALL_COMPLETED: "response.file_search_call.completed",
+        ServerEvent.AUDIO_TRANSCRIPT_ANNOTATION_ADDED: "response.audio_transcript.annotation.added",
     }
     dropped_fields: ClassVar[Mapping[ServerEvent, frozenset[str]]] = {}
     session_schema: ClassVar[Obj] = VOICE_LIVE_SESSION
@@ -323,6 +344,11 @@ class VoiceLive(Beta):
     # -- items: ``input_image`` parts (azure-ai-voicelive 1.3.1 RequestImageContentPart) ----------------
 
     def parse_item(self, payload: Any, path: str, cfg: SessionConfig) -> Item:
+        if isinstance(payload, dict) and payload.get("type") == "mcp_approval_response":  # §9.4
+            raw = APPROVAL_RESPONSE_SCHEMA.check(payload, path)
+            approval = Item(id=raw.get("id", ""), type="mcp_approval_response", status="completed")
+            approval.mcp = ApprovalResponse(approval.id, raw["approval_request_id"], raw["approve"], raw.get("reason"))
+            return approval
         images: dict[int, dict[str, Any]] = {}
         if isinstance(payload, dict) and isinstance(payload.get("content"), list):
             content = []
@@ -348,6 +374,16 @@ class VoiceLive(Beta):
         return self.parse_item(payload, path, cfg)
 
     def render_item(self, item: Item, *, with_audio: bool = False) -> dict[str, Any]:
+        if item.mcp is not None:  # the GA shapes, which the client's ResponseMCP*Item models share (§9)
+            return {"object": "realtime.item", **mcp_wire.render_item(item)}
+        if item.search is not None:  # the client's ResponseWebSearchCallItem / ResponseFileSearchCallItem (§12.6)
+            out: dict[str, Any] = {"id": item.id, "object": "realtime.item", "type": item.type,
+                                   "status": item.status}
+            if item.type == "file_search_call":
+                out["queries"] = item.search.queries or []
+                if item.status == "completed" and item.search.results is not None:
+                    out["results"] = item.search.results
+            return out
         return c.render_item(item, _part, with_audio=with_audio, object_key="first")
 
     # -- response.create (azure-ai-voicelive 1.3.1 ResponseCreateParams) --------------------------------
