@@ -54,3 +54,5 @@ class LiveServerEvent(StrEnum):
     INFO = auto()
     INPUT_AUDIO_REFLECTED = auto()
     """Sideband only: the primary's input audio, reflected before muting (§13.7)."""
+    DTMF_RECEIVED = auto()
+    """Sideband only: a SIP caller's keypress (§13.8)."""
