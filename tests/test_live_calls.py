@@ -83,6 +83,11 @@ def test_live_sip_call_end_to_end(server: ServerThread, receiver: Receiver) -> N
         while ev.type != "session.usage.updated":  # the reply was played to its end
             ev = side.recv()
             seen.append(ev.model_dump(exclude_unset=True))
+        side.send({"type": "transport.dtmf.send", "event": "#", "event_id": "k1"})  # type: ignore[arg-type]
+        side.send({"type": "transport.dtmf.send", "event": "12", "event_id": "k2"})  # type: ignore[arg-type]
+        while ev.type != "error":
+            ev = side.recv()
+            seen.append(ev.model_dump(exclude_unset=True))
         client.live.sessions.hangup(session_id)
         for ev in side:  # the sideband ends with the call
             seen.append(ev.model_dump(exclude_unset=True))
@@ -90,6 +95,10 @@ def test_live_sip_call_end_to_end(server: ServerThread, receiver: Receiver) -> N
         validate_live_event(e)
     dtmf = next(e for e in seen if e["type"] == "transport.dtmf.received")
     assert dtmf["event"] == "7"
+    sent = next(e for e in seen if e["type"] == "transport.dtmf.sent")
+    assert sent["event"] == "#" and sent["client_event_id"] == "k1"
+    refused = next(e for e in seen if e["type"] == "error")
+    assert refused["error"]["param"] == "event" and refused["error"]["client_event_id"] == "k2"
     heard_words = "".join(e["delta"] for e in seen if e["type"] == "session.input_transcript.delta")
     assert heard_words.strip(), "the caller's turn was transcribed"
     reflected = [e for e in seen if e["type"] == "session.input_audio.append"]

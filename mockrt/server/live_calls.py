@@ -169,7 +169,7 @@ def _new_session(state: MockState, session_id: str) -> LiveSession:
         dialect=_DIALECT, seed=state.session_seed(), brain=brain, transcriber=transcriber,
         vad=VadOptions(detector=cfg.vad, end_includes_silence=cfg.vad_end_includes_silence),
         time_scale=cfg.time_scale, max_buffer_ms=cfg.max_buffer_ms,
-        max_duration_s=cfg.max_session_s or 3600.0, created_at=int(time.time()))
+        max_duration_s=cfg.max_session_s or 3600.0, created_at=int(time.time()), sip=True)
     session = LiveSession(options, asyncio.get_running_loop().time())
     session.session_id = session_id  # the pending call's id stays the session's (§13.8)
     return session
@@ -190,13 +190,10 @@ async def accept(request: Request) -> Response:
     if not isinstance(config, dict):
         return protocol_error_response(400, errors.missing_required_parameter("session"))
     if config.get("type") != "live":
-        return protocol_error_response(400, errors.ProtocolError(
-            "Invalid 'session.type': expected 'live'.", "invalid_value", "session.type"))
+        return protocol_error_response(400, errors.live_sip_not_live(config.get("type")))
     audio = config.get("audio")
     if isinstance(audio, dict) and isinstance(audio.get("output"), dict) and "format" in audio["output"]:
-        return protocol_error_response(400, errors.ProtocolError(
-            "Invalid 'session.audio.output.format': SIP negotiates the media format; omit it.",
-            "invalid_value", "session.audio.output.format"))
+        return protocol_error_response(400, errors.live_sip_audio_format())
     session_id = request.path_params["session_id"]
     live = _new_session(state, session_id)
     adapter = LiveCallSession(live)
@@ -236,9 +233,7 @@ async def reject(request: Request) -> Response:
     if status is None:
         return protocol_error_response(400, errors.missing_required_parameter("status_code"))
     if not isinstance(status, int) or isinstance(status, bool) or not 300 <= status <= 699:
-        return protocol_error_response(400, errors.ProtocolError(
-            "Invalid 'status_code': expected a SIP response code between 300 and 699.", "invalid_value",
-            "status_code"))
+        return protocol_error_response(400, errors.live_reject_status())
     call.sip["rejected_with"] = status
     await call.end(f"rejected with SIP {status}", status="rejected")
     return Response(status_code=200)
