@@ -115,8 +115,10 @@ _VL_CLIENT_TESTED = (
 )
 
 _UNTIL_LIVE_DECISIONS = "GPT-Live Decisions: not served yet (§13.5); the command answers `unsupported_by_mockrt`"
-_UNTIL_LIVE_SIP = ("SIP calls, sideband only (§13.1): the Live SIP REST routes answer HTTP 501 until they reuse the "
-                   "Realtime calls and webhooks (§11)")
+_LIVE_SIP = ("sideband only, on a SIP call (§13.8), which the catalogue cannot place over the wire (there is no "
+             "phone network): mockrt serves it on its simulated calls (tests/test_live_calls.py)")
+_LIVE_OUTBOUND = ("outbound SIP legs only (§13.8): mockrt places no outbound calls, so it never sends it; "
+                  "inbound calls are answered without them")
 
 UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("ga beta", "server", "optional",
@@ -172,8 +174,11 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
            "decision.event", "decision.item.created", "decision.item.deleted"),
     *_rows("live", "server", "absent",
            "WebRTC data-channel notices (`data_channel_permissions`): until Live WebRTC lands with issue 16", "info"),
-    *_rows("live", "server", "absent", _UNTIL_LIVE_SIP, "transport.answered", "transport.dtmf.received",
-           "transport.dtmf.send", "transport.dtmf.sent", "transport.failed", "transport.ringing"),
+    *_rows("live", "server", "n/a", _LIVE_SIP, "transport.dtmf.received", "transport.dtmf.sent"),
+    *_rows("live", "server", "n/a", "legacy name of transport.dtmf.sent, kept by the SDK for saved events "
+           "(§13.8); mockrt sends transport.dtmf.sent", "transport.dtmf.send"),
+    *_rows("live", "server", "absent", _LIVE_OUTBOUND, "transport.answered", "transport.failed",
+           "transport.ringing"),
     *_rows("live", "client", "absent", _UNTIL_LIVE_DECISIONS,
            "decision.create", "decision.item.create", "decision.item.delete"),
 )
