@@ -1,6 +1,7 @@
 """GPT-Live endpoints (docs/protocol.md §13): the primary WebSocket ``/v1/live/sessions``, forks
 (``/v1/live/sessions/{id}/fork``) and sideband attach (``/v1/live/sessions/{id}/attach``), all run by the same
-transport loop as the Realtime sessions; the REST routes mockrt does not serve yet are answered plainly.
+transport loop as the Realtime sessions; the REST routes mockrt does not serve yet are answered plainly (the SIP
+ones are :mod:`mockrt.server.live_calls`).
 """
 
 from __future__ import annotations
@@ -186,10 +187,10 @@ async def attach_endpoint(ws: WebSocket) -> None:
 
 
 async def not_served(request: Request) -> Response:
-    """The Live REST routes that need WebRTC/SIP calls (not yet wired to the Realtime calls of §11) or stored
-    recordings: a clear error instead of a pretence (§13 "mockrt:")."""
+    """The Live REST routes that need WebRTC (creation, the REST fork) or stored recordings (``content``): a clear
+    error instead of a pretence (§13.1 "mockrt:"); the SIP routes are :mod:`mockrt.server.live_calls`'."""
     return protocol_error_response(501, errors.live_not_served(
-        f"{request.method} {request.url.path} (Live WebRTC/SIP calls and stored session content)"))
+        f"{request.method} {request.url.path} (Live WebRTC and stored session content)"))
 
 
 routes: list[BaseRoute] = [
