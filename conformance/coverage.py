@@ -115,8 +115,6 @@ _VL_CLIENT_TESTED = (
 )
 
 _UNTIL_LIVE_DECISIONS = "GPT-Live Decisions: not served yet (§13.5); the command answers `unsupported_by_mockrt`"
-_LIVE_SIP = ("sideband only, on a SIP call (§13.8), which the catalogue cannot place over the wire (there is no "
-             "phone network): mockrt serves it on its simulated calls (tests/test_live_calls.py)")
 _LIVE_OUTBOUND = ("outbound SIP legs only (§13.8): mockrt places no outbound calls, so it never sends it; "
                   "inbound calls are answered without them")
 
@@ -164,9 +162,6 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     # GPT-Live (docs/protocol.md §13)
     *_rows("live", "server", "n/a", "WebRTC only (inference paused/resumed by the idle timeout, §13.3)",
            "session.paused", "session.resumed"),
-    *_rows("live", "server", "n/a",
-           "sideband only, never on the primary WebSocket the catalogue opens (§13.7); mockrt sends it on "
-           "`/v1/live/sessions/{id}/attach` (tests/test_live_sdk.py)", "session.input_audio.append"),
     *_rows("live", "server", "unreachable",
            "needs a scripted function call (a scenario), which the catalogue cannot load over the wire; "
            "tests/test_live_sdk.py covers it (§13.5)", "session.delegation.created"),
@@ -174,7 +169,6 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
            "decision.event", "decision.item.created", "decision.item.deleted"),
     *_rows("live", "server", "absent",
            "WebRTC data-channel notices (`data_channel_permissions`): until Live WebRTC lands with issue 16", "info"),
-    *_rows("live", "server", "n/a", _LIVE_SIP, "transport.dtmf.received", "transport.dtmf.sent"),
     *_rows("live", "server", "n/a", "legacy name of transport.dtmf.sent, kept by the SDK for saved events "
            "(§13.8); mockrt sends transport.dtmf.sent", "transport.dtmf.send"),
     *_rows("live", "server", "absent", _LIVE_OUTBOUND, "transport.answered", "transport.failed",

@@ -26,7 +26,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from uvicorn.protocols.utils import ClientDisconnected
 
 from mockrt.core.dialects import AUDIO_PAYLOADS
-from mockrt.core.live.session import LiveSession
 from mockrt.core.mcp import CallTool, ListTools
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
 from mockrt.core.sans_io import SansIOSession
@@ -351,8 +350,7 @@ class Connection:
     def apply(self, action: Callable[[Any, float], list[Output]]) -> None:
         """Run a control action on the session from the loop (``loop.call_soon_threadsafe``) and send its outputs."""
         session = self.session
-        # Realtime and Live sessions (a Live sideband's commands come this way, docs/protocol.md §13.7), not translation
-        if not self.closed and not session.closed and isinstance(session, RealtimeSession | LiveSession):
+        if not self.closed and not session.closed and isinstance(session, RealtimeSession):  # not translation
             self._push(action(session, self.clock()))
 
 
