@@ -4,6 +4,7 @@ turn, the reply), what the caller heard."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import wave
 from collections.abc import Iterator
@@ -152,3 +153,44 @@ def test_both_webhooks_first_accept_wins(server: ServerThread, receiver: Receive
     client.realtime.calls.hangup(placed["call_id"])
     bad = httpx.post(server.http_url + "/_mockrt/calls", json={"surface": "carrier pigeon"})
     assert bad.status_code == 400 and "surface" in bad.text
+
+
+def test_live_webrtc_session(server: ServerThread) -> None:
+    """``client.live.create``: the aiortc caller talks, the data channel carries the Live events (session.started
+    first, no audio deltas: the audio is media), the reply is heard; a sideband attaches by the returned id."""
+    from tests.calls_support import Caller, speech_48k
+
+    async def main() -> None:
+        caller = Caller(speech_48k("weather"))
+        client = openai.AsyncOpenAI(base_url=server.http_url + "/v1", api_key="sk-test")
+        try:
+            with pytest.raises(openai.BadRequestError):  # the media format is negotiated
+                await client.live.create(session={"model": "gpt-live-1", "audio": {"format": {"type": "audio/pcmu"}}},
+                                         transport={"type": "webrtc", "sdp": await caller.offer()})
+            created = await client.live.create(session={"model": "gpt-live-1", "instructions": "Be brief."},
+                                               transport={"type": "webrtc", "sdp": await caller.offer()})
+            session_id = created.session.id
+            assert session_id.startswith("live_") and created.transport.type == "webrtc"
+            await caller.answer(created.transport.sdp)
+            started = await caller.until("session.started")
+            assert started["session"]["id"] == session_id
+            async with client.live.sideband.connect(session_id=session_id) as side:
+                await caller.until("session.input_transcript.delta")
+                first = await caller.until("session.output_transcript.delta")
+                await caller.until("session.usage.updated")
+                reflected = await side.recv()
+                assert reflected.type in {e["type"] for e in caller.log} | {"session.input_audio.append",
+                                                                             "session.output_audio.delta"}
+            heard = caller.heard_between(first["_t"] - 0.5, caller.log[-1]["_t"])
+            rms = float(np.sqrt(np.mean(heard.astype(np.float64) ** 2)))
+            assert len(heard) > 48_000 * 0.3 and rms > 100, (len(heard), rms)
+            assert not any(e["type"] == "session.output_audio.delta" for e in caller.log)
+            for event in caller.log:
+                validate_live_event({k: v for k, v in event.items() if k != "_t"})
+            await client.live.sessions.hangup(session_id)  # the Live control works for a WebRTC session too
+            assert not server.app.state.mock.calls.live
+        finally:
+            await caller.close()
+            await client.close()
+
+    asyncio.run(main())

@@ -587,9 +587,9 @@ def live_sip_not_live(value: object) -> ProtocolError:
                          "session.type")
 
 
-def live_sip_audio_format() -> ProtocolError:
-    return ProtocolError("Invalid 'session.audio.output.format': SIP negotiates the media format; omit it.",
-                         "invalid_value", "session.audio.output.format")
+def live_call_audio_format() -> ProtocolError:
+    return ProtocolError("Invalid 'session.audio.format': SIP and WebRTC negotiate the media format; omit it.",
+                         "invalid_value", "session.audio.format")
 
 
 def live_reject_status() -> ProtocolError:

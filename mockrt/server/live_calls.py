@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockrt.audio.formats import AudioFormat
@@ -30,10 +30,10 @@ from mockrt.core.live.events import LiveServerEvent as S
 from mockrt.core.live.session import LiveOptions, LiveSession
 from mockrt.core.outputs import Output, Send
 from mockrt.core.turn_taking import VadOptions
-from mockrt.server import calls_http, sip
-from mockrt.server.calls import Call
+from mockrt.server import calls_http, sip, webrtc
+from mockrt.server.calls import Call, new_call_id
 from mockrt.server.live import LIVE_PREFIXES, hub
-from mockrt.server.rest_errors import protocol_error_response
+from mockrt.server.rest_errors import error_response, protocol_error_response
 from mockrt.server.state import MockState
 
 _DIALECT = LiveDialect()
@@ -52,10 +52,11 @@ class LiveCallSession:
     (the same strict path, the same VAD and timeline), the continuous output stream is what the caller hears,
     and every other event reaches the sideband only (a SIP leg has no event channel, §13.8)."""
 
-    def __init__(self, session: LiveSession) -> None:
+    def __init__(self, session: LiveSession, events_on_channel: bool = False) -> None:
         self.live = session
         self.session_id = session.session_id
         self.played = bytearray()  # output audio produced and not yet pulled by the caller's line
+        self.events_on_channel = events_on_channel  # WebRTC: the data channel carries the events
 
     @property
     def closed(self) -> bool:
@@ -78,13 +79,13 @@ class LiveCallSession:
         return _OutputConfig(self.live.output.format)
 
     def filter(self, outputs: list[Output]) -> list[Output]:
-        """Output audio to the line, other events dropped (the sideband got its copy), directives kept."""
+        """Output audio to the line; other events to the data channel (WebRTC) or dropped (SIP: the sideband got
+        its copy); directives kept."""
         kept: list[Output] = []
         for out in outputs:
-            if isinstance(out, Send):
-                if out.event.get("type") == _AUDIO:
-                    self.played += base64.b64decode(out.event["delta"])
-            else:
+            if isinstance(out, Send) and out.event.get("type") == _AUDIO:
+                self.played += base64.b64decode(out.event["delta"])
+            elif self.events_on_channel or not isinstance(out, Send):
                 kept.append(out)
         return kept
 
@@ -96,6 +97,7 @@ class LiveCallSession:
         return []
 
     def receive_text(self, text: str, now: float) -> list[Output]:
+        """A command on the WebRTC data channel (the session has started: no ``session.start``, no audio)."""
         return self.filter(self.live.receive_sideband(text, now))
 
     def receive_bytes(self, data: bytes, now: float) -> list[Output]:
@@ -137,7 +139,7 @@ class CallPrimary:
 
 def _find(state: MockState, session_id: str) -> Call | None:
     for call in state.calls.calls.values():
-        if call.kind == "sip" and call.sip.get("live_session_id") == session_id:
+        if call.sip.get("live_session_id") == session_id:
             return call
     return None
 
@@ -191,19 +193,34 @@ async def accept(request: Request) -> Response:
         return protocol_error_response(400, errors.missing_required_parameter("session"))
     if config.get("type") != "live":
         return protocol_error_response(400, errors.live_sip_not_live(config.get("type")))
-    audio = config.get("audio")
-    if isinstance(audio, dict) and isinstance(audio.get("output"), dict) and "format" in audio["output"]:
-        return protocol_error_response(400, errors.live_sip_audio_format())
+    if _has_format(config):
+        return protocol_error_response(400, errors.live_call_audio_format())
     session_id = request.path_params["session_id"]
+    started = _start(state, session_id, {k: v for k, v in config.items() if k != "type"}, False)
+    if isinstance(started, Response):
+        return started
+    _run(state, call, *started)
+    sip.answered(state, call)
+    return Response(status_code=200)
+
+
+def _start(state: MockState, session_id: str, config: dict[str, Any],
+           on_channel: bool) -> tuple[LiveCallSession, list[Output]] | Response:
+    """A started Live session for a call, or HTTP 400 with the error ``session.start`` would have answered."""
     live = _new_session(state, session_id)
-    adapter = LiveCallSession(live)
-    start_config = {k: v for k, v in config.items() if k != "type"}
-    outputs = adapter.command(C.START, {"session": start_config}, asyncio.get_running_loop().time())
+    adapter = LiveCallSession(live, on_channel)
+    outputs = adapter.command(C.START, {"session": config}, asyncio.get_running_loop().time())
     for out in outputs:
         if isinstance(out, Send) and out.event.get("type") == _ERROR:
             error = out.event["error"]
             return protocol_error_response(400, errors.ProtocolError(
                 str(error.get("message")), str(error.get("code") or "invalid_value"), error.get("param")))
+    return adapter, outputs
+
+
+def _run(state: MockState, call: Call, adapter: LiveCallSession, outputs: list[Output]) -> None:
+    """The started session becomes the call's (registered for sideband attach and forks until the call ends)."""
+    live, session_id = adapter.live, adapter.session_id
     running = hub(state)
     running.running[session_id] = (live, CallPrimary(call, adapter))
 
@@ -216,8 +233,59 @@ async def accept(request: Request) -> Response:
 
     call.on_end.append(released)
     call.start(adapter, None)
-    sip.answered(state, call)
-    return Response(status_code=200)
+    call.push(adapter.filter(outputs))
+
+
+def _has_format(config: dict[str, Any]) -> bool:
+    audio = config.get("audio")
+    return isinstance(audio, dict) and (
+        "format" in audio or (isinstance(audio.get("output"), dict) and "format" in audio["output"]))
+
+
+async def create(request: Request) -> Response:
+    """``POST /v1/live/sessions`` ``{"session": {...}, "transport": {"type": "webrtc", "sdp"}}`` (§13.8): the
+    WebRTC peer of :mod:`mockrt.server.webrtc` around a started Live session; ``{"session": {"id"},
+    "transport": {"type": "webrtc", "sdp"}}``. ``session.started`` is the data channel's first event."""
+    state: MockState = request.app.state.mock
+    key = calls_http._credential(request)
+    if not state.keys.standard_ok(key):
+        return calls_http._unauthorized(key)
+    if not webrtc.available():
+        return error_response(501, "WebRTC needs the 'calls' extra (aiortc).", "not_implemented")
+    try:
+        body = json.loads(await request.body())
+    except ValueError as exc:
+        return protocol_error_response(400, errors.invalid_json(str(exc)[:200]))
+    if not isinstance(body, dict):
+        return protocol_error_response(400, errors.not_an_object())
+    transport, config = body.get("transport"), body.get("session")
+    if not isinstance(transport, dict) or transport.get("type") != "webrtc" or not isinstance(
+            transport.get("sdp"), str):
+        return protocol_error_response(400, errors.missing_required_parameter("transport.sdp"))
+    if not isinstance(config, dict):
+        return protocol_error_response(400, errors.missing_required_parameter("session"))
+    if _has_format(config):
+        return protocol_error_response(400, errors.live_call_audio_format())
+    # accepted, not modelled (the mock has no idle pause, §13.3): the WebRTC-only settings
+    config = {k: v for k, v in config.items() if k not in ("idle_timeout_s", "wake_policy")}
+    try:
+        webrtc.check_offer(transport["sdp"])
+    except errors.ProtocolError as err:
+        return protocol_error_response(400, err)
+    call = state.calls.add(Call(new_call_id(state.rest_ids), "webrtc", int(time.time())))
+    session_id = "live_" + call.id.removeprefix("rtc_")
+    call.sip["live_session_id"] = session_id  # the id the Live controls (hangup) name the call by
+    started = _start(state, session_id, config, True)
+    if isinstance(started, Response):
+        await call.end("bad session config")
+        return started
+    try:
+        answer = await webrtc.answer(call, transport["sdp"])
+    except errors.ProtocolError as err:
+        await call.end("bad offer")
+        return protocol_error_response(400, err)
+    _run(state, call, *started)
+    return JSONResponse({"session": {"id": session_id}, "transport": {"type": "webrtc", "sdp": answer}})
 
 
 async def reject(request: Request) -> Response:
@@ -266,7 +334,8 @@ async def hangup(request: Request) -> Response:
 
 
 routes = [
-    Route(prefix + "/{session_id}/" + name, handler, methods=["POST"])
+    *(Route(prefix, create, methods=["POST"]) for prefix in LIVE_PREFIXES),
+    *(Route(prefix + "/{session_id}/" + name, handler, methods=["POST"])
     for prefix in LIVE_PREFIXES
-    for name, handler in (("accept", accept), ("reject", reject), ("refer", refer), ("hangup", hangup))
+    for name, handler in (("accept", accept), ("reject", reject), ("refer", refer), ("hangup", hangup))),
 ]
