@@ -168,7 +168,8 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("live", "server", "absent", _UNTIL_LIVE_DECISIONS,
            "decision.event", "decision.item.created", "decision.item.deleted"),
     *_rows("live", "server", "absent",
-           "WebRTC data-channel notices (`data_channel_permissions`): until Live WebRTC lands with issue 16", "info"),
+           "WebRTC data-channel notices (`data_channel_permissions`): Live WebRTC is served (§13.8) but mockrt "
+           "enforces no data-channel permissions, so it has nothing to notify", "info"),
     *_rows("live", "server", "n/a", "legacy name of transport.dtmf.sent, kept by the SDK for saved events "
            "(§13.8); mockrt sends transport.dtmf.sent", "transport.dtmf.send"),
     *_rows("live", "server", "absent", _LIVE_OUTBOUND, "transport.answered", "transport.failed",

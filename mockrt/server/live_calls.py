@@ -1,4 +1,5 @@
-"""GPT-Live over SIP (docs/protocol.md §13.8): the simulated calls of §11 answered by a Live session.
+"""GPT-Live calls (docs/protocol.md §13.8): the simulated SIP calls and the WebRTC peer of §11, served by a Live
+session. ``POST /v1/live/sessions`` creates a WebRTC one (the data channel carries the Live events).
 
 A ringing call placed with ``POST /_mockrt/calls`` ``{"surface": "live" | "both"}`` sends
 ``live.transport.incoming`` with its ``live_…`` session id; the application answers on
