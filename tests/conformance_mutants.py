@@ -1586,6 +1586,24 @@ def _live_fixture_never_drains(p: Patcher) -> None:
     p.wrap(session.LiveSession, "_fixture", make)
 
 
+@mutant("live-sip-dtmf-sent-without-id", "transport.dtmf.sent does not echo the command's event_id",
+        "live/sip/dtmf-and-sideband")
+def _live_sip_dtmf_sent_without_id(p: Patcher) -> None:
+    from mockrt.core.live.events import LiveServerEvent
+
+    dialect, _ = _live()
+
+    def make(orig: Any) -> Any:
+        def render(self: Any, kind: Any, event_id: str, fields: dict[str, Any]) -> Any:
+            if kind is LiveServerEvent.DTMF_SENT:
+                fields = {k: v for k, v in fields.items() if k != "client_event_id"}
+            return orig(self, kind, event_id, fields)
+
+        return render
+
+    p.wrap(dialect.LiveDialect, "render", make)
+
+
 @mutant("live-responses-unserved", "response.create with Responses delegation answers an error instead of a "
         "stream", "live/responses/create")
 def _live_responses_unserved(p: Patcher) -> None:

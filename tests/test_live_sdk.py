@@ -286,8 +286,8 @@ def test_auth_rest_and_admission() -> None:
             assert _recv(conn)["type"] == "session.started"
             with pytest.raises(Exception, match="503"):  # --max-sessions counts Live sessions too
                 client.live.connect().__enter__()
-        reply = httpx.post(srv.http_url + "/v1/live/sessions", json={"session": {"model": "gpt-live-1"}},
-                           headers={"Authorization": "Bearer sk-live-key-1234567890"})
+        reply = httpx.get(srv.http_url + "/v1/live/sessions/live_x/content",  # stored recordings: not served
+                          headers={"Authorization": "Bearer sk-live-key-1234567890"})
         assert reply.status_code == 501 and reply.json()["error"]["code"] == "unsupported_by_mockrt"
 
 

@@ -5,12 +5,14 @@ against ``wss://api.openai.com/v1/live/sessions`` (``--target openai --dialect l
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from conformance import Ctx, case
 from conformance.audio import tone
-from conformance.checks import expect, expect_equal
-from conformance.client import Session
+from conformance.calls import http_base, post
+from conformance.checks import CaseFailure, expect, expect_equal
+from conformance.client import Session, Transcript
 
 Json = dict[str, Any]
 LIVE = ("live",)
@@ -189,3 +191,47 @@ def test_live_responses_require_delegation(ctx: Ctx) -> None:
     s, _ = started(ctx)
     s.send({"type": "response.create", "event_id": "evt_rc_no"})
     _error_for(s, "evt_rc_no")
+
+
+# -- SIP calls (§13.8): simulated on the mock through its admin API --------------------------------------------
+
+
+def _admin_call(ctx: Ctx, base: str, body: Json) -> Json:
+    answer = post(base + "/_mockrt/calls", json.dumps(body).encode(), {"Content-Type": "application/json"})
+    if answer.status in (401, 404):
+        ctx.skip("no mockrt admin API here to place a simulated SIP call")
+    if answer.status >= 300:
+        raise CaseFailure(f"admin API /calls: {answer.status} {answer.text[:300]}")
+    placed: Json = answer.json()
+    return placed
+
+
+@case(id="live/sip/dtmf-and-sideband", section="§13.8, §13.7", level="should", dialects=LIVE, targets=("mock", "url"),
+      timeout=30.0, description="a simulated SIP call accepted as Live: DTMF both ways on the sideband, then hangup",
+      requirement="accept {session: {type: live, model}}; the sideband gets transport.dtmf.received and, for "
+                  "transport.dtmf.send, transport.dtmf.sent with client_event_id; hangup ends the call [D][U: 400].")
+def test_live_sip(ctx: Ctx) -> None:
+    endpoint = ctx.target.endpoint(ctx.dialect)
+    base = http_base(endpoint.url)
+    headers = {k: v for k, v in endpoint.headers.items() if k.lower() == "authorization"}
+    json_headers = {**headers, "Content-Type": "application/json"}
+    placed = _admin_call(ctx, base, {"surface": "live", "dtmf": [{"digit": "7", "at_ms": 1500}]})
+    session_id = placed["live_session_id"]
+    body = json.dumps({"session": {"type": "live", "model": "gpt-live-1"}}).encode()
+    accepted = post(f"{base}/v1/live/sessions/{session_id}/accept", body, json_headers)
+    expect_equal(accepted.status, 200, f"status of accept ({accepted.text[:200]})")
+    url = endpoint.url.split("?")[0] + f"/{session_id}/attach"
+    transcript = Transcript(ctx.target.name, ctx.dialect, url, ctx.case.id)
+    ctx.transcripts.append(transcript)
+    side = Session.open(url, headers=endpoint.headers, subprotocols=endpoint.subprotocols, dialect=ctx.dialect,
+                        transcript=transcript, deadline=ctx.deadline, wait_cap=ctx.wait_cap, local=endpoint.local,
+                        scale=ctx.scale)
+    ctx.sessions.append(side)
+    expect_equal(side.wait("transport.dtmf.received", timeout=10).get("event"), "7", "the caller's keypress")
+    side.send({"type": "transport.dtmf.send", "event": "#", "event_id": "evt_live_dtmf"})
+    sent = side.wait("transport.dtmf.sent", timeout=10)
+    expect_equal((sent.get("event"), sent.get("client_event_id")), ("#", "evt_live_dtmf"), "transport.dtmf.sent")
+    hung = post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers)
+    expect_equal(hung.status, 200, "hangup")
+    expect_equal(post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers).status, 400,
+                 "a second hangup")

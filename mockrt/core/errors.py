@@ -572,3 +572,26 @@ def live_session_not_found(session_id: str) -> ProtocolError:
     """A fork of a session that is neither running with ``store: true`` nor stored, or an attach to a session
     that is not running (§13.6, §13.7)."""
     return ProtocolError(f"Live session '{session_id}' not found.", "session_not_found", "session_id")
+
+
+# --- GPT-Live over SIP (docs/protocol.md §13.8): the mock's own wording [U] -------------------------------------
+
+
+def live_dtmf_digit(value: str) -> ProtocolError:
+    return ProtocolError(f"Invalid 'event': '{value[:20]}' is not a DTMF keypress (one of 0-9, *, #, A-D).",
+                         "invalid_value", "event")
+
+
+def live_sip_not_live(value: object) -> ProtocolError:
+    return ProtocolError(f"Invalid 'session.type': expected 'live', got {value!r:.40}.", "invalid_value",
+                         "session.type")
+
+
+def live_call_audio_format() -> ProtocolError:
+    return ProtocolError("Invalid 'session.audio.format': SIP and WebRTC negotiate the media format; omit it.",
+                         "invalid_value", "session.audio.format")
+
+
+def live_reject_status() -> ProtocolError:
+    return ProtocolError("Invalid 'status_code': expected a SIP response code between 300 and 699.",
+                         "invalid_value", "status_code")

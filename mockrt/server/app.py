@@ -25,7 +25,7 @@ from mockrt.core import errors
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import SessionConfig, TurnDetection
 from mockrt.inspector import endpoints as inspector
-from mockrt.server import admin, calls_http, handshake, live, sip, translations
+from mockrt.server import admin, calls_http, handshake, live, live_calls, sip, translations
 from mockrt.server.auth import AdminAuth, login
 from mockrt.server.connection import Connection
 from mockrt.server.policy import ADMIN_PREFIX, RequestPolicy, is_loopback_host
@@ -219,7 +219,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         Route("/openai/realtimeapi/sessions", beta_sessions, methods=["POST"]),
         *calls_http.routes,
     ]
-    routes += live.routes  # GPT-Live (docs/protocol.md §13)
+    routes += live_calls.routes + live.routes  # GPT-Live (docs/protocol.md §13; its SIP calls: §13.8)
     routes += [
         Mount(f"{ADMIN_PREFIX}/static", app=inspector.static_files(), name="static"),
         Route(f"{ADMIN_PREFIX}/login", login, methods=["POST"]),

@@ -23,9 +23,10 @@ import numpy as np
 import numpy.typing as npt
 
 from mockrt.audio import g711
+from mockrt.audio.formats import AudioFormat
 from mockrt.core.ids import IdGenerator
 from mockrt.core.outputs import Abort, Close, Output, Send
-from mockrt.core.session import RealtimeSession
+from mockrt.core.sans_io import SansIOSession
 from mockrt.server.registry import SessionRecord
 
 logger = logging.getLogger("mockrt.calls")
@@ -40,6 +41,34 @@ PHONE_RATE = 8000
 """The simulated phone line's rate (G.711, docs/protocol.md §11)."""
 
 CallStatus = Literal["incoming", "active", "ended", "rejected", "referred"]
+
+
+class _Formatted(Protocol):
+    @property
+    def format(self) -> AudioFormat: ...
+
+
+class _OutputFormatted(Protocol):
+    @property
+    def output_format(self) -> AudioFormat: ...
+
+
+class CallSession(SansIOSession, Protocol):
+    """What a call drives (docs/protocol.md §11, §13.8): a sans-I/O session that takes caller audio and gives the
+    audio the caller hears — a :class:`~mockrt.core.session.RealtimeSession`, or a Live session's call adapter
+    (:mod:`mockrt.server.live_calls`)."""
+
+    @property
+    def buffer(self) -> _Formatted: ...
+
+    @property
+    def config(self) -> _OutputFormatted: ...
+
+    def feed_audio(self, data: bytes, now: float) -> list[Output]: ...
+
+    def pull_audio(self, n_bytes: int, now: float) -> tuple[bytes, list[Output]]: ...
+
+    def dtmf(self, digit: str, now: float) -> list[Output]: ...
 
 
 class EventChannel(Protocol):
@@ -72,7 +101,7 @@ class Call:
     kind: Literal["webrtc", "sip"]
     created_at: int
     status: CallStatus = "incoming"
-    session: RealtimeSession | None = None
+    session: CallSession | None = None
     record: SessionRecord | None = None
     channels: list[EventChannel] = field(default_factory=list)
     on_end: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # transports release here
@@ -90,7 +119,7 @@ class Call:
 
     # -- driving the one session ---------------------------------------------------------------------
 
-    def start(self, session: RealtimeSession, record: SessionRecord) -> None:
+    def start(self, session: CallSession, record: SessionRecord | None) -> None:
         self.session, self.record, self.status = session, record, "active"
         self.push(session.start())
 

@@ -1,6 +1,7 @@
 """GPT-Live endpoints (docs/protocol.md §13): the primary WebSocket ``/v1/live/sessions``, forks
 (``/v1/live/sessions/{id}/fork``) and sideband attach (``/v1/live/sessions/{id}/attach``), all run by the same
-transport loop as the Realtime sessions; the REST routes mockrt does not serve yet are answered plainly.
+transport loop as the Realtime sessions; the REST routes mockrt does not serve yet are answered plainly (the SIP
+ones are :mod:`mockrt.server.live_calls`).
 """
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,12 +33,19 @@ MAX_STORED = 256
 _DIALECT = LiveDialect()
 
 
+class Primary(Protocol):
+    """Where a running Live session's commands are applied and its outputs sent: the primary WebSocket's
+    :class:`Connection`, or a SIP call's (:mod:`mockrt.server.live_calls`)."""
+
+    def apply(self, action: Callable[[Any, float], list[Output]]) -> None: ...
+
+
 @dataclass
 class LiveHub:
     """The server's Live sessions: running ones (for sideband attach and forks) and stored ones (``store:
     true``, for forks after the original closed; the most recent :data:`MAX_STORED`)."""
 
-    running: dict[str, tuple[LiveSession, Connection]] = field(default_factory=dict)
+    running: dict[str, tuple[LiveSession, Primary]] = field(default_factory=dict)
     stored: OrderedDict[str, LiveSnapshot] = field(default_factory=OrderedDict)
 
     def fork_source(self, session_id: str) -> LiveSnapshot | None:
@@ -57,7 +66,7 @@ def is_live_path(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in LIVE_PREFIXES)
 
 
-def _hub(state: MockState) -> LiveHub:
+def hub(state: MockState) -> LiveHub:
     hub = getattr(state, "live_hub", None)
     if hub is None:
         hub = LiveHub()
@@ -85,11 +94,11 @@ async def live_endpoint(ws: WebSocket) -> None:
     state: MockState = ws.app.state.mock
     if not await _authorized(ws, state):
         return
-    hub = _hub(state)
+    live = hub(state)
     fork_of: LiveSnapshot | None = None
     source = ws.path_params.get("session_id")
     if source is not None:
-        fork_of = hub.fork_source(source)
+        fork_of = live.fork_source(source)
         if fork_of is None:
             await _not_found(ws, source)
             return
@@ -105,12 +114,12 @@ async def live_endpoint(ws: WebSocket) -> None:
     )
     session = LiveSession(options, loop.time())
     connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s)
-    hub.running[session.session_id] = (session, connection)
+    live.running[session.session_id] = (session, connection)
     try:
         await connection.run()
     finally:
-        hub.running.pop(session.session_id, None)
-        hub.store(session)
+        live.running.pop(session.session_id, None)
+        live.store(session)
         sink = session.sideband
         session.sideband = None
         if sink is not None:
@@ -121,7 +130,7 @@ class SidebandCore:
     """A sideband connection's side of a running Live session (§13.7): it sends commands to the session,
     whose outputs go to the primary connection; it receives a copy of every event (reflected audio included)."""
 
-    def __init__(self, session: LiveSession, primary: Connection) -> None:
+    def __init__(self, session: LiveSession, primary: Primary) -> None:
         self.primary_session = session
         self.primary = primary
         self.session_id = session.session_id
@@ -151,7 +160,7 @@ async def attach_endpoint(ws: WebSocket) -> None:
     if not await _authorized(ws, state):
         return
     session_id = ws.path_params["session_id"]
-    running = _hub(state).running.get(session_id)
+    running = hub(state).running.get(session_id)
     if running is None:
         await _not_found(ws, session_id)
         return
@@ -178,10 +187,10 @@ async def attach_endpoint(ws: WebSocket) -> None:
 
 
 async def not_served(request: Request) -> Response:
-    """The Live REST routes that need WebRTC/SIP calls (not yet wired to the Realtime calls of §11) or stored
-    recordings: a clear error instead of a pretence (§13 "mockrt:")."""
+    """The Live REST routes that need WebRTC (creation, the REST fork) or stored recordings (``content``): a clear
+    error instead of a pretence (§13.1 "mockrt:"); the SIP routes are :mod:`mockrt.server.live_calls`'."""
     return protocol_error_response(501, errors.live_not_served(
-        f"{request.method} {request.url.path} (Live WebRTC/SIP calls and stored session content)"))
+        f"{request.method} {request.url.path} (Live WebRTC and stored session content)"))
 
 
 routes: list[BaseRoute] = [

@@ -1,9 +1,11 @@
 """SIP calls, simulated (docs/protocol.md §11): there is no phone network here, so the admin API places the call.
 
 ``POST /_mockrt/calls`` ``{"from", "to", "sip_headers": [{"name", "value"}], "audio_file", "dtmf": [{"digit",
-"at_ms"}]}`` creates a ringing call and sends ``realtime.call.incoming`` to ``--webhook-url`` (signed,
+"at_ms"}], "surface": "realtime" | "live" | "both"}`` creates a ringing call and sends ``realtime.call.incoming``
+and/or ``live.transport.incoming`` (docs/protocol.md §13.8) to ``--webhook-url`` (signed,
 :mod:`mockrt.server.webhooks`); when no delivery succeeds after the retries the call is dropped. The application
-answers over REST (:mod:`mockrt.server.calls_http`). After ``accept`` the caller talks: the WAV (resolved inside
+answers over REST (:mod:`mockrt.server.calls_http`, or :mod:`mockrt.server.live_calls` for the Live API).
+After ``accept`` the caller talks: the WAV (resolved inside
 ``--fixtures-dir``, like every file named over HTTP) is sent as telephone audio would be, G.711 µ-law at 8 kHz,
 then line silence; DTMF digits arrive at their ``at_ms``; the assistant's audio is played to the caller in real
 time (scaled by ``time_scale``) and kept in :attr:`Call.heard` (``GET /_mockrt/calls/{call_id}/audio.wav``, 8 kHz,
@@ -46,7 +48,9 @@ def _problems(body: Any) -> list[str]:
     if not isinstance(body, dict):
         return ["the body must be a JSON object"]
     problems = [f"unknown field {key!r}" for key in body
-                if key not in ("from", "to", "sip_headers", "audio_file", "dtmf")]
+                if key not in ("from", "to", "sip_headers", "audio_file", "dtmf", "surface")]
+    if body.get("surface", "realtime") not in ("realtime", "live", "both"):
+        problems.append("'surface' must be one of 'realtime', 'live', 'both'")
     for key in ("from", "to", "audio_file"):
         if key in body and not isinstance(body[key], str):
             problems.append(f"{key!r} must be a string")
@@ -110,15 +114,20 @@ async def place_call(request: Request) -> Response:
                    {"name": "To", "value": f"<sip:{callee}@sip.api.openai.com>"},
                    {"name": "Call-ID", "value": f"{call.id}@mockrt.invalid"},
                    *body.get("sip_headers", [])]
+    live_id = "live_" + call.id.removeprefix("rtc_")  # the same pending call, as the Live API names it (§13.8)
     call.sip.update({"from": caller, "to": callee, "sip_headers": sip_headers, "audio": audio,
                      "dtmf": sorted(body.get("dtmf", []), key=lambda d: d.get("at_ms", 0)),
-                     "webhook": None})
+                     "webhook": None, "live_session_id": live_id})
     cfg = state.config
     if cfg.webhook_url:
         sender = WebhookSender(cfg.webhook_url, cfg.webhook_secret, cfg.webhook_retry_s)
-        event = sender.envelope("realtime.call.incoming", {"call_id": call.id, "sip_headers": sip_headers})
-        _keep(call, asyncio.get_running_loop().create_task(_notify(call, sender, event)))
-    return JSONResponse({"call_id": call.id, "status": call.status}, status_code=201)
+        surface = body.get("surface", "realtime")
+        events = [sender.envelope("realtime.call.incoming", {"call_id": call.id, "sip_headers": sip_headers})
+                  for _ in range(surface != "live")]
+        events += [sender.envelope("live.transport.incoming", {"session_id": live_id, "sip_headers": sip_headers,
+                                                               "type": "sip"}) for _ in range(surface != "realtime")]
+        _keep(call, asyncio.get_running_loop().create_task(_notify(call, sender, events)))
+    return JSONResponse({"call_id": call.id, "live_session_id": live_id, "status": call.status}, status_code=201)
 
 
 def _keep(call: Call, task: asyncio.Task[None]) -> None:
@@ -128,10 +137,17 @@ def _keep(call: Call, task: asyncio.Task[None]) -> None:
     call.on_end.append(cancel)
 
 
-async def _notify(call: Call, sender: WebhookSender, event: dict[str, Any]) -> None:
-    delivery = await sender.deliver(event)
-    call.sip["webhook"] = delivery.statuses
-    if not delivery.delivered and call.status == "incoming":
+async def _notify(call: Call, sender: WebhookSender, events: list[dict[str, Any]]) -> None:
+    """Both webhooks of the pending call, Realtime's then Live's: the first accept on either API wins (§11,
+    §13.8); the call is dropped only when neither was delivered."""
+    statuses: list[int | None] = []
+    delivered = False
+    for event in events:
+        delivery = await sender.deliver(event)
+        statuses += delivery.statuses
+        delivered = delivered or delivery.delivered
+    call.sip["webhook"] = statuses
+    if not delivered and call.status == "incoming":
         await call.end("webhook not delivered: the call is dropped")
 
 

@@ -169,6 +169,8 @@ class LiveDialect:
         S.ERROR: "error",
         S.INFO: "info",
         S.INPUT_AUDIO_REFLECTED: "session.input_audio.append",
+        S.DTMF_RECEIVED: "transport.dtmf.received",
+        S.DTMF_SENT: "transport.dtmf.sent",
     }
 
     without_event_id: ClassVar[frozenset[S]] = frozenset({S.OUTPUT_AUDIO_DELTA, S.INPUT_AUDIO_REFLECTED})

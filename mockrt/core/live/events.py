@@ -54,3 +54,7 @@ class LiveServerEvent(StrEnum):
     INFO = auto()
     INPUT_AUDIO_REFLECTED = auto()
     """Sideband only: the primary's input audio, reflected before muting (§13.7)."""
+    DTMF_RECEIVED = auto()
+    """Sideband only: a SIP caller's keypress (§13.8)."""
+    DTMF_SENT = auto()
+    """Sideband only: a keypress sent to the SIP caller on ``transport.dtmf.send`` (§13.8)."""

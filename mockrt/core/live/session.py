@@ -61,6 +61,8 @@ class LiveOptions:
     on_event: Callable[[str, dict[str, Any]], None] | None = None
     fork_of: LiveSnapshot | None = None
     """Start from a stored session's state (a fork, §13.6): ``session.start`` then carries overrides only."""
+    sip: bool = False
+    """The session answers a SIP call (§13.8): ``transport.dtmf.send`` sends a keypress to the caller."""
 
 
 @dataclass
@@ -223,7 +225,14 @@ class LiveSession:
             self._backend_response(self._target_ms(now), out, cid)
             return out
         if kind is C.DTMF_SEND:
-            raise errors.live_not_served("SIP transports (DTMF)")
+            if not self.options.sip:
+                raise errors.live_not_served("SIP transports (DTMF)")
+            if len(ev["event"]) != 1 or ev["event"] not in "0123456789*#ABCD":
+                raise errors.live_dtmf_digit(ev["event"])
+            if self.sideband is not None:  # confirmed to sideband observers only (§13.8)
+                self.sideband(self.dialect.render(S.DTMF_SENT, self.ids.event(), {
+                    "event": ev["event"], "client_event_id": cid}))
+            return []
         raise errors.live_not_served("Decisions (decision.*)")
 
     def _start(self, session: dict[str, Any], cid: str | None, now: float) -> list[Output]:

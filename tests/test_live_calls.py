@@ -1,0 +1,196 @@
+"""GPT-Live over SIP, end to end with the openai SDK (docs/protocol.md §13.8): the ``live.transport.incoming``
+webhook, ``client.live.sessions.accept/reject/refer/hangup``, the sideband watching the call (DTMF, the caller's
+turn, the reply), what the caller heard."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import wave
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import numpy as np
+import openai
+import pytest
+
+from mockrt.config import ServerConfig
+from mockrt.core.responses import Pacing
+from mockrt.thread import ServerThread
+from tests.audio_fixtures import FIXTURE_DIR
+from tests.protocol_types import validate_live_event
+from tests.test_calls_sip import SECRET, Receiver
+
+ACCEPT: Any = {"type": "live", "model": "gpt-live-1", "instructions": "Phone agent."}
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="module")
+def server(receiver: Receiver) -> Iterator[ServerThread]:
+    config = ServerConfig(port=0, pacing=Pacing(audio_speed=1.0), log_level="warning", webhook_url=receiver.url,
+                          webhook_secret=SECRET, fixtures_dir=str(FIXTURE_DIR), webhook_retry_s=(0.05, 0.05))
+    with ServerThread(config) as srv:
+        yield srv
+
+
+def _place(server: ServerThread, **body: Any) -> dict[str, Any]:
+    placed = httpx.post(server.http_url + "/_mockrt/calls", json=body)
+    assert placed.status_code == 201, placed.text
+    result: dict[str, Any] = placed.json()
+    return result
+
+
+def _info(server: ServerThread, call_id: str) -> dict[str, Any]:
+    info: dict[str, Any] = httpx.get(f"{server.http_url}/_mockrt/calls/{call_id}").json()
+    return info
+
+
+def _client(server: ServerThread) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.http_url + "/v1", api_key="sk-test", webhook_secret=SECRET)
+
+
+def test_live_sip_call_end_to_end(server: ServerThread, receiver: Receiver) -> None:
+    placed = _place(server, surface="live", audio_file="speech_weather.wav",
+                    sip_headers=[{"name": "X-Account", "value": "42"}], dtmf=[{"digit": "7", "at_ms": 2500}])
+    session_id = placed["live_session_id"]
+    assert session_id.startswith("live_")
+    headers, body = receiver.deliveries.get(timeout=10)
+    client = _client(server)
+    event = client.webhooks.unwrap(body.decode(), headers)
+    assert event.type == "live.transport.incoming"
+    assert event.data.session_id == session_id and event.data.type == "sip"
+    assert {"name": "X-Account", "value": "42"} in [h.model_dump() for h in event.data.sip_headers]
+
+    client.live.sessions.accept(session_id, session=ACCEPT)
+    with pytest.raises(openai.BadRequestError):  # accepting twice: the call is no longer ringing
+        client.live.sessions.accept(session_id, session=ACCEPT)
+    with pytest.raises(openai.BadRequestError):  # nor can the Realtime API take it now
+        client.realtime.calls.accept(placed["call_id"], type="realtime", model="gpt-realtime")
+
+    seen: list[dict[str, Any]] = []
+    with client.live.sideband.connect(session_id=session_id) as side:
+        types: set[str] = set()
+        while not {"transport.dtmf.received", "session.output_transcript.delta"} <= types:
+            ev = side.recv()
+            seen.append(ev.model_dump(exclude_unset=True))
+            types.add(ev.type)
+        while ev.type != "session.usage.updated":  # the reply was played to its end
+            ev = side.recv()
+            seen.append(ev.model_dump(exclude_unset=True))
+        side.send({"type": "transport.dtmf.send", "event": "#", "event_id": "k1"})  # type: ignore[arg-type]
+        side.send({"type": "transport.dtmf.send", "event": "12", "event_id": "k2"})  # type: ignore[arg-type]
+        while ev.type != "error":
+            ev = side.recv()
+            seen.append(ev.model_dump(exclude_unset=True))
+        client.live.sessions.hangup(session_id)
+        for ev in side:  # the sideband ends with the call
+            seen.append(ev.model_dump(exclude_unset=True))
+    for e in seen:
+        validate_live_event(e)
+    dtmf = next(e for e in seen if e["type"] == "transport.dtmf.received")
+    assert dtmf["event"] == "7"
+    sent = next(e for e in seen if e["type"] == "transport.dtmf.sent")
+    assert sent["event"] == "#" and sent["client_event_id"] == "k1"
+    refused = next(e for e in seen if e["type"] == "error")
+    assert refused["error"]["param"] == "event" and refused["error"]["client_event_id"] == "k2"
+    heard_words = "".join(e["delta"] for e in seen if e["type"] == "session.input_transcript.delta")
+    assert heard_words.strip(), "the caller's turn was transcribed"
+    reflected = [e for e in seen if e["type"] == "session.input_audio.append"]
+    assert reflected, "the caller's audio is reflected to the sideband"
+
+    info = _info(server, placed["call_id"])
+    assert info["status"] == "ended" and info["heard_ms"] > 500
+    wav = httpx.get(f"{server.http_url}/_mockrt/calls/{placed['call_id']}/audio.wav")
+    with wave.open(io.BytesIO(wav.content)) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    assert float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2))) > 50  # the caller heard the Live model
+    with pytest.raises(openai.BadRequestError):  # hangup after the end
+        client.live.sessions.hangup(session_id)
+    state = server.app.state.mock
+    assert not state.calls.live
+
+
+def test_live_reject_refer_and_refusals(server: ServerThread, receiver: Receiver) -> None:
+    client = _client(server)
+    first = _place(server, surface="live")
+    second = _place(server, surface="live")
+    for _ in range(2):
+        receiver.deliveries.get(timeout=10)
+    with pytest.raises(openai.BadRequestError):  # SIP final responses only: 300-699
+        client.live.sessions.reject(first["live_session_id"], status_code=200)
+    client.live.sessions.reject(first["live_session_id"], status_code=486)
+    assert _info(server, first["call_id"])["rejected_with"] == 486
+    with pytest.raises(openai.BadRequestError):  # a strict config: unknown fields are refused, the call rings on
+        client.live.sessions.accept(second["live_session_id"], session={**ACCEPT, "colour": "blue"})
+    with pytest.raises(openai.BadRequestError):  # SIP negotiates the audio format
+        client.live.sessions.accept(second["live_session_id"],
+                                    session={**ACCEPT, "audio": {"output": {"format": {"type": "audio/pcmu"}}}})
+    assert _info(server, second["call_id"])["status"] == "incoming"
+    client.live.sessions.refer(second["live_session_id"], target_uri="tel:+15550111")
+    assert _info(server, second["call_id"])["status"] == "referred"
+    with pytest.raises(openai.NotFoundError):
+        client.live.sessions.accept("live_unknown", session=ACCEPT)
+    with pytest.raises(openai.BadRequestError):
+        client.live.sessions.refer(first["live_session_id"], target_uri="tel:+1")
+
+
+def test_both_webhooks_first_accept_wins(server: ServerThread, receiver: Receiver) -> None:
+    client = _client(server)
+    placed = _place(server, surface="both")
+    kinds = {client.webhooks.unwrap(body.decode(), headers).type
+             for headers, body in (receiver.deliveries.get(timeout=10) for _ in range(2))}
+    assert kinds == {"realtime.call.incoming", "live.transport.incoming"}
+    client.realtime.calls.accept(placed["call_id"], type="realtime", model="gpt-realtime")
+    with pytest.raises(openai.BadRequestError):
+        client.live.sessions.accept(placed["live_session_id"], session=ACCEPT)
+    client.realtime.calls.hangup(placed["call_id"])
+    bad = httpx.post(server.http_url + "/_mockrt/calls", json={"surface": "carrier pigeon"})
+    assert bad.status_code == 400 and "surface" in bad.text
+
+
+def test_live_webrtc_session(server: ServerThread) -> None:
+    """``client.live.create``: the aiortc caller talks, the data channel carries the Live events (session.started
+    first, no audio deltas: the audio is media), the reply is heard; a sideband attaches by the returned id."""
+    from tests.calls_support import Caller, speech_48k
+
+    async def main() -> None:
+        caller = Caller(speech_48k("weather"))
+        client = openai.AsyncOpenAI(base_url=server.http_url + "/v1", api_key="sk-test")
+        try:
+            with pytest.raises(openai.BadRequestError):  # the media format is negotiated
+                await client.live.create(session={"model": "gpt-live-1", "audio": {"format": {"type": "audio/pcmu"}}},
+                                         transport={"type": "webrtc", "sdp": await caller.offer()})
+            created = await client.live.create(session={"model": "gpt-live-1", "instructions": "Be brief."},
+                                               transport={"type": "webrtc", "sdp": await caller.offer()})
+            session_id = created.session.id
+            assert session_id.startswith("live_") and created.transport.type == "webrtc"
+            await caller.answer(created.transport.sdp)
+            started = await caller.until("session.started")
+            assert started["session"]["id"] == session_id
+            async with client.live.sideband.connect(session_id=session_id) as side:
+                await caller.until("session.input_transcript.delta")
+                first = await caller.until("session.output_transcript.delta")
+                await caller.until("session.usage.updated")
+                reflected = await side.recv()
+                assert reflected.type in {e["type"] for e in caller.log} | {"session.input_audio.append",
+                                                                             "session.output_audio.delta"}
+            heard = caller.heard_between(first["_t"] - 0.5, caller.log[-1]["_t"])
+            rms = float(np.sqrt(np.mean(heard.astype(np.float64) ** 2)))
+            assert len(heard) > 48_000 * 0.3 and rms > 100, (len(heard), rms)
+            assert not any(e["type"] == "session.output_audio.delta" for e in caller.log)
+            for event in caller.log:
+                validate_live_event({k: v for k, v in event.items() if k != "_t"})
+            await client.live.sessions.hangup(session_id)  # the Live control works for a WebRTC session too
+            assert not server.app.state.mock.calls.live
+        finally:
+            await caller.close()
+            await client.close()
+
+    asyncio.run(main())
