@@ -194,31 +194,32 @@ async def reject_call(request: Request) -> Response:
 
 async def refer_call(request: Request) -> Response:
     found = await _control(request)
-    if isinstance(found, Response):
-        return found
-    _, call, body = found
+    return found if isinstance(found, Response) else await refer(found[1], found[2])
+
+
+async def hangup_call(request: Request) -> Response:
+    found = await _control(request)
+    return found if isinstance(found, Response) else await hangup(found[1])
+
+
+async def refer(call: Call, body: dict[str, Any]) -> Response:
+    """``refer``: the call is transferred to ``target_uri`` and ends here (§11; Live calls too, §13.8)."""
     if call.ended.is_set():
         return protocol_error_response(400, errors.call_ended(call.id))
     target = body.get("target_uri")
-    if not isinstance(target, str) or not target:
+    if not isinstance(target, str) or not target.strip():
         return protocol_error_response(400, errors.missing_required_parameter("target_uri"))
     call.sip["referred_to"] = target
     await call.end(f"referred to {target}", status="referred")
     return Response(status_code=200)
 
 
-async def hangup_call(request: Request) -> Response:
-    found = await _control(request)
-    if isinstance(found, Response):
-        return found
-    _, call, _body = found
+async def hangup(call: Call) -> Response:
+    """``hangup``: the application ends the call (§11; Live calls too, §13.8)."""
     if call.ended.is_set():
         return protocol_error_response(400, errors.call_ended(call.id))
     await call.end("hung up by the application")
     return Response(status_code=200)
-
-
-# -- the sideband WebSocket ----------------------------------------------------------------------------------
 
 
 async def sideband(ws: WebSocket, call_id: str) -> None:

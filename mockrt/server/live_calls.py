@@ -310,28 +310,12 @@ async def reject(request: Request) -> Response:
 
 async def refer(request: Request) -> Response:
     found = await _control(request)
-    if isinstance(found, Response):
-        return found
-    _, call, body = found
-    if call.ended.is_set():
-        return protocol_error_response(400, errors.call_ended(call.id))
-    target = body.get("target_uri")
-    if not isinstance(target, str) or not target.strip():
-        return protocol_error_response(400, errors.missing_required_parameter("target_uri"))
-    call.sip["referred_to"] = target
-    await call.end(f"referred to {target}", status="referred")
-    return Response(status_code=200)
+    return found if isinstance(found, Response) else await calls_http.refer(found[1], found[2])
 
 
 async def hangup(request: Request) -> Response:
     found = await _control(request)
-    if isinstance(found, Response):
-        return found
-    _, call, _body = found
-    if call.ended.is_set():
-        return protocol_error_response(400, errors.call_ended(call.id))
-    await call.end("hung up by the application")
-    return Response(status_code=200)
+    return found if isinstance(found, Response) else await calls_http.hangup(found[1])
 
 
 routes = [
