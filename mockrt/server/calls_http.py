@@ -10,6 +10,7 @@ import contextlib
 import copy
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -130,15 +131,27 @@ async def preflight(request: Request) -> Response:
 
 
 async def _control(request: Request) -> tuple[MockState, Call, dict[str, Any]] | Response:
-    """Auth, the call, the JSON body (possibly empty) of a call control request."""
+    """Auth, the call by its ``call_id``, the JSON body (possibly empty) of a call control request."""
+
+    def by_id(state: MockState) -> Call | Response:
+        call_id = request.path_params["call_id"]
+        call = state.calls.get(call_id)
+        return call if call is not None else protocol_error_response(404, errors.call_not_found(call_id))
+
+    return await control(request, by_id)
+
+
+async def control(request: Request, find: Callable[[MockState], Call | Response]
+                  ) -> tuple[MockState, Call, dict[str, Any]] | Response:
+    """A call control request (Realtime §11, Live §13.8): auth, the call ``find`` names (or its error), the JSON
+    body (possibly empty)."""
     state = _state(request)
     key = _credential(request)
     if not state.keys.standard_ok(key):
         return _unauthorized(key)
-    call_id = request.path_params["call_id"]
-    call = state.calls.get(call_id)
-    if call is None:
-        return protocol_error_response(404, errors.call_not_found(call_id))
+    call = find(state)
+    if isinstance(call, Response):
+        return call
     raw = await request.body()
     try:
         body = json.loads(raw) if raw.strip() else {}

@@ -147,22 +147,13 @@ def _find(state: MockState, session_id: str) -> Call | None:
 
 async def _control(request: Request) -> tuple[MockState, Call, dict[str, Any]] | Response:
     """Auth, the pending call by its ``live_…`` id, the JSON body (possibly empty)."""
-    state: MockState = request.app.state.mock
-    key = calls_http._credential(request)
-    if not state.keys.standard_ok(key):
-        return calls_http._unauthorized(key)
-    session_id = request.path_params["session_id"]
-    call = _find(state, session_id)
-    if call is None:
-        return protocol_error_response(404, errors.live_session_not_found(session_id))
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else {}
-    except ValueError as exc:
-        return protocol_error_response(400, errors.invalid_json(str(exc)[:200]))
-    if not isinstance(body, dict):
-        return protocol_error_response(400, errors.not_an_object())
-    return state, call, body
+
+    def by_session(state: MockState) -> Call | Response:
+        session_id = request.path_params["session_id"]
+        call = _find(state, session_id)
+        return call if call is not None else protocol_error_response(404, errors.live_session_not_found(session_id))
+
+    return await calls_http.control(request, by_session)
 
 
 def _new_session(state: MockState, session_id: str) -> LiveSession:
