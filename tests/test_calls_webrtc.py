@@ -127,7 +127,7 @@ def test_the_peer_closing_ends_the_call(live: ServerThread) -> None:
             assert len(state.calls.live) == 1 and len(state.registry.live) == 1
             await caller.close()  # DTLS close_notify / ICE gone: the service ends the session
             for _ in range(500):
-                if not state.calls.live:
+                if not state.calls.live and not state.registry.live:
                     break
                 await asyncio.sleep(0.02)
             assert not state.calls.live and not state.registry.live

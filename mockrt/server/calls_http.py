@@ -54,7 +54,7 @@ def start_session(state: MockState, call: Call, config: SessionConfig, path: str
     async def close_record() -> None:
         state.registry.close(record, 1000)
 
-    call.on_end.append(close_record)
+    call.on_end.insert(0, close_record)  # the journal closes with the call, before transports take time to release
     call.start(session, record)
 
 
