@@ -258,7 +258,7 @@ def test_webhook_receiver_down_drops_the_call(tmp_path: Path) -> None:
             ids = {down.deliveries.get(timeout=10)[0]["webhook-id"] for _ in range(3)}
             assert len(ids) == 1  # one event, retried
             state = srv.app.state.mock
-            for _ in range(200):
+            for _ in range(2000):
                 if not state.calls.live:
                     break
                 threading.Event().wait(0.01)
