@@ -7,6 +7,8 @@ This is the only module that knows a Live wire ``type`` string.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -106,6 +108,21 @@ FORK_START = Obj({"session": FORK_CONFIG, **_EVENT_ID}, required=("session",))
 MEDIA_START = Obj({"session": MEDIA_SESSION_CONFIG, **_EVENT_ID}, required=("session",))
 """The start of a session created over REST (WebRTC, outbound SIP): its ``MediaSessionConfig`` (§13.8)."""
 _CONTEXT = {"content": Str(), "delegation_id": Nullable(Str())}
+SIP_TRANSPORT = Obj({
+    "type": Const("sip"),
+    "destination": Str(),
+    "trunk": Obj({
+        "provider_url": Str(),
+        "auth": Obj({"type": Const("digest"), "username": Str(), "password": Str()},
+                    required=("type", "username", "password")),
+        "caller_number": Str(),
+    }, required=("provider_url", "auth", "caller_number")),
+}, required=("type", "destination", "trunk"))
+"""``LiveSipTransport``: ``POST /v1/live/sessions`` placing an outbound call through the caller's own trunk
+(§13.8; the openai SDK types only the WebRTC transport, the API reference has this one)."""
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+_SIPS_URL = re.compile(r"sips:(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?"
+                       r"(?:;transport=tcp)?")
 
 CLIENT_FIELDS: Mapping[C, Obj] = {
     C.START: Obj({"session": SESSION_CONFIG, **_EVENT_ID}, required=("session",)),
@@ -388,6 +405,42 @@ class LiveDialect:
                     item={**item, "status": "completed", "content": [done_part]})
         add("response.completed", response={**snapshot, "status": "completed", "usage": usage})
         return events
+
+    def check_sip_transport(self, transport: dict[str, Any]) -> tuple[str, str]:
+        """An outbound SIP transport (§13.8), checked the way the reference describes it: E.164 numbers, a
+        ``sips:`` provider URL (TLS signalling; no userinfo, path or other parameters; no local or private
+        literal addresses), digest credentials without CR, LF or NUL. The ``(destination, caller_number)``."""
+        checked = SIP_TRANSPORT.check(transport, "transport")
+        trunk, auth = checked["trunk"], checked["trunk"]["auth"]
+        for path, number in (("transport.destination", checked["destination"]),
+                             ("transport.trunk.caller_number", trunk["caller_number"])):
+            if not _E164.fullmatch(number):
+                raise errors.live_sip_transport(path, "expected a phone number in E.164 format (SIP URIs are not "
+                                                      "supported)")
+        url = _SIPS_URL.fullmatch(trunk["provider_url"])
+        path = "transport.trunk.provider_url"
+        if url is None:
+            raise errors.live_sip_transport(path, "expected 'sips:host[:port][;transport=tcp]' (TLS signalling)")
+        host = url["host"].strip("[]")
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        if (address is not None and not address.is_global) or (address is None and (
+                "." not in host or host.endswith((".local", ".localhost", ".internal")))):
+            raise errors.live_sip_transport(path, "local hostnames and private, loopback or link-local addresses "
+                                                  "are not allowed")
+        if url["port"] is not None and not 0 < int(url["port"]) < 65536:
+            raise errors.live_sip_transport(path, "the port must be between 1 and 65535")
+        bad = ("\r", "\n", "\0")
+        if not auth["username"].strip() or len(auth["username"].encode()) > 256 or any(
+                c in auth["username"] for c in bad):
+            raise errors.live_sip_transport("transport.trunk.auth.username",
+                                            "a non-blank username of at most 256 bytes without CR, LF or NUL")
+        if len(auth["password"].encode()) > 4096 or any(c in auth["password"] for c in bad):
+            raise errors.live_sip_transport("transport.trunk.auth.password",
+                                            "at most 4096 bytes without CR, LF or NUL")
+        return checked["destination"], trunk["caller_number"]
 
     def wire_name(self, kind: C) -> str:
         return next(name for name, value in self.client_events.items() if value is kind)

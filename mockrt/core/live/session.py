@@ -150,6 +150,20 @@ class LiveSession:
                 cid if isinstance(cid, str) else None)]
         return self.receive_text(text, now)
 
+    def notice(self, code: str, message: str) -> Send:
+        """An ``info`` event (§13.3), e.g. ``data_channel_permissions`` on a WebRTC frontend's channel (§13.8)."""
+        return self._send(S.INFO, {"code": code, "message": message})
+
+    def refuse(self, err: errors.ProtocolError, client_event_id: str | None) -> Send:
+        """An ``error`` for a command a transport refused before the session saw it (a frontend's data channel
+        permissions, §13.8)."""
+        return self._error(err, client_event_id)
+
+    def to_sideband(self, kind: S, fields: dict[str, Any]) -> None:
+        """An event delivered only to sideband observers (``transport.*``, §13.8); dropped without one."""
+        if self.sideband is not None:
+            self.sideband(self.dialect.render(kind, self.ids.event(), fields))
+
     # -- the transport contract -----------------------------------------------------------------------------
 
     def start(self) -> list[Output]:
@@ -249,9 +263,7 @@ class LiveSession:
                 raise errors.live_not_served("SIP transports (DTMF)")
             if len(ev["event"]) != 1 or ev["event"] not in "0123456789*#ABCD":
                 raise errors.live_dtmf_digit(ev["event"])
-            if self.sideband is not None:  # confirmed to sideband observers only (§13.8)
-                self.sideband(self.dialect.render(S.DTMF_SENT, self.ids.event(), {
-                    "event": ev["event"], "client_event_id": cid}))
+            self.to_sideband(S.DTMF_SENT, {"event": ev["event"], "client_event_id": cid})  # sideband only (§13.8)
             return []
         raise errors.live_not_served("Decisions (decision.*)")
 
