@@ -172,3 +172,42 @@ def test_media_fields_only_on_media_sessions() -> None:
     events = _events(m.receive_text(json.dumps({"type": "session.start", "session": {
         "model": "gpt-live-1", "client": {"data_channel": {"allowed_client_events": ["session.dance"]}}}}), 0.0))
     assert events[0]["error"]["param"] == "session.client.data_channel.allowed_client_events[0]"
+
+
+@pytest.mark.parametrize(("path", "value", "param"), [
+    ("destination", "sip:alice@example.com", "transport.destination"),
+    ("destination", "+0123", "transport.destination"),
+    ("trunk.caller_number", "15550100", "transport.trunk.caller_number"),
+    ("trunk.provider_url", "sip:sip.example.com", "transport.trunk.provider_url"),
+    ("trunk.provider_url", "sips:user@sip.example.com", "transport.trunk.provider_url"),
+    ("trunk.provider_url", "sips:localhost", "transport.trunk.provider_url"),
+    ("trunk.provider_url", "sips:192.168.1.10:5061", "transport.trunk.provider_url"),
+    ("trunk.provider_url", "sips:[fe80::1]", "transport.trunk.provider_url"),
+    ("trunk.provider_url", "sips:sip.example.com:70000", "transport.trunk.provider_url"),
+    ("trunk.auth.username", "  ", "transport.trunk.auth.username"),
+    ("trunk.auth.password", "a\r\nb", "transport.trunk.auth.password"),
+    ("trunk.auth.type", "basic", "transport.trunk.auth.type"),
+])
+def test_outbound_sip_transport_checks(path: str, value: str, param: str) -> None:
+    from mockrt.core import errors
+    from mockrt.core.dialects.live import LiveDialect
+
+    transport: dict[str, Any] = {"type": "sip", "destination": "+15550123", "trunk": {
+        "provider_url": "sips:[2606:4700::1111]:5061;transport=tcp", "caller_number": "+15550100",
+        "auth": {"type": "digest", "username": "u", "password": "p"}}}
+    assert LiveDialect().check_sip_transport(transport) == ("+15550123", "+15550100")
+    *parents, leaf = path.split(".")
+    node = transport
+    for key in parents:
+        node = node[key]
+    node[leaf] = value
+    with pytest.raises(errors.ProtocolError) as refused:
+        LiveDialect().check_sip_transport(transport)
+    assert refused.value.param == param
+
+
+def test_a_websocket_fork_of_a_media_session_has_no_wake_policy() -> None:
+    s = _media({"wake_policy": {"type": "speech"}, "idle_timeout_s": 3, "store": True})
+    fork = LiveSession(LiveOptions(seed=6, time_scale=0, fork_of=s.snapshot()), now=0.0)
+    _events(fork.receive_text(json.dumps({"type": "session.start", "session": {}}), 0.0))
+    assert fork.config is not None and fork.config.wake_policy is None and not fork.asleep

@@ -279,6 +279,8 @@ class LiveSession:
             self.delegations = copy.deepcopy(fork.delegations)
         else:
             cfg = self.dialect.parse_start(session, self.options.known_models)
+        if not self.options.media:  # a WebSocket (a fork of a WebRTC session too) has no wake or idle (§13.8)
+            cfg.wake_policy, cfg.idle_timeout_s = None, None
         self.config = cfg
         self.started_at = now
         self._anchor_ms, self._anchor_at = 0.0, now
