@@ -163,6 +163,22 @@ def _connected(receiver: Receiver, client: openai.OpenAI, session_id: str) -> No
     assert event.data.session_id == session_id and event.data.type == "webrtc"
 
 
+def test_legacy_live_call_incoming_webhook(server: ServerThread, receiver: Receiver) -> None:
+    """``legacy_live_webhook``: the deprecated ``live.call.incoming`` (no ``data.type``) follows
+    ``live.transport.incoming`` for the same pending session, as existing subscriptions still get it (§13.8)."""
+    client = _client(server)
+    placed = _place(server, surface="live", legacy_live_webhook=True)
+    events = [client.webhooks.unwrap(body.decode(), headers)
+              for headers, body in (receiver.deliveries.get(timeout=10) for _ in range(2))]
+    assert [e.type for e in events] == ["live.transport.incoming", "live.call.incoming"]
+    legacy = events[1]
+    assert legacy.type == "live.call.incoming" and legacy.data.session_id == placed["live_session_id"]
+    assert "type" not in legacy.data.model_dump(exclude_unset=True)
+    client.live.sessions.reject(placed["live_session_id"], status_code=603)
+    bad = httpx.post(server.http_url + "/_mockrt/calls", json={"surface": "live", "legacy_live_webhook": "yes"})
+    assert bad.status_code == 400 and "legacy_live_webhook" in bad.text
+
+
 def test_live_webrtc_session(server: ServerThread, receiver: Receiver) -> None:
     """``client.live.create``: the aiortc caller talks, the data channel carries the Live events (session.started
     first, no audio deltas: the audio is media), the reply is heard; a sideband attaches by the returned id; the

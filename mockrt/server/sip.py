@@ -1,11 +1,12 @@
 """SIP calls, simulated (docs/protocol.md §11): there is no phone network here, so the admin API places the call.
 
 ``POST /_mockrt/calls`` ``{"from", "to", "sip_headers": [{"name", "value"}], "audio_file", "dtmf": [{"digit",
-"at_ms"}], "surface": "realtime" | "live" | "both"}`` creates a ringing call and sends ``realtime.call.incoming``
-and/or ``live.transport.incoming`` (docs/protocol.md §13.8) to ``--webhook-url`` (signed,
-:mod:`mockrt.server.webhooks`); when no delivery succeeds after the retries the call is dropped. The application
-answers over REST (:mod:`mockrt.server.calls_http`, or :mod:`mockrt.server.live_calls` for the Live API).
-After ``accept`` the caller talks: the WAV (resolved inside
+"at_ms"}], "surface": "realtime" | "live" | "both", "legacy_live_webhook": bool}`` creates a ringing call and sends
+``realtime.call.incoming`` and/or ``live.transport.incoming`` (docs/protocol.md §13.8; with
+``legacy_live_webhook`` also the deprecated ``live.call.incoming`` that existing subscriptions still get) to
+``--webhook-url`` (signed, :mod:`mockrt.server.webhooks`); when no delivery succeeds after the retries the call
+is dropped. The application answers over REST (:mod:`mockrt.server.calls_http`, or
+:mod:`mockrt.server.live_calls` for the Live API). After ``accept`` the caller talks: the WAV (resolved inside
 ``--fixtures-dir``, like every file named over HTTP) is sent as telephone audio would be, G.711 µ-law at 8 kHz,
 then line silence; DTMF digits arrive at their ``at_ms``; the assistant's audio is played to the caller in real
 time (scaled by ``time_scale``) and kept in :attr:`Call.heard` (``GET /_mockrt/calls/{call_id}/audio.wav``, 8 kHz,
@@ -53,7 +54,9 @@ def _problems(body: Any) -> list[str]:
     if not isinstance(body, dict):
         return ["the body must be a JSON object"]
     problems = [f"unknown field {key!r}" for key in body
-                if key not in ("from", "to", "sip_headers", "audio_file", "dtmf", "surface")]
+                if key not in ("from", "to", "sip_headers", "audio_file", "dtmf", "surface", "legacy_live_webhook")]
+    if not isinstance(body.get("legacy_live_webhook", False), bool):
+        problems.append("'legacy_live_webhook' must be a boolean")
     if body.get("surface", "realtime") not in ("realtime", "live", "both"):
         problems.append("'surface' must be one of 'realtime', 'live', 'both'")
     for key in ("from", "to", "audio_file"):
@@ -135,6 +138,8 @@ async def place_call(request: Request) -> Response:
                   for _ in range(surface != "live")]
         events += [sender.envelope("live.transport.incoming", {"session_id": live_id, "sip_headers": sip_headers,
                                                                "type": "sip"}) for _ in range(surface != "realtime")]
+        events += [sender.envelope("live.call.incoming", {"session_id": live_id, "sip_headers": sip_headers})
+                   for _ in range(surface != "realtime" and body.get("legacy_live_webhook", False))]
         keep(call, asyncio.get_running_loop().create_task(_notify(call, sender, events)))
     return JSONResponse({"call_id": call.id, "live_session_id": live_id, "status": call.status}, status_code=201)
 
