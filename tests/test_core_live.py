@@ -211,3 +211,24 @@ def test_a_websocket_fork_of_a_media_session_has_no_wake_policy() -> None:
     fork = LiveSession(LiveOptions(seed=6, time_scale=0, fork_of=s.snapshot()), now=0.0)
     _events(fork.receive_text(json.dumps({"type": "session.start", "session": {}}), 0.0))
     assert fork.config is not None and fork.config.wake_policy is None and not fork.asleep
+
+
+def test_data_channel_selectors() -> None:
+    """``allowed_server_events`` selectors: a plain type, a ``response.event`` with its nested type; errors and
+    notices always pass; ``allowed_client_events`` names what the frontend may send (omitted: everything)."""
+    from mockrt.core.dialects.live import LiveConfig, LiveDialect
+
+    d = LiveDialect()
+    cfg = LiveConfig(model="gpt-live-1", client={"data_channel": {
+        "allowed_client_events": [],
+        "allowed_server_events": [{"type": "session.started"},
+                                  {"type": "response.event", "response_event": "response.completed"}]}})
+    assert d.data_channel_allows(cfg, {"type": "session.started"})
+    assert not d.data_channel_allows(cfg, {"type": "session.usage.updated"})
+    assert d.data_channel_allows(cfg, {"type": "response.event", "event": {"type": "response.completed"}})
+    assert not d.data_channel_allows(cfg, {"type": "response.event", "event": {"type": "response.created"}})
+    assert d.data_channel_allows(cfg, {"type": "error"}) and d.data_channel_allows(cfg, {"type": "info"})
+    assert not d.data_channel_accepts(cfg, "session.close")
+    everything = LiveConfig(model="gpt-live-1", client={"data_channel": {"allowed_server_events": "all"}})
+    assert d.data_channel_allows(everything, {"type": "session.usage.updated"})
+    assert d.data_channel_accepts(everything, "session.close")
