@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fractions
 import json
 import queue
 import threading
@@ -82,10 +83,11 @@ def multipart(sdp: str, session: Json | None) -> tuple[bytes, str]:
 
 
 class WebRTCCall:
-    """A WebRTC caller: a silent microphone (or none), the ``oai-events`` data channel, the remote track counted."""
+    """A WebRTC caller: a microphone (silent, or saying ``mic``: pcm16 at 24 kHz, once, in real time, then
+    silence), the ``oai-events`` data channel, the remote track counted."""
 
-    def __init__(self, base: str, headers: dict[str, str], dialect: str = "ga") -> None:
-        self.base, self.headers, self.dialect = base, headers, dialect
+    def __init__(self, base: str, headers: dict[str, str], dialect: str = "ga", mic: bytes = b"") -> None:
+        self.base, self.headers, self.dialect, self.mic = base, headers, dialect, mic
         self.history: list[Json] = []
         self.sent_types: list[str] = []
         self.events: queue.Queue[Json] = queue.Queue()
@@ -111,12 +113,37 @@ class WebRTCCall:
             self._run(self._answer(answer.text))
         return answer
 
+    def open_live(self, session: Json) -> HttpAnswer:
+        """GPT-Live: ``POST /v1/live/sessions`` ``{"session", "transport": {"type": "webrtc", "sdp"}}`` (JSON),
+        then the answer's SDP is applied (docs/protocol.md §13.8)."""
+        offer = self._run(self._offer())
+        body = json.dumps({"session": session, "transport": {"type": "webrtc", "sdp": offer}}).encode()
+        answer = post(self.base + "/v1/live/sessions", body, {**self.headers, "Content-Type": "application/json"})
+        if answer.status < 300:
+            self._run(self._answer(answer.json()["transport"]["sdp"]))
+        return answer
+
     async def _offer(self) -> str:
         from aiortc import RTCPeerConnection
         from aiortc.mediastreams import AudioStreamTrack
 
+        mic = self.mic
+
         class Silence(AudioStreamTrack):
-            pass
+            """aiortc's paced silent track as 24 kHz frames of 20 ms, saying ``mic`` first."""
+
+            async def recv(self) -> Any:
+                from av import AudioFrame
+
+                paced = await super().recv()  # 8 kHz silence, paced in real time: its pts counts 20 ms frames
+                if not mic:
+                    return paced
+                index, n = int(paced.pts or 0) // 160, 480
+                chunk = mic[index * n * 2:(index + 1) * n * 2]
+                frame = AudioFrame(format="s16", layout="mono", samples=n)
+                frame.planes[0].update(chunk + bytes(n * 2 - len(chunk)))
+                frame.pts, frame.sample_rate, frame.time_base = index * n, 24000, fractions.Fraction(1, 24000)
+                return frame
 
         self._pc = pc = RTCPeerConnection()
         pc.addTrack(Silence())

@@ -1681,3 +1681,24 @@ def run_mutant(mutant: Mutant, target: Target, case_ids: Iterable[str] | None = 
         for case_id in ids:
             out[case_id] = run_catalogue(target, cases=[catalogue[case_id]], timeout_scale=timeout_scale)
     return out
+
+
+@mutant("live-outbound-leg-silent", "the outbound SIP leg's transport.ringing/.answered/.failed never reach the "
+        "sideband", "live/sip/outbound")
+def _live_outbound_leg_silent(p: Patcher) -> None:
+    _, session = _live()
+    p.attr(session.LiveSession, "to_sideband", lambda self, kind, fields: None)
+
+
+@mutant("live-data-channel-unfiltered", "a WebRTC frontend's data channel gets every server event, whatever its "
+        "allowed_server_events say", "live/webrtc/wake-idle-permissions")
+def _live_data_channel_unfiltered(p: Patcher) -> None:
+    dialect, _ = _live()
+    p.attr(dialect.LiveDialect, "data_channel_allows", lambda self, cfg, event: True)
+
+
+@mutant("live-never-idle", "idle_timeout_s is ignored: a woken session never pauses",
+        "live/webrtc/wake-idle-permissions")
+def _live_never_idle(p: Patcher) -> None:
+    _, session = _live()
+    p.attr(session.LiveSession, "_idle_due", lambda self, at_ms: False)

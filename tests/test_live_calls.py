@@ -155,9 +155,34 @@ def test_both_webhooks_first_accept_wins(server: ServerThread, receiver: Receive
     assert bad.status_code == 400 and "surface" in bad.text
 
 
-def test_live_webrtc_session(server: ServerThread) -> None:
+def _connected(receiver: Receiver, client: openai.OpenAI, session_id: str) -> None:
+    """The ``live.transport.connected`` webhook of a direct WebRTC session, signed like every webhook."""
+    headers, body = receiver.deliveries.get(timeout=10)
+    event = client.webhooks.unwrap(body.decode(), headers)
+    assert event.type == "live.transport.connected", event
+    assert event.data.session_id == session_id and event.data.type == "webrtc"
+
+
+def test_legacy_live_call_incoming_webhook(server: ServerThread, receiver: Receiver) -> None:
+    """``legacy_live_webhook``: the deprecated ``live.call.incoming`` (no ``data.type``) follows
+    ``live.transport.incoming`` for the same pending session, as existing subscriptions still get it (§13.8)."""
+    client = _client(server)
+    placed = _place(server, surface="live", legacy_live_webhook=True)
+    events = [client.webhooks.unwrap(body.decode(), headers)
+              for headers, body in (receiver.deliveries.get(timeout=10) for _ in range(2))]
+    assert [e.type for e in events] == ["live.transport.incoming", "live.call.incoming"]
+    legacy = events[1]
+    assert legacy.type == "live.call.incoming" and legacy.data.session_id == placed["live_session_id"]
+    assert "type" not in legacy.data.model_dump(exclude_unset=True)
+    client.live.sessions.reject(placed["live_session_id"], status_code=603)
+    bad = httpx.post(server.http_url + "/_mockrt/calls", json={"surface": "live", "legacy_live_webhook": "yes"})
+    assert bad.status_code == 400 and "legacy_live_webhook" in bad.text
+
+
+def test_live_webrtc_session(server: ServerThread, receiver: Receiver) -> None:
     """``client.live.create``: the aiortc caller talks, the data channel carries the Live events (session.started
-    first, no audio deltas: the audio is media), the reply is heard; a sideband attaches by the returned id."""
+    first, no audio deltas: the audio is media), the reply is heard; a sideband attaches by the returned id; the
+    ``live.transport.connected`` webhook names the session."""
     from tests.calls_support import Caller, speech_48k
 
     async def main() -> None:
@@ -171,6 +196,7 @@ def test_live_webrtc_session(server: ServerThread) -> None:
                                                transport={"type": "webrtc", "sdp": await caller.offer()})
             session_id = created.session.id
             assert session_id.startswith("live_") and created.transport.type == "webrtc"
+            await asyncio.to_thread(_connected, receiver, _client(server), session_id)
             await caller.answer(created.transport.sdp)
             started = await caller.until("session.started")
             assert started["session"]["id"] == session_id
@@ -189,6 +215,145 @@ def test_live_webrtc_session(server: ServerThread) -> None:
                 validate_live_event({k: v for k, v in event.items() if k != "_t"})
             await client.live.sessions.hangup(session_id)  # the Live control works for a WebRTC session too
             assert not server.app.state.mock.calls.live
+        finally:
+            await caller.close()
+            await client.close()
+
+    asyncio.run(main())
+
+
+DIAL: Any = {"type": "sip", "destination": "+15550123",
+             "trunk": {"provider_url": "sips:sip.example.com;transport=tcp", "caller_number": "+15550100",
+                       "auth": {"type": "digest", "username": "trunk-user", "password": "s3cret"}}}
+
+
+def _far_end(server: ServerThread, session_id: str, step: str, **body: Any) -> httpx.Response:
+    return httpx.post(f"{server.http_url}/_mockrt/calls/{session_id}/{step}", json=body)
+
+
+def _attached(side: Any) -> None:
+    """The sideband is attached server-side once a command of its own is acknowledged (no race with the
+    admin API's far end)."""
+    side.send({"type": "session.thinking.append", "content": "Outbound call.", "delegation_id": None,
+               "event_id": "t1"})
+    while side.recv().type != "session.thinking.appended":
+        pass
+
+
+def test_outbound_sip_call_rings_answers_and_talks(server: ServerThread) -> None:
+    """``POST /v1/live/sessions`` with a ``sip`` transport dials out: the sideband alone sees
+    ``transport.ringing`` then ``transport.answered``; the simulated far end then talks and hears the reply."""
+    client = _client(server)
+    for bad, param in ((dict(DIAL, destination="sip:alice@example.com"), "transport.destination"),
+                       (dict(DIAL, trunk={**DIAL["trunk"], "provider_url": "sip:sip.example.com"}),
+                        "transport.trunk.provider_url"),
+                       (dict(DIAL, trunk={**DIAL["trunk"], "provider_url": "sips:10.0.0.7:5061"}),
+                        "transport.trunk.provider_url"),
+                       (dict(DIAL, colour="blue"), "transport.colour")):
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.live.create(session={"model": "gpt-live-1"}, transport=bad)
+        assert refused.value.body["param"] == param, refused.value.body  # type: ignore[index]
+    created = client.live.create(session={"model": "gpt-live-1", "instructions": "Call the customer."},
+                                 transport=DIAL)
+    session_id = created.session.id
+    assert session_id.startswith("live_") and created.transport.type == "sip"  # type: ignore[comparison-overlap]
+    assert _far_end(server, "live_nope", "ring").status_code == 404
+    seen: list[dict[str, Any]] = []
+    with client.live.sideband.connect(session_id=session_id) as side:
+        _attached(side)
+        assert _far_end(server, session_id, "ring").status_code == 200
+        assert _far_end(server, session_id, "ring").status_code == 409  # it rings already
+        while (ev := side.recv()).type != "transport.ringing":
+            pass
+        seen.append(ev.model_dump(exclude_unset=True))
+        assert _far_end(server, session_id, "answer", audio_file="speech_weather.wav").status_code == 200
+        while (ev := side.recv()).type != "session.usage.updated" or not any(
+                e["type"] == "session.output_transcript.delta" for e in seen):
+            seen.append(ev.model_dump(exclude_unset=True))
+        assert _far_end(server, session_id, "fail").status_code == 409  # answered: too late to fail
+        client.live.sessions.hangup(session_id)
+        for ev in side:
+            seen.append(ev.model_dump(exclude_unset=True))
+    for e in seen:
+        validate_live_event(e)
+    kinds = [e["type"] for e in seen]
+    assert kinds.index("transport.ringing") < kinds.index("transport.answered")
+    assert kinds.index("transport.answered") < kinds.index("session.input_transcript.delta")
+    assert seen[kinds.index("transport.answered")]["session_id"] == session_id
+    info = _info(server, session_id)
+    assert info["direction"] == "outbound" and info["leg"] == "answered" and info["to"] == "+15550123"
+    assert info["status"] == "ended" and info["heard_ms"] > 500
+
+
+def test_outbound_sip_call_fails(server: ServerThread) -> None:
+    client = _client(server)
+    created = client.live.create(session={"model": "gpt-live-1"}, transport=DIAL)
+    session_id = created.session.id
+    with client.live.sideband.connect(session_id=session_id) as side:
+        _attached(side)
+        assert _far_end(server, session_id, "fail", code="busy_here", message="User busy.").status_code == 200
+        rest = [ev.model_dump(exclude_unset=True) for ev in side]  # the failure ends the call and the sideband
+    failed = next(e for e in rest if e["type"] == "transport.failed")
+    validate_live_event(failed)
+    assert failed["error"] == {"type": "call_error", "code": "busy_here", "message": "User busy."}
+    assert failed["session_id"] == session_id
+    assert _info(server, session_id)["status"] == "ended"
+    assert _far_end(server, session_id, "answer").status_code == 409
+    with pytest.raises(openai.BadRequestError):
+        client.live.sessions.hangup(session_id)
+
+
+def test_live_webrtc_wake_idle_and_data_channel_permissions(server: ServerThread, receiver: Receiver) -> None:
+    """A WebRTC session with a speech wake policy, a 1 s idle timeout and a restricted frontend: the data
+    channel gets ``info`` (``data_channel_permissions``) after ``session.started``, then only the events it may
+    receive: ``session.resumed`` when the caller speaks, the input transcript, ``session.paused`` a second after
+    the reply; a command it may not send is refused; the sideband sees everything."""
+    from tests.calls_support import Caller, speech_48k
+
+    allowed = ["session.started", "session.resumed", "session.paused", "session.input_transcript.delta"]
+    session: Any = {"model": "gpt-live-1", "wake_policy": {"type": "speech", "vad_threshold": 0.5},
+                    "idle_timeout_s": 1, "client": {"data_channel": {
+                        "allowed_client_events": ["session.instructions.append"],
+                        "allowed_server_events": [{"type": t} for t in allowed]}}}
+
+    async def main() -> None:
+        caller = Caller(speech_48k("weather"))
+        client = openai.AsyncOpenAI(base_url=server.http_url + "/v1", api_key="sk-test")
+        try:
+            with pytest.raises(openai.BadRequestError):  # selectors name Live server events
+                await client.live.create(session={**session, "client": {"data_channel": {
+                    "allowed_server_events": [{"type": "session.created"}]}}},
+                    transport={"type": "webrtc", "sdp": await caller.offer()})
+            created = await client.live.create(session=session,
+                                               transport={"type": "webrtc", "sdp": await caller.offer()})
+            session_id = created.session.id
+            await asyncio.to_thread(_connected, receiver, _client(server), session_id)
+            await caller.answer(created.transport.sdp)
+            await caller.until("session.started")
+            info = await caller.until("info")
+            assert info["code"] == "data_channel_permissions" and "session.instructions.append" in info["message"]
+            async with client.live.sideband.connect(session_id=session_id) as side:
+                await caller.until("session.resumed")
+                await caller.until("session.input_transcript.delta")
+                await caller.until("session.paused")
+                caller.send({"type": "session.close", "event_id": "c1"})
+                refused = await caller.until("error")
+                assert refused["error"]["code"] == "event_not_permitted"
+                assert refused["error"]["client_event_id"] == "c1"
+                side_seen: list[dict[str, Any]] = []
+                while not side_seen or side_seen[-1]["type"] != "error":
+                    side_seen.append((await side.recv()).model_dump(exclude_unset=True))
+            kinds = {e["type"] for e in caller.log}
+            assert kinds <= {*allowed, "info", "error"}, kinds
+            side_kinds = {e["type"] for e in side_seen}
+            assert {"session.paused", "session.usage.updated"} <= side_kinds  # the frontend may not see usage
+            usage = [e["usage"] for e in side_seen if e["type"] == "session.usage.updated"][-1]
+            assert usage["active_seconds"] + usage["paused_seconds"] == usage["seconds"]
+            for event in caller.log:
+                validate_live_event({k: v for k, v in event.items() if k != "_t"})
+            for event in side_seen:
+                validate_live_event(event)
+            await client.live.sessions.hangup(session_id)
         finally:
             await caller.close()
             await client.close()

@@ -235,3 +235,106 @@ def test_live_sip(ctx: Ctx) -> None:
     expect_equal(hung.status, 200, "hangup")
     expect_equal(post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers).status, 400,
                  "a second hangup")
+
+
+def _sideband(ctx: Ctx, session_id: str) -> Session:
+    endpoint = ctx.target.endpoint(ctx.dialect)
+    url = endpoint.url.split("?")[0] + f"/{session_id}/attach"
+    transcript = Transcript(ctx.target.name, ctx.dialect, url, ctx.case.id)
+    ctx.transcripts.append(transcript)
+    side = Session.open(url, headers=endpoint.headers, subprotocols=endpoint.subprotocols, dialect=ctx.dialect,
+                        transcript=transcript, deadline=ctx.deadline, wait_cap=ctx.wait_cap, local=endpoint.local,
+                        scale=ctx.scale)
+    ctx.sessions.append(side)
+    return side
+
+
+DIAL: Json = {"type": "sip", "destination": "+15550123",
+              "trunk": {"provider_url": "sips:sip.example.com", "caller_number": "+15550100",
+                        "auth": {"type": "digest", "username": "trunk-user", "password": "secret"}}}
+
+
+@case(id="live/sip/outbound", section="§13.8, §13.7", level="should", dialects=LIVE, targets=("mock", "url"),
+      timeout=30.0, description="an outbound SIP call: the sideband alone sees the leg ring, answer, or fail",
+      requirement="POST /v1/live/sessions with a sip transport (E.164 destination, trunk) → {session: {id}, "
+                  "transport: {type: sip}}; transport.ringing, transport.answered or transport.failed {error: "
+                  "{type: call_error, code, message}} with the session_id, to sideband observers only [D][U: 200].")
+def test_live_sip_outbound(ctx: Ctx) -> None:
+    endpoint = ctx.target.endpoint(ctx.dialect)
+    base = http_base(endpoint.url)
+    headers = {k: v for k, v in endpoint.headers.items() if k.lower() == "authorization"}
+    json_headers = {**headers, "Content-Type": "application/json"}
+
+    def dial() -> str:
+        body = json.dumps({"session": {"model": "gpt-live-1"}, "transport": DIAL}).encode()
+        created = post(f"{base}/v1/live/sessions", body, json_headers)
+        expect_equal(created.status, 200, f"status of POST /v1/live/sessions ({created.text[:200]})")
+        expect_equal(created.json().get("transport"), {"type": "sip"}, "transport (no trunk credentials)")
+        session_id: str = created.json()["session"]["id"]
+        return session_id
+
+    def far_end(session_id: str, step: str, body: Json | None = None) -> None:
+        answer = post(f"{base}/_mockrt/calls/{session_id}/{step}", json.dumps(body or {}).encode(),
+                      {"Content-Type": "application/json"})
+        if answer.status in (401, 404):
+            ctx.skip("no mockrt admin API here to simulate the far end of an outbound call")
+        expect_equal(answer.status, 200, f"far end {step} ({answer.text[:200]})")
+
+    session_id = dial()
+    side = _sideband(ctx, session_id)
+    side.send({"type": "session.thinking.append", "content": "Calling out.", "delegation_id": None,
+               "event_id": "evt_live_attached"})
+    side.until("session.thinking.appended")  # attached: what the far end does now reaches this sideband
+    far_end(session_id, "ring")
+    expect_equal(side.wait("transport.ringing", timeout=10).get("session_id"), session_id, "ringing.session_id")
+    far_end(session_id, "answer")
+    expect_equal(side.wait("transport.answered", timeout=10).get("session_id"), session_id, "answered.session_id")
+    expect_equal(post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers).status, 200, "hangup")
+
+    failing = dial()
+    side = _sideband(ctx, failing)
+    side.send({"type": "session.thinking.append", "content": "Calling out.", "delegation_id": None,
+               "event_id": "evt_live_attached"})
+    side.until("session.thinking.appended")
+    far_end(failing, "fail", {"code": "busy_here", "message": "User busy."})
+    failed = side.wait("transport.failed", timeout=10)
+    expect_equal(failed.get("error"), {"type": "call_error", "code": "busy_here", "message": "User busy."},
+                 "transport.failed.error")
+    expect_equal(post(f"{base}/v1/live/sessions/{failing}/hangup", b"", json_headers).status, 400,
+                 "hangup after the failure")
+
+
+@case(id="live/webrtc/wake-idle-permissions", section="§13.8, §13.3", level="should", dialects=LIVE,
+      targets=("mock", "openai", "url"), timeout=60.0,
+      description="WebRTC with a speech wake policy, a 1 s idle timeout and a restricted frontend data channel",
+      requirement="info {code: data_channel_permissions} on the frontend's channel; speech wakes inference "
+                  "(session.resumed), idle_timeout_s without speech pauses it (session.paused); the channel gets "
+                  "only its allowed_server_events (error and info aside) and refuses other client events [D][U: "
+                  "the refusal's code, the HTTP status].")
+def test_live_webrtc_wake_idle_permissions(ctx: Ctx) -> None:
+    from conformance.calls import WebRTCCall
+
+    clip = ctx.clip("lights")
+    endpoint = ctx.target.endpoint(ctx.dialect)
+    headers = {k: v for k, v in endpoint.headers.items() if k.lower() == "authorization"}
+    allowed = ["session.started", "session.resumed", "session.paused", "session.input_transcript.delta"]
+    call = WebRTCCall(http_base(endpoint.url), headers, ctx.dialect, mic=bytes(4800) + clip.pcm16)
+    ctx.sessions.append(call)  # type: ignore[arg-type]  # quacks like a Session for the run's bookkeeping
+    created = call.open_live({"model": "gpt-live-1", "instructions": "Reply with one short sentence.",
+                              "wake_policy": {"type": "speech"}, "idle_timeout_s": 1,
+                              "client": {"data_channel": {
+                                  "allowed_client_events": ["session.instructions.append"],
+                                  "allowed_server_events": [{"type": t} for t in allowed]}}})
+    expect(created.status in (200, 201), f"status of POST /v1/live/sessions: {created.status} {created.text[:200]}")
+    call.until("session.started")
+    expect_equal(call.until("info").get("code"), "data_channel_permissions", "info.code")
+    call.until("session.resumed", timeout=20)
+    call.until("session.paused", timeout=30)
+    call.send({"type": "session.close", "event_id": "evt_live_refused"})
+    refused = call.until("error")
+    expect_equal(refused.get("client_event_id"), "evt_live_refused", "the refusal's client_event_id")
+    others = {str(e.get("type")) for e in call.history} - {*allowed, "info", "error"}
+    expect(not others, f"only the allowed server events reach the data channel, also saw {sorted(others)}")
+    session_id = created.json()["session"]["id"]
+    post(f"{http_base(endpoint.url)}/v1/live/sessions/{session_id}/hangup", b"",
+         {**headers, "Content-Type": "application/json"})

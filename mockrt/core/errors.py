@@ -595,3 +595,22 @@ def live_call_audio_format() -> ProtocolError:
 def live_reject_status() -> ProtocolError:
     return ProtocolError("Invalid 'status_code': expected a SIP response code between 300 and 699.",
                          "invalid_value", "status_code")
+
+
+def live_selector_response_event(path: str) -> ProtocolError:
+    """A ``ServerEventSelector`` with ``response_event`` where the type is not ``response.event``, or without it
+    where it is (§13.8)."""
+    return ProtocolError(f"Invalid '{path}': 'response_event' is required when 'type' is 'response.event' and "
+                         f"forbidden otherwise.", "invalid_value", f"{path}.response_event")
+
+
+def live_event_not_permitted(wire_type: str) -> ProtocolError:
+    """A WebRTC frontend sent a client event its ``client.data_channel.allowed_client_events`` does not list
+    (§13.8) [U: code and wording]."""
+    return ProtocolError(f"The data channel is not permitted to send '{wire_type[:64]}' events in this session.",
+                         "event_not_permitted", "type")
+
+
+def live_sip_transport(path: str, reason: str) -> ProtocolError:
+    """A bad outbound SIP transport on ``POST /v1/live/sessions`` (§13.8) [U: wording]."""
+    return ProtocolError(f"Invalid '{path}': {reason}.", "invalid_value", path)

@@ -8,6 +8,12 @@ session (:class:`LiveCallSession` adapts it to what a :class:`~mockrt.server.cal
 played audio out, DTMF); the simulated caller of :mod:`mockrt.server.sip` is the primary transport, and
 ``client.live.sideband`` attaches to the session like to any running Live session (it sees every event, the
 caller's reflected audio and ``transport.dtmf.received`` included).
+
+``POST /v1/live/sessions`` with a ``sip`` transport places an outbound call instead (:class:`OutboundLeg`): the
+session starts at once, the far end is simulated like an inbound caller and driven by the admin API
+(``POST /_mockrt/calls/{id}/ring|answer|fail``, :mod:`mockrt.server.sip`), and ``transport.ringing`` /
+``.answered`` / ``.failed`` reach the sideband only. A WebRTC session applies its frontend's data channel
+permissions (``client.data_channel``, with an ``info`` notice) and sends ``live.transport.connected``.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from mockrt.server.calls import Call, new_call_id
 from mockrt.server.live import LIVE_PREFIXES, hub
 from mockrt.server.rest_errors import error_response, protocol_error_response
 from mockrt.server.state import MockState
+from mockrt.server.webhooks import WebhookSender
 
 _DIALECT = LiveDialect()
 _WIRE = {kind: wire for wire, kind in _DIALECT.client_events.items()}
@@ -58,6 +65,7 @@ class LiveCallSession:
         self.session_id = session.session_id
         self.played = bytearray()  # output audio produced and not yet pulled by the caller's line
         self.events_on_channel = events_on_channel  # WebRTC: the data channel carries the events
+        self.media = True  # False while an outbound leg rings: no line, the output stream goes nowhere
 
     @property
     def closed(self) -> bool:
@@ -80,13 +88,16 @@ class LiveCallSession:
         return _OutputConfig(self.live.output.format)
 
     def filter(self, outputs: list[Output]) -> list[Output]:
-        """Output audio to the line; other events to the data channel (WebRTC) or dropped (SIP: the sideband got
-        its copy); directives kept."""
+        """Output audio to the line; other events to the data channel (WebRTC, as its ``allowed_server_events``
+        permit) or dropped (SIP: the sideband got its copy); directives kept."""
         kept: list[Output] = []
+        cfg = self.live.config
         for out in outputs:
             if isinstance(out, Send) and out.event.get("type") == _AUDIO:
-                self.played += base64.b64decode(out.event["delta"])
-            elif self.events_on_channel or not isinstance(out, Send):
+                if self.media:
+                    self.played += base64.b64decode(out.event["delta"])
+            elif not isinstance(out, Send) or (self.events_on_channel and (
+                    cfg is None or _DIALECT.data_channel_allows(cfg, out.event))):
                 kept.append(out)
         return kept
 
@@ -98,7 +109,19 @@ class LiveCallSession:
         return []
 
     def receive_text(self, text: str, now: float) -> list[Output]:
-        """A command on the WebRTC data channel (the session has started: no ``session.start``, no audio)."""
+        """A command on the WebRTC data channel (the session has started: no ``session.start``, no audio); one
+        its ``allowed_client_events`` do not list is refused with an ``error`` (§13.8)."""
+        cfg = self.live.config
+        if cfg is not None and cfg.client is not None:
+            try:
+                event = json.loads(text)
+            except ValueError:
+                event = None
+            if isinstance(event, dict) and isinstance(event.get("type"), str) and not \
+                    _DIALECT.data_channel_accepts(cfg, event["type"]):
+                cid = event.get("event_id")
+                return self.filter([self.live.refuse(errors.live_event_not_permitted(event["type"]),
+                                                     cid if isinstance(cid, str) else None)])
         return self.filter(self.live.receive_sideband(text, now))
 
     def receive_bytes(self, data: bytes, now: float) -> list[Output]:
@@ -156,14 +179,14 @@ async def _control(request: Request) -> tuple[MockState, Call, dict[str, Any]] |
     return await calls_http.control(request, by_session)
 
 
-def _new_session(state: MockState, session_id: str) -> LiveSession:
+def _new_session(state: MockState, session_id: str, media: bool = False) -> LiveSession:
     cfg = state.config
     brain, transcriber = state.brain_for_new_session()
     options = LiveOptions(
         dialect=_DIALECT, seed=state.session_seed(), brain=brain, transcriber=transcriber,
         vad=VadOptions(detector=cfg.vad, end_includes_silence=cfg.vad_end_includes_silence),
         time_scale=cfg.time_scale, max_buffer_ms=cfg.max_buffer_ms,
-        max_duration_s=cfg.max_session_s or 3600.0, created_at=int(time.time()), sip=True)
+        max_duration_s=cfg.max_session_s or 3600.0, created_at=int(time.time()), sip=True, media=media)
     session = LiveSession(options, asyncio.get_running_loop().time())
     session.session_id = session_id  # the pending call's id stays the session's (§13.8)
     return session
@@ -188,7 +211,7 @@ async def accept(request: Request) -> Response:
     if _has_format(config):
         return protocol_error_response(400, errors.live_call_audio_format())
     session_id = request.path_params["session_id"]
-    started = _start(state, session_id, {k: v for k, v in config.items() if k != "type"}, False)
+    started = _start(state, session_id, {k: v for k, v in config.items() if k != "type"})
     if isinstance(started, Response):
         return started
     _run(state, call, *started)
@@ -196,10 +219,11 @@ async def accept(request: Request) -> Response:
     return Response(status_code=200)
 
 
-def _start(state: MockState, session_id: str, config: dict[str, Any],
-           on_channel: bool) -> tuple[LiveCallSession, list[Output]] | Response:
-    """A started Live session for a call, or HTTP 400 with the error ``session.start`` would have answered."""
-    live = _new_session(state, session_id)
+def _start(state: MockState, session_id: str, config: dict[str, Any], on_channel: bool = False,
+           media: bool = False) -> tuple[LiveCallSession, list[Output]] | Response:
+    """A started Live session for a call, or HTTP 400 with the error ``session.start`` would have answered
+    (``media``: a ``MediaSessionConfig``, §13.8)."""
+    live = _new_session(state, session_id, media)
     adapter = LiveCallSession(live, on_channel)
     outputs = adapter.command(C.START, {"session": config}, asyncio.get_running_loop().time())
     for out in outputs:
@@ -207,7 +231,23 @@ def _start(state: MockState, session_id: str, config: dict[str, Any],
             error = out.event["error"]
             return protocol_error_response(400, errors.ProtocolError(
                 str(error.get("message")), str(error.get("code") or "invalid_value"), error.get("param")))
+    cfg = live.config
+    if on_channel and cfg is not None and cfg.client is not None:  # the frontend learns its permissions (§13.8)
+        outputs.append(live.notice("data_channel_permissions", _permissions(cfg.client["data_channel"])))
     return adapter, outputs
+
+
+def _permissions(data_channel: dict[str, Any]) -> str:
+    """The ``info`` message naming what a frontend's data channel may send and receive [U: the wording]."""
+    def listed(value: Any, describe: Callable[[Any], str]) -> str:
+        if not isinstance(value, list):
+            return "all events"
+        return ", ".join(describe(v) for v in value) or "no events"
+    sends = listed(data_channel.get("allowed_client_events"), str)
+    receives = listed(data_channel.get("allowed_server_events"), lambda sel: sel["type"] + (
+        f" ({sel['response_event']})" if "response_event" in sel else ""))
+    return f"Data channel permissions applied: it may send {sends}; it receives {receives} (errors and " \
+           f"notices always)."
 
 
 def _run(state: MockState, call: Call, adapter: LiveCallSession, outputs: list[Output]) -> None:
@@ -251,15 +291,15 @@ async def create(request: Request) -> Response:
     if not isinstance(body, dict):
         return protocol_error_response(400, errors.not_an_object())
     transport, config = body.get("transport"), body.get("session")
+    if not isinstance(config, dict):
+        return protocol_error_response(400, errors.missing_required_parameter("session"))
+    if isinstance(transport, dict) and transport.get("type") == "sip":
+        return await dial(state, transport, config)
     if not isinstance(transport, dict) or transport.get("type") != "webrtc" or not isinstance(
             transport.get("sdp"), str):
         return protocol_error_response(400, errors.missing_required_parameter("transport.sdp"))
-    if not isinstance(config, dict):
-        return protocol_error_response(400, errors.missing_required_parameter("session"))
     if _has_format(config):
         return protocol_error_response(400, errors.live_call_audio_format())
-    # accepted, not modelled (the mock has no idle pause, §13.3): the WebRTC-only settings
-    config = {k: v for k, v in config.items() if k not in ("idle_timeout_s", "wake_policy")}
     try:
         webrtc.check_offer(transport["sdp"])
     except errors.ProtocolError as err:
@@ -267,7 +307,7 @@ async def create(request: Request) -> Response:
     call = state.calls.add(Call(new_call_id(state.rest_ids), "webrtc", int(time.time())))
     session_id = "live_" + call.id.removeprefix("rtc_")
     call.sip["live_session_id"] = session_id  # the id the Live controls (hangup) name the call by
-    started = _start(state, session_id, config, True)
+    started = _start(state, session_id, config, True, media=True)
     if isinstance(started, Response):
         await call.end("bad session config")
         return started
@@ -277,7 +317,87 @@ async def create(request: Request) -> Response:
         await call.end("bad offer")
         return protocol_error_response(400, err)
     _run(state, call, *started)
+    _notify(state, call, "live.transport.connected", {"session_id": session_id, "type": "webrtc"})
     return JSONResponse({"session": {"id": session_id}, "transport": {"type": "webrtc", "sdp": answer}})
+
+
+def _notify(state: MockState, call: Call, etype: str, data: dict[str, Any]) -> None:
+    """One signed webhook to ``--webhook-url`` (none configured: nothing), delivered with retries in the
+    background while the call lasts."""
+    cfg = state.config
+    if cfg.webhook_url:
+        sender = WebhookSender(cfg.webhook_url, cfg.webhook_secret, cfg.webhook_retry_s)
+        event = sender.envelope(etype, data)
+
+        async def deliver() -> None:
+            await sender.deliver(event)
+        sip.keep(call, asyncio.get_running_loop().create_task(deliver()))
+
+
+class OutboundLeg:
+    """The simulated far end of an outbound SIP call (§13.8), driven by the admin API: it rings, answers (media
+    starts: the far end talks like an inbound caller, :func:`mockrt.server.sip.answered`) or fails. Each step is
+    announced to sideband observers only; a failure ends the call."""
+
+    def __init__(self, state: MockState, call: Call, adapter: LiveCallSession) -> None:
+        self.state, self.call, self.adapter = state, call, adapter
+        self.status = "dialing"
+
+    def _pending(self) -> str | None:
+        if self.call.ended.is_set():
+            return "the call has ended"
+        return None if self.status in ("dialing", "ringing") else f"the leg has already {self.status}"
+
+    def ring(self) -> str | None:
+        refusal = self._pending() or (None if self.status == "dialing" else "the leg is already ringing")
+        if refusal is None:
+            self.status = "ringing"
+            self.adapter.live.to_sideband(S.TRANSPORT_RINGING, {"session_id": self.adapter.session_id})
+        return refusal
+
+    def answer(self) -> str | None:
+        refusal = self._pending()
+        if refusal is None:
+            self.status = "answered"
+            self.adapter.media = True
+            self.adapter.live.to_sideband(S.TRANSPORT_ANSWERED, {"session_id": self.adapter.session_id})
+            sip.answered(self.state, self.call)
+        return refusal
+
+    async def fail(self, code: str, message: str) -> str | None:
+        refusal = self._pending()
+        if refusal is None:
+            self.status = "failed"
+            self.adapter.live.to_sideband(S.TRANSPORT_FAILED, {
+                "session_id": self.adapter.session_id,
+                "error": {"type": "call_error", "code": code, "message": message}})
+            await self.call.end(f"outbound call failed: {code}")
+        return refusal
+
+
+async def dial(state: MockState, transport: dict[str, Any], config: dict[str, Any]) -> Response:
+    """``POST /v1/live/sessions`` ``{"session": MediaSessionConfig, "transport": {"type": "sip", "destination",
+    "trunk"}}`` (§13.8): the session starts now and dials; ``{"session": {"id"}, "transport": {"type": "sip"}}``
+    (trunk credentials are not returned)."""
+    try:
+        destination, caller = _DIALECT.check_sip_transport(transport)
+    except errors.ProtocolError as err:
+        return protocol_error_response(400, err)
+    if _has_format(config):
+        return protocol_error_response(400, errors.live_call_audio_format())
+    call = state.calls.add(Call(new_call_id(state.rest_ids), "sip", int(time.time())))
+    session_id = "live_" + call.id.removeprefix("rtc_")
+    call.sip.update({"live_session_id": session_id, "direction": "outbound", "from": caller, "to": destination,
+                     "audio": b"", "dtmf": [], "webhook": None})
+    started = _start(state, session_id, config, media=True)
+    if isinstance(started, Response):
+        await call.end("bad session config")
+        return started
+    adapter, outputs = started
+    adapter.media = False  # no line until the far end answers
+    call.sip["leg"] = OutboundLeg(state, call, adapter)
+    _run(state, call, adapter, outputs)
+    return JSONResponse({"session": {"id": session_id}, "transport": {"type": "sip"}})
 
 
 async def reject(request: Request) -> Response:

@@ -1,24 +1,30 @@
 """SIP calls, simulated (docs/protocol.md §11): there is no phone network here, so the admin API places the call.
 
 ``POST /_mockrt/calls`` ``{"from", "to", "sip_headers": [{"name", "value"}], "audio_file", "dtmf": [{"digit",
-"at_ms"}], "surface": "realtime" | "live" | "both"}`` creates a ringing call and sends ``realtime.call.incoming``
-and/or ``live.transport.incoming`` (docs/protocol.md §13.8) to ``--webhook-url`` (signed,
-:mod:`mockrt.server.webhooks`); when no delivery succeeds after the retries the call is dropped. The application
-answers over REST (:mod:`mockrt.server.calls_http`, or :mod:`mockrt.server.live_calls` for the Live API).
-After ``accept`` the caller talks: the WAV (resolved inside
+"at_ms"}], "surface": "realtime" | "live" | "both", "legacy_live_webhook": bool}`` creates a ringing call and sends
+``realtime.call.incoming`` and/or ``live.transport.incoming`` (docs/protocol.md §13.8; with
+``legacy_live_webhook`` also the deprecated ``live.call.incoming`` that existing subscriptions still get) to
+``--webhook-url`` (signed, :mod:`mockrt.server.webhooks`); when no delivery succeeds after the retries the call
+is dropped. The application answers over REST (:mod:`mockrt.server.calls_http`, or
+:mod:`mockrt.server.live_calls` for the Live API). After ``accept`` the caller talks: the WAV (resolved inside
 ``--fixtures-dir``, like every file named over HTTP) is sent as telephone audio would be, G.711 µ-law at 8 kHz,
 then line silence; DTMF digits arrive at their ``at_ms``; the assistant's audio is played to the caller in real
 time (scaled by ``time_scale``) and kept in :attr:`Call.heard` (``GET /_mockrt/calls/{call_id}/audio.wav``, 8 kHz,
 as the caller heard it; the inspector's ``output.wav`` of the call's session serves it too).
+
+The far end of an outbound GPT-Live call (docs/protocol.md §13.8) is simulated the same way: ``POST
+/_mockrt/calls/{id}/ring``, ``/answer`` ``{"audio_file", "dtmf"}`` (then it talks like an inbound caller) and
+``/fail`` ``{"code", "message"}``; ``{id}`` is the ``rtc_…`` call id or the ``live_…`` session id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import wave
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
@@ -48,7 +54,9 @@ def _problems(body: Any) -> list[str]:
     if not isinstance(body, dict):
         return ["the body must be a JSON object"]
     problems = [f"unknown field {key!r}" for key in body
-                if key not in ("from", "to", "sip_headers", "audio_file", "dtmf", "surface")]
+                if key not in ("from", "to", "sip_headers", "audio_file", "dtmf", "surface", "legacy_live_webhook")]
+    if not isinstance(body.get("legacy_live_webhook", False), bool):
+        problems.append("'legacy_live_webhook' must be a boolean")
     if body.get("surface", "realtime") not in ("realtime", "live", "both"):
         problems.append("'surface' must be one of 'realtime', 'live', 'both'")
     for key in ("from", "to", "audio_file"):
@@ -65,6 +73,19 @@ def _problems(body: Any) -> list[str]:
             and isinstance(d.get("at_ms", 0), int | float) and d.get("at_ms", 0) >= 0 for d in dtmf):
         problems.append("'dtmf' must be a list of {\"digit\": one of 0-9 * # A-D, \"at_ms\": number >= 0}")
     return problems
+
+
+class FarEnd(Protocol):
+    """The far end of an outbound call (:class:`mockrt.server.live_calls.OutboundLeg`); each step answers a
+    refusal reason, or ``None`` when done."""
+
+    status: str
+
+    def ring(self) -> str | None: ...
+
+    def answer(self) -> str | None: ...
+
+    async def fail(self, code: str, message: str) -> str | None: ...
 
 
 def read_caller_wav(path: Path) -> bytes:
@@ -96,18 +117,9 @@ async def place_call(request: Request) -> Response:
     problems = _problems(body)
     if problems:
         return invalid_value(problems)
-    audio = b""
-    if "audio_file" in body:
-        if state.config.fixtures_dir is None:
-            return invalid_value(["'audio_file': audio files cannot be referenced over HTTP unless mockrt runs "
-                                  "with --fixtures-dir"], "audio_file")
-        path = _resolve(state, body["audio_file"])
-        if path is None:
-            return invalid_value([f"'audio_file': {body['audio_file']!r} {FILE_REFUSED}"], "audio_file")
-        try:
-            audio = await run_in_threadpool(read_caller_wav, path)
-        except (ValueError, EOFError, wave.Error) as exc:
-            return invalid_value([f"'audio_file': {exc}"], "audio_file")
+    audio = await _caller_audio(state, body)
+    if isinstance(audio, Response):
+        return audio
     call = state.calls.add(Call(new_call_id(state.rest_ids), "sip", 0))
     caller, callee = body.get("from", "+15550100"), body.get("to", "+15550199")
     sip_headers = [{"name": "From", "value": f"<sip:{caller}@mockrt.invalid>"},
@@ -126,11 +138,29 @@ async def place_call(request: Request) -> Response:
                   for _ in range(surface != "live")]
         events += [sender.envelope("live.transport.incoming", {"session_id": live_id, "sip_headers": sip_headers,
                                                                "type": "sip"}) for _ in range(surface != "realtime")]
-        _keep(call, asyncio.get_running_loop().create_task(_notify(call, sender, events)))
+        events += [sender.envelope("live.call.incoming", {"session_id": live_id, "sip_headers": sip_headers})
+                   for _ in range(surface != "realtime" and body.get("legacy_live_webhook", False))]
+        keep(call, asyncio.get_running_loop().create_task(_notify(call, sender, events)))
     return JSONResponse({"call_id": call.id, "live_session_id": live_id, "status": call.status}, status_code=201)
 
 
-def _keep(call: Call, task: asyncio.Task[None]) -> None:
+async def _caller_audio(state: MockState, body: dict[str, Any]) -> bytes | Response:
+    """The caller's ``audio_file`` as line audio (none: b""), or the refusal."""
+    if "audio_file" not in body:
+        return b""
+    if state.config.fixtures_dir is None:
+        return invalid_value(["'audio_file': audio files cannot be referenced over HTTP unless mockrt runs "
+                              "with --fixtures-dir"], "audio_file")
+    path = _resolve(state, body["audio_file"])
+    if path is None:
+        return invalid_value([f"'audio_file': {body['audio_file']!r} {FILE_REFUSED}"], "audio_file")
+    try:
+        return await run_in_threadpool(read_caller_wav, path)
+    except (ValueError, EOFError, wave.Error) as exc:
+        return invalid_value([f"'audio_file': {exc}"], "audio_file")
+
+
+def keep(call: Call, task: asyncio.Task[None]) -> None:
     async def cancel() -> None:
         if task is not asyncio.current_task():
             task.cancel()
@@ -153,7 +183,7 @@ async def _notify(call: Call, sender: WebhookSender, events: list[dict[str, Any]
 
 def answered(state: MockState, call: Call) -> None:
     """The application accepted: the caller starts talking (and listening)."""
-    _keep(call, asyncio.get_running_loop().create_task(_caller(call, state.config.time_scale)))
+    keep(call, asyncio.get_running_loop().create_task(_caller(call, state.config.time_scale)))
 
 
 def frame_period_s(time_scale: float) -> float:
@@ -203,10 +233,58 @@ async def _caller(call: Call, time_scale: float = 1.0) -> None:
         await asyncio.sleep(max(0.0, wait))
 
 
-async def caller_hangup(request: Request) -> Response:
-    """``POST /_mockrt/calls/{call_id}/hangup``: the caller hangs up."""
+def find(state: MockState, call_id: str) -> Call | None:
+    """A call by its ``rtc_…`` id or by the ``live_…`` id of the Live session it serves."""
+    call = state.calls.get(call_id)
+    return call if call is not None else next(
+        (c for c in state.calls.calls.values() if c.sip.get("live_session_id") == call_id), None)
+
+
+async def far_end(request: Request) -> Response:
+    """``POST /_mockrt/calls/{id}/ring|answer|fail``: the far end of an outbound call (§13.8). ``answer``
+    takes ``{"audio_file", "dtmf"}`` like a placed call; ``fail`` ``{"code", "message"}``; 409 when the leg
+    is past that step."""
     state: MockState = request.app.state.mock
-    call = state.calls.get(request.path_params["call_id"])
+    call = find(state, request.path_params["call_id"])
+    leg = cast(FarEnd | None, call.sip.get("leg")) if call is not None else None
+    if call is None or leg is None:
+        return not_found("No such outbound call.", "call_id")
+    step = request.url.path.rsplit("/", 1)[-1]
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        return invalid_value([f"the body is not JSON: {exc}"])
+    allowed = {"answer": {"audio_file", "dtmf"}, "fail": {"code", "message"}}.get(step, set())
+    problems = _problems({k: v for k, v in body.items() if k in ("audio_file", "dtmf")}) if isinstance(
+        body, dict) else ["the body must be a JSON object"]
+    if isinstance(body, dict):
+        problems += [f"unknown field {key!r}" for key in body if key not in allowed]
+        problems += [f"{key!r} must be a non-blank string" for key in ("code", "message")
+                     if key in body and not (isinstance(body[key], str) and body[key].strip())]
+    if problems:
+        return invalid_value(problems)
+    refusal: str | None
+    if step == "ring":
+        refusal = leg.ring()
+    elif step == "answer":
+        audio = await _caller_audio(state, body)
+        if isinstance(audio, Response):
+            return audio
+        if leg.status in ("dialing", "ringing"):
+            call.sip.update({"audio": audio, "dtmf": sorted(body.get("dtmf", []), key=lambda d: d.get("at_ms", 0))})
+        refusal = leg.answer()
+    else:
+        refusal = await leg.fail(body.get("code", "no_answer"), body.get("message", "The destination did not answer."))
+    if refusal is not None:
+        return error_response(409, f"The outbound leg cannot {step}: {refusal}.", "invalid_state", param="call_id")
+    return JSONResponse(describe(call))
+
+
+async def caller_hangup(request: Request) -> Response:
+    """``POST /_mockrt/calls/{call_id}/hangup``: the caller (or an outbound call's far end) hangs up."""
+    state: MockState = request.app.state.mock
+    call = find(state, request.path_params["call_id"])
     if call is None or call.kind != "sip":
         return not_found("No such call.", "call_id")
     if call.ended.is_set():
@@ -221,19 +299,20 @@ def describe(call: Call) -> dict[str, Any]:
             "end_reason": call.end_reason, "session_id": call.record.id if call.record else None,
             "from": call.sip.get("from"), "to": call.sip.get("to"), "webhook_statuses": call.sip.get("webhook"),
             "referred_to": call.sip.get("referred_to"), "rejected_with": call.sip.get("rejected_with"),
-            "heard_ms": len(heard) * 1000 // PHONE_RATE}
+            "heard_ms": len(heard) * 1000 // PHONE_RATE, "direction": call.sip.get("direction", "inbound"),
+            "leg": getattr(call.sip.get("leg"), "status", None)}
 
 
 async def call_info(request: Request) -> Response:
     state: MockState = request.app.state.mock
-    call = state.calls.get(request.path_params["call_id"])
+    call = find(state, request.path_params["call_id"])
     return JSONResponse(describe(call)) if call is not None else not_found("No such call.", "call_id")
 
 
 async def caller_audio(request: Request) -> Response:
     """What the caller heard, as an 8 kHz WAV."""
     state: MockState = request.app.state.mock
-    call = state.calls.get(request.path_params["call_id"])
+    call = find(state, request.path_params["call_id"])
     if call is None or call.kind != "sip":
         return not_found("No such call.", "call_id")
     return Response(wav_bytes(call.heard_pcm(), PHONE_RATE), media_type="audio/wav")
@@ -244,4 +323,5 @@ admin_routes = [
     Route("/calls/{call_id}", call_info, methods=["GET"]),
     Route("/calls/{call_id}/hangup", caller_hangup, methods=["POST"]),
     Route("/calls/{call_id}/audio.wav", caller_audio, methods=["GET"]),
+    *(Route(f"/calls/{{call_id}}/{step}", far_end, methods=["POST"]) for step in ("ring", "answer", "fail")),
 ]

@@ -7,6 +7,8 @@ This is the only module that knows a Live wire ``type`` string.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -15,7 +17,7 @@ from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
-from mockrt.core.schema import AnyValue, Arr, Bool, Check, Const, Enum, Int, Nullable, Obj, OneOf, Str, Union
+from mockrt.core.schema import AnyValue, Arr, Bool, Check, Const, Enum, Int, Nullable, Num, Obj, OneOf, Str, Union
 
 LIVE_MODELS = ("gpt-live-1", "gpt-live-1.1")
 VOICES = ("alloy", "ash", "ballad", "beacon", "bossa", "cedar", "cinder", "coral", "delta", "echo", "gleam",
@@ -64,27 +66,63 @@ _DELEGATION_UPDATE = Nullable(Union({
 _TRIGGER = Obj({"type": Const("decisions"), "decisions": _BACKEND,
                 "event_type": Str()}, required=("type", "decisions", "event_type"))
 
-SESSION_CONFIG = Obj({
+_SELECTOR = Obj({"type": Str(), "response_event": Str()}, required=("type",))
+_DATA_CHANNEL = Obj({
+    "allowed_client_events": Nullable(OneOf(Const("all"), Arr(Str()),
+                                            expected="'all' or an array of event types")),
+    "allowed_server_events": Nullable(OneOf(Const("all"), Arr(_SELECTOR),
+                                            expected="'all' or an array of server event selectors")),
+})
+"""``client.data_channel`` (``DataChannelConfig``): what an untrusted WebRTC frontend may send and receive on its
+data channel (§13.8); the event names are checked by :meth:`LiveDialect.parse_start`."""
+_CLIENT = Obj({"data_channel": _DATA_CHANNEL}, required=("data_channel",))
+_START_FIELDS: dict[str, Check] = {
     "model": Str(),
     "audio": Obj({"format": _AUDIO_FORMAT, "output": Obj({"voice": _VOICE})}),
-    "client": Obj({"data_channel": _BACKEND}, required=("data_channel",)),
+    "client": _CLIENT,
     "delegation": _DELEGATION,
     "input": Arr(_INITIAL_ITEM, max_len=128),
     "instructions": Str(),
     "safety_identifier": Str(max_len=64),
     "store": Bool(),
     "triggers": Arr(_TRIGGER, max_len=2),
+}
+SESSION_CONFIG = Obj(_START_FIELDS, required=("model",))
+MEDIA_SESSION_CONFIG = Obj({
+    **_START_FIELDS,
+    "idle_timeout_s": Int(1, 86_400),
+    "wake_policy": Obj({"type": Const("speech"), "vad_threshold": Num(0.0, 1.0)}, required=("type",)),
 }, required=("model",))
+"""``MediaSessionConfig``: the startup config of a WebRTC or SIP session created by ``POST /v1/live/sessions``
+(§13.8), which alone has ``idle_timeout_s`` and ``wake_policy``; a WebSocket's ``session.start`` refuses them as
+unknown parameters."""
 SESSION_UPDATE = Obj({"delegation": _DELEGATION_UPDATE, "triggers": Arr(_TRIGGER, max_len=2)})
 FORK_CONFIG = Obj({
     "audio": Obj({"format": _AUDIO_FORMAT}),
-    "client": Obj({"data_channel": _BACKEND}, required=("data_channel",)),
+    "client": _CLIENT,
     "delegation": Obj({"type": Const("responses"), "responses": _BACKEND, **_ack_delay()}, required=("type",)),
     "store": Bool(),
 })
 """``session.start`` on a fork WebSocket: overrides of the stored session; the model is inherited (§13.6)."""
 FORK_START = Obj({"session": FORK_CONFIG, **_EVENT_ID}, required=("session",))
+MEDIA_START = Obj({"session": MEDIA_SESSION_CONFIG, **_EVENT_ID}, required=("session",))
+"""The start of a session created over REST (WebRTC, outbound SIP): its ``MediaSessionConfig`` (§13.8)."""
 _CONTEXT = {"content": Str(), "delegation_id": Nullable(Str())}
+SIP_TRANSPORT = Obj({
+    "type": Const("sip"),
+    "destination": Str(),
+    "trunk": Obj({
+        "provider_url": Str(),
+        "auth": Obj({"type": Const("digest"), "username": Str(), "password": Str()},
+                    required=("type", "username", "password")),
+        "caller_number": Str(),
+    }, required=("provider_url", "auth", "caller_number")),
+}, required=("type", "destination", "trunk"))
+"""``LiveSipTransport``: ``POST /v1/live/sessions`` placing an outbound call through the caller's own trunk
+(§13.8; the openai SDK types only the WebRTC transport, the API reference has this one)."""
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+_SIPS_URL = re.compile(r"sips:(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?"
+                       r"(?:;transport=tcp)?")
 
 CLIENT_FIELDS: Mapping[C, Obj] = {
     C.START: Obj({"session": SESSION_CONFIG, **_EVENT_ID}, required=("session",)),
@@ -121,6 +159,10 @@ class LiveConfig:
     store: bool = False
     triggers: list[dict[str, Any]] = field(default_factory=list)
     client: dict[str, Any] | None = None
+    idle_timeout_s: int | None = None
+    """Media sessions only (§13.8): seconds of inactivity after which a woken session pauses inference."""
+    wake_policy: dict[str, Any] | None = None
+    """Media sessions only (§13.8): ``{"type": "speech", "vad_threshold"}``: inference starts on speech."""
 
     @property
     def delegation_type(self) -> str:
@@ -171,6 +213,11 @@ class LiveDialect:
         S.INPUT_AUDIO_REFLECTED: "session.input_audio.append",
         S.DTMF_RECEIVED: "transport.dtmf.received",
         S.DTMF_SENT: "transport.dtmf.sent",
+        S.PAUSED: "session.paused",
+        S.RESUMED: "session.resumed",
+        S.TRANSPORT_RINGING: "transport.ringing",
+        S.TRANSPORT_ANSWERED: "transport.answered",
+        S.TRANSPORT_FAILED: "transport.failed",
     }
 
     without_event_id: ClassVar[frozenset[S]] = frozenset({S.OUTPUT_AUDIO_DELTA, S.INPUT_AUDIO_REFLECTED})
@@ -207,7 +254,48 @@ class LiveDialect:
         cfg.store = bool(session.get("store", False))
         cfg.triggers = list(session.get("triggers") or [])
         cfg.client = session.get("client")
+        if cfg.client is not None:
+            self._check_data_channel(cfg.client["data_channel"])
+        cfg.idle_timeout_s = session.get("idle_timeout_s")
+        cfg.wake_policy = session.get("wake_policy")
         return cfg
+
+    def _check_data_channel(self, data_channel: dict[str, Any]) -> None:
+        """Every named event is a Live event; a selector names ``response_event`` exactly when its type is
+        ``response.event`` (``ServerEventSelector``)."""
+        base = "session.client.data_channel."
+        allowed = data_channel.get("allowed_client_events")
+        if isinstance(allowed, list):
+            for i, name in enumerate(allowed):
+                if name not in self.client_events:
+                    raise errors.invalid_value(name, list(self.client_events), f"{base}allowed_client_events[{i}]")
+        selectors = data_channel.get("allowed_server_events")
+        if isinstance(selectors, list):
+            names = sorted(set(self.server_events.values()))
+            for i, sel in enumerate(selectors):
+                path = f"{base}allowed_server_events[{i}]"
+                if sel["type"] not in names:
+                    raise errors.invalid_value(sel["type"], names, path + ".type")
+                if (sel["type"] == "response.event") != ("response_event" in sel):
+                    raise errors.live_selector_response_event(path)
+
+    def data_channel_allows(self, cfg: LiveConfig, event: dict[str, Any]) -> bool:
+        """Whether a server event may go to the WebRTC frontend's data channel (``allowed_server_events``;
+        omitted or ``'all'``: every event). ``error`` and ``info`` always reach it [U]."""
+        selectors = ((cfg.client or {}).get("data_channel") or {}).get("allowed_server_events")
+        if not isinstance(selectors, list) or event.get("type") in ("error", "info"):
+            return True
+        nested = event.get("event") if event.get("type") == "response.event" else None
+        for sel in selectors:
+            if sel["type"] == event.get("type") and (
+                    nested is None or sel.get("response_event") == (nested or {}).get("type")):
+                return True
+        return False
+
+    def data_channel_accepts(self, cfg: LiveConfig, wire_type: object) -> bool:
+        """Whether the frontend may send a client event of this type (``allowed_client_events``)."""
+        allowed = ((cfg.client or {}).get("data_channel") or {}).get("allowed_client_events")
+        return not isinstance(allowed, list) or wire_type in allowed
 
     def apply_fork(self, cfg: LiveConfig, overrides: dict[str, Any]) -> None:
         """A checked fork ``session.start`` (§13.6): the format of the new connection, the stored backend's
@@ -317,6 +405,42 @@ class LiveDialect:
                     item={**item, "status": "completed", "content": [done_part]})
         add("response.completed", response={**snapshot, "status": "completed", "usage": usage})
         return events
+
+    def check_sip_transport(self, transport: dict[str, Any]) -> tuple[str, str]:
+        """An outbound SIP transport (§13.8), checked the way the reference describes it: E.164 numbers, a
+        ``sips:`` provider URL (TLS signalling; no userinfo, path or other parameters; no local or private
+        literal addresses), digest credentials without CR, LF or NUL. The ``(destination, caller_number)``."""
+        checked = SIP_TRANSPORT.check(transport, "transport")
+        trunk, auth = checked["trunk"], checked["trunk"]["auth"]
+        for path, number in (("transport.destination", checked["destination"]),
+                             ("transport.trunk.caller_number", trunk["caller_number"])):
+            if not _E164.fullmatch(number):
+                raise errors.live_sip_transport(path, "expected a phone number in E.164 format (SIP URIs are not "
+                                                      "supported)")
+        url = _SIPS_URL.fullmatch(trunk["provider_url"])
+        path = "transport.trunk.provider_url"
+        if url is None:
+            raise errors.live_sip_transport(path, "expected 'sips:host[:port][;transport=tcp]' (TLS signalling)")
+        host = url["host"].strip("[]")
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        if (address is not None and not address.is_global) or (address is None and (
+                "." not in host or host.endswith((".local", ".localhost", ".internal")))):
+            raise errors.live_sip_transport(path, "local hostnames and private, loopback or link-local addresses "
+                                                  "are not allowed")
+        if url["port"] is not None and not 0 < int(url["port"]) < 65536:
+            raise errors.live_sip_transport(path, "the port must be between 1 and 65535")
+        bad = ("\r", "\n", "\0")
+        if not auth["username"].strip() or len(auth["username"].encode()) > 256 or any(
+                c in auth["username"] for c in bad):
+            raise errors.live_sip_transport("transport.trunk.auth.username",
+                                            "a non-blank username of at most 256 bytes without CR, LF or NUL")
+        if len(auth["password"].encode()) > 4096 or any(c in auth["password"] for c in bad):
+            raise errors.live_sip_transport("transport.trunk.auth.password",
+                                            "at most 4096 bytes without CR, LF or NUL")
+        return checked["destination"], trunk["caller_number"]
 
     def wire_name(self, kind: C) -> str:
         return next(name for name, value in self.client_events.items() if value is kind)

@@ -58,3 +58,13 @@ class LiveServerEvent(StrEnum):
     """Sideband only: a SIP caller's keypress (§13.8)."""
     DTMF_SENT = auto()
     """Sideband only: a keypress sent to the SIP caller on ``transport.dtmf.send`` (§13.8)."""
+    PAUSED = auto()
+    """The idle timeout paused inference (``idle_timeout_s`` with a speech ``wake_policy``, §13.8)."""
+    RESUMED = auto()
+    """Speech woke inference (the first wake and each later one, §13.8)."""
+    TRANSPORT_RINGING = auto()
+    """Sideband only: the outbound SIP leg rings (§13.8)."""
+    TRANSPORT_ANSWERED = auto()
+    """Sideband only: the outbound SIP leg answered; media flows (§13.8)."""
+    TRANSPORT_FAILED = auto()
+    """Sideband only: the outbound SIP leg could not be set up (§13.8)."""

@@ -9,12 +9,18 @@ Timelines (§13.4): input transcript deltas are placed on the input timeline (ms
 ``session.started``); output audio and output transcript deltas on the output timeline, which advances in
 100 ms chunks with wall time (scaled by ``time_scale``) and never falls behind the input timeline. With
 ``time_scale == 0`` (unpaced) the output advances only with input audio, and a reply goes out whole at once.
+
+Wake and idle (§13.8, media sessions): with a speech ``wake_policy`` inference starts asleep and speech wakes it
+(``session.resumed``; a second, independent detector at the policy's ``vad_threshold``); with ``idle_timeout_s``
+as well, that many seconds of output timeline without speech on either side pause it again (``session.paused``).
+Asleep, a caller's turn is not answered; the time is billed as ``paused_seconds``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import copy
 import json
 import math
@@ -24,11 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from mockrt.audio.detectors import make_detector
 from mockrt.audio.formats import AudioFormat
+from mockrt.audio.turns import SpeechStarted, TurnDetector, TurnSettings
 from mockrt.core import errors
 from mockrt.core.audio_buffer import InputAudioBuffer
 from mockrt.core.brain import Brain, DefaultBrain, FunctionCallOut, MessageOut, ReplyPlan, ResponseContext, tokenize
-from mockrt.core.dialects.live import CLIENT_FIELDS, FORK_START, LIVE_MODELS, LiveConfig, LiveDialect
+from mockrt.core.dialects.live import CLIENT_FIELDS, FORK_START, LIVE_MODELS, MEDIA_START, LiveConfig, LiveDialect
 from mockrt.core.ids import IdGenerator
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
@@ -63,6 +71,9 @@ class LiveOptions:
     """Start from a stored session's state (a fork, §13.6): ``session.start`` then carries overrides only."""
     sip: bool = False
     """The session answers a SIP call (§13.8): ``transport.dtmf.send`` sends a keypress to the caller."""
+    media: bool = False
+    """Created by ``POST /v1/live/sessions`` (WebRTC, outbound SIP): the start config is a ``MediaSessionConfig``
+    (``idle_timeout_s``, ``wake_policy``, §13.8)."""
 
 
 @dataclass
@@ -111,6 +122,11 @@ class LiveSession:
         self._anchor_ms, self._anchor_at = 0.0, now  # the output timeline's wall-clock anchor (§13.4)
         self.sideband: Callable[[dict[str, Any]], None] | None = None
         """Where a sideband connection gets its copy of every event (§13.7); set by the transport."""
+        self.asleep = False  # a speech wake policy: inference waits for speech (§13.8)
+        self._wake: TurnDetector | None = None
+        self._paused_ms = 0.0  # output-timeline ms spent asleep before ``_asleep_since``
+        self._asleep_since = 0.0
+        self._last_active_ms = 0.0  # the last speech of either side, for ``idle_timeout_s``
 
     def snapshot(self) -> LiveSnapshot:
         """The state a fork starts from (deep copies: both sessions continue independently)."""
@@ -133,6 +149,20 @@ class LiveSession:
                 w for w, k in self.dialect.client_events.items() if k not in (C.START, C.AUDIO_APPEND)]),
                 cid if isinstance(cid, str) else None)]
         return self.receive_text(text, now)
+
+    def notice(self, code: str, message: str) -> Send:
+        """An ``info`` event (§13.3), e.g. ``data_channel_permissions`` on a WebRTC frontend's channel (§13.8)."""
+        return self._send(S.INFO, {"code": code, "message": message})
+
+    def refuse(self, err: errors.ProtocolError, client_event_id: str | None) -> Send:
+        """An ``error`` for a command a transport refused before the session saw it (a frontend's data channel
+        permissions, §13.8)."""
+        return self._error(err, client_event_id)
+
+    def to_sideband(self, kind: S, fields: dict[str, Any]) -> None:
+        """An event delivered only to sideband observers (``transport.*``, §13.8); dropped without one."""
+        if self.sideband is not None:
+            self.sideband(self.dialect.render(kind, self.ids.event(), fields))
 
     # -- the transport contract -----------------------------------------------------------------------------
 
@@ -163,7 +193,11 @@ class LiveSession:
             if kind is None:
                 raise errors.unknown_event_type(wire, list(self.dialect.client_events))
             fields = {k: v for k, v in event.items() if k != "type"}
-            schema = FORK_START if kind is C.START and self.options.fork_of is not None else CLIENT_FIELDS[kind]
+            schema = CLIENT_FIELDS[kind]
+            if kind is C.START and self.options.fork_of is not None:
+                schema = FORK_START
+            elif kind is C.START and self.options.media:
+                schema = MEDIA_START
             checked = schema.check(fields, "")
             if kind is not C.START and self.config is None:
                 raise errors.live_start_required()
@@ -229,9 +263,7 @@ class LiveSession:
                 raise errors.live_not_served("SIP transports (DTMF)")
             if len(ev["event"]) != 1 or ev["event"] not in "0123456789*#ABCD":
                 raise errors.live_dtmf_digit(ev["event"])
-            if self.sideband is not None:  # confirmed to sideband observers only (§13.8)
-                self.sideband(self.dialect.render(S.DTMF_SENT, self.ids.event(), {
-                    "event": ev["event"], "client_event_id": cid}))
+            self.to_sideband(S.DTMF_SENT, {"event": ev["event"], "client_event_id": cid})  # sideband only (§13.8)
             return []
         raise errors.live_not_served("Decisions (decision.*)")
 
@@ -247,6 +279,8 @@ class LiveSession:
             self.delegations = copy.deepcopy(fork.delegations)
         else:
             cfg = self.dialect.parse_start(session, self.options.known_models)
+        if not self.options.media:  # a WebSocket (a fork of a WebRTC session too) has no wake or idle (§13.8)
+            cfg.wake_policy, cfg.idle_timeout_s = None, None
         self.config = cfg
         self.started_at = now
         self._anchor_ms, self._anchor_at = 0.0, now
@@ -254,6 +288,12 @@ class LiveSession:
         self.output.format = cfg.format
         self.turns.configure(TurnDetection(type="server_vad", interrupt_response=True, create_response=True),
                              cfg.format)
+        if cfg.wake_policy is not None:  # inference starts on the first speech (§13.8)
+            vad = self.options.vad
+            settings = TurnSettings(type="server_vad", threshold=float(cfg.wake_policy.get("vad_threshold", 0.5)),
+                                    min_speech_ms=vad.min_speech_ms)
+            self._wake = TurnDetector(make_detector(vad.detector, cfg.format.rate), cfg.format.rate, settings)
+            self.asleep, self._asleep_since = True, 0.0
         for entry in cfg.input if fork is None else ():
             text = entry["content"][0]["text"]
             role = entry["role"]
@@ -279,15 +319,48 @@ class LiveSession:
                 np.zeros(len(data), dtype=np.int16))
         out: list[Output] = []
         self.buffer.append(data)
+        if self._wake is not None:  # the wake detector hears everything the model would (muting included)
+            for event in self._wake.feed(cfg.format.decode(data)):
+                if isinstance(event, SpeechStarted) and self.asleep:
+                    self._advance(float(event.onset_ms), out)
+                    self._resume(out)
         for decision in self.turns.on_audio(data, now):
             self._advance(decision_ms(decision), out)
+            self._last_active_ms = max(self._last_active_ms, self.output.position_ms)
             if isinstance(decision, TurnStarted):
                 self._turn_start_ms = decision.audio_start_ms
                 self.output.cut(self.output.position_ms)  # model-controlled barge-in (§13.4)
             elif isinstance(decision, TurnEnded):
-                self._turn_ended(decision, out)
+                if self.asleep:  # inference is paused: the turn is not heard (§13.8)
+                    self._turn_start_ms = None
+                    with contextlib.suppress(errors.ProtocolError):
+                        self.buffer.take(min_ms=0, upto_samples=decision.commit_upto_samples)
+                else:
+                    self._turn_ended(decision, out)
                 self.turns.buffer_moved()
         return out
+
+    def _resume(self, out: list[Output]) -> None:
+        """Speech woke inference (§13.8): ``session.resumed``, on the first wake and every later one."""
+        at = float(self.output.position_ms)
+        self._paused_ms += at - self._asleep_since
+        self.asleep, self._last_active_ms = False, at
+        out.append(self._send(S.RESUMED, {}))
+
+    def _idle_due(self, at_ms: float) -> bool:
+        """``idle_timeout_s`` of output timeline since the last speech, nobody speaking (§13.8)."""
+        cfg = self.config
+        if cfg is None or cfg.idle_timeout_s is None or self._wake is None or self.asleep:
+            return False
+        if self._turn_start_ms is not None or self.output.queue or self.fixture is not None:
+            return False
+        return at_ms >= self._last_active_ms + cfg.idle_timeout_s * 1000.0
+
+    def _pause(self, out: list[Output]) -> None:
+        self.asleep, self._asleep_since = True, float(self.output.position_ms)
+        if self._wake is not None:
+            self._wake.reset(round(self.buffer.position_ms))  # the next speech onset wakes it
+        out.append(self._send(S.PAUSED, {}))
 
     def _turn_ended(self, decision: TurnEnded, out: list[Output]) -> None:
         start_ms = self._turn_start_ms if self._turn_start_ms is not None else self.buffer.start_ms
@@ -501,7 +574,10 @@ class LiveSession:
     def _advance(self, target_ms: float, out: list[Output]) -> None:
         """Send the output timeline's chunks up to ``target_ms`` (§13.4)."""
         while self.output.position_ms + CHUNK_MS <= target_ms + 1e-6 and not self.closed:
+            speaking = bool(self.output.queue)
             chunk = self.output.step()
+            if speaking:
+                self._last_active_ms = float(chunk.end_ms)
             out.append(self._send(S.OUTPUT_AUDIO_DELTA, {"delta": base64.b64encode(chunk.audio).decode("ascii")},
                                   mirror=False))
             if self.sideband is not None:  # reflected output: PCM16 at 24 kHz with its place on the timeline
@@ -521,6 +597,8 @@ class LiveSession:
             elif chunk.end_ms >= self._next_usage_ms:
                 self._next_usage_ms += self.options.usage_every_ms
                 out.append(self._send(S.USAGE_UPDATED, {"usage": self._usage()}))
+            if self._idle_due(chunk.end_ms):
+                self._pause(out)
 
     # -- rendering ------------------------------------------------------------------------------------------
 
@@ -533,7 +611,12 @@ class LiveSession:
 
     def _usage(self) -> dict[str, Any]:
         seconds = math.floor(max(self.output.position_ms, self.buffer.position_ms) / 1000.0)
-        return {"seconds": float(seconds)}
+        usage: dict[str, Any] = {"seconds": float(seconds)}
+        if self._wake is not None:  # the active/paused breakdown of sessions that can pause (§13.6, §13.8)
+            paused_ms = self._paused_ms + (self.output.position_ms - self._asleep_since if self.asleep else 0.0)
+            paused = min(seconds, math.floor(paused_ms / 1000.0))
+            usage.update(active_seconds=seconds - paused, paused_seconds=paused)
+        return usage
 
     def _send(self, kind: S, fields: dict[str, Any], mirror: bool = True) -> Send:
         event = self.dialect.render(kind, self.ids.event(), fields)
