@@ -21,7 +21,7 @@ from conformance.catalogue import LEVELS, Case
 from conformance.context import CaseSkipped, Ctx
 from conformance.results import Result, grade, save_results, token_summary
 from conformance.runner import write_transcripts
-from conformance.targets import TARGETS, Target, TargetError, make_target
+from conformance.targets import DIALECTS, TARGETS, Target, TargetError, make_target
 
 _CTX = pytest.StashKey[Ctx]()
 _STATE = pytest.StashKey[dict[str, Any]]()
@@ -37,7 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="WebSocket URL for --target url (ws://host:port[/v1/realtime])")
     group.addoption("--paced-url", dest="conformance_paced_url", default=os.environ.get("CONFORMANCE_PACED_URL"),
                     help="--target url: where the sessions that need live-like pacing go (default: --url)")
-    group.addoption("--dialect", dest="conformance_dialect", choices=("ga", "beta", "translation", "live"),
+    group.addoption("--dialect", dest="conformance_dialect", choices=DIALECTS,
                     default=None,
                     help="run one dialect only (default: every dialect the target serves)")
     group.addoption("--model", dest="conformance_model", default=None,
