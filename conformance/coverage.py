@@ -102,9 +102,10 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("ga", "server", "n/a",
            "the GA server sends `conversation.item.added` + `conversation.item.done` instead (§3.1); the SDK keeps "
            "the type", "conversation.item.created"),
-    *_rows("ga beta", "server", "optional",
+    *_rows("ga beta voice-live", "server", "optional",
            "sent when a scenario fails a turn's transcription (`transcripts: [{error: {code, message}}]`, §5.11); "
-           "the conformance mock runs without a scenario (tests/test_transcription_settings.py covers it)",
+           "the conformance mock runs without a scenario (tests/test_transcription_settings.py and, for Voice Live, "
+           "tests/test_clients_voicelive_scripted.py cover it)",
            "conversation.item.input_audio_transcription.failed"),
     *_rows("beta", "server", "n/a", _BETA_CALLS,
            "output_audio_buffer.started", "output_audio_buffer.stopped", "output_audio_buffer.cleared"),
@@ -114,15 +115,11 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
            "response.web_search_call.completed", "response.file_search_call.in_progress",
            "response.file_search_call.searching", "response.file_search_call.completed",
            "response.audio_transcript.annotation.added"),
-    *_rows("voice-live", "server", "unreachable",
-           "as in beta: no transcriber fails (until a scenario can fail a turn's transcription)",
-           "conversation.item.input_audio_transcription.failed"),
-    *_rows("voice-live", "server", "absent",
-           "the reference names no condition under which the service warns; until one is known (a scenario could "
-           "script it) the mock sends none", "warning"),
-    *_rows("voice-live", "server", "absent",
-           "hosted agents (`agent`, `invoke_input`): the mock has no agent to invoke; until a scenario can script "
-           "one", "response.invocation.delta"),
+    *_rows("voice-live", "server", "optional",
+           "implemented, reached only by a scenario reply (`warnings`: the reference names no condition under which "
+           "the service warns; `invocation`: a hosted agent's deltas, docs/protocol.md §12.7); the conformance mock "
+           "runs without a scenario; tests/test_clients_voicelive_scripted.py covers it",
+           "warning", "response.invocation.delta"),
     *_rows("voice-live", "server", "n/a",
            "avatar video: no video is rendered. `session.avatar.connect` is answered honestly (every media line "
            "`a=inactive`) and the avatar's speaking/idle switches follow the audio, but the mock sends no frames",
