@@ -383,7 +383,8 @@ class AzureTarget(Target):
             scheme = "wss" if parts.scheme in ("https", "wss", "") else "ws"
             return self._voice_live_style(
                 urlunsplit((scheme, parts.netloc, "", "", "")), self.env.get("AZURE_VOICELIVE_API_KEY", ""),
-                model=self._resolve_model(dialect, model), auth=auth, query=query, local=False,
+                model=self._resolve_model(dialect, model), auth=auth, query=query,
+                local=parts.hostname in ("127.0.0.1", "localhost", "::1"),
                 api_version=self.env.get("AZURE_VOICELIVE_API_VERSION") or VOICE_LIVE_API_VERSION)
         parts = urlsplit(self.env.get("AZURE_OPENAI_ENDPOINT", ""))
         scheme = "wss" if parts.scheme in ("https", "wss", "") else "ws"

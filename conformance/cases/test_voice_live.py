@@ -148,8 +148,9 @@ def test_output_rates(ctx: Ctx) -> None:
         durations[wire] = _ms(audio, rate)
         expect_equal(turn.first("response.output_audio.done").get("type"), "response.audio.done", "audio done")
     base = durations["pcm16"]
-    for wire, ms in durations.items():
-        expect(abs(ms - base) <= 0.05 * base, f"{wire}: {ms:.0f} ms of audio, at 24 kHz {base:.0f} ms")
+    for wire, ms in durations.items():  # [mockrt]: the same words at every rate (a live model's replies vary)
+        expect(ctx.target.live or abs(ms - base) <= 0.05 * base,
+               f"{wire}: {ms:.0f} ms of audio, at 24 kHz {base:.0f} ms")
     # response.create's own output_audio_format overrides the session's for that response
     user_text(s, "Once more.")
     turn = s.respond({"output_audio_format": "pcm16_16000hz"})
@@ -167,7 +168,11 @@ def test_word_timestamps(ctx: Ctx) -> None:
     turn = _audio_turn(s)
     words = turn.of("response.audio_timestamp.delta")
     expect(words, "word timestamps were sent")
-    expect_equal([w["text"] for w in words], turn.transcript().split(), "the words are the transcript's")
+    texts = [w["text"] for w in words]
+    if ctx.target.live:  # [D] the spoken words; how the service tokenises punctuation is [U]
+        expect(all(t.strip() and t.strip() in turn.transcript() for t in texts), f"words of the transcript: {texts}")
+    else:  # [mockrt] one per word of the transcript, split on spaces
+        expect_equal(texts, turn.transcript().split(), "the words are the transcript's")
     expect(all(w.get("timestamp_type") == "word" for w in words), "timestamp_type is word")
     offsets = [w["audio_offset_ms"] for w in words]
     expect(offsets == sorted(offsets), f"offsets in order: {offsets}")
@@ -329,7 +334,9 @@ def test_commit_and_items(ctx: Ctx) -> None:
     s.send({"type": "conversation.item.retrieve", "event_id": "vl_retrieve_reply", "item_id": reply})
     s.expect_error(event_id="vl_retrieve_reply")  # the uncommitted reply is not in the conversation
     turn = s.respond({"input_items": [text_item("Only this counts.")]})
-    expect("Only this counts." in turn.text(), f"the reply answers the input_items: {turn.text()!r}")
+    expect_equal(turn.status, "completed", "a response with input_items")
+    # [mockrt] the default reply quotes its last user input: the input_items, not the conversation
+    expect(ctx.target.live or "Only this counts." in turn.text(), f"the reply answers the input_items: {turn.text()!r}")
 
 
 @case(id="voice-live/response/cancel-previous", section="§12.2, §5.3", dialects=VL, targets=TARGETS, timeout=20.0,
