@@ -1,7 +1,8 @@
 """``python -m conformance``: run the catalogue against a target, list it, or regenerate COVERAGE.md.
 
     python -m conformance --target mock|openai|azure|url [--url ws://… [--paced-url ws://…]]
-                          [--dialect ga|beta] [-k EXPR] [--report DIR] [--model M] [-- extra pytest args]
+                          [--dialect ga|beta|translation|live|voice-live] [-k EXPR] [--report DIR] [--model M]
+                          [-- extra pytest args]
     python -m conformance --list [-k EXPR]
     python -m conformance --coverage [--check]
 

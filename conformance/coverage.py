@@ -7,9 +7,9 @@ table of what the mock does not do (like moto's IMPLEMENTATION_COVERAGE.md).
   ``RealtimeTranslationServerEvent`` / ``RealtimeTranslationClientEvent`` (translation sessions), and
   ``openai.types.live`` ``ConnectServerEvent`` / ``ClientEvent`` (GPT-Live, docs/protocol.md §13).
 * **Observed, never declared**: a server event is *implemented* when the whole catalogue, run against the mock
-  (``mockrt serve``, every dialect: GA, beta, translation, live), received it; a client event when the run sent it and
-  the mock did not reject its type (``invalid_value`` on ``type``, §2). A surface without conformance cases
-  (``dialect=None``) observes nothing.
+  (``mockrt serve``, every dialect: GA, beta, translation, live, voice-live), received it; a client event when the
+  run sent it and the mock did not reject its type (``invalid_value`` on ``type``, §2). A surface without
+  conformance cases (``dialect=None``) observes nothing.
 * **Declared** (:data:`UNSUPPORTED`, the one table): every SDK event the run does not observe, with a status and
   the reason — ``absent`` (mockrt has no code for it; the reason says until when), ``optional`` (implemented behind
   a setting a default server does not use), ``unreachable`` (the core can render it but nothing a client or a

@@ -1,11 +1,11 @@
 """The pytest side of the suite: options, the target fixture, grading, reports (loaded by ``conformance/conftest.py``).
 
-``pytest conformance --target=mock|openai|azure|url [--url ws://… [--paced-url ws://…]] [--dialect ga|beta]
-[--report DIR]``. Cases
-not applicable to the target or dialect are deselected. Outcomes are graded (:func:`conformance.results.grade`):
-a failure where a known difference is declared becomes an ``xfail`` whose reason says so; should/info-level
-failures are reported as failures but do not make the exit code non-zero (only must-level failures do). Works
-under xdist: each worker starts its own mock; results travel to the controller on the test reports.
+``pytest conformance --target=mock|openai|azure|url [--url ws://… [--paced-url ws://…]]
+[--dialect ga|beta|translation|live|voice-live] [--report DIR]``. Cases not applicable to the target or dialect are
+deselected. Outcomes are graded (:func:`conformance.results.grade`): a failure where a known difference is declared
+becomes an ``xfail`` whose reason says so; should/info-level failures are reported as failures but do not make the
+exit code non-zero (only must-level failures do). Works under xdist: each worker starts its own mock; results travel
+to the controller on the test reports.
 """
 
 from __future__ import annotations
