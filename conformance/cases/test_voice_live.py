@@ -347,11 +347,15 @@ def test_commit_and_items(ctx: Ctx) -> None:
 def test_cancel_previous(ctx: Ctx) -> None:
     s = _session(ctx, paced=True, modalities=["text", "audio"])
     user_text(s, "Tell me a long story.")
+    # back to back, like the active-response cases (§5.3): the first response is still in progress for the others
     s.send({"type": "response.create"})
-    first = s.expect("response.created")["response"]["id"]
     s.send({"type": "response.create", "event_id": "vl_keep", "response": {"cancel_previous": False}})
-    s.wait("error", where=lambda e: (e.get("error") or {}).get("event_id") == "vl_keep")
     s.send({"type": "response.create", "response": {"modalities": ["text"]}})
+    events = s.until("error", where=lambda e: (e.get("error") or {}).get("event_id") == "vl_keep")
+    created = [e["response"]["id"] for e in events if e["type"] == "response.created"]
+    expect_equal(len(created), 1, "responses created before the refused cancel_previous: false")
+    expect_equal(events[-1]["error"].get("code"), "conversation_already_has_active_response", "error.code")
+    first = created[0]
     events = s.until("response.created", where=lambda e: e["response"]["id"] != first)
     done = [e for e in events if e["type"] == "response.done"]
     expect(done and done[0]["response"]["id"] == first, "the previous response ends before the new one starts")
