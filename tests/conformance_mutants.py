@@ -77,7 +77,8 @@ class Patcher:
         from mockrt.core.session import RealtimeSession
 
         ga, beta = _dialects()
-        event = ga().client_event(event_type) or beta().client_event(event_type)
+        event = (ga().client_event(event_type) or beta().client_event(event_type)
+                 or _voice_live()().client_event(event_type))
         rows = RealtimeSession.CLIENT_EVENTS
         if event is None or event not in rows:
             raise PatchTargetMissing(f"mutant patch target: RealtimeSession.CLIENT_EVENTS has no {event_type!r}")
@@ -1692,17 +1693,6 @@ def _voice_live() -> Any:
     return VoiceLive
 
 
-def _vl_handler(p: Patcher, event_type: str, make: Callable[[Any], Any]) -> None:
-    """Replace the session's handler of a Voice Live client event type."""
-    from mockrt.core.session import RealtimeSession
-
-    event = _voice_live()().client_event(event_type)
-    rows = RealtimeSession.CLIENT_EVENTS
-    if event is None or event not in rows:
-        raise PatchTargetMissing(f"mutant patch target: RealtimeSession.CLIENT_EVENTS has no {event_type!r}")
-    p.item(rows, event, replace(rows[event], handler=make(rows[event].handler)))
-
-
 def _vl_never_sends(p: Patcher, *names: str) -> None:
     """The Voice Live dialect no longer sends the server events of these internal names."""
     from mockrt.core.events import ServerEvent
@@ -1768,12 +1758,12 @@ def _vl_turn_id(p: Patcher) -> None:
 
         return append
 
-    _vl_handler(p, "input_audio.turn.append", make)
+    p.handler("input_audio.turn.append", make)
 
 
 @mutant("vl-input-clear-ignored", "input_audio.clear is accepted and does nothing", "voice-live/input/clear")
 def _vl_input_clear(p: Patcher) -> None:
-    _vl_handler(p, "input_audio.clear", lambda orig: lambda session, fields, now: None)
+    p.handler("input_audio.clear", lambda orig: lambda session, fields, now: None)
 
 
 @mutant("vl-text-stream-last-delta", "input_text.done adds only the last input_text.delta",
@@ -1786,7 +1776,7 @@ def _vl_text_last(p: Patcher) -> None:
 
         return delta
 
-    _vl_handler(p, "input_text.delta", make)
+    p.handler("input_text.delta", make)
 
 
 @mutant("vl-avatar-unconfigured", "session.avatar.connect is answered without an avatar configured",
@@ -1800,7 +1790,7 @@ def _vl_avatar(p: Patcher) -> None:
 
         return connect
 
-    _vl_handler(p, "session.avatar.connect", make)
+    p.handler("session.avatar.connect", make)
 
 
 @mutant("vl-pre-generated-ignored", "pre_generated_assistant_message is accepted; the model answers instead",

@@ -82,12 +82,11 @@ def _b64(data: bytes) -> str:
 
 
 @case(id="voice-live/session/azure-settings", section="§12, §12.1", dialects=VL, targets=TARGETS,
-      description="session.update with Azure voices, azure_semantic_vad, noise suppression, echo cancellation and "
-                  "the Voice Live-only settings is echoed in session.updated",
+      description="Azure voices, azure_semantic_vad, noise suppression, echo cancellation, VL-only settings: echoed",
       requirement="Voice Live accepts azure-standard voices, azure_semantic_vad, azure_deep_noise_suppression, "
                   "server_echo_cancellation, azure-speech transcription, reasoning_effort, metadata, "
                   "interim_response, output_audio_timestamp_types and animation, and echoes them [D].")
-def test_azure_settings(ctx: Ctx) -> None:
+def test_vl_azure_settings(ctx: Ctx) -> None:
     s = ctx.connect()
     expect_equal(s.created["session"].get("object"), "realtime.session", "session.created session.object")
     session = _update(s, **AZURE_SETTINGS, reasoning_effort="low", metadata={"app": "conformance"},
@@ -114,7 +113,7 @@ def test_azure_settings(ctx: Ctx) -> None:
       requirement="A custom voice needs endpoint_id, a personal voice needs model, input_audio_sampling_rate is "
                   "8000/16000/24000 for pcm16, output_audio_format and reasoning_effort are enums [D]; the error "
                   "codes and params follow the realtime forms (§6.1) [U].")
-def test_session_validation(ctx: Ctx) -> None:
+def test_vl_session_validation(ctx: Ctx) -> None:
     s = ctx.connect()
     _rejected(s, {"voice": {"type": "azure-custom", "name": "my-voice"}}, "session.voice.endpoint_id", "vl_bad_1")
     _rejected(s, {"voice": {"type": "azure-personal", "name": "me"}}, "session.voice.model", "vl_bad_2")
@@ -133,11 +132,10 @@ def test_session_validation(ctx: Ctx) -> None:
 
 
 @case(id="voice-live/output/rates", section="§12.1", dialects=VL, targets=TARGETS,
-      description="output_audio_format pcm16_16000hz / pcm16_8000hz: the reply's audio is at that rate (the same "
-                  "duration as at 24 kHz) and the response names the format",
+      description="output_audio_format pcm16_16000hz / pcm16_8000hz: the audio is at that rate, the response names it",
       requirement="Output audio at 24, 16 or 8 kHz per output_audio_format, in the session and on response.create "
                   "[D]; a reply lasts as long at every rate [mockrt].")
-def test_output_rates(ctx: Ctx) -> None:
+def test_vl_output_rates(ctx: Ctx) -> None:
     durations: dict[str, float] = {}
     for wire, rate in RATES.items():
         s = _session(ctx, modalities=["text", "audio"], output_audio_format=wire)
@@ -158,12 +156,11 @@ def test_output_rates(ctx: Ctx) -> None:
 
 
 @case(id="voice-live/output/word-timestamps", section="§12.4", dialects=VL, targets=TARGETS,
-      description="output_audio_timestamp_types [\"word\"]: one response.audio_timestamp.delta per transcript word, "
-                  "in order, inside the audio; .done after the audio",
+      description="output_audio_timestamp_types word: a timestamp per spoken word, in order, inside the audio",
       requirement="response.audio_timestamp.delta {audio_offset_ms, audio_duration_ms, text, timestamp_type: word} "
                   "per spoken word, then response.audio_timestamp.done [D]; the order relative to the audio "
                   "events is [U].")
-def test_word_timestamps(ctx: Ctx) -> None:
+def test_vl_word_timestamps(ctx: Ctx) -> None:
     s = _session(ctx, modalities=["text", "audio"], output_audio_timestamp_types=["word"])
     turn = _audio_turn(s)
     words = turn.of("response.audio_timestamp.delta")
@@ -187,11 +184,10 @@ def test_word_timestamps(ctx: Ctx) -> None:
 
 
 @case(id="voice-live/output/animation", section="§12.4", dialects=VL, targets=TARGETS,
-      description="animation outputs blendshapes and viseme_id: viseme and blendshape streams on the output audio's "
-                  "time axis, each with its .done",
+      description="animation blendshapes + viseme_id: both streams on the output audio's time axis, each with .done",
       requirement="response.animation_viseme.delta {audio_offset_ms, viseme_id 0..21} and "
                   "response.animation_blendshapes.delta {frames, frame_index}, then their .done events [D].")
-def test_animation(ctx: Ctx) -> None:
+def test_vl_animation(ctx: Ctx) -> None:
     s = _session(ctx, modalities=["text", "audio"], animation={"outputs": ["blendshapes", "viseme_id"]})
     turn = _audio_turn(s)
     audio_ms = _ms(turn.audio(), 24000)
@@ -212,12 +208,11 @@ def test_animation(ctx: Ctx) -> None:
 
 
 @case(id="voice-live/input/turns", section="§12.3", dialects=VL, targets=TARGETS,
-      description="input_audio.turn.start/append/end commits the turn and answers it; a cancelled turn leaves "
-                  "nothing; an append to another turn_id is an error",
+      description="input_audio.turn.start/append/end commits and answers a turn; cancel drops it; unknown turn_id errs",
       requirement="input_audio.turn.start {turn_id}, .append {turn_id, audio}, .end commits (committed, the user "
                   "item) and creates a response; .cancel drops the turn's audio [D]; the error for an unknown "
                   "turn is [U].", level="should")
-def test_input_turns(ctx: Ctx) -> None:
+def test_vl_input_turns(ctx: Ctx) -> None:
     s = _session(ctx, modalities=["text"])
     s.send({"type": "input_audio.turn.start", "turn_id": "turn_1"})
     s.send({"type": "input_audio.turn.append", "turn_id": "turn_1", "audio": _b64(tone(400) + silence(200))})
@@ -237,11 +232,10 @@ def test_input_turns(ctx: Ctx) -> None:
 
 
 @case(id="voice-live/input/clear", section="§12.3, §2.4", dialects=VL, targets=TARGETS,
-      description="input_audio.clear and input_audio_buffer.clear both clear the buffer (input_audio_buffer.cleared); "
-                  "a commit after them has nothing to commit",
+      description="input_audio.clear and input_audio_buffer.clear both clear the buffer (input_audio_buffer.cleared)",
       requirement="input_audio.clear clears all input audio currently being streamed [D]; answered like "
                   "input_audio_buffer.clear [U].")
-def test_input_clear(ctx: Ctx) -> None:
+def test_vl_input_clear(ctx: Ctx) -> None:
     s = _session(ctx, modalities=["text"])
     for clear in ("input_audio.clear", "input_audio_buffer.clear"):
         s.send({"type": "input_audio_buffer.append", "audio": _b64(tone(300))})
@@ -255,7 +249,7 @@ def test_input_clear(ctx: Ctx) -> None:
       description="input_text.delta pieces then input_text.done add one user text message with the joined text",
       requirement="input_text.delta {id, delta} streams text into the user message id; input_text.done adds it "
                   "(conversation.item.created) [D]; .done for an unknown id is an error [U].")
-def test_text_stream(ctx: Ctx) -> None:
+def test_vl_text_stream(ctx: Ctx) -> None:
     s = _session(ctx, modalities=["text"])
     for piece in ("What is ", "the weather ", "like?"):
         s.send({"type": "input_text.delta", "id": "item_vltext1", "delta": piece})
@@ -269,13 +263,11 @@ def test_text_stream(ctx: Ctx) -> None:
 
 
 @case(id="voice-live/avatar/connect", section="§12.3", dialects=VL, targets=LOCAL,
-      description="session.avatar.connect needs an avatar; with one: session.avatar.connecting with an SDP answer, "
-                  "then replies switch the avatar to speaking and back to idle; output_audio_buffer.clear is "
-                  "answered with output_audio_buffer.cleared",
+      description="session.avatar.connect: SDP answer, speaking/idle switches around replies; output buffer clear",
       requirement="session.avatar.connect {client_sdp} → session.avatar.connecting {server_sdp} [D]; "
                   "switch_to_speaking / switch_to_idle around the spoken reply, output_audio_buffer.clear → "
                   ".cleared [D]; mockrt renders no video (every media line inactive) [mockrt].")
-def test_avatar(ctx: Ctx) -> None:
+def test_vl_avatar(ctx: Ctx) -> None:
     s = _session(ctx, modalities=["text", "audio"])
     s.send({"type": "output_audio_buffer.clear"})
     s.expect("output_audio_buffer.cleared")
@@ -301,7 +293,7 @@ def test_avatar(ctx: Ctx) -> None:
       description="pre_generated_assistant_message: the response speaks exactly that text; metadata is echoed",
       requirement="pre_generated_assistant_message is added to the conversation and returned with synthesized "
                   "audio [D]; response metadata is echoed on the response [D].")
-def test_pre_generated(ctx: Ctx) -> None:
+def test_vl_pre_generated(ctx: Ctx) -> None:
     s = _session(ctx, modalities=["text", "audio"])
     said = "Welcome to Contoso. How can I help?"
     turn = s.respond({"pre_generated_assistant_message": {"type": "message", "role": "assistant",
@@ -314,11 +306,10 @@ def test_pre_generated(ctx: Ctx) -> None:
 
 
 @case(id="voice-live/response/commit-and-items", section="§12.2, §5.9", dialects=VL, targets=TARGETS,
-      description="append_input_items join the conversation before the response; commit false keeps the reply out "
-                  "of it; input_items are the response's whole context",
+      description="append_input_items join first; commit false keeps the reply out; input_items are the context",
       requirement="append_input_items are added before the response; commit: false makes the response not "
                   "committed to the conversation; input_items replace the response's context [D].")
-def test_commit_and_items(ctx: Ctx) -> None:
+def test_vl_commit_and_items(ctx: Ctx) -> None:
     s = _session(ctx, modalities=["text"])
     s.send({"type": "response.create", "response": {"append_input_items": [text_item("Appended question.")],
                                                     "commit": False}})
@@ -340,11 +331,10 @@ def test_commit_and_items(ctx: Ctx) -> None:
 
 
 @case(id="voice-live/response/cancel-previous", section="§12.2, §5.3", dialects=VL, targets=TARGETS, timeout=20.0,
-      description="response.create while a response is in progress: cancel_previous false is refused, the default "
-                  "cancels the previous response and starts the new one",
+      description="response.create mid-response: cancel_previous false is refused, the default replaces it",
       requirement="cancel_previous: whether to cancel any ongoing generation before starting this one; defaults to "
                   "true [D]; false keeps conversation_already_has_active_response [U].")
-def test_cancel_previous(ctx: Ctx) -> None:
+def test_vl_cancel_previous(ctx: Ctx) -> None:
     s = _session(ctx, paced=True, modalities=["text", "audio"])
     user_text(s, "Tell me a long story.")
     # back to back, like the active-response cases (§5.3): the first response is still in progress for the others
@@ -370,11 +360,10 @@ def test_cancel_previous(ctx: Ctx) -> None:
 
 
 @case(id="voice-live/items/image-and-lifecycle", section="§12.3, §2.5, §2.7, §2.8", dialects=VL, targets=TARGETS,
-      description="input_image parts in user messages are kept; in an assistant message they are refused; items "
-                  "are retrieved, truncated and deleted as in beta",
+      description="input_image parts kept in user messages, refused in assistant ones; retrieve/truncate/delete",
       requirement="input_image {image_url, detail} content parts in user messages [D]; retrieve, truncate and "
                   "delete answer conversation.item.retrieved / .truncated / .deleted [D].")
-def test_items(ctx: Ctx) -> None:
+def test_vl_items(ctx: Ctx) -> None:
     s = _session(ctx, modalities=["text", "audio"])
     image = {"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}
     item = s.create_item({"type": "message", "role": "user",
@@ -400,11 +389,10 @@ def test_items(ctx: Ctx) -> None:
 
 @case(id="voice-live/audio/vad-and-transcription", section="§12.1, §5.5, §5.11", dialects=VL, targets=TARGETS,
       timeout=30.0,
-      description="azure_semantic_vad on a speech clip: speech_started, speech_stopped, committed, the user item, "
-                  "its transcription, and the reply",
+      description="azure_semantic_vad on speech: started, stopped, committed, transcription deltas, the reply",
       requirement="The Azure VAD types detect turns like server_vad (speech_started/stopped, committed) and create "
                   "a response; input_audio_transcription transcribes the user item (deltas, completed) [D].")
-def test_vad_and_transcription(ctx: Ctx) -> None:
+def test_vl_vad_and_transcription(ctx: Ctx) -> None:
     clip = ctx.clip("weather")
     s = ctx.connect()
     _update(s, instructions=SHORT_REPLY, modalities=["text"], turn_detection=AZURE_SETTINGS["turn_detection"],
@@ -429,7 +417,7 @@ def test_vad_and_transcription(ctx: Ctx) -> None:
       description="input at input_audio_sampling_rate 16000: a manual commit of 300 ms is accepted, 50 ms is not",
       requirement="input_audio_sampling_rate sets the input rate of pcm16 (8000/16000/24000) [D]; the 100 ms "
                   "commit minimum counts audio at that rate (§2.3) [U].")
-def test_manual_commit(ctx: Ctx) -> None:
+def test_vl_manual_commit(ctx: Ctx) -> None:
     s = _session(ctx, modalities=["text"], input_audio_sampling_rate=16000)
     samples = bytes(2 * 16000 * 50 // 1000)  # 50 ms at 16 kHz
     s.send({"type": "input_audio_buffer.append", "audio": _b64(samples)})
@@ -454,7 +442,7 @@ WEATHER: Json = {"type": "function", "name": "get_weather", "description": "Weat
       description="a forced function call streams its arguments; response.function_call_arguments.done keeps name",
       requirement="response.function_call_arguments.delta/.done {item_id, call_id, name, arguments} as the "
                   "Voice Live client models them (name is required there) [D].")
-def test_function_call(ctx: Ctx) -> None:
+def test_vl_function_call(ctx: Ctx) -> None:
     s = _session(ctx, modalities=["text"], tools=[WEATHER], tool_choice="required")
     user_text(s, "What's the weather in Paris?")
     turn = s.respond()
@@ -476,14 +464,12 @@ def _mcp_tools(s: Session, url: str, allowed: list[str]) -> list[Json]:
 
 @case(id="voice-live/mcp/approvals-and-calls", section="§12.1, §12.3, §9.2, §9.3, §9.4", dialects=VL,
       targets=LOCAL, timeout=60.0,
-      description="an MCP server through Voice Live: listed; require_approval's per-tool object runs a 'never' tool "
-                  "at once and asks before an 'always' tool; mcp_approval_response runs the approved call; an "
-                  "unreachable server fails the listing",
+      description="MCP through Voice Live: listing, per-tool require_approval, approval response, failures",
       requirement="MCPServer tools are listed (mcp_list_tools.*) and called by the service "
                   "(response.mcp_call_arguments.*, response.mcp_call.*); require_approval is always, never or a "
                   "per-tool dictionary {always: [tools], never: [tools]}; approvals come back as "
                   "mcp_approval_response [D]. tool_choice required with only MCP tools calls one [U].")
-def test_mcp(ctx: Ctx) -> None:
+def test_vl_mcp(ctx: Ctx) -> None:
     server = mcp_server()
     s = ctx.connect()
     listing = [e["type"] for e in _mcp_tools(s, server.url, ["explode"])]
