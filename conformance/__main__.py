@@ -1,7 +1,8 @@
 """``python -m conformance``: run the catalogue against a target, list it, or regenerate COVERAGE.md.
 
     python -m conformance --target mock|openai|azure|url [--url ws://… [--paced-url ws://…]]
-                          [--dialect ga|beta] [-k EXPR] [--report DIR] [--model M] [-- extra pytest args]
+                          [--dialect ga|beta|translation|live|voice-live] [-k EXPR] [--report DIR] [--model M]
+                          [-- extra pytest args]
     python -m conformance --list [-k EXPR]
     python -m conformance --coverage [--check]
 
@@ -18,7 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from conformance.targets import TARGETS, TargetError, make_target
+from conformance.targets import DIALECTS, TARGETS, TargetError, make_target
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -30,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="where to run (default: mock, `mockrt serve` subprocesses)")
     p.add_argument("--url", help="WebSocket URL for --target url, e.g. ws://127.0.0.1:8000/v1/realtime")
     p.add_argument("--paced-url", help="--target url: where sessions that need live-like pacing go (default: --url)")
-    p.add_argument("--dialect", choices=("ga", "beta", "translation", "live"),
+    p.add_argument("--dialect", choices=DIALECTS,
                    help="one dialect only (default: all the target serves)")
     p.add_argument("--model", help="model (Azure: deployment) to connect with")
     p.add_argument("-k", dest="keyword", help="select cases by id / name substring expression (pytest -k syntax)")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.targets import TARGETS
+from conformance.targets import DIALECTS, TARGETS
 
 if TYPE_CHECKING:
     from conformance.context import Ctx
@@ -90,8 +90,8 @@ def case(*, id: str, description: str, section: str, requirement: str, level: st
         raise ValueError(f"{id}: level must be one of {LEVELS}")
     if SECTION_PATTERN.fullmatch(section) is None:
         raise ValueError(f"{id}: section {section!r} must look like '§2.3' or '§2.3, §6.2'")
-    if not set(dialects) <= {"ga", "beta", "translation", "live"} or not dialects:
-        raise ValueError(f"{id}: dialects must be a non-empty subset of ('ga', 'beta', 'translation', 'live')")
+    if not set(dialects) <= set(DIALECTS) or not dialects:
+        raise ValueError(f"{id}: dialects must be a non-empty subset of {DIALECTS}")
     if not set(targets) <= set(TARGETS):
         raise ValueError(f"{id}: targets must be a subset of {TARGETS}")
     for key in known or {}:

@@ -64,6 +64,9 @@ class Ctx:
         event arrives (the mock target serves it from a paced server; live services are paced anyway).
         Raises :class:`~conformance.client.HandshakeRefused` when the upgrade is refused with an HTTP status.
         """
+        unavailable = self.target.unavailable(self.dialect)
+        if unavailable is not None:
+            raise CaseSkipped(unavailable)
         endpoint = self.target.endpoint(self.dialect, model=model, intent=intent, auth=auth, paced=paced)
         transcript = Transcript(self.target.name, self.dialect, endpoint.url, self.case.id)
         self.transcripts.append(transcript)

@@ -7,19 +7,18 @@ table of what the mock does not do (like moto's IMPLEMENTATION_COVERAGE.md).
   ``RealtimeTranslationServerEvent`` / ``RealtimeTranslationClientEvent`` (translation sessions), and
   ``openai.types.live`` ``ConnectServerEvent`` / ``ClientEvent`` (GPT-Live, docs/protocol.md §13).
 * **Observed, never declared**: a server event is *implemented* when the whole catalogue, run against the mock
-  (``mockrt serve``, every dialect: GA, beta, translation, live), received it; a client event when the run sent it and
-  the mock did not reject its type (``invalid_value`` on ``type``, §2). A surface without conformance cases
-  (``dialect=None``) observes nothing.
+  (``mockrt serve``, every dialect: GA, beta, translation, live, voice-live), received it; a client event when the
+  run sent it and the mock did not reject its type (``invalid_value`` on ``type``, §2). A surface without
+  conformance cases (``dialect=None``) observes nothing.
 * **Declared** (:data:`UNSUPPORTED`, the one table): every SDK event the run does not observe, with a status and
   the reason — ``absent`` (mockrt has no code for it; the reason says until when), ``optional`` (implemented behind
   a setting a default server does not use), ``unreachable`` (the core can render it but nothing a client or a
   scenario does can trigger it), ``n/a`` (the service itself does not send or accept it on a WebSocket session) or
-  ``tested`` (a surface without conformance cases yet: implemented, and exercised by the named tests/ module with
+  ``tested`` (a surface without conformance cases: implemented, and exercised by the named tests/ module with
   the surface's own client; ``tests/test_conformance_coverage.py`` checks that the module names the type).
 * **Azure Voice Live** (``voice-live``): its events are the ``azure-ai-voicelive`` client's ``ServerEventType`` /
-  ``ClientEventType`` enums. Its cases need a Voice Live dialect in the catalogue (or a live Voice Live resource),
-  which it does not have yet; until then its rows are ``tested`` by ``tests/test_clients_voicelive*.py``, which
-  drive every family with the client's async API and check every event strictly against its models.
+  ``ClientEventType`` enums, observed by the catalogue's ``voice-live`` dialect
+  (``conformance/cases/test_voice_live.py``, every event validated against the client's models).
 
 :func:`gaps` is the coverage gate (``tests/test_conformance_coverage.py``): an SDK event that is neither observed
 nor declared, a declaration the run now observes, and a declaration of a type the SDK no longer has are all
@@ -65,7 +64,8 @@ SURFACES: Final[tuple[Surface, ...]] = (
     Surface("beta", "realtime", "openai.types.beta.realtime", "RealtimeServerEvent", "RealtimeClientEvent", "beta"),
     Surface("translation", "translation", "openai.types.realtime", "RealtimeTranslationServerEvent",
             "RealtimeTranslationClientEvent", "translation"),
-    Surface("voice-live", "voice-live", "azure.ai.voicelive.models", "ServerEventType", "ClientEventType", None),
+    Surface("voice-live", "voice-live", "azure.ai.voicelive.models", "ServerEventType", "ClientEventType",
+            "voice-live"),
     Surface("live", "live", "openai.types.live", "ConnectServerEvent", "ClientEvent", "live"),
 )
 
@@ -87,35 +87,9 @@ def _rows(surfaces: str, side: Side, status: Status, reason: str, *types: str) -
 
 _BETA_CALLS = ("WebRTC/SIP only (§11), never over a WebSocket (§2.12); calls speak GA (`/v1/realtime/calls`, "
                "the calls/* cases), beta's WebRTC endpoint was retired with beta")
-_VL_TESTS = "tests/test_clients_voicelive*.py (azure-ai-voicelive async client, every event checked strictly)"
-_VL_SERVER_TESTED = (
-    "error", "session.avatar.connecting", "session.created", "session.updated",
-    "conversation.item.input_audio_transcription.completed", "conversation.item.input_audio_transcription.delta",
-    "conversation.item.created", "conversation.item.retrieved", "conversation.item.truncated",
-    "conversation.item.deleted", "input_audio_buffer.committed", "input_audio_buffer.cleared",
-    "input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "response.created", "response.done",
-    "response.output_item.added", "response.output_item.done", "response.content_part.added",
-    "response.content_part.done", "response.text.delta", "response.text.done", "response.audio_transcript.delta",
-    "response.audio_transcript.done", "response.audio.delta", "response.audio.done",
-    "response.animation_blendshapes.delta", "response.animation_blendshapes.done", "response.audio_timestamp.delta",
-    "response.audio_timestamp.done", "response.animation_viseme.delta", "response.animation_viseme.done",
-    "response.function_call_arguments.delta", "response.function_call_arguments.done",
-    "session.avatar.switch_to_speaking", "session.avatar.switch_to_idle", "output_audio_buffer.cleared",
-    "mcp_list_tools.in_progress", "mcp_list_tools.completed", "mcp_list_tools.failed",
-    "response.mcp_call_arguments.delta", "response.mcp_call_arguments.done", "response.mcp_call.in_progress",
-    "response.mcp_call.completed", "response.mcp_call.failed",
-    "response.web_search_call.searching", "response.web_search_call.in_progress",
-    "response.web_search_call.completed", "response.file_search_call.searching",
-    "response.file_search_call.in_progress", "response.file_search_call.completed",
-    "response.audio_transcript.annotation.added",
-)
-_VL_CLIENT_TESTED = (
-    "session.update", "input_audio_buffer.append", "input_audio_buffer.commit", "input_audio_buffer.clear",
-    "input_audio.turn.start", "input_audio.turn.append", "input_audio.turn.end", "input_audio.turn.cancel",
-    "input_audio.clear", "conversation.item.create", "conversation.item.retrieve", "conversation.item.truncate",
-    "conversation.item.delete", "response.create", "response.cancel", "session.avatar.connect",
-    "output_audio_buffer.clear", "input_text.delta", "input_text.done", "mcp_approval_response",
-)
+_VL_SCRIPTED = ("implemented, reached only by a scenario reply (`web_search`, `file_search`, `annotations`, "
+                "docs/protocol.md §12.6): the service does not say which setting enables it, and the conformance mock "
+                "runs without a scenario; tests/test_clients_voicelive_tools.py covers it")
 
 _UNTIL_LIVE_DECISIONS = "GPT-Live Decisions: not served yet (§13.5); the command answers `unsupported_by_mockrt`"
 
@@ -126,24 +100,24 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("ga", "server", "n/a",
            "the GA server sends `conversation.item.added` + `conversation.item.done` instead (§3.1); the SDK keeps "
            "the type", "conversation.item.created"),
-    *_rows("ga beta", "server", "optional",
+    *_rows("ga beta voice-live", "server", "optional",
            "sent when a scenario fails a turn's transcription (`transcripts: [{error: {code, message}}]`, §5.11); "
-           "the conformance mock runs without a scenario (tests/test_transcription_settings.py covers it)",
+           "the conformance mock runs without a scenario (tests/test_transcription_settings.py and, for Voice Live, "
+           "tests/test_clients_voicelive_scripted.py cover it)",
            "conversation.item.input_audio_transcription.failed"),
     *_rows("beta", "server", "n/a", _BETA_CALLS,
            "output_audio_buffer.started", "output_audio_buffer.stopped", "output_audio_buffer.cleared"),
     *_rows("beta", "client", "n/a", _BETA_CALLS, "output_audio_buffer.clear"),
-    *_rows("voice-live", "server", "tested", _VL_TESTS, *_VL_SERVER_TESTED),
-    *_rows("voice-live", "client", "tested", _VL_TESTS, *_VL_CLIENT_TESTED),
-    *_rows("voice-live", "server", "unreachable",
-           "as in beta: no transcriber fails (until a scenario can fail a turn's transcription)",
-           "conversation.item.input_audio_transcription.failed"),
-    *_rows("voice-live", "server", "absent",
-           "the reference names no condition under which the service warns; until one is known (a scenario could "
-           "script it) the mock sends none", "warning"),
-    *_rows("voice-live", "server", "absent",
-           "hosted agents (`agent`, `invoke_input`): the mock has no agent to invoke; until a scenario can script "
-           "one", "response.invocation.delta"),
+    *_rows("voice-live", "server", "optional", _VL_SCRIPTED,
+           "response.web_search_call.in_progress", "response.web_search_call.searching",
+           "response.web_search_call.completed", "response.file_search_call.in_progress",
+           "response.file_search_call.searching", "response.file_search_call.completed",
+           "response.audio_transcript.annotation.added"),
+    *_rows("voice-live", "server", "optional",
+           "implemented, reached only by a scenario reply (`warnings`: the reference names no condition under which "
+           "the service warns; `invocation`: a hosted agent's deltas, docs/protocol.md §12.7); the conformance mock "
+           "runs without a scenario; tests/test_clients_voicelive_scripted.py covers it",
+           "warning", "response.invocation.delta"),
     *_rows("voice-live", "server", "n/a",
            "avatar video: no video is rendered. `session.avatar.connect` is answered honestly (every media line "
            "`a=inactive`) and the avatar's speaking/idle switches follow the audio, but the mock sends no frames",
@@ -246,12 +220,12 @@ def gaps(results: Iterable[Result], unions: Mapping[Key, frozenset[str]] | None 
 def mock_run() -> tuple[Result, ...]:
     """The whole catalogue on a fresh mock (``mockrt serve`` subprocesses), every dialect (cached per process)."""
     from conformance.runner import run_catalogue
-    from conformance.targets import MockTarget
+    from conformance.targets import DIALECTS, MockTarget
 
     target = MockTarget()
     target.start()
     try:
-        return tuple(run_catalogue(target, dialects=("ga", "beta", "translation", "live")))
+        return tuple(run_catalogue(target, dialects=DIALECTS))
     finally:
         target.stop()
 
@@ -283,8 +257,8 @@ def render(results: Iterable[Result], unions: Mapping[Key, frozenset[str]] | Non
         "answer with `invalid_value` on `type`). Declared: **absent** (mockrt has no code for it), **optional** "
         "(implemented behind a setting a default server does not use), **unreachable** (the core can render it, "
         "but nothing a client or a scenario does triggers it), **n/a** (the service itself does not send or accept "
-        "it on a WebSocket session), **tested** (a surface without conformance cases yet, e.g. Azure Voice Live: "
-        "implemented and exercised in the named tests/ module with that surface's own client). **undeclared**: a "
+        "it on a WebSocket session), **tested** (a surface without conformance cases: implemented and exercised in "
+        "the named tests/ module with that surface's own client). **undeclared**: a "
         "gap the gate fails on. **—**: not in that surface's union.",
         "",
         "| surface | SDK unions | server events implemented | client events implemented |",

@@ -1,11 +1,11 @@
 """The pytest side of the suite: options, the target fixture, grading, reports (loaded by ``conformance/conftest.py``).
 
-``pytest conformance --target=mock|openai|azure|url [--url ws://… [--paced-url ws://…]] [--dialect ga|beta]
-[--report DIR]``. Cases
-not applicable to the target or dialect are deselected. Outcomes are graded (:func:`conformance.results.grade`):
-a failure where a known difference is declared becomes an ``xfail`` whose reason says so; should/info-level
-failures are reported as failures but do not make the exit code non-zero (only must-level failures do). Works
-under xdist: each worker starts its own mock; results travel to the controller on the test reports.
+``pytest conformance --target=mock|openai|azure|url [--url ws://… [--paced-url ws://…]]
+[--dialect ga|beta|translation|live|voice-live] [--report DIR]``. Cases not applicable to the target or dialect are
+deselected. Outcomes are graded (:func:`conformance.results.grade`): a failure where a known difference is declared
+becomes an ``xfail`` whose reason says so; should/info-level failures are reported as failures but do not make the
+exit code non-zero (only must-level failures do). Works under xdist: each worker starts its own mock; results travel
+to the controller on the test reports.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from conformance.catalogue import LEVELS, Case
 from conformance.context import CaseSkipped, Ctx
 from conformance.results import Result, grade, save_results, token_summary
 from conformance.runner import write_transcripts
-from conformance.targets import TARGETS, Target, TargetError, make_target
+from conformance.targets import DIALECTS, TARGETS, Target, TargetError, make_target
 
 _CTX = pytest.StashKey[Ctx]()
 _STATE = pytest.StashKey[dict[str, Any]]()
@@ -37,7 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="WebSocket URL for --target url (ws://host:port[/v1/realtime])")
     group.addoption("--paced-url", dest="conformance_paced_url", default=os.environ.get("CONFORMANCE_PACED_URL"),
                     help="--target url: where the sessions that need live-like pacing go (default: --url)")
-    group.addoption("--dialect", dest="conformance_dialect", choices=("ga", "beta", "translation", "live"),
+    group.addoption("--dialect", dest="conformance_dialect", choices=DIALECTS,
                     default=None,
                     help="run one dialect only (default: every dialect the target serves)")
     group.addoption("--model", dest="conformance_model", default=None,

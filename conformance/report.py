@@ -17,6 +17,7 @@ from typing import Any
 
 from conformance.catalogue import Case
 from conformance.results import OUTCOMES, Result, load_results, token_summary
+from conformance.targets import DIALECTS
 
 SYMBOL = {"pass": "pass", "fail": "FAIL", "non-strict": "non-strict", "informational": "info-fail",
           "known": "known", "skip": "skip"}
@@ -27,7 +28,7 @@ _COLOURS = {"pass": "#c8f0c8", "fail": "#f4a6a6", "non-strict": "#f8e3a1", "info
 def _columns(runs: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
     cols = []
     for target, run in runs.items():
-        for dialect in ("ga", "beta", "translation", "live"):
+        for dialect in DIALECTS:
             if any(r.dialect == dialect for r in run["results"]):
                 cols.append((target, dialect))
     return cols
@@ -144,7 +145,7 @@ def write_matrix(directory: Path, catalogue: Mapping[str, Case]) -> tuple[Path, 
 
 def terminal_table(results: list[Result], catalogue: Mapping[str, Case], *, width: int = 120) -> list[str]:
     """Rows of the terminal summary: one per case, one column per dialect."""
-    dialects = [d for d in ("ga", "beta", "translation", "live") if any(r.dialect == d for r in results)]
+    dialects = [d for d in DIALECTS if any(r.dialect == d for r in results)]
     by_case: dict[str, dict[str, Result]] = {}
     for r in results:
         by_case.setdefault(r.case_id, {})[r.dialect] = r

@@ -29,12 +29,19 @@ WRONG_KEY = "sk-conformance-wrong-key-9876543210"
 KNOWN_MODELS = ("gpt-realtime", "gpt-realtime-mini", "gpt-4o-realtime-preview", "gpt-4o-mini-realtime-preview",
                 "gpt-realtime-2")
 DEFAULT_MODELS = {"ga": "gpt-realtime", "beta": "gpt-4o-realtime-preview", "translation": "gpt-realtime-translate",
-                  "live": "gpt-live-1"}
+                  "live": "gpt-live-1", "voice-live": "gpt-realtime"}
 TRANSLATION = "translation"
 """The translation surface (§10) runs as a third dialect: ``<base>/translations`` with its own model."""
 LIVE_PATH = "/v1/live/sessions"
 """GPT-Live (docs/protocol.md §13): the model goes in ``session.start``, never in the URL."""
 AZURE_DEFAULT_API_VERSION = "2025-04-01-preview"
+VOICE_LIVE = "voice-live"
+"""Azure Voice Live (docs/protocol.md §12): ``/voice-live/realtime?api-version=…&model=…`` with an ``api-key``."""
+VOICE_LIVE_PATH = "/voice-live/realtime"
+VOICE_LIVE_API_VERSION = "2026-07-15"
+"""The Voice Live GA api-version (docs/protocol.md §12); ``AZURE_VOICELIVE_API_VERSION`` overrides it."""
+DIALECTS = ("ga", "beta", TRANSLATION, "live", VOICE_LIVE)
+"""Every dialect the catalogue knows, in report order."""
 
 
 class DEFAULT_MODEL_TYPE:
@@ -98,6 +105,15 @@ class Target:
                  paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
         raise NotImplementedError
 
+    def unavailable(self, dialect: str) -> str | None:
+        """Why sessions of ``dialect`` cannot be opened here (its cases are then reported as skipped), or None."""
+        if dialect == VOICE_LIVE:
+            from conformance.voicelive import available
+
+            if not available():
+                return "the voice-live dialect validates with azure-ai-voicelive, which is not installed"
+        return None
+
     # -- helpers -------------------------------------------------------------------------------------------
 
     @staticmethod
@@ -126,6 +142,19 @@ class Target:
             else:
                 headers["OpenAI-Beta"] = "realtime=v1"
         return Endpoint(url, headers, subprotocols, local)
+
+    @staticmethod
+    def _voice_live_style(base: str, key: str, *, model: str | None, auth: str, api_version: str,
+                          query: Mapping[str, str] | None, local: bool) -> Endpoint:
+        """Voice Live's upgrade: ``<base>/voice-live/realtime?api-version=…&model=…``, the ``api-key`` header."""
+        params = {"api-version": api_version}
+        if model is not None:
+            params["model"] = model
+        params.update(query or {})
+        parts = urlsplit(base)
+        url = urlunsplit((parts.scheme, parts.netloc, VOICE_LIVE_PATH, urlencode(params), ""))
+        headers = {"api-key": WRONG_KEY if auth == "wrong" else key} if auth != "none" else {}
+        return Endpoint(url, headers, [], local)
 
     @staticmethod
     def _live_style(url: str, key: str, auth: str, local: bool) -> Endpoint:
@@ -221,7 +250,7 @@ class MockTarget(Target):
     """
 
     name = "mock"
-    default_dialects = ("ga", "beta", TRANSLATION, "live")
+    default_dialects = DIALECTS
     FLAGS: ClassVar[tuple[str, ...]] = ("--api-key", MOCK_KEY, *(arg for m in KNOWN_MODELS for arg in ("--model", m)),
                                         "--log-level", "warning")
     PACING: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -269,6 +298,9 @@ class MockTarget(Target):
         base = self._server("paced" if paced else "fast")
         if dialect == "live":
             return self._live_style(base + LIVE_PATH, MOCK_KEY, auth, True)
+        if dialect == VOICE_LIVE:
+            return self._voice_live_style(base, MOCK_KEY, model=self._resolve_model(dialect, model), auth=auth,
+                                          api_version=VOICE_LIVE_API_VERSION, query=query, local=True)
         return self._openai_style(base + "/v1/realtime", dialect, MOCK_KEY,
                                   model=self._resolve_model(dialect, model), intent=intent, auth=auth, query=query,
                                   local=True)
@@ -304,26 +336,56 @@ class OpenAITarget(Target):
 
 class AzureTarget(Target):
     """Azure OpenAI: GA at ``/openai/v1/realtime?model=<deployment>``, beta at the preview path
-    ``/openai/realtime?api-version=…&deployment=…``; the ``api-key`` header (§1.2)."""
+    ``/openai/realtime?api-version=…&deployment=…``; the ``api-key`` header (§1.2). Azure Voice Live (the
+    ``voice-live`` dialect, docs/protocol.md §12) at ``<AZURE_VOICELIVE_ENDPOINT>/voice-live/realtime`` with
+    ``AZURE_VOICELIVE_API_KEY``, ``AZURE_VOICELIVE_MODEL`` (default ``gpt-realtime``) and
+    ``AZURE_VOICELIVE_API_VERSION`` (default 2026-07-15).
+
+    Either set of credentials is enough to run: the cases of a dialect whose credentials are absent are reported
+    as skipped, naming the missing variables.
+    """
 
     name = "azure"
     flavour = "azure"
     live = True
-    default_dialects = ("ga", "beta")  # GPT-Live on Azure has its own resource paths: not targeted yet
+    default_dialects = ("ga", "beta", VOICE_LIVE)  # GPT-Live on Azure has its own resource paths: not targeted yet
     timeout_scale = 3.0
     REQUIRED = ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT")
+    VOICE_LIVE_REQUIRED = ("AZURE_VOICELIVE_ENDPOINT", "AZURE_VOICELIVE_API_KEY")
+
+    def _missing(self, dialect: str) -> list[str]:
+        names = self.VOICE_LIVE_REQUIRED if dialect == VOICE_LIVE else self.REQUIRED
+        return [name for name in names if not self.env.get(name)]
 
     def missing_credentials(self) -> list[str]:
-        return [name for name in self.REQUIRED if not self.env.get(name)]
+        openai, voice_live = self._missing("ga"), self._missing(VOICE_LIVE)
+        return [] if not openai or not voice_live else openai + voice_live
+
+    def unavailable(self, dialect: str) -> str | None:
+        missing = self._missing(dialect)
+        if missing:
+            return f"--target azure: the {dialect} dialect needs the environment variable(s) {', '.join(missing)}"
+        return super().unavailable(dialect)
 
     def model(self, dialect: str) -> str:
+        if dialect == VOICE_LIVE:
+            return self.model_override or self.env.get("AZURE_VOICELIVE_MODEL") or DEFAULT_MODELS[VOICE_LIVE]
         return self.model_override or self.env.get("AZURE_OPENAI_DEPLOYMENT", "")
 
     def describe(self) -> str:
-        return f"azure ({self.env.get('AZURE_OPENAI_ENDPOINT', '?')})"
+        where = [self.env[k] for k in ("AZURE_OPENAI_ENDPOINT", "AZURE_VOICELIVE_ENDPOINT") if self.env.get(k)]
+        return f"azure ({', '.join(where) or '?'})"
 
     def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
                  paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
+        if dialect == VOICE_LIVE:
+            parts = urlsplit(self.env.get("AZURE_VOICELIVE_ENDPOINT", ""))
+            scheme = "wss" if parts.scheme in ("https", "wss", "") else "ws"
+            return self._voice_live_style(
+                urlunsplit((scheme, parts.netloc, "", "", "")), self.env.get("AZURE_VOICELIVE_API_KEY", ""),
+                model=self._resolve_model(dialect, model), auth=auth, query=query,
+                local=parts.hostname in ("127.0.0.1", "localhost", "::1"),
+                api_version=self.env.get("AZURE_VOICELIVE_API_VERSION") or VOICE_LIVE_API_VERSION)
         parts = urlsplit(self.env.get("AZURE_OPENAI_ENDPOINT", ""))
         scheme = "wss" if parts.scheme in ("https", "wss", "") else "ws"
         deployment = self._resolve_model(dialect, model)
@@ -359,7 +421,7 @@ class UrlTarget(Target):
     """
 
     name = "url"
-    default_dialects = ("ga", "beta", TRANSLATION, "live")
+    default_dialects = DIALECTS
 
     def __init__(self, url: str | None, env: Mapping[str, str] | None = None, model: str | None = None, *,
                  paced_url: str | None = None) -> None:
@@ -391,6 +453,10 @@ class UrlTarget(Target):
             parts = urlsplit(self.paced_base if paced else self.base)
             return self._live_style(urlunsplit((parts.scheme, parts.netloc, LIVE_PATH, "", "")),
                                     self.key or "sk-conformance-any-key", auth, self.local)
+        if dialect == VOICE_LIVE:
+            return self._voice_live_style(self.paced_base if paced else self.base, self.key or "sk-conformance-any-key",
+                                          model=self._resolve_model(dialect, model), auth=auth, query=query,
+                                          api_version=VOICE_LIVE_API_VERSION, local=self.local)
         return self._openai_style(self.paced_base if paced else self.base, dialect,
                                   self.key or "sk-conformance-any-key", local=self.local,
                                   model=self._resolve_model(dialect, model), intent=intent, auth=auth, query=query)

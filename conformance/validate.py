@@ -15,7 +15,8 @@ from typing import Any, Final
 
 import pydantic
 
-from conformance.wire import OBFUSCATED
+from conformance.voicelive import validate_voice_live_event
+from conformance.wire import OBFUSCATED, VOICE_LIVE
 
 Model = type[pydantic.BaseModel]
 
@@ -118,6 +119,9 @@ NO_EVENT_ID = frozenset({"input_audio_buffer.dtmf_event_received"})
 
 def validate_server_event(event: dict[str, Any], dialect: str) -> None:
     """Raise :class:`ShapeError` unless ``event`` is a valid server event of ``dialect`` per the SDK."""
+    if dialect == VOICE_LIVE:  # the azure-ai-voicelive client's models (docs/protocol.md §12)
+        validate_voice_live_event(event)
+        return
     etype = event.get("type")
     if not isinstance(etype, str):
         raise ShapeError(f"server event without a string 'type': {event!r:.300}")

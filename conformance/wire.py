@@ -13,6 +13,10 @@ from typing import Any, Final
 Json = dict[str, Any]
 
 DIALECTS: Final = ("ga", "beta")
+VOICE_LIVE: Final = "voice-live"
+"""Azure Voice Live (docs/protocol.md §12): the beta wire shape plus Azure's own settings and events."""
+BETA_SHAPED: Final = frozenset({"beta", VOICE_LIVE})
+"""Dialects that speak beta's event names and payload shapes (every payload builder below: ``!= "ga"``)."""
 
 _BETA_NAMES: Final[dict[str, str]] = {
     "conversation.item.added": "conversation.item.created",
@@ -78,7 +82,7 @@ UNSET: Final = _Unset()
 
 def name(dialect: str, ga_name: str) -> str:
     """The wire name of an event in ``dialect``, given its GA name."""
-    return _BETA_NAMES.get(ga_name, ga_name) if dialect == "beta" else ga_name
+    return _BETA_NAMES.get(ga_name, ga_name) if dialect in BETA_SHAPED else ga_name
 
 
 def canonical(wire_name: str) -> str:

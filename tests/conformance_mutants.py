@@ -77,7 +77,8 @@ class Patcher:
         from mockrt.core.session import RealtimeSession
 
         ga, beta = _dialects()
-        event = ga().client_event(event_type) or beta().client_event(event_type)
+        event = (ga().client_event(event_type) or beta().client_event(event_type)
+                 or _voice_live()().client_event(event_type))
         rows = RealtimeSession.CLIENT_EVENTS
         if event is None or event not in rows:
             raise PatchTargetMissing(f"mutant patch target: RealtimeSession.CLIENT_EVENTS has no {event_type!r}")
@@ -1702,3 +1703,196 @@ def _live_data_channel_unfiltered(p: Patcher) -> None:
 def _live_never_idle(p: Patcher) -> None:
     _, session = _live()
     p.attr(session.LiveSession, "_idle_due", lambda self, at_ms: False)
+
+
+# --- Azure Voice Live (docs/protocol.md §12) -------------------------------------------------------------------
+
+
+def _voice_live() -> Any:
+    from mockrt.core.dialects.voice_live import VoiceLive
+
+    return VoiceLive
+
+
+def _vl_never_sends(p: Patcher, *names: str) -> None:
+    """The Voice Live dialect no longer sends the server events of these internal names."""
+    from mockrt.core.events import ServerEvent
+
+    vl = _voice_live()
+    dropped = {getattr(ServerEvent, n) for n in names}
+    missing = dropped - set(vl.server_events)
+    if missing:
+        raise PatchTargetMissing(f"mutant patch target: VoiceLive.server_events has no {sorted(missing)}")
+    p.attr(vl, "server_events", {k: v for k, v in vl.server_events.items() if k not in dropped})
+
+
+@mutant("vl-settings-not-echoed", "reasoning_effort and metadata are accepted but not echoed in session.updated",
+        "voice-live/session/azure-settings")
+def _vl_not_echoed(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def render_session(self: Any, cfg: Any, session_id: str, expires_at: int) -> Json:
+            out: Json = orig(self, cfg, session_id, expires_at)
+            out.pop("reasoning_effort", None)
+            out.pop("metadata", None)
+            return out
+
+        return render_session
+
+    p.wrap(_voice_live(), "render_session", make)
+
+
+@mutant("vl-sampling-rate-param", "a sampling rate the format lacks is refused on session.input_audio_format",
+        "voice-live/session/validation")
+def _vl_rate_param(p: Patcher) -> None:
+    errors = _errors()
+    p.attr(errors, "voice_live_sampling_rate", lambda rate, fmt: errors.invalid_value(
+        fmt, ("pcm16",), "session.input_audio_format"))
+
+
+@mutant("vl-8k-output-at-24k", "pcm16_8000hz output is synthesised and labelled as 24 kHz pcm16",
+        "voice-live/output/rates")
+def _vl_8k(p: Patcher) -> None:
+    from mockrt.audio.formats import AudioFormat
+    from mockrt.core.dialects import voice_live
+
+    p.item(voice_live._OUTPUT_FORMATS, "pcm16_8000hz", AudioFormat.PCM16)
+
+
+@mutant("vl-no-timestamp-done", "word timestamps are streamed but never closed with response.audio_timestamp.done",
+        "voice-live/output/word-timestamps")
+def _vl_no_timestamp_done(p: Patcher) -> None:
+    _vl_never_sends(p, "AUDIO_TIMESTAMP_DONE")
+
+
+@mutant("vl-no-visemes", "animation outputs viseme_id is echoed but no viseme events are sent",
+        "voice-live/output/animation")
+def _vl_no_visemes(p: Patcher) -> None:
+    _vl_never_sends(p, "ANIMATION_VISEME_DELTA", "ANIMATION_VISEME_DONE")
+
+
+@mutant("vl-turn-id-ignored", "input_audio.turn.append takes audio for any turn_id",
+        "voice-live/input/turns")
+def _vl_turn_id(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def append(session: Any, fields: Json, now: float) -> None:
+            session._append({"audio": fields["audio"]}, now)
+
+        return append
+
+    p.handler("input_audio.turn.append", make)
+
+
+@mutant("vl-input-clear-ignored", "input_audio.clear is accepted and does nothing", "voice-live/input/clear")
+def _vl_input_clear(p: Patcher) -> None:
+    p.handler("input_audio.clear", lambda orig: lambda session, fields, now: None)
+
+
+@mutant("vl-text-stream-last-delta", "input_text.done adds only the last input_text.delta",
+        "voice-live/input/text-stream")
+def _vl_text_last(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def delta(session: Any, fields: Json, now: float) -> None:
+            session.input_text.pop(fields["id"], None)
+            orig(session, fields, now)
+
+        return delta
+
+    p.handler("input_text.delta", make)
+
+
+@mutant("vl-avatar-unconfigured", "session.avatar.connect is answered without an avatar configured",
+        "voice-live/avatar/connect")
+def _vl_avatar(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def connect(session: Any, fields: Json, now: float) -> None:
+            if session.config.avatar is None:
+                session.config.avatar = {"character": "lisa", "customized": False}
+            orig(session, fields, now)
+
+        return connect
+
+    p.handler("session.avatar.connect", make)
+
+
+@mutant("vl-pre-generated-ignored", "pre_generated_assistant_message is accepted; the model answers instead",
+        "voice-live/response/pre-generated")
+def _vl_pre_generated(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def response_directives(self: Any, payload: Any, cfg: Any) -> Any:
+            return replace(orig(self, payload, cfg), pre_generated_text=None)
+
+        return response_directives
+
+    p.wrap(_voice_live(), "response_directives", make)
+
+
+@mutant("vl-commit-ignored", "response.create commit: false is accepted; the reply joins the conversation",
+        "voice-live/response/commit-and-items")
+def _vl_commit(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def parse_response_params(self: Any, payload: Any, cfg: Any) -> Any:
+            params, raw_input = orig(self, payload, cfg)
+            if isinstance(payload, dict) and payload.get("commit") is False:
+                params.conversation = "auto"
+            return params, raw_input
+
+        return parse_response_params
+
+    p.wrap(_voice_live(), "parse_response_params", make)
+
+
+@mutant("vl-cancel-previous-always", "cancel_previous: false cancels the response in progress anyway",
+        "voice-live/response/cancel-previous")
+def _vl_cancel_previous(p: Patcher) -> None:
+    def make(orig: Any) -> Any:
+        def response_directives(self: Any, payload: Any, cfg: Any) -> Any:
+            return replace(orig(self, payload, cfg), cancel_previous=True)
+
+        return response_directives
+
+    p.wrap(_voice_live(), "response_directives", make)
+
+
+@mutant("vl-image-detail-dropped", "input_image parts lose their detail", "voice-live/items/image-and-lifecycle")
+def _vl_image(p: Patcher) -> None:
+    from mockrt.core.dialects import voice_live
+
+    def make(orig: Any) -> Any:
+        def part(pt: Any, with_audio: bool) -> Json:
+            out: Json = orig(pt, with_audio)
+            out.pop("detail", None)
+            return out
+
+        return part
+
+    p.wrap(voice_live, "_part", make)
+
+
+@mutant("vl-transcription-no-deltas", "input transcription sends completed but never its deltas",
+        "voice-live/audio/vad-and-transcription")
+def _vl_no_deltas(p: Patcher) -> None:
+    _vl_never_sends(p, "TRANSCRIPTION_DELTA")
+
+
+@mutant("vl-16k-input-as-8k", "pcm16 input declared at 16 kHz is read as 8 kHz", "voice-live/audio/manual-commit")
+def _vl_16k(p: Patcher) -> None:
+    from mockrt.audio.formats import AudioFormat
+    from mockrt.core.dialects import voice_live
+
+    p.item(voice_live._PCM_AT, 16000, AudioFormat.PCM16_8K)
+
+
+@mutant("vl-function-done-without-name", "response.function_call_arguments.done drops name (as beta does)",
+        "voice-live/tools/function-call")
+def _vl_function_name(p: Patcher) -> None:
+    from mockrt.core.events import ServerEvent
+
+    p.attr(_voice_live(), "dropped_fields", {ServerEvent.FUNCTION_CALL_ARGUMENTS_DONE: frozenset({"name"})})
+
+
+@mutant("vl-approval-object-ignored", "require_approval's per-tool object is ignored: every tool asks first",
+        "voice-live/mcp/approvals-and-calls")
+def _vl_approval_object(p: Patcher) -> None:
+    from mockrt.core.mcp import McpServerConfig
+
+    p.attr(McpServerConfig, "needs_approval", lambda self, tool: self.approval != "never")

@@ -1,10 +1,9 @@
 """``azure-ai-voicelive`` (Azure Voice Live's Python client) against a running mockrt (azure-ai-voicelive 1.3.1).
 
 The client connects to ``{endpoint}/voice-live/realtime?api-version=…&model=…`` with an ``api-key`` header and
-parses every frame with ``ServerEvent._deserialize``. Its models deserialize lazily (a malformed field only fails
-when read), so :func:`check_event` reads every field of every event, checks that each field the client's model
-requires is present, that every discriminated object maps to a known subclass, and that no key is unknown to
-the model: a strict schema check of the mock's ``voice-live`` flavour.
+parses every frame with ``ServerEvent._deserialize``; :func:`conformance.voicelive.check_event` (re-exported here
+for the other Voice Live test modules) checks every event strictly against the client's models: a strict schema
+check of the mock's ``voice-live`` flavour.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import typing
 from typing import Any
 
 import pytest
@@ -35,76 +33,16 @@ from azure.ai.voicelive.models import (
     OutputAudioFormat,
     RequestSession,
     ResponseCreateParams,
-    ServerEvent,
     ServerVad,
     UserMessageItem,
 )
 from azure.core.credentials import AzureKeyCredential
 
+from conformance.voicelive import check_event
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
 from mockrt.thread import ServerThread
 from tests.clients_support import WAIT_S, chunks, speech_turn
-
-# Events the mock sends in this flavour that the client does not model. ``rate_limits.updated``: the mock keeps
-# the Azure preview behaviour (an empty array after ``response.created``, docs/protocol.md §3.9); Voice Live's own
-# event list has no such type, so the client yields it as a plain ``ServerEvent`` (it does not fail).
-UNMODELLED_EVENTS = {"rate_limits.updated"}
-
-# Keys the mock sends that the client's models do not declare (the beta session / item / transcription shapes,
-# docs/protocol.md §4.2, §4.7, §5.11); the client keeps them in the mapping and ignores them.
-TOLERATED_KEYS: dict[str, set[str]] = {
-    "ServerEventConversationItemInputAudioTranscriptionCompleted": {"usage"},
-    "ResponseSession": {"object", "client_secret", "speed", "tracing"},
-    "ResponseFunctionCallOutputItem": {"status"},
-}
-
-# Fields a client model requires that the service leaves out: the client reuses its *request* model for
-# ``input_audio`` parts in server events, but item events carry no audio bytes (only
-# ``conversation.item.retrieved`` does; docs/protocol.md §2.8, §4.7).
-NOT_SENT: set[tuple[str, str]] = {("RequestAudioContentPart", "audio")}
-
-
-def _annotations(cls: type) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for klass in reversed(cls.__mro__):
-        out.update(getattr(klass, "__annotations__", {}))
-    return out
-
-
-def _check(value: Any, path: str) -> None:
-    if isinstance(value, list):
-        for i, v in enumerate(value):
-            _check(v, f"{path}[{i}]")
-        return
-    rest_fields = getattr(type(value), "_attr_to_rest_field", None)
-    if rest_fields is None:
-        return
-    cls = type(value)
-    if "__mapping__" in vars(cls):
-        raise AssertionError(f"{path}: no {cls.__name__} subclass for {dict(value)!r:.200}")
-    hints = _annotations(cls)
-    known: set[str] = set()
-    for attr, rf in rest_fields.items():
-        name = rf._rest_name
-        known.add(name)
-        if name not in value:
-            optional = type(None) in typing.get_args(hints.get(attr)) or (cls.__name__, name) in NOT_SENT
-            assert optional, f"{path}.{name}: required by {cls.__name__}"
-            continue
-        _check(getattr(value, attr), f"{path}.{name}")  # reading deserializes (and may raise)
-    extra = set(value.keys()) - known - TOLERATED_KEYS.get(cls.__name__, set())
-    assert not extra, f"{path}: keys unknown to {cls.__name__}: {sorted(extra)}"
-
-
-def check_event(event: ServerEvent) -> ServerEvent:
-    """Strictly validate one event as the client parsed it (see the module docstring)."""
-    assert isinstance(event.event_id, str) and event.event_id.startswith("event_"), dict(event)
-    if type(event) is ServerEvent:
-        assert event.type in UNMODELLED_EVENTS, f"{event.type!r} is not a server event of the client"
-        return event
-    _check(event, event.type)
-    return event
 
 
 async def recv(conn: VoiceLiveConnection) -> Any:

@@ -134,6 +134,34 @@ def test_approval_as_the_event_or_the_item(mock: ServerThread, mcp: McpServers, 
     assert "BK-PAR-2" in reply.content[0].text  # the reply reports the tool's real output
 
 
+@pytest.mark.parametrize(("require_approval", "asks"), [
+    ({"always": ["book"], "never": ["forecast"]}, True),
+    ({"never": ["book"]}, False),
+    ({"always": ["forecast"]}, True),  # a tool in neither list: the default, always [U]
+    ({"never": ["forecast", "book"], "always": ["book"]}, True),  # always wins
+])
+def test_require_approval_per_tool(mock: ServerThread, mcp: McpServers, require_approval: dict[str, list[str]],
+                                   asks: bool) -> None:
+    """The client's dictionary form of ``require_approval`` (``dict[str, list[str]]``, docs/protocol.md §12.1):
+    each tool asks for approval or runs as its list says."""
+    mock.control.load_scenario(_BOOK)
+
+    async def main() -> list[Any]:
+        async with _connect(mock) as conn:
+            listing = await _listed(conn, MCPServer(server_label="weather", server_url=mcp.http_url,
+                                                    require_approval=require_approval))
+            assert listing[-1].type == "mcp_list_tools.completed"
+            return (await _ask(conn, "book a room"))[-1].response.output
+
+    output = asyncio.run(main())
+    if asks:
+        assert isinstance(output[0], ResponseMCPApprovalRequestItem) and output[0].name == "book"
+        assert mcp.recorder.calls == []
+    else:
+        assert [o.type for o in output] == ["mcp_call", "message"] and output[0].error is None
+        assert [name for name, _ in mcp.recorder.calls] == ["book"]
+
+
 def test_an_approval_for_an_unknown_request_is_the_services_error(mock: ServerThread, mcp: McpServers) -> None:
     async def main() -> Any:
         async with _connect(mock) as conn:

@@ -15,7 +15,7 @@ from conformance.validate import ShapeError, validate_server_event
 
 PROTOCOL = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
 GROUPS = {"connection", "events", "session", "audio-buffer", "items", "responses", "vad", "transcription",
-          "translation", "mcp", "calls", "live"}
+          "translation", "mcp", "calls", "live", "voice-live"}
 
 
 def test_catalogue_shape() -> None:

@@ -21,7 +21,7 @@ from tests.conformance_mutants import MUTANTS
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-conformance-url-key-0123456789"
-LIVE_VARS = ("OPENAI_", "AZURE_OPENAI_", "CONFORMANCE_")
+LIVE_VARS = ("OPENAI_", "AZURE_OPENAI_", "AZURE_VOICELIVE_", "CONFORMANCE_")
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -52,6 +52,23 @@ def test_live_target_without_credentials_runs_nothing(tmp_path: Path, target: st
     assert variable in proc.stderr
     assert "No case was run and nothing was contacted" in proc.stderr
     assert "passed" not in proc.stdout and not report.exists()
+
+
+def test_azure_with_voice_live_credentials_only_runs_voice_live(tmp_path: Path, url_server: ServerThread) -> None:
+    """``--target azure`` with only ``AZURE_VOICELIVE_*``: the Voice Live cases run (here against a keyed mockrt
+    standing in for the resource), the Azure OpenAI dialects' cases are reported as skipped, naming the variables."""
+    proc = _run("-m", "conformance", "--target", "azure", "-k", "voice-live/session or connection/auth/wrong-key",
+                "--report", str(tmp_path), AZURE_VOICELIVE_ENDPOINT=url_server.http_url,
+                AZURE_VOICELIVE_API_KEY=KEY)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    results = json.loads((tmp_path / "results-azure.json").read_text())["results"]
+    outcomes = {(r["case_id"], r["dialect"]): (r["outcome"], r["message"]) for r in results}
+    assert outcomes[("voice-live/session/azure-settings", "voice-live")][0] == "pass"
+    assert outcomes[("voice-live/session/validation", "voice-live")][0] == "pass"
+    skipped = [m for (case, dialect), (o, m) in outcomes.items() if dialect in ("ga", "beta") and o == "skip"]
+    assert len(skipped) == 2 and all("AZURE_OPENAI_ENDPOINT" in m for m in skipped), outcomes
+    without = _run("-m", "conformance", "--target", "azure", AZURE_VOICELIVE_ENDPOINT=url_server.http_url)
+    assert without.returncode == 2 and "AZURE_VOICELIVE_API_KEY" in without.stderr
 
 
 def test_pytest_with_a_live_target_without_credentials_is_a_usage_error() -> None:

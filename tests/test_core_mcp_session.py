@@ -94,3 +94,20 @@ def test_mcp_tools_of_an_ephemeral_session_are_listed_at_the_start() -> None:
     h = Harness(pacing=FAST, initial_config=SessionConfig(model="gpt-realtime", tools=[tool()]))
     assert types(h.created) == ["session.created", "conversation.item.added", "mcp_list_tools.in_progress"]
     assert types(h.run_mcp(executor()))[0] == "mcp_list_tools.completed"
+
+
+def test_required_with_only_mcp_tools_calls_the_first_servers_first_tool() -> None:
+    """``tool_choice: "required"`` forces a tool call; with MCP tools and no function tool it is an MCP call (the
+    only way to force one in Voice Live, docs/protocol.md §12.1); with a function tool the function is called."""
+    h = Harness(pacing=FAST)
+    configure(h, tools=[tool(allowed_tools=["buy", "find"])], tool_choice="required")
+    h.run_mcp(executor())
+    h.send({"type": "response.create"})
+    got = h.run_mcp(executor())
+    done = next(e for e in got if e["type"] == "response.done")["response"]
+    assert (done["output"][0]["type"], done["output"][0].get("name")) == ("mcp_call", "find")  # server order
+    function = {"type": "function", "name": "lookup", "parameters": {"type": "object", "properties": {}}}
+    configure(h, tools=[tool(), function], tool_choice="required")
+    got = h.send({"type": "response.create"})
+    done = next(e for e in got if e["type"] == "response.done")["response"]
+    assert [o["type"] for o in done["output"]] == ["function_call"]

@@ -90,6 +90,8 @@ class ReplyPlan:
     pacing: Any = None  # a mockrt.core.responses.Pacing overriding the session's for this response
     usage: dict[str, int] | None = None  # Usage field overrides (e.g. {"input_text": 120})
     error_event: dict[str, Any] | None = None  # answer response.create with this error event instead
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # {message, code?, param?} (Voice Live, §12.7)
+    invocation: list[dict[str, Any]] = field(default_factory=list)  # hosted-agent deltas (Voice Live, §12.7)
 
 
 @dataclass

@@ -120,6 +120,9 @@ class ServerEvent(StrEnum):
     FILE_SEARCH_CALL_SEARCHING = auto()
     FILE_SEARCH_CALL_COMPLETED = auto()
     AUDIO_TRANSCRIPT_ANNOTATION_ADDED = auto()
+    # scripted warnings and hosted-agent invocation deltas (Azure Voice Live, docs/protocol.md §12.7)
+    WARNING = auto()
+    INVOCATION_DELTA = auto()
 
 
 def client_event_id(event: Any) -> str | None:

@@ -150,7 +150,9 @@ class McpSession:
 
     def plan(self, params: ResponseParams) -> ReplyPlan | None:
         """What the "model" does before asking the brain: run (or not) the calls the client just answered, else
-        call the tool a forced ``tool_choice`` names."""
+        call the tool a forced ``tool_choice`` names; ``"required"`` with MCP servers but no function tools calls
+        the first server's first allowed tool (the model must call a tool; Voice Live's ``tool_choice`` has no
+        ``mcp`` form, docs/protocol.md §12.1)."""
         answered = [a for a in self.approvals.values() if a.answer is not None and not a.used]
         if answered:
             outputs: list[Any] = []
@@ -163,6 +165,11 @@ class McpSession:
         choice = params.tool_choice
         if isinstance(choice, dict) and choice.get("type") == "mcp":
             return ReplyPlan([McpCallOut(choice["server_label"], choice.get("name"))])
+        if choice == "required":
+            kinds = [t.get("type", "function") for t in params.tools if isinstance(t, dict)]
+            labels = [t.get("server_label") for t in params.tools if isinstance(t, dict) and t.get("type") == "mcp"]
+            if labels and "function" not in kinds:
+                return ReplyPlan([McpCallOut(str(labels[0]))])
         return None
 
     # -- calls -------------------------------------------------------------------------------------------

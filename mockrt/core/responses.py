@@ -211,6 +211,8 @@ class ResponseRun:
 
     def _steps(self) -> Steps:
         t = self._delay(self.pacing.first_delta_ms)
+        for delta in self.plan.invocation:  # a hosted agent's non-speech events, passed through (§12.7)
+            yield t, {"type": ServerEvent.INVOCATION_DELTA, "delta": delta}
         outputs = list(self.plan.outputs)
         index = 0
         while index < len(outputs):

@@ -611,6 +611,8 @@ class RealtimeSession:
             raise errors.ProtocolError(spec.get("message", "The server had an error."), spec.get("code"),
                                        spec.get("param"), spec.get("type", "invalid_request_error"))
         self.turns += 1
+        for warning in plan.warnings if plan is not None else ():  # Voice Live's ``warning`` (§12.7)
+            self.emit({"type": ServerEvent.WARNING, "warning": dict(warning)})
         response = Response(id=self.ids.response(), params=params,
                             conversation_id=self.conversation.id if params.conversation == "auto" else None)
         if params.conversation == "auto":

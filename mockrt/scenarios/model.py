@@ -99,6 +99,8 @@ class Reply:
     user_transcript: str | None = None
     usage: dict[str, int] | None = None
     pacing: PacingSpec | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # Voice Live ``warning`` events (§12.7)
+    invocation: list[dict[str, Any]] = field(default_factory=list)  # ``response.invocation.delta`` (§12.7)
 
     @classmethod
     def text(cls, text: str, **kw: Any) -> Reply:
@@ -121,7 +123,8 @@ class Reply:
                 outs.append(MessageOut(o.text or "", audio=o.audio, transcript=o.transcript,
                                        annotations=list(o.annotations)))
         pacing = self.pacing.apply(base_pacing or Pacing()) if self.pacing is not None else base_pacing
-        return ReplyPlan(outs, self.status, self.reason, self.error, pacing, self.usage, self.error_event)
+        return ReplyPlan(outs, self.status, self.reason, self.error, pacing, self.usage, self.error_event,
+                         [dict(w) for w in self.warnings], [dict(d) for d in self.invocation])
 
 
 @dataclass
@@ -233,6 +236,8 @@ def _reply(raw: dict[str, Any], base: Path) -> Reply:
         user_transcript=raw.get("user_transcript"),
         usage=raw.get("usage"),
         pacing=PacingSpec(**raw["pacing"]) if "pacing" in raw else None,
+        warnings=list(raw.get("warnings", [])),
+        invocation=list(raw.get("invocation", [])),
     )
 
 

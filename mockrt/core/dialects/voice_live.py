@@ -271,6 +271,8 @@ class VoiceLive(Beta):
         ServerEvent.FILE_SEARCH_CALL_SEARCHING: "response.file_search_call.searching",
         ServerEvent.FILE_SEARCH_CALL_COMPLETED: "response.file_search_call.completed",
         ServerEvent.AUDIO_TRANSCRIPT_ANNOTATION_ADDED: "response.audio_transcript.annotation.added",
+        ServerEvent.WARNING: "warning",  # scripted (§12.7)
+        ServerEvent.INVOCATION_DELTA: "response.invocation.delta",
     }
     dropped_fields: ClassVar[Mapping[ServerEvent, frozenset[str]]] = {}
     session_schema: ClassVar[Obj] = VOICE_LIVE_SESSION
