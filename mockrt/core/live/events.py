@@ -58,3 +58,7 @@ class LiveServerEvent(StrEnum):
     """Sideband only: a SIP caller's keypress (§13.8)."""
     DTMF_SENT = auto()
     """Sideband only: a keypress sent to the SIP caller on ``transport.dtmf.send`` (§13.8)."""
+    DECISION_EVENT = auto()
+    """The envelope of a completed Decision (a Decisions delegation or a transcript trigger, §13.5)."""
+    DECISION_ITEM_CREATED = auto()
+    DECISION_ITEM_DELETED = auto()
