@@ -117,7 +117,6 @@ _VL_CLIENT_TESTED = (
     "output_audio_buffer.clear", "input_text.delta", "input_text.done", "mcp_approval_response",
 )
 
-_UNTIL_LIVE_DECISIONS = "GPT-Live Decisions: not served yet (§13.5); the command answers `unsupported_by_mockrt`"
 _LIVE_OUTBOUND = ("outbound SIP legs only (§13.8): mockrt places no outbound calls, so it never sends it; "
                   "inbound calls are answered without them")
 
@@ -153,11 +152,6 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     # GPT-Live (docs/protocol.md §13)
     *_rows("live", "server", "n/a", "WebRTC only (inference paused/resumed by the idle timeout, §13.3)",
            "session.paused", "session.resumed"),
-    *_rows("live", "server", "unreachable",
-           "needs a scripted function call (a scenario), which the catalogue cannot load over the wire; "
-           "tests/test_live_sdk.py covers it (§13.5)", "session.delegation.created"),
-    *_rows("live", "server", "absent", _UNTIL_LIVE_DECISIONS,
-           "decision.event", "decision.item.created", "decision.item.deleted"),
     *_rows("live", "server", "absent",
            "WebRTC data-channel notices (`data_channel_permissions`): Live WebRTC is served (§13.8) but mockrt "
            "enforces no data-channel permissions, so it has nothing to notify", "info"),
@@ -165,8 +159,6 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
            "(§13.8); mockrt sends transport.dtmf.sent", "transport.dtmf.send"),
     *_rows("live", "server", "absent", _LIVE_OUTBOUND, "transport.answered", "transport.failed",
            "transport.ringing"),
-    *_rows("live", "client", "absent", _UNTIL_LIVE_DECISIONS,
-           "decision.create", "decision.item.create", "decision.item.delete"),
 )
 """The one declared table: every SDK event type the conformance run does not observe on the mock, with why."""
 

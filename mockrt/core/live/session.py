@@ -431,8 +431,7 @@ class LiveSession:
                            "type": "delegation"},
             "offset_ms": self.output.position_ms}))
         if target == "decisions":  # the Decision model answers at once; the call's arguments script it (§13.5)
-            backend = (cfg.delegation or {})["decisions"]
-            self._decision_event(backend["questions"], scripted(ReplyPlan([call])), out, delegation_id=d.id)
+            self._decision_event(self._questions(), scripted(ReplyPlan([call])), out, delegation_id=d.id)
 
     # -- Decisions (§13.5): a delegation, decision.create or a transcript trigger; the Decision model is scripted --
 
@@ -461,9 +460,16 @@ class LiveSession:
                                 max_output_tokens="inf")
         ctx = ResponseContext(SessionConfig(model=cfg.model, instructions=instructions), params,
                               self.items + self.decisions.as_items(), self.replies)
-        backend = (cfg.delegation or {})["decisions"]
-        self._decision_event(backend["questions"], scripted(self.options.brain.reply(ctx)), out, delegation_id=d.id)
+        self._decision_event(self._questions(), scripted(self.options.brain.reply(ctx)), out, delegation_id=d.id)
         return out
+
+    def _questions(self) -> list[dict[str, Any]]:
+        """The Decisions delegation's questions (``session.update`` may have replaced them)."""
+        cfg = self.config
+        assert cfg is not None
+        backend = (cfg.delegation or {}).get("decisions") or {}
+        questions: list[dict[str, Any]] = backend.get("questions") or []
+        return questions
 
     def _fire_triggers(self, source: S, source_event_id: str, out: list[Output]) -> None:
         """The session's ``triggers`` for ``source`` (a transcript delta type): one evaluation per caller turn or
