@@ -228,3 +228,27 @@ def test_a_fork_inherits_the_decision_items() -> None:
     _events(fork.receive_text(json.dumps({"type": "session.start", "session": {}}), 0.0))
     (deleted,) = _send(fork, {"type": "decision.item.delete", "item_id": "kept"})
     assert deleted["type"] == "decision.item.deleted" and [i["id"] for i in s.decisions.items] == ["kept"]
+
+
+def test_a_yaml_scenario_scripts_voice_and_decisions() -> None:
+    """One scenario file for both: the rules the Realtime brain uses, read by the Decision model."""
+    from mockrt.scenarios.loader import load_untrusted
+
+    scenario = load_untrusted("""
+name: cabin
+rules:
+  - match: {regex: "fog"}
+    replies:
+      - outputs:
+          - function_call: {name: decide, arguments: {cabin: none, call_responses: true, "2": mid}}
+replies:
+  - outputs:
+      - text: '{"cabin": "temperature_up"}'
+""", None)
+    s = _session(scenario, delegation=DECISIONS)
+    _, first = _send(s, {"type": "decision.create", "event_id": "q"})
+    assert [a.get("choice") for a in _answers(first)] == ["temperature_up", None, None]
+    _send(s, {"type": "decision.item.create", "item": {"role": "user", "content": "The windshield fogged up"}})
+    _, second = _send(s, {"type": "decision.create", "event_id": "r"})
+    choice, predicate, score = _answers(second)
+    assert (choice["choice"], predicate["probability"], score["probabilities"][1]["probability"]) == ("none", 1.0, 1.0)
