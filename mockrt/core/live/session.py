@@ -486,7 +486,7 @@ class LiveSession:
                         delegation_id: str | None = None, source: tuple[str, str, str] | None = None) -> None:
         cfg = self.config
         assert cfg is not None
-        said = [p.text or p.transcript or "" for i in self.items for p in i.content]
+        said = [p.text or p.transcript or "" for i in self.items if i.role in ("user", "assistant") for p in i.content]
         context = " ".join([*said, *(i.output or "" for i in self.items), self.decisions.text()])
         answers = evaluate(questions, script, context)
         backend = (cfg.delegation or {}).get("decisions") if cfg.delegation_type == "decisions" else None
