@@ -1696,6 +1696,21 @@ def _live_decision_answers_reversed(p: Patcher) -> None:
     p.wrap(session, "evaluate", make)
 
 
+@mutant("live-decision-event-id-reusable", "decision.create accepts an event_id already used in the session",
+        "live/decisions/event-id-reuse")
+def _live_decision_event_id_reusable(p: Patcher) -> None:
+    _, session = _live()
+
+    def make(orig: Any) -> Any:
+        def create(self: Any, cid: str, now: float) -> Any:
+            self._decision_ids.discard(cid)
+            return orig(self, cid, now)
+
+        return create
+
+    p.wrap(session.LiveSession, "_decision_create", make)
+
+
 @mutant("live-decision-unguarded", "decision.create without Decisions delegation is evaluated anyway",
         "live/decisions/requires-delegation")
 def _live_decision_unguarded(p: Patcher) -> None:

@@ -259,6 +259,18 @@ def test_live_decision_create(ctx: Ctx) -> None:
     _answers_fit(decided, QUESTIONS)
 
 
+@case(id="live/decisions/event-id-reuse", section="§13.5", level="must", dialects=LIVE, timeout=20.0,
+      description="a second decision.create with the same event_id is an error carrying that id",
+      requirement="decision.create requires an event_id; reusing an event_id is rejected for the lifetime of the "
+                  "session [D: DecisionCreateEvent]; the error's code is not documented [U].")
+def test_live_decision_event_id_reuse(ctx: Ctx) -> None:
+    s, _ = started(ctx, delegation=DECISIONS)
+    s.send({"type": "decision.create", "event_id": "evt_decide_once"})
+    s.until("decision.event")
+    s.send({"type": "decision.create", "event_id": "evt_decide_once"})
+    _error_for(s, "evt_decide_once")
+
+
 @case(id="live/decisions/requires-delegation", section="§13.5", level="should", dialects=LIVE,
       description="decision.create without Decisions delegation is an error with the command's id",
       requirement="decision.create evaluates the Decisions delegation's questions [D]; without that delegation "
