@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockrt.core.live.session import LiveOptions, LiveSession
 from mockrt.core.outputs import Send
@@ -252,3 +254,50 @@ replies:
     _, second = _send(s, {"type": "decision.create", "event_id": "r"})
     choice, predicate, score = _answers(second)
     assert (choice["choice"], predicate["probability"], score["probabilities"][1]["probability"]) == ("none", 1.0, 1.0)
+
+
+_scalars = st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-1, 2) | st.sampled_from(
+    ["temperature_up", "none", "low", "high", "x", ""])
+_json = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.sampled_from(["cabin", "call_responses", "0", "1", "2", "choice", "label", "confidence", "refusal"]),
+    inner, max_size=4), max_leaves=8)
+_item = st.fixed_dictionaries({}, optional={
+    "type": st.sampled_from(["message", "function_call", "function_call_output", "custom_tool_call",
+                             "custom_tool_call_output", "reasoning"]),
+    "role": st.sampled_from(["user", "developer", "system", "assistant", "tool"]),
+    "id": st.sampled_from(["a", "b", "c"]),
+    "content": st.text(max_size=12) | st.lists(st.fixed_dictionaries(
+        {"type": st.sampled_from(["input_text", "input_image", "input_json", "output_text", "refusal"])},
+        optional={"text": st.text(max_size=8), "image_url": st.just("data:,"), "data": _json,
+                  "refusal": st.text(max_size=4)}), max_size=2),
+    "call_id": st.sampled_from(["c1", "c2"]), "name": st.just("f"), "arguments": st.just("{}"),
+    "input": st.just("x"), "output": st.text(max_size=6), "phase": st.sampled_from(["commentary", "x"]),
+})
+_command = st.one_of(
+    st.builds(lambda item, cid: {"type": "decision.item.create", "event_id": cid, "item": item}, _item | _json,
+              st.sampled_from(["e1", "e2"])),
+    st.builds(lambda item_id: {"type": "decision.item.delete", "event_id": "del", "item_id": item_id},
+              st.sampled_from(["a", "b", "zz"]) | _json),
+    st.builds(lambda cid: {"type": "decision.create", "event_id": cid}, st.sampled_from(["k1", "k2", "k3"]) | _json),
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(_command, min_size=1, max_size=8), st.lists(_json, max_size=4))
+def test_any_decision_command_gets_a_valid_answer(commands: list[dict[str, Any]], scripts: list[Any]) -> None:
+    """Near-valid commands and arbitrary scripted answers: every event validates against the SDK, a refused
+    command changes nothing and echoes its id, and the session stays alive."""
+    scenario = Scenario(replies=[Reply.text(json.dumps(v)) for v in scripts])
+    s = _session(scenario, delegation=DECISIONS)
+    for command in commands:
+        before = [dict(i) for i in s.decisions.items]
+        events = _send(s, command)
+        if events[0]["type"] == "error":
+            assert s.decisions.items == before
+            if isinstance(command.get("event_id"), str):
+                assert events[0]["error"]["client_event_id"] == command["event_id"]
+        for e in events:
+            if e["type"] == "decision.event":
+                assert len(_answers(e)) == len(QUESTIONS)
+    (ack,) = _send(s, {"type": "session.input_audio.unmute", "event_id": "alive"})
+    assert ack["type"] == "session.input_audio.unmuted"
