@@ -64,7 +64,8 @@ def test_context_and_decision_create_sync(live: ServerThread) -> None:
     client = OpenAI(base_url=live.http_url + "/v1", api_key="sk-anything")
     with client.live.connect() as conn:
         conn.send(START)  # type: ignore[arg-type]
-        assert _until(conn, "session.started")["session"]["delegation"]["type"] == "decisions"
+        started = _until(conn, "session.started")["session"]
+        assert started["delegation"]["type"] == "decisions"
         conn.send({"type": "decision.item.create", "event_id": "bad",  # type: ignore[arg-type]
                    "item": {"role": "narrator", "content": "x"}})
         error = _until(conn, "error")
@@ -86,6 +87,11 @@ def test_context_and_decision_create_sync(live: ServerThread) -> None:
         conn.send({"type": "decision.item.delete", "event_id": "d2",  # type: ignore[arg-type]
                    "item_id": created["item"]["id"]})
         assert _until(conn, "error")["error"]["client_event_id"] == "d2"
+        with client.live.sideband.connect(session_id=started["id"]) as side:
+            side.send({"type": "decision.create", "event_id": "from_backend"})  # type: ignore[arg-type]
+            for watcher in (side, conn):  # the backend asks; both connections see the delegation and its answer
+                assert _until(watcher, "session.delegation.created")["client_event_id"] == "from_backend"
+                assert _until(watcher, "decision.event")["event"]["decision"]["model"] == "gpt-6-luna"
         conn.send({"type": "session.close", "event_id": "bye"})  # type: ignore[arg-type]
         assert _until(conn, "session.closed")["client_event_id"] == "bye"
 
