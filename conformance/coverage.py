@@ -91,7 +91,6 @@ _VL_SCRIPTED = ("implemented, reached only by a scenario reply (`web_search`, `f
                 "docs/protocol.md §12.6): the service does not say which setting enables it, and the conformance mock "
                 "runs without a scenario; tests/test_clients_voicelive_tools.py covers it")
 
-_UNTIL_LIVE_DECISIONS = "GPT-Live Decisions: not served yet (§13.5); the command answers `unsupported_by_mockrt`"
 
 UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     *_rows("ga beta", "server", "optional",
@@ -123,15 +122,6 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
            "`a=inactive`) and the avatar's speaking/idle switches follow the audio, but the mock sends no frames",
            "response.video.delta"),
     # GPT-Live (docs/protocol.md §13)
-    *_rows("live", "server", "unreachable",
-           "needs a scripted function call (a scenario), which the catalogue cannot load over the wire; "
-           "tests/test_live_sdk.py covers it (§13.5)", "session.delegation.created"),
-    *_rows("live", "server", "absent", _UNTIL_LIVE_DECISIONS,
-           "decision.event", "decision.item.created", "decision.item.deleted"),
-    *_rows("live", "server", "n/a", "legacy name of transport.dtmf.sent, kept by the SDK for saved events "
-           "(§13.8); mockrt sends transport.dtmf.sent", "transport.dtmf.send"),
-    *_rows("live", "client", "absent", _UNTIL_LIVE_DECISIONS,
-           "decision.create", "decision.item.create", "decision.item.delete"),
 )
 """The one declared table: every SDK event type the conformance run does not observe on the mock, with why."""
 

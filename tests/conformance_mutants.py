@@ -1642,6 +1642,89 @@ def _live_no_input_transcript(p: Patcher) -> None:
     p.wrap(session.LiveSession, "_send", make)
 
 
+@mutant("live-decision-acks-without-id", "decision.item.created/.deleted do not echo the command's event_id",
+        "live/decisions/items")
+def _live_decision_acks_without_id(p: Patcher) -> None:
+    from mockrt.core.live.events import LiveServerEvent
+
+    dialect, _ = _live()
+    acks = (LiveServerEvent.DECISION_ITEM_CREATED, LiveServerEvent.DECISION_ITEM_DELETED)
+
+    def make(orig: Any) -> Any:
+        def render(self: Any, kind: Any, event_id: str, fields: dict[str, Any]) -> Any:
+            if kind in acks:
+                fields = {k: v for k, v in fields.items() if k != "client_event_id"}
+            return orig(self, kind, event_id, fields)
+
+        return render
+
+    p.wrap(dialect.LiveDialect, "render", make)
+
+
+@mutant("live-decision-delete-lenient", "deleting an unknown Decision item succeeds",
+        "live/decisions/items")
+def _live_decision_delete_lenient(p: Patcher) -> None:
+    from mockrt.core.live.decisions import DecisionContext
+
+    p.attr(DecisionContext, "delete", lambda self, item_id: None)
+
+
+@mutant("live-decision-unlinked", "decision.event does not name the delegation it answers", "live/decisions/create")
+def _live_decision_unlinked(p: Patcher) -> None:
+    _, session = _live()
+
+    def make(orig: Any) -> Any:
+        def decide(self: Any, questions: Any, script: Any, out: Any, *, delegation_id: str | None = None,
+                   source: Any = None) -> None:
+            orig(self, questions, script, out, source=source)
+
+        return decide
+
+    p.wrap(session.LiveSession, "_decision_event", make)
+
+
+@mutant("live-decision-answers-reversed", "the Decision's answers are not in question order",
+        "live/decisions/create", "live/decisions/trigger")
+def _live_decision_answers_reversed(p: Patcher) -> None:
+    _, session = _live()
+
+    def make(orig: Any) -> Any:
+        def evaluate(questions: Any, answers: Any, context: str) -> Any:
+            return list(reversed(orig(questions, answers, context)))
+
+        return evaluate
+
+    p.wrap(session, "evaluate", make)
+
+
+@mutant("live-decision-event-id-reusable", "decision.create accepts an event_id already used in the session",
+        "live/decisions/event-id-reuse")
+def _live_decision_event_id_reusable(p: Patcher) -> None:
+    _, session = _live()
+
+    def make(orig: Any) -> Any:
+        def create(self: Any, cid: str, now: float) -> Any:
+            self._decision_ids.discard(cid)
+            return orig(self, cid, now)
+
+        return create
+
+    p.wrap(session.LiveSession, "_decision_create", make)
+
+
+@mutant("live-decision-unguarded", "decision.create without Decisions delegation is evaluated anyway",
+        "live/decisions/requires-delegation")
+def _live_decision_unguarded(p: Patcher) -> None:
+    dialect, _ = _live()
+    p.attr(dialect.LiveConfig, "delegation_type", property(lambda self: "decisions"))
+
+
+@mutant("live-triggers-ignored", "transcript triggers never fire", "live/decisions/trigger")
+def _live_triggers_ignored(p: Patcher) -> None:
+    _, session = _live()
+    p.attr(session.LiveSession, "_fire_triggers", lambda self, source, source_event_id, out: None)
+
+
 def killed_cases() -> set[str]:
     """Every case id some mutant names."""
     return {case_id for m in MUTANTS.values() for case_id in m.kills}

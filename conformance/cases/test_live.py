@@ -193,6 +193,118 @@ def test_live_responses_require_delegation(ctx: Ctx) -> None:
     _error_for(s, "evt_rc_no")
 
 
+# -- Decisions (§13.5) --------------------------------------------------------------------------------------------
+
+QUESTIONS: list[Json] = [
+    {"type": "choice", "name": "cabin", "instructions": "What should the car's cabin do for the driver?",
+     "choices": [{"value": "temperature_up"}, {"value": "temperature_down"}, {"value": "none"}]},
+    {"type": "predicate", "name": "needs_search", "instructions": "The driver asked for something to be looked up."},
+]
+DECISIONS: Json = {"type": "decisions", "decisions": {"model": "gpt-6-luna", "questions": QUESTIONS}}
+
+
+def _answers_fit(event: Json, questions: list[Json]) -> None:
+    """A decision.event's Decision answers every question, in order (an answer or a refusal)."""
+    inner = event.get("event") or {}
+    expect_equal(inner.get("type"), "decision.completed", "decision.event event.type")
+    answers = (inner.get("decision") or {}).get("answers")
+    if not isinstance(answers, list) or len(answers) != len(questions):
+        raise CaseFailure(f"one answer per question ({len(questions)}), got {answers}")
+    for q, a in zip(questions, answers, strict=True):
+        expect(a.get("type") in (q["type"], "refusal"), f"answer to {q['name']!r} is a {q['type']} or a refusal: {a}")
+        expect_equal(a.get("name"), q["name"], "answers come in question order, with the question's name")
+
+
+@case(id="live/decisions/items", section="§13.5", level="must", dialects=LIVE,
+      description="decision.item.create → .created (an id, the command's id echoed), .delete → .deleted; bad "
+                  "role, an unknown item: errors",
+      requirement="decision.item.create appends an input item to the session's shared Decision context and "
+                  "decision.item.delete removes one; each is acknowledged with client_event_id [D]; the errors' "
+                  "codes are not documented [U].")
+def test_live_decision_items(ctx: Ctx) -> None:
+    s, _ = started(ctx, delegation=DECISIONS)
+    s.send({"type": "decision.item.create", "event_id": "evt_item_bad",
+            "item": {"type": "message", "role": "narrator", "content": "x"}})
+    _error_for(s, "evt_item_bad")
+    s.send({"type": "decision.item.create", "event_id": "evt_item",
+            "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "I'm cold."}]}})
+    created = s.until("decision.item.created", where=_is("decision.item.created", "evt_item"))[-1]
+    item_id = (created.get("item") or {}).get("id")
+    expect(isinstance(item_id, str) and item_id, f"the created item has an id, got {created}")
+    s.send({"type": "decision.item.delete", "event_id": "evt_del_unknown", "item_id": "item_never_created"})
+    _error_for(s, "evt_del_unknown")
+    s.send({"type": "decision.item.delete", "event_id": "evt_del", "item_id": item_id})
+    deleted = s.until("decision.item.deleted", where=_is("decision.item.deleted", "evt_del"))[-1]
+    expect_equal(deleted.get("item_id"), item_id, "decision.item.deleted item_id")
+
+
+@case(id="live/decisions/create", section="§13.5", level="should", dialects=LIVE, timeout=20.0,
+      description="decision.create → session.delegation.created (decisions, its event_id) → decision.event naming "
+                  "it, answers in order",
+      requirement="decision.create evaluates the configured questions on the conversation and Decision items; the "
+                  "result arrives as decision.event with the delegation's id and the Decision API's answers in "
+                  "question order [D]; that the delegation event echoes the create's event_id is inferred [U].")
+def test_live_decision_create(ctx: Ctx) -> None:
+    s, _ = started(ctx, delegation=DECISIONS)
+    s.send({"type": "decision.item.create", "event_id": "evt_ctx",
+            "item": {"type": "message", "role": "user", "content": "Please turn the temperature up, I'm freezing."}})
+    s.until("decision.item.created", where=_is("decision.item.created", "evt_ctx"))
+    s.send({"type": "decision.create", "event_id": "evt_decide"})
+    created = s.until("session.delegation.created")[-1]
+    delegation = created.get("delegation") or {}
+    expect_equal(delegation.get("target"), "decisions", "session.delegation.created delegation.target")
+    expect_equal(created.get("client_event_id"), "evt_decide", "session.delegation.created client_event_id")
+    decided = s.until("decision.event", where=lambda e: e.get("type") == "decision.event"
+                      and e.get("delegation_id") == delegation.get("id"))[-1]
+    _answers_fit(decided, QUESTIONS)
+
+
+@case(id="live/decisions/event-id-reuse", section="§13.5", level="must", dialects=LIVE, timeout=20.0,
+      description="a second decision.create with the same event_id is an error carrying that id",
+      requirement="decision.create requires an event_id; reusing an event_id is rejected for the lifetime of the "
+                  "session [D: DecisionCreateEvent]; the error's code is not documented [U].")
+def test_live_decision_event_id_reuse(ctx: Ctx) -> None:
+    s, _ = started(ctx, delegation=DECISIONS)
+    s.send({"type": "decision.create", "event_id": "evt_decide_once"})
+    s.until("decision.event")
+    s.send({"type": "decision.create", "event_id": "evt_decide_once"})
+    _error_for(s, "evt_decide_once")
+
+
+@case(id="live/decisions/requires-delegation", section="§13.5", level="should", dialects=LIVE,
+      description="decision.create without Decisions delegation is an error with the command's id",
+      requirement="decision.create evaluates the Decisions delegation's questions [D]; without that delegation "
+                  "there is nothing to evaluate (an error) [U].")
+def test_live_decision_requires_delegation(ctx: Ctx) -> None:
+    s, _ = started(ctx)
+    s.send({"type": "decision.create", "event_id": "evt_decide_no"})
+    _error_for(s, "evt_decide_no")
+
+
+@case(id="live/decisions/trigger", section="§13.5", level="should", dialects=LIVE, timeout=30.0,
+      description="an input transcript trigger: a spoken turn yields decision.event with trigger_id and its source "
+                  "delta",
+      requirement="session.triggers evaluate Decision questions on transcript deltas; decision.event carries "
+                  "trigger_id, source_event_id (the delta that fired it) and source_event_type, delegation_id "
+                  "null [D]; how often a trigger fires is not documented [U].")
+def test_live_decision_trigger(ctx: Ctx) -> None:
+    clip = ctx.clip("lights")
+    trigger = {"type": "decisions", "event_type": "session.input_transcript.delta",
+               "decisions": {"questions": QUESTIONS}}
+    s, _ = started(ctx, triggers=[trigger])
+    audio = clip.pcm16 + bytes(24000 * 2 * 3)
+    for k in range(0, len(audio), 4800):
+        s.send({"type": "session.input_audio.append", "audio": base64.b64encode(audio[k:k + 4800]).decode("ascii")})
+    seen = s.until("decision.event")
+    fired = seen[-1]
+    deltas = {e.get("event_id") for e in seen if e.get("type") == "session.input_transcript.delta"}
+    expect(isinstance(fired.get("trigger_id"), str) and fired["trigger_id"], f"decision.event trigger_id: {fired}")
+    expect(fired.get("source_event_id") in deltas, "source_event_id names an input transcript delta already sent")
+    expect_equal(fired.get("source_event_type"), "session.input_transcript.delta", "decision.event source_event_type")
+    expect(fired.get("delegation_id") is None, f"a trigger's decision.event has no delegation_id: {fired}")
+    _answers_fit(fired, QUESTIONS)
+
+
 # -- SIP calls (§13.8): simulated on the mock through its admin API --------------------------------------------
 
 

@@ -563,6 +563,38 @@ def live_delegation_id_with_responses() -> ProtocolError:
                          "delegation_id")
 
 
+def live_requires_decisions_delegation() -> ProtocolError:
+    return ProtocolError("This command requires Decisions delegation (session.delegation.type 'decisions').",
+                         "invalid_request")
+
+
+def live_decision_event_id_reused(event_id: str) -> ProtocolError:
+    """``decision.create``: "Reusing an event_id is rejected for the lifetime of the session" (§13.5) [U: wording]."""
+    return ProtocolError(f"Invalid 'event_id': '{event_id[:64]}' was already used by a decision.create in this "
+                         f"session.", "invalid_value", "event_id")
+
+
+def live_decision_item_exists(item_id: str) -> ProtocolError:
+    return ProtocolError(f"Invalid 'item.id': the Decision item '{item_id[:64]}' already exists.", "invalid_value",
+                         "item.id")
+
+
+def live_decision_item_not_found(item_id: str) -> ProtocolError:
+    return ProtocolError(f"Invalid 'item_id': the Decision item '{item_id[:64]}' does not exist.", "invalid_value",
+                         "item_id")
+
+
+def live_decision_unknown_call(call_id: str) -> ProtocolError:
+    """A tool output must identify a matching call of the Decision context by call ID (§13.5)."""
+    return ProtocolError(f"Invalid 'item.call_id': no call with call_id '{call_id[:64]}' in the Decision items.",
+                         "invalid_value", "item.call_id")
+
+
+def live_decision_duplicate_choice(value: object, path: str) -> ProtocolError:
+    return ProtocolError(f"Invalid '{path}': duplicate choice value {value!r:.40}; each choice must be unique.",
+                         "invalid_value", path)
+
+
 def live_not_served(what: str) -> ProtocolError:
     """A Live feature mockrt does not serve yet (§13 "mockrt:"), said plainly instead of pretending."""
     return ProtocolError(f"mockrt does not serve {what} yet.", "unsupported_by_mockrt")

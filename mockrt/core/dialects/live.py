@@ -15,9 +15,25 @@ from typing import Any, ClassVar
 
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
+from mockrt.core.live.decisions import Answer
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
-from mockrt.core.schema import AnyValue, Arr, Bool, Check, Const, Enum, Int, Nullable, Num, Obj, OneOf, Str, Union
+from mockrt.core.schema import (
+    AnyValue,
+    Arr,
+    Bool,
+    Check,
+    Const,
+    Custom,
+    Enum,
+    Int,
+    Nullable,
+    Num,
+    Obj,
+    OneOf,
+    Str,
+    Union,
+)
 
 LIVE_MODELS = ("gpt-live-1", "gpt-live-1.1")
 VOICES = ("alloy", "ash", "ballad", "beacon", "bossa", "cedar", "cinder", "coral", "delta", "echo", "gleam",
@@ -48,23 +64,107 @@ def _initial(part: Check) -> Check:
 
 _INITIAL_ITEM = Union({"developer": _initial(_TEXT_PART), "user": _initial(_TEXT_PART),
                        "assistant": _initial(_ASSISTANT_PART)}, key="role")
-# The backend configurations (a Responses model, prompt and tools; Decisions questions) are passed through as
-# given: the mock's delegated "model" is the scenario, not these settings (§13 "mockrt:").
+# The Responses backend configuration (model, prompt, tools) is passed through as given: the mock's delegated
+# "model" is the scenario, not these settings (§13 "mockrt:").
 _BACKEND = Obj({}, extra=AnyValue())
+
+
+# -- Decisions (§13.5): the questions are validated (the mock answers them), the items of the shared context too --
+
+def _json_part() -> Check:
+    return Obj({"type": Const("input_json"), "data": OneOf(Arr(Obj({}, extra=AnyValue())), Obj({}, extra=AnyValue()),
+                                                           expected="an object or an array of objects")},
+               required=("type", "data"))
+
+
+_IMAGE_PART = Obj({"type": Const("input_image"), "image_url": Str(), "detail": Enum("low", "high", "auto", "original")},
+                  required=("type", "image_url"))
+_INPUT_TEXT = Obj({"type": Const("input_text"), "text": Str()}, required=("type", "text"))
+_QUESTION_PARTS = Arr(Union({"input_text": _INPUT_TEXT, "input_image": _IMAGE_PART, "input_json": _json_part()}))
+_INSTRUCTIONS = OneOf(Str(), _QUESTION_PARTS, expected="a string or an array of content parts")
+
+
+def _unique_choices(choices: list[dict[str, Any]], path: str) -> list[dict[str, Any]]:
+    seen: set[tuple[type, object]] = set()
+    for k, c in enumerate(choices):
+        key = (type(c["value"]), c["value"])
+        if key in seen:
+            raise errors.live_decision_duplicate_choice(c["value"], f"{path}[{k}].value")
+        seen.add(key)
+    return choices
+
+
+_QUESTION = Union({
+    "predicate": Obj({"type": Const("predicate"), "instructions": _INSTRUCTIONS, "name": Str()},
+                     required=("type", "instructions")),
+    "choice": Obj({"type": Const("choice"), "instructions": _INSTRUCTIONS, "name": Str(),
+                   "choices": Custom(Arr(Obj({"value": OneOf(Str(), Bool(), expected="a string or a boolean"),
+                                              "description": Str()}, required=("value",)), min_len=2, max_len=255),
+                                     _unique_choices)},
+                  required=("type", "instructions", "choices")),
+    "score": Obj({"type": Const("score"), "instructions": _INSTRUCTIONS, "name": Str(),
+                  "levels": Arr(Obj({"label": Str(), "description": Str()}, required=("label",)), min_len=1)},
+                 required=("type", "instructions", "levels")),
+})
+_QUESTIONS = Arr(_QUESTION, min_len=1, max_len=400)
+_DECISIONS = Obj({"model": Str(), "questions": _QUESTIONS}, required=("model", "questions"))
+_DECISIONS_UPDATE = Obj({"model": Str(), "questions": _QUESTIONS})
 _DELEGATION = Nullable(Union({
     "client": Obj({"type": Const("client"), **_ack_delay()}, required=("type",)),
     "responses": Obj({"type": Const("responses"), "responses": _BACKEND, **_ack_delay()},
                      required=("type", "responses")),
-    "decisions": Obj({"type": Const("decisions"), "decisions": _BACKEND, **_ack_delay()},
+    "decisions": Obj({"type": Const("decisions"), "decisions": _DECISIONS, **_ack_delay()},
                      required=("type", "decisions")),
 }))
 _DELEGATION_UPDATE = Nullable(Union({
     "client": Obj({"type": Const("client"), **_ack_delay()}, required=("type",)),
     "responses": Obj({"type": Const("responses"), "responses": _BACKEND, **_ack_delay()}, required=("type",)),
-    "decisions": Obj({"type": Const("decisions"), "decisions": _BACKEND, **_ack_delay()}, required=("type",)),
+    "decisions": Obj({"type": Const("decisions"), "decisions": _DECISIONS_UPDATE, **_ack_delay()},
+                     required=("type",)),
 }))
-_TRIGGER = Obj({"type": Const("decisions"), "decisions": _BACKEND,
-                "event_type": Str()}, required=("type", "decisions", "event_type"))
+TRIGGER_EVENT_TYPES = ("session.input_transcript.delta", "session.output_transcript.delta")
+_TRIGGER = Obj({"type": Const("decisions"), "decisions": Obj({"questions": _QUESTIONS}, required=("questions",)),
+                "event_type": Enum(*TRIGGER_EVENT_TYPES)}, required=("type", "decisions", "event_type"))
+
+
+def _message(role: str, part: Check) -> Obj:
+    return Obj({"type": Const("message"), "role": Const(role), "id": Str(),
+                "content": OneOf(Str(), Arr(part), expected="a string or an array of content parts")},
+               required=("role", "content"))
+
+
+_OUTPUT_PARTS = Arr(Union({"input_text": _INPUT_TEXT, "input_image": _IMAGE_PART}))
+_STATUS = Enum("in_progress", "completed", "incomplete")
+
+
+def _tool_output(kind: str) -> Obj:
+    return Obj({"type": Const(kind), "id": Str(), "call_id": Str(), "status": _STATUS,
+                "output": OneOf(Str(), _OUTPUT_PARTS, expected="a string or an array of content parts")},
+               required=("type", "call_id", "output"))
+
+
+DECISION_ITEM = Union({
+    "message": Union({
+        "user": _message("user", Union({"input_text": _INPUT_TEXT, "input_image": _IMAGE_PART,
+                                        "input_json": _json_part()})),
+        "developer": _message("developer", Union({"input_text": _INPUT_TEXT})),
+        "system": _message("system", Union({"input_text": _INPUT_TEXT})),
+        "assistant": Obj({**_message("assistant", Union({
+            "output_text": Obj({"type": Const("output_text"), "text": Str()}, required=("type", "text")),
+            "refusal": Obj({"type": Const("refusal"), "refusal": Str()}, required=("type", "refusal")),
+        })).fields, "phase": Nullable(Enum("commentary", "final_answer"))}, required=("role", "content")),
+    }, key="role"),
+    "function_call": Obj({"type": Const("function_call"), "id": Str(), "call_id": Str(), "name": Str(),
+                          "arguments": Str(), "namespace": Str(), "status": _STATUS},
+                         required=("type", "call_id", "name", "arguments")),
+    "function_call_output": _tool_output("function_call_output"),
+    "custom_tool_call": Obj({"type": Const("custom_tool_call"), "id": Str(), "call_id": Str(), "name": Str(),
+                             "input": Str(), "namespace": Str(), "status": _STATUS},
+                            required=("type", "call_id", "name", "input")),
+    "custom_tool_call_output": _tool_output("custom_tool_call_output"),
+}, default="message")
+"""An item of the shared Decision context (``decision.item.create``, §13.5): messages by role, tool calls and
+their outputs, strict like every Live command."""
 
 _SELECTOR = Obj({"type": Str(), "response_event": Str()}, required=("type",))
 _DATA_CHANNEL = Obj({
@@ -134,9 +234,9 @@ CLIENT_FIELDS: Mapping[C, Obj] = {
     C.INSTRUCTIONS_APPEND: Obj({**_CONTEXT, **_EVENT_ID}, required=("content", "delegation_id")),
     C.THINKING_APPEND: Obj({**_CONTEXT, **_EVENT_ID}, required=("content", "delegation_id")),
     C.COMMENTARY_APPEND: Obj({**_CONTEXT, **_EVENT_ID}, required=("content", "delegation_id")),
-    C.DECISION_CREATE: Obj({}, extra=AnyValue()),
-    C.DECISION_ITEM_CREATE: Obj({}, extra=AnyValue()),
-    C.DECISION_ITEM_DELETE: Obj({}, extra=AnyValue()),
+    C.DECISION_CREATE: Obj({"event_id": Str(max_len=512)}, required=("event_id",)),
+    C.DECISION_ITEM_CREATE: Obj({"item": DECISION_ITEM, **_EVENT_ID}, required=("item",)),
+    C.DECISION_ITEM_DELETE: Obj({"item_id": Str(), **_EVENT_ID}, required=("item_id",)),
     C.RESPONSE_ITEM_CREATE: Obj({"item": Obj({}, extra=AnyValue()), **_EVENT_ID}, required=("item",)),
     C.RESPONSE_CREATE: Obj(_EVENT_ID),
     C.CLOSE: Obj(_EVENT_ID),
@@ -218,6 +318,9 @@ class LiveDialect:
         S.TRANSPORT_RINGING: "transport.ringing",
         S.TRANSPORT_ANSWERED: "transport.answered",
         S.TRANSPORT_FAILED: "transport.failed",
+        S.DECISION_EVENT: "decision.event",
+        S.DECISION_ITEM_CREATED: "decision.item.created",
+        S.DECISION_ITEM_DELETED: "decision.item.deleted",
     }
 
     without_event_id: ClassVar[frozenset[S]] = frozenset({S.OUTPUT_AUDIO_DELTA, S.INPUT_AUDIO_REFLECTED})
@@ -441,6 +544,36 @@ class LiveDialect:
             raise errors.live_sip_transport("transport.trunk.auth.password",
                                             "at most 4096 bytes without CR, LF or NUL")
         return checked["destination"], trunk["caller_number"]
+
+    def render_decision(self, model: str, answers: list[Answer], tokens: tuple[int, int]) -> dict[str, Any]:
+        """The ``decision.completed`` event a ``decision.event`` envelope carries (§13.5): the Decision API's
+        response, answers in question order. A choice's or score's other options share what its confidence
+        leaves; a score's ``value`` is the level's index and ``score`` the expected value [U]."""
+        rendered: list[dict[str, Any]] = []
+        for a in answers:
+            if a.kind == "predicate":
+                rendered.append({"type": "predicate", "name": a.name, "probability": a.probability})
+            elif a.kind == "refusal":
+                rendered.append({"type": "refusal", "name": a.name})
+            else:
+                n = len(a.options)
+                rest = (1.0 - a.confidence) / (n - 1) if n > 1 else 0.0
+                chosen = a.options.index(a.choice) if a.kind == "choice" else a.level
+                probs = [round(a.confidence if k == chosen else rest, 6) for k in range(n)]
+                if a.kind == "choice":
+                    rendered.append({"type": "choice", "name": a.name, "choice": a.choice, "confidence": a.confidence,
+                                     "probabilities": [{"value": v, "probability": p}
+                                                       for v, p in zip(a.options, probs, strict=True)]})
+                else:
+                    rendered.append({"type": "score", "name": a.name, "confidence": a.confidence,
+                                     "score": float(sum(k * p for k, p in enumerate(probs))),
+                                     "probabilities": [{"label": v, "probability": p, "value": k}
+                                                       for k, (v, p) in enumerate(zip(a.options, probs, strict=True))]})
+        tokens_in, tokens_out = tokens
+        usage = {"input_tokens": tokens_in, "input_tokens_details": {"cache_write_tokens": 0, "cached_tokens": 0},
+                 "output_tokens": tokens_out, "output_tokens_details": {"reasoning_tokens": 0},
+                 "total_tokens": tokens_in + tokens_out}
+        return {"type": "decision.completed", "decision": {"answers": rendered, "model": model, "usage": usage}}
 
     def wire_name(self, kind: C) -> str:
         return next(name for name, value in self.client_events.items() if value is kind)

@@ -68,3 +68,7 @@ class LiveServerEvent(StrEnum):
     """Sideband only: the outbound SIP leg answered; media flows (§13.8)."""
     TRANSPORT_FAILED = auto()
     """Sideband only: the outbound SIP leg could not be set up (§13.8)."""
+    DECISION_EVENT = auto()
+    """The envelope of a completed Decision (a Decisions delegation or a transcript trigger, §13.5)."""
+    DECISION_ITEM_CREATED = auto()
+    DECISION_ITEM_DELETED = auto()

@@ -38,6 +38,7 @@ from mockrt.core.audio_buffer import InputAudioBuffer
 from mockrt.core.brain import Brain, DefaultBrain, FunctionCallOut, MessageOut, ReplyPlan, ResponseContext, tokenize
 from mockrt.core.dialects.live import CLIENT_FIELDS, FORK_START, LIVE_MODELS, MEDIA_START, LiveConfig, LiveDialect
 from mockrt.core.ids import IdGenerator
+from mockrt.core.live.decisions import DEFAULT_MODEL, DecisionContext, evaluate, scripted, usage
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
 from mockrt.core.live.output import CHUNK_MS, OutputStream, Utterance
@@ -94,6 +95,7 @@ class LiveSnapshot:
     items: list[Item]
     context: list[str]
     delegations: dict[str, Delegation]
+    decision_items: list[dict[str, Any]] = field(default_factory=list)
 
 
 class LiveSession:
@@ -116,6 +118,9 @@ class LiveSession:
         self.muted = False
         self.fixture: Utterance | None = None
         self.delegations: dict[str, Delegation] = {}
+        self.decisions = DecisionContext()  # the shared Decision items (§13.5)
+        self._decision_ids: set[str] = set()  # decision.create event_ids: never reused in a session
+        self._last_output_delta: str | None = None  # the source of output transcript triggers
         self.replies = 0
         self._turn_start_ms: float | None = None
         self._next_usage_ms = options.usage_every_ms
@@ -132,7 +137,7 @@ class LiveSession:
         """The state a fork starts from (deep copies: both sessions continue independently)."""
         assert self.config is not None
         return LiveSnapshot(self.session_id, copy.deepcopy(self.config), copy.deepcopy(self.items),
-                            list(self.context), copy.deepcopy(self.delegations))
+                            list(self.context), copy.deepcopy(self.delegations), copy.deepcopy(self.decisions.items))
 
     def receive_sideband(self, text: str, now: float) -> list[Output]:
         """A command from a sideband connection (``ConnectClientEvent``, §13.7): never ``session.start`` or
@@ -265,7 +270,14 @@ class LiveSession:
                 raise errors.live_dtmf_digit(ev["event"])
             self.to_sideband(S.DTMF_SENT, {"event": ev["event"], "client_event_id": cid})  # sideband only (§13.8)
             return []
-        raise errors.live_not_served("Decisions (decision.*)")
+        if kind is C.DECISION_ITEM_CREATE:
+            item = self.decisions.add(ev["item"], self.ids.item())
+            return [self._send(S.DECISION_ITEM_CREATED, {"item": item, "client_event_id": cid})]
+        if kind is C.DECISION_ITEM_DELETE:
+            self.decisions.delete(ev["item_id"])
+            return [self._send(S.DECISION_ITEM_DELETED, {"item_id": ev["item_id"], "client_event_id": cid})]
+        assert kind is C.DECISION_CREATE
+        return self._decision_create(ev["event_id"], now)
 
     def _start(self, session: dict[str, Any], cid: str | None, now: float) -> list[Output]:
         if self.config is not None:
@@ -277,6 +289,7 @@ class LiveSession:
             self.items = copy.deepcopy(fork.items)
             self.context = list(fork.context)
             self.delegations = copy.deepcopy(fork.delegations)
+            self.decisions.items = copy.deepcopy(fork.decision_items)
         else:
             cfg = self.dialect.parse_start(session, self.options.known_models)
         if not self.options.media:  # a WebSocket (a fork of a WebRTC session too) has no wake or idle (§13.8)
@@ -383,11 +396,14 @@ class LiveSession:
         pieces = tokenize(text)
         end_ms = float(decision.audio_end_ms)
         span = max(end_ms - start_ms, 0.0)
+        last: Send | None = None
         for k, piece in enumerate(pieces):
             a = start_ms + span * k / len(pieces)
             b = start_ms + span * (k + 1) / len(pieces)
-            out.append(self._send(S.INPUT_TRANSCRIPT_DELTA, {"delta": piece, "start_ms": round(a),
-                                                               "end_ms": round(b)}))
+            last = self._send(S.INPUT_TRANSCRIPT_DELTA, {"delta": piece, "start_ms": round(a), "end_ms": round(b)})
+            out.append(last)
+        if last is not None:
+            self._fire_triggers(S.INPUT_TRANSCRIPT_DELTA, last.event["event_id"], out)
         self._reply(end_ms + REPLY_LATENCY_MS, out)
 
     def _context(self, kind: C, ev: dict[str, Any], cid: str | None, now: float) -> list[Output]:
@@ -478,17 +494,81 @@ class LiveSession:
         cfg = self.config
         assert cfg is not None
         target = cfg.delegation_type
-        if target == "decisions":
-            out.append(self._error(errors.live_not_served("Decisions delegation"), None))
-            return
         d = Delegation("del_" + self.ids.call()[5:], call.call_id or self.ids.call(), call.name, call.arguments)
         self.delegations[d.id] = d
         self.items.append(Item(self.ids.item(), "function_call", name=call.name, call_id=d.call_id,
                                arguments=call.arguments))
         self._advance(at_ms, out)
         out.append(self._send(S.DELEGATION_CREATED, {
-            "delegation": {"id": d.id, "target": "client", "type": "delegation"},
+            "delegation": {"id": d.id, "target": "decisions" if target == "decisions" else "client",
+                           "type": "delegation"},
             "offset_ms": self.output.position_ms}))
+        if target == "decisions":  # the Decision model answers at once; the call's arguments script it (§13.5)
+            self._decision_event(self._questions(), scripted(ReplyPlan([call])), out, delegation_id=d.id)
+
+    # -- Decisions (§13.5): a delegation, decision.create or a transcript trigger; the Decision model is scripted --
+
+    def _decision_create(self, cid: str, now: float) -> list[Output]:
+        """``decision.create``: a manual evaluation of the Decisions delegation's questions. It is a delegation:
+        ``session.delegation.created`` (echoing the required ``event_id``) names the ``decision.event`` that
+        follows [U: inferred — ``decision.event`` has no ``client_event_id``]."""
+        cfg = self.config
+        assert cfg is not None
+        if cfg.delegation_type != "decisions":
+            raise errors.live_requires_decisions_delegation()
+        if cid in self._decision_ids:
+            raise errors.live_decision_event_id_reused(cid)
+        self._decision_ids.add(cid)
+        out: list[Output] = []
+        self._advance(self._target_ms(now), out)
+        d = Delegation("del_" + self.ids.call()[5:], "", "decisions", "")
+        self.delegations[d.id] = d
+        out.append(self._send(S.DELEGATION_CREATED, {
+            "delegation": {"id": d.id, "target": "decisions", "type": "delegation"},
+            "offset_ms": self.output.position_ms, "client_event_id": cid}))
+        self.replies += 1  # the scenario answers, as for any response
+        instructions = cfg.instructions or ""
+        params = ResponseParams(modality="text", instructions=instructions, voice=cfg.voice,
+                                output_format=cfg.format, tools=[], tool_choice="auto", temperature=0.8,
+                                max_output_tokens="inf")
+        ctx = ResponseContext(SessionConfig(model=cfg.model, instructions=instructions), params,
+                              self.items + self.decisions.as_items(), self.replies)
+        self._decision_event(self._questions(), scripted(self.options.brain.reply(ctx)), out, delegation_id=d.id)
+        return out
+
+    def _questions(self) -> list[dict[str, Any]]:
+        """The Decisions delegation's questions (``session.update`` may have replaced them)."""
+        cfg = self.config
+        assert cfg is not None
+        backend = (cfg.delegation or {}).get("decisions") or {}
+        questions: list[dict[str, Any]] = backend.get("questions") or []
+        return questions
+
+    def _fire_triggers(self, source: S, source_event_id: str, out: list[Output]) -> None:
+        """The session's ``triggers`` for ``source`` (a transcript delta type): one evaluation per caller turn or
+        model utterance, at its last delta [U: how often the service fires], with the default answers."""
+        cfg = self.config
+        assert cfg is not None
+        wire = self.dialect.server_events[source]
+        for trigger in cfg.triggers:
+            if trigger["event_type"] == wire:
+                self._decision_event(trigger["decisions"]["questions"], {}, out, source=(
+                    "trig_" + self.ids.call()[5:], source_event_id, wire))
+
+    def _decision_event(self, questions: list[dict[str, Any]], script: dict[str, Any], out: list[Output], *,
+                        delegation_id: str | None = None, source: tuple[str, str, str] | None = None) -> None:
+        cfg = self.config
+        assert cfg is not None
+        said = [p.text or p.transcript or "" for i in self.items if i.role in ("user", "assistant") for p in i.content]
+        context = " ".join([*said, *(i.output or "" for i in self.items), self.decisions.text()])
+        answers = evaluate(questions, script, context)
+        backend = (cfg.delegation or {}).get("decisions") if cfg.delegation_type == "decisions" else None
+        model = str((backend or {}).get("model") or DEFAULT_MODEL)
+        fields: dict[str, Any] = {"event": self.dialect.render_decision(model, answers, usage(context, answers)),
+                                  "delegation_id": delegation_id}
+        if source is not None:
+            fields.update(trigger_id=source[0], source_event_id=source[1], source_event_type=source[2])
+        out.append(self._send(S.DECISION_EVENT, fields))
 
     # -- Responses delegation (§13.5): the backend is the same brain, streamed in response.event envelopes --
 
@@ -585,12 +665,16 @@ class LiveSession:
                     "delta": base64.b64encode(_to_pcm24k(chunk.audio, self.output.format)).decode("ascii"),
                     "start_ms": chunk.start_ms, "end_ms": chunk.end_ms}))
             for text, a, b in chunk.words:
-                out.append(self._send(S.OUTPUT_TRANSCRIPT_DELTA, {"delta": text, "start_ms": a, "end_ms": b}))
+                word = self._send(S.OUTPUT_TRANSCRIPT_DELTA, {"delta": text, "start_ms": a, "end_ms": b})
+                self._last_output_delta = word.event["event_id"]
+                out.append(word)
             replied = False
             for u in chunk.finished:
                 if u is self.fixture:
                     self.fixture = None
                     out.append(self._send(S.FIXTURE_PLAYED, {"client_event_id": u.client_event_id}))
+                if u.kind == "reply" and u.next_word > 0 and self._last_output_delta is not None:
+                    self._fire_triggers(S.OUTPUT_TRANSCRIPT_DELTA, self._last_output_delta, out)
                 replied = replied or u.kind == "reply"
             if replied:  # after each model turn, and every ``usage_every_ms`` of output (§13.6)
                 out.append(self._send(S.USAGE_UPDATED, {"usage": self._usage()}))
