@@ -574,6 +574,13 @@ def live_session_not_found(session_id: str) -> ProtocolError:
     return ProtocolError(f"Live session '{session_id}' not found.", "session_not_found", "session_id")
 
 
+def live_recording_not_final(session_id: str) -> ProtocolError:
+    """``content`` of a stored session that is still running: its recording is finalized when it closes
+    (§13.6; the code and wording are mockrt's [U])."""
+    return ProtocolError(f"Live session '{session_id}' is still active; its recording is available after it "
+                         f"closes.", "session_active", "session_id")
+
+
 # --- GPT-Live over SIP (docs/protocol.md §13.8): the mock's own wording [U] -------------------------------------
 
 

@@ -33,6 +33,7 @@ from mockrt.core.ids import IdGenerator
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
 from mockrt.core.live.output import CHUNK_MS, OutputStream, Utterance
+from mockrt.core.live.recording import LiveRecording, to_pcm24k
 from mockrt.core.model import ContentPart, Item, ResponseParams, SessionConfig, TurnDetection
 from mockrt.core.outputs import Close, Output, Send
 from mockrt.core.synth import RATE, scripted_speech, synthesize
@@ -63,6 +64,8 @@ class LiveOptions:
     """Start from a stored session's state (a fork, §13.6): ``session.start`` then carries overrides only."""
     sip: bool = False
     """The session answers a SIP call (§13.8): ``transport.dtmf.send`` sends a keypress to the caller."""
+    max_recording_bytes: int = 96 * 1024 * 1024
+    """A stored session's recording (§13.6, ``content``) keeps at most this many bytes (both channels)."""
 
 
 @dataclass
@@ -111,6 +114,8 @@ class LiveSession:
         self._anchor_ms, self._anchor_at = 0.0, now  # the output timeline's wall-clock anchor (§13.4)
         self.sideband: Callable[[dict[str, Any]], None] | None = None
         """Where a sideband connection gets its copy of every event (§13.7); set by the transport."""
+        self.recording: LiveRecording | None = None
+        """The session's input and output audio, kept when it is stored (``store: true``, §13.6)."""
 
     def snapshot(self) -> LiveSnapshot:
         """The state a fork starts from (deep copies: both sessions continue independently)."""
@@ -249,6 +254,8 @@ class LiveSession:
             cfg = self.dialect.parse_start(session, self.options.known_models)
         self.config = cfg
         self.started_at = now
+        if cfg.store:
+            self.recording = LiveRecording(self.options.max_recording_bytes)
         self._anchor_ms, self._anchor_at = 0.0, now
         self.buffer.set_format(cfg.format)
         self.output.format = cfg.format
@@ -270,8 +277,10 @@ class LiveSession:
             raise errors.append_too_large(len(data), MAX_APPEND_BYTES)
         width = cfg.format.sample_width
         data = data[: len(data) - len(data) % width]
+        if self.recording is not None:  # what the caller said, before muting
+            self.recording.add_input(data, cfg.format)
         if self.sideband is not None:  # reflected before muting, always PCM16 at 24 kHz (§13.7)
-            pcm = _to_pcm24k(data, cfg.format)
+            pcm = to_pcm24k(data, cfg.format)
             self.sideband(self.dialect.render(S.INPUT_AUDIO_REFLECTED, "", {
                 "audio": base64.b64encode(pcm).decode("ascii")}))
         if self.muted or self.fixture is not None:
@@ -502,11 +511,13 @@ class LiveSession:
         """Send the output timeline's chunks up to ``target_ms`` (§13.4)."""
         while self.output.position_ms + CHUNK_MS <= target_ms + 1e-6 and not self.closed:
             chunk = self.output.step()
+            if self.recording is not None:
+                self.recording.add_output(chunk.audio, self.output.format)
             out.append(self._send(S.OUTPUT_AUDIO_DELTA, {"delta": base64.b64encode(chunk.audio).decode("ascii")},
                                   mirror=False))
             if self.sideband is not None:  # reflected output: PCM16 at 24 kHz with its place on the timeline
                 self.sideband(self.dialect.render(S.OUTPUT_AUDIO_DELTA, "", {
-                    "delta": base64.b64encode(_to_pcm24k(chunk.audio, self.output.format)).decode("ascii"),
+                    "delta": base64.b64encode(to_pcm24k(chunk.audio, self.output.format)).decode("ascii"),
                     "start_ms": chunk.start_ms, "end_ms": chunk.end_ms}))
             for text, a, b in chunk.words:
                 out.append(self._send(S.OUTPUT_TRANSCRIPT_DELTA, {"delta": text, "start_ms": a, "end_ms": b}))
@@ -555,13 +566,6 @@ class LiveSession:
 def decision_ms(decision: TurnStarted | TurnEnded) -> float:
     """Where a turn decision sits on the input timeline (the output catches up to it first)."""
     return float(decision.audio_start_ms if isinstance(decision, TurnStarted) else decision.audio_end_ms)
-
-
-def _to_pcm24k(data: bytes, fmt: AudioFormat) -> bytes:
-    """Wire audio as PCM16 at 24 kHz, the sideband's reflected format (G.711 is 8 kHz: sample-and-hold ×3)."""
-    if fmt is AudioFormat.PCM16:
-        return data
-    return np.repeat(fmt.decode(data), 3).astype("<i2").tobytes()
 
 
 def _b64(value: str, path: str) -> bytes:
