@@ -111,6 +111,16 @@ class WebRTCCall:
             self._run(self._answer(answer.text))
         return answer
 
+    def open_live(self, path: str, body: Json) -> HttpAnswer:
+        """GPT-Live's form (§13.8): offer, POST ``{"transport": {"type": "webrtc", "sdp"}, **body}`` as JSON to
+        ``path`` (creation or a fork), apply ``transport.sdp`` of a 200 answer."""
+        offer = self._run(self._offer())
+        payload = json.dumps({**body, "transport": {"type": "webrtc", "sdp": offer}}).encode()
+        answer = post(self.base + path, payload, {**self.headers, "Content-Type": "application/json"})
+        if answer.status == 200:
+            self._run(self._answer(answer.json()["transport"]["sdp"]))
+        return answer
+
     async def _offer(self) -> str:
         from aiortc import RTCPeerConnection
         from aiortc.mediastreams import AudioStreamTrack
