@@ -220,6 +220,13 @@ def test_azure_paths_and_api_key_header(server: ServerThread) -> None:
     assert reply.status_code == 200 and reply.content[:4] == b"RIFF"
     assert httpx.get(url, headers={"api-key": "wrong-key"}).status_code == 401
     assert httpx.get(url).json()["error"]["message"] == "Missing bearer or basic authentication in header"
+    base = server.http_url + "/openai/v1/live/sessions"
+    fork = httpx.post(base + "/live_missing/fork", headers={"api-key": KEY},
+                      json={"transport": {"type": "webrtc", "sdp": "v=0"}})
+    assert fork.status_code == 404 and fork.json()["error"]["code"] == "session_not_found"
+    created = httpx.post(base, headers={"api-key": KEY}, json={"transport": {"type": "webrtc", "sdp": "v=0"}})
+    assert created.status_code == 400 and created.json()["error"]["param"] == "session"  # past the key check
+    assert httpx.post(base, headers={"api-key": "wrong-key"}, json={}).status_code == 401
 
 
 def test_no_ephemeral_keys_for_live(server: ServerThread) -> None:

@@ -116,6 +116,7 @@ def test_live_fork_rest(ctx: Ctx) -> None:
     from openai.types.live import SessionForkResponse
 
     source = _stored_and_closed(ctx)
+    _content(ctx, source)  # the service forks "a stored, closed session whose recording has finalized"
     base, headers = _rest(ctx)
     call = WebRTCCall(base, headers, ctx.dialect)
     ctx.sessions.append(call)  # type: ignore[arg-type]  # quacks like a Session for the run's bookkeeping
