@@ -240,3 +240,30 @@ def test_no_ephemeral_keys_for_live(server: ServerThread) -> None:
     with pytest.raises(openai.AuthenticationError) as refused:
         ephemeral.live.create(session={"model": "gpt-live-1"}, transport={"type": "webrtc", "sdp": "v=0"})
     assert refused.value.code == "invalid_api_key"
+
+
+def test_recording_of_a_sip_call() -> None:
+    """A stored Live session answering a simulated SIP call (§13.8) records the caller and the model too."""
+    from mockrt.core.responses import Pacing
+    from tests.audio_fixtures import FIXTURE_DIR
+
+    config = ServerConfig(port=0, pacing=Pacing(audio_speed=1.0), log_level="warning", fixtures_dir=str(FIXTURE_DIR))
+    with ServerThread(config) as srv:
+        placed = httpx.post(srv.http_url + "/_mockrt/calls", json={"surface": "live",
+                                                                   "audio_file": "speech_weather.wav"})
+        assert placed.status_code == 201, placed.text
+        session_id = placed.json()["live_session_id"]
+        client = openai.OpenAI(base_url=srv.http_url + "/v1", api_key="sk-test")
+        client.live.sessions.accept(session_id, session={"type": "live", "model": "gpt-live-1", "store": True})
+        with client.live.sideband.connect(session_id=session_id) as side:
+            seen: list[dict[str, Any]] = []
+            _until(side, "session.output_transcript.delta", seen)
+            _until(side, "session.usage.updated", seen)  # the reply was played to its end
+            with pytest.raises(openai.BadRequestError):  # the call goes on: not finalized
+                client.live.sessions.download_recording(session_id)
+            client.live.sessions.hangup(session_id)
+        left, right = _channels(client.live.sessions.download_recording(session_id).read())
+    rms = [float(np.sqrt(np.mean(c.astype(np.float64) ** 2))) for c in (left, right)]
+    assert rms[0] > 100 and rms[1] > 100, rms
+    reply_at = next(e for e in seen if e["type"] == "session.output_transcript.delta")["start_ms"] * 24
+    assert np.abs(right[reply_at:reply_at + 24000]).max() > 1000 and not right[:2400].any()
