@@ -11,8 +11,7 @@ and dropped. Sans-I/O: the WAV file is built in memory.
 
 from __future__ import annotations
 
-import io
-import wave
+import struct
 
 import numpy as np
 
@@ -58,15 +57,12 @@ class LiveRecording:
     def wav(self) -> bytes:
         """A stereo 16-bit WAV at 24 kHz: the caller on the left channel, the model on the right, both from
         ``session.started`` (the shorter channel padded with silence)."""
-        left = np.frombuffer(bytes(self.input), dtype="<i2")
-        right = np.frombuffer(bytes(self.output), dtype="<i2")
+        left = np.frombuffer(self.input, dtype="<i2")
+        right = np.frombuffer(self.output, dtype="<i2")
         frames = np.zeros((max(len(left), len(right)), 2), dtype="<i2")
         frames[: len(left), 0] = left
         frames[: len(right), 1] = right
-        out = io.BytesIO()
-        with wave.open(out, "wb") as w:
-            w.setnchannels(2)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes(frames.tobytes())
-        return out.getvalue()
+        data = frames.tobytes()
+        header = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, 2, RATE,
+                             RATE * 4, 4, 16, b"data", len(data))
+        return header + data
