@@ -72,8 +72,8 @@ def test_live_content(ctx: Ctx) -> None:
 
 
 @case(id="live/content/wav", section="§13.6", level="must", dialects=LIVE, targets=MOCKRT_TARGETS, timeout=30.0,
-      description="the recording is a stereo 24 kHz WAV: the caller's audio on the left from session.started, "
-                  "the output stream on the right",
+      description="the recording is a stereo 24 kHz WAV: the caller's audio (left) from session.started, the "
+                  "output (right)",
       requirement="mockrt serves a stored session's recording as a stereo PCM16 WAV at 24 kHz, the input as "
                   "appended and the continuous output, each on its timeline [U: the service's format].")
 def test_live_content_wav(ctx: Ctx) -> None:
@@ -108,8 +108,8 @@ def test_live_rest_unknown(ctx: Ctx) -> None:
 
 
 @case(id="live/fork/rest", section="§13.6, §13.8", level="should", dialects=LIVE, targets=ALL_TARGETS, timeout=40.0,
-      description="POST /v1/live/sessions/{id}/fork: a WebRTC session with a new id, started from the stored "
-                  "session's configuration; hangup ends it",
+      description="POST …/{id}/fork: a WebRTC session with a new id from the stored session's configuration; "
+                  "hangup ends it",
       requirement="The REST fork answers {session: {id}, transport: {type: webrtc, sdp}}; session.started on the "
                   "data channel carries the new id and the inherited model and instructions [D].")
 def test_live_fork_rest(ctx: Ctx) -> None:

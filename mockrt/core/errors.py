@@ -569,8 +569,8 @@ def live_not_served(what: str) -> ProtocolError:
 
 
 def live_session_not_found(session_id: str) -> ProtocolError:
-    """A fork of a session that is neither running with ``store: true`` nor stored, or an attach to a session
-    that is not running (§13.6, §13.7)."""
+    """A fork of a session that is neither running with ``store: true`` nor stored, an attach to a session that
+    is not running, or the ``content`` of a session with no recording (§13.6, §13.7)."""
     return ProtocolError(f"Live session '{session_id}' not found.", "session_not_found", "session_id")
 
 
