@@ -113,12 +113,12 @@ class WebRTCCall:
             self._run(self._answer(answer.text))
         return answer
 
-    def open_live(self, session: Json) -> HttpAnswer:
-        """GPT-Live: ``POST /v1/live/sessions`` ``{"session", "transport": {"type": "webrtc", "sdp"}}`` (JSON),
-        then the answer's SDP is applied (docs/protocol.md §13.8)."""
+    def open_live(self, path: str, body: Json) -> HttpAnswer:
+        """GPT-Live's form (§13.8): offer, POST ``{"transport": {"type": "webrtc", "sdp"}, **body}`` as JSON to
+        ``path`` (creation or a fork), apply ``transport.sdp`` of a 2xx answer."""
         offer = self._run(self._offer())
-        body = json.dumps({"session": session, "transport": {"type": "webrtc", "sdp": offer}}).encode()
-        answer = post(self.base + "/v1/live/sessions", body, {**self.headers, "Content-Type": "application/json"})
+        payload = json.dumps({**body, "transport": {"type": "webrtc", "sdp": offer}}).encode()
+        answer = post(self.base + path, payload, {**self.headers, "Content-Type": "application/json"})
         if answer.status < 300:
             self._run(self._answer(answer.json()["transport"]["sdp"]))
         return answer

@@ -1725,6 +1725,60 @@ def _live_triggers_ignored(p: Patcher) -> None:
     p.attr(session.LiveSession, "_fire_triggers", lambda self, source, source_event_id, out: None)
 
 
+# --- GPT-Live's REST side (§13.6): recordings and the REST fork ------------------------------------------------
+
+
+@mutant("live-content-never-final", "a stored session's recording is never finalized: content answers "
+        "session_active even after the session closed", "live/content/recording", "live/content/wav")
+def _live_content_never_final(p: Patcher) -> None:
+    from mockrt.server.live import LiveHub
+
+    p.attr(LiveHub, "recording", lambda self, session_id: True)
+
+
+@mutant("live-recording-without-input", "the recording keeps the output stream but not the caller's audio",
+        "live/content/wav")
+def _live_recording_without_input(p: Patcher) -> None:
+    from mockrt.core.live.recording import LiveRecording
+
+    p.attr(LiveRecording, "add_input", lambda self, data, fmt: None)
+
+
+@mutant("live-records-unstored", "every session is recorded and downloadable, store: true or not",
+        "live/rest/unknown-session")
+def _live_records_unstored(p: Patcher) -> None:
+    from mockrt.core.live.recording import LiveRecording
+
+    _, session = _live()
+
+    def make(orig: Any) -> Any:
+        def start(self: Any, config: Json, cid: str | None, now: float) -> Any:
+            out = orig(self, config, cid, now)
+            if self.recording is None:
+                self.recording = LiveRecording(1 << 20)
+            return out
+
+        return start
+
+    p.wrap(session.LiveSession, "_start", make)
+
+
+@mutant("live-rest-fork-forgets", "the REST fork starts a session from scratch: the stored instructions are lost",
+        "live/fork/rest")
+def _live_rest_fork_forgets(p: Patcher) -> None:
+    import mockrt.server.live_calls as live_calls
+
+    def make(orig: Any) -> Any:
+        def start(state: Any, session_id: str, config: Json, on_channel: bool, fork_of: Any = None) -> Any:
+            if fork_of is not None:
+                fork_of = replace(fork_of, config=replace(fork_of.config, instructions=None), items=[], context=[])
+            return orig(state, session_id, config, on_channel, fork_of)
+
+        return start
+
+    p.wrap(live_calls, "_start", make)
+
+
 def killed_cases() -> set[str]:
     """Every case id some mutant names."""
     return {case_id for m in MUTANTS.values() for case_id in m.kills}

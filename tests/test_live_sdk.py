@@ -294,9 +294,9 @@ def test_auth_rest_and_admission() -> None:
             assert _recv(conn)["type"] == "session.started"
             with pytest.raises(Exception, match="503"):  # --max-sessions counts Live sessions too
                 client.live.connect().__enter__()
-        reply = httpx.get(srv.http_url + "/v1/live/sessions/live_x/content",  # stored recordings: not served
+        reply = httpx.get(srv.http_url + "/v1/live/sessions/live_x/content",  # no such stored session
                           headers={"Authorization": "Bearer sk-live-key-1234567890"})
-        assert reply.status_code == 501 and reply.json()["error"]["code"] == "unsupported_by_mockrt"
+        assert reply.status_code == 404 and reply.json()["error"]["code"] == "session_not_found"
 
 
 def test_responses_delegation_tool_call_from_a_scenario(live: ServerThread) -> None:

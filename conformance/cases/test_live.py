@@ -432,11 +432,11 @@ def test_live_webrtc_wake_idle_permissions(ctx: Ctx) -> None:
     allowed = ["session.started", "session.resumed", "session.paused", "session.input_transcript.delta"]
     call = WebRTCCall(http_base(endpoint.url), headers, ctx.dialect, mic=bytes(4800) + clip.pcm16)
     ctx.sessions.append(call)  # type: ignore[arg-type]  # quacks like a Session for the run's bookkeeping
-    created = call.open_live({"model": "gpt-live-1", "instructions": "Reply with one short sentence.",
-                              "wake_policy": {"type": "speech"}, "idle_timeout_s": 1,
-                              "client": {"data_channel": {
-                                  "allowed_client_events": ["session.instructions.append"],
-                                  "allowed_server_events": [{"type": t} for t in allowed]}}})
+    created = call.open_live("/v1/live/sessions", {"session": {
+        "model": "gpt-live-1", "instructions": "Reply with one short sentence.",
+        "wake_policy": {"type": "speech"}, "idle_timeout_s": 1,
+        "client": {"data_channel": {"allowed_client_events": ["session.instructions.append"],
+                                    "allowed_server_events": [{"type": t} for t in allowed]}}}})
     expect(created.status in (200, 201), f"status of POST /v1/live/sessions: {created.status} {created.text[:200]}")
     call.until("session.started")
     expect_equal(call.until("info").get("code"), "data_channel_permissions", "info.code")

@@ -601,9 +601,16 @@ def live_not_served(what: str) -> ProtocolError:
 
 
 def live_session_not_found(session_id: str) -> ProtocolError:
-    """A fork of a session that is neither running with ``store: true`` nor stored, or an attach to a session
-    that is not running (§13.6, §13.7)."""
+    """A fork of a session that is neither running with ``store: true`` nor stored, an attach to a session that
+    is not running, or the ``content`` of a session with no recording (§13.6, §13.7)."""
     return ProtocolError(f"Live session '{session_id}' not found.", "session_not_found", "session_id")
+
+
+def live_recording_not_final(session_id: str) -> ProtocolError:
+    """``content`` of a stored session that is still running: its recording is finalized when it closes
+    (§13.6; the code and wording are mockrt's [U])."""
+    return ProtocolError(f"Live session '{session_id}' is still active; its recording is available after it "
+                         f"closes.", "session_active", "session_id")
 
 
 # --- GPT-Live over SIP (docs/protocol.md §13.8): the mock's own wording [U] -------------------------------------

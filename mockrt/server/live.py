@@ -1,7 +1,8 @@
 """GPT-Live endpoints (docs/protocol.md §13): the primary WebSocket ``/v1/live/sessions``, forks
 (``/v1/live/sessions/{id}/fork``) and sideband attach (``/v1/live/sessions/{id}/attach``), all run by the same
-transport loop as the Realtime sessions; the REST routes mockrt does not serve yet are answered plainly (the SIP
-ones are :mod:`mockrt.server.live_calls`).
+transport loop as the Realtime sessions, and a stored session's recording (``GET …/{id}/content``). The REST
+routes that start a session on a call (WebRTC creation and fork, SIP accept) are :mod:`mockrt.server.live_calls`'.
+Every route is also served under Azure's ``/openai/v1/live/sessions`` (§13.1).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -20,10 +22,11 @@ from starlette.websockets import WebSocket
 
 from mockrt.core import errors
 from mockrt.core.dialects.live import LiveDialect
+from mockrt.core.live.recording import LiveRecording
 from mockrt.core.live.session import LiveOptions, LiveSession, LiveSnapshot
 from mockrt.core.outputs import Close, Output, Send
 from mockrt.core.turn_taking import VadOptions
-from mockrt.server import handshake
+from mockrt.server import calls_http, handshake
 from mockrt.server.connection import Connection
 from mockrt.server.rest_errors import protocol_error_response
 from mockrt.server.state import MockState
@@ -43,10 +46,13 @@ class Primary(Protocol):
 @dataclass
 class LiveHub:
     """The server's Live sessions: running ones (for sideband attach and forks) and stored ones (``store:
-    true``, for forks after the original closed; the most recent :data:`MAX_STORED`)."""
+    true``, for forks after the original closed; the most recent :data:`MAX_STORED`), with the recordings of
+    the stored ones that closed (for ``content``; the most recent within ``recording_budget`` bytes)."""
 
     running: dict[str, tuple[LiveSession, Primary]] = field(default_factory=dict)
     stored: OrderedDict[str, LiveSnapshot] = field(default_factory=OrderedDict)
+    recordings: OrderedDict[str, LiveRecording] = field(default_factory=OrderedDict)
+    recording_budget: int = 256 * 1024 * 1024
 
     def fork_source(self, session_id: str) -> LiveSnapshot | None:
         live = self.running.get(session_id)
@@ -59,6 +65,19 @@ class LiveHub:
             self.stored[session.session_id] = session.snapshot()
             while len(self.stored) > MAX_STORED:
                 self.stored.popitem(last=False)
+        if session.recording is not None:
+            self.recordings[session.session_id] = session.recording
+            total = sum(r.size for r in self.recordings.values())
+            while len(self.recordings) > MAX_STORED or total > self.recording_budget:
+                total -= self.recordings.popitem(last=False)[1].size
+
+    def recording(self, session_id: str) -> LiveRecording | bool:
+        """The finalized recording of a stored session; ``True`` while that session still runs, ``False`` when
+        there is none (unknown id, ``store: false``, or dropped from the budget)."""
+        live = self.running.get(session_id)
+        if live is not None and live[0].recording is not None:
+            return live[0].recording if live[0].closed else True
+        return self.recordings.get(session_id, False)
 
 
 def is_live_path(path: str) -> bool:
@@ -69,7 +88,7 @@ def is_live_path(path: str) -> bool:
 def hub(state: MockState) -> LiveHub:
     hub = getattr(state, "live_hub", None)
     if hub is None:
-        hub = LiveHub()
+        hub = LiveHub(recording_budget=state.config.recent_max_bytes)
         state.live_hub = hub  # type: ignore[attr-defined]
     return hub
 
@@ -111,6 +130,7 @@ async def live_endpoint(ws: WebSocket) -> None:
         vad=VadOptions(detector=cfg.vad, end_includes_silence=cfg.vad_end_includes_silence),
         time_scale=cfg.time_scale, max_buffer_ms=cfg.max_buffer_ms,
         max_duration_s=cfg.max_session_s or 3600.0, created_at=int(time.time()), fork_of=fork_of,
+        max_recording_bytes=cfg.journal_max_bytes,
     )
     session = LiveSession(options, loop.time())
     connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s)
@@ -186,17 +206,26 @@ async def attach_endpoint(ws: WebSocket) -> None:
             session.sideband = None
 
 
-async def not_served(request: Request) -> Response:
-    """The Live REST routes that need WebRTC (creation, the REST fork) or stored recordings (``content``): a clear
-    error instead of a pretence (§13.1 "mockrt:"); the SIP routes are :mod:`mockrt.server.live_calls`'."""
-    return protocol_error_response(501, errors.live_not_served(
-        f"{request.method} {request.url.path} (Live WebRTC and stored session content)"))
+async def content(request: Request) -> Response:
+    """``GET /v1/live/sessions/{id}/content`` (the SDK's ``download_recording``, §13.6): the recording of a stored
+    session once it has closed, a stereo WAV (caller left, model right, PCM16 24 kHz) [U: the service's format];
+    HTTP 404 ``session_not_found`` for an unknown or unstored session, 400 ``session_active`` while it runs."""
+    state: MockState = request.app.state.mock
+    key = calls_http._credential(request)
+    if not state.keys.standard_ok(key):
+        return calls_http._unauthorized(key)
+    session_id = request.path_params["session_id"]
+    found = hub(state).recording(session_id)
+    if found is True:
+        return protocol_error_response(400, errors.live_recording_not_final(session_id))
+    if found is False:
+        return protocol_error_response(404, errors.live_session_not_found(session_id))
+    return Response(await run_in_threadpool(found.wav), media_type="audio/wav")  # ~0.5 s for 10 min: off the loop
 
 
 routes: list[BaseRoute] = [
     *(WebSocketRoute(p, live_endpoint) for p in LIVE_PREFIXES),
     *(WebSocketRoute(p + "/{session_id}/fork", live_endpoint) for p in LIVE_PREFIXES),
     *(WebSocketRoute(p + "/{session_id}/attach", attach_endpoint) for p in LIVE_PREFIXES),
-    Route("/v1/live/sessions", not_served, methods=["POST"]),
-    Route("/v1/live/sessions/{session_id}/{action}", not_served, methods=["GET", "POST"]),
+    *(Route(p + "/{session_id}/content", content, methods=["GET"]) for p in LIVE_PREFIXES),
 ]

@@ -1,5 +1,6 @@
 """GPT-Live calls (docs/protocol.md §13.8): the simulated SIP calls and the WebRTC peer of §11, served by a Live
-session. ``POST /v1/live/sessions`` creates a WebRTC one (the data channel carries the Live events).
+session. ``POST /v1/live/sessions`` creates a WebRTC one (the data channel carries the Live events), and
+``POST /v1/live/sessions/{id}/fork`` a WebRTC fork of a stored session (the same fork as the WebSocket one's).
 
 A ringing call placed with ``POST /_mockrt/calls`` ``{"surface": "live" | "both"}`` sends
 ``live.transport.incoming`` with its ``live_…`` session id; the application answers on
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -31,10 +34,10 @@ from starlette.routing import Route
 
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
-from mockrt.core.dialects.live import LiveDialect
+from mockrt.core.dialects.live import FORK_CONFIG, LiveDialect
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
-from mockrt.core.live.session import LiveOptions, LiveSession
+from mockrt.core.live.session import LiveOptions, LiveSession, LiveSnapshot
 from mockrt.core.outputs import Output, Send
 from mockrt.core.turn_taking import VadOptions
 from mockrt.server import calls_http, sip, webrtc
@@ -179,14 +182,16 @@ async def _control(request: Request) -> tuple[MockState, Call, dict[str, Any]] |
     return await calls_http.control(request, by_session)
 
 
-def _new_session(state: MockState, session_id: str, media: bool = False) -> LiveSession:
+def _new_session(state: MockState, session_id: str, media: bool = False,
+                 fork_of: LiveSnapshot | None = None) -> LiveSession:
     cfg = state.config
     brain, transcriber = state.brain_for_new_session()
     options = LiveOptions(
         dialect=_DIALECT, seed=state.session_seed(), brain=brain, transcriber=transcriber,
         vad=VadOptions(detector=cfg.vad, end_includes_silence=cfg.vad_end_includes_silence),
         time_scale=cfg.time_scale, max_buffer_ms=cfg.max_buffer_ms,
-        max_duration_s=cfg.max_session_s or 3600.0, created_at=int(time.time()), sip=True, media=media)
+        max_duration_s=cfg.max_session_s or 3600.0, created_at=int(time.time()), sip=True, media=media,
+        fork_of=fork_of, max_recording_bytes=cfg.journal_max_bytes)
     session = LiveSession(options, asyncio.get_running_loop().time())
     session.session_id = session_id  # the pending call's id stays the session's (§13.8)
     return session
@@ -220,10 +225,10 @@ async def accept(request: Request) -> Response:
 
 
 def _start(state: MockState, session_id: str, config: dict[str, Any], on_channel: bool = False,
-           media: bool = False) -> tuple[LiveCallSession, list[Output]] | Response:
-    """A started Live session for a call, or HTTP 400 with the error ``session.start`` would have answered
-    (``media``: a ``MediaSessionConfig``, §13.8)."""
-    live = _new_session(state, session_id, media)
+           media: bool = False, fork_of: LiveSnapshot | None = None) -> tuple[LiveCallSession, list[Output]] | Response:
+    """A started Live session for a call (a fork of ``fork_of``: ``config`` holds the overrides), or HTTP 400 with
+    the error ``session.start`` would have answered (``media``: a ``MediaSessionConfig``, §13.8)."""
+    live = _new_session(state, session_id, media, fork_of)
     adapter = LiveCallSession(live, on_channel)
     outputs = adapter.command(C.START, {"session": config}, asyncio.get_running_loop().time())
     for out in outputs:
@@ -278,10 +283,29 @@ async def create(request: Request) -> Response:
     """``POST /v1/live/sessions`` ``{"session": {...}, "transport": {"type": "webrtc", "sdp"}}`` (§13.8): the
     WebRTC peer of :mod:`mockrt.server.webrtc` around a started Live session; ``{"session": {"id"},
     "transport": {"type": "webrtc", "sdp"}}``. ``session.started`` is the data channel's first event."""
+    return await _webrtc_session(request, None)
+
+
+async def fork(request: Request) -> Response:
+    """``POST /v1/live/sessions/{id}/fork`` ``{"transport": {"type": "webrtc", "sdp"}, "session"?: overrides}``
+    (the SDK's ``sessions.fork``, §13.6): a WebRTC session that starts from the stored one's state, exactly as
+    the fork WebSocket's (the same :class:`LiveSession` ``fork_of``); the overrides are ``client``,
+    ``delegation`` (Responses) and ``store``, omitted or ``{}`` to inherit; the answer is ``SessionForkResponse``."""
+    return await _webrtc_session(request, request.path_params["session_id"])
+
+
+async def _webrtc_session(request: Request, source: str | None) -> Response:
+    """A new Live session on a WebRTC peer: created from ``session`` (``source`` None) or forked from the stored
+    session ``source`` with the overrides in ``session``."""
     state: MockState = request.app.state.mock
     key = calls_http._credential(request)
     if not state.keys.standard_ok(key):
         return calls_http._unauthorized(key)
+    fork_of: LiveSnapshot | None = None
+    if source is not None:
+        fork_of = hub(state).fork_source(source)
+        if fork_of is None:
+            return protocol_error_response(404, errors.live_session_not_found(source))
     if not webrtc.available():
         return error_response(501, "WebRTC needs the 'calls' extra (aiortc).", "not_implemented")
     try:
@@ -291,15 +315,25 @@ async def create(request: Request) -> Response:
     if not isinstance(body, dict):
         return protocol_error_response(400, errors.not_an_object())
     transport, config = body.get("transport"), body.get("session")
+    if fork_of is not None and config is None:
+        config = {}  # omitted: inherit every setting
     if not isinstance(config, dict):
         return protocol_error_response(400, errors.missing_required_parameter("session"))
-    if isinstance(transport, dict) and transport.get("type") == "sip":
+    if fork_of is None and isinstance(transport, dict) and transport.get("type") == "sip":
         return await dial(state, transport, config)
     if not isinstance(transport, dict) or transport.get("type") != "webrtc" or not isinstance(
             transport.get("sdp"), str):
         return protocol_error_response(400, errors.missing_required_parameter("transport.sdp"))
     if _has_format(config):
         return protocol_error_response(400, errors.live_call_audio_format())
+    if fork_of is not None:
+        try:
+            config = FORK_CONFIG.check(config, "session")
+        except errors.ProtocolError as err:
+            return protocol_error_response(400, err)
+        if "client" in config:  # frontend permissions: a WebRTC fork's own (the WebSocket fork refuses them)
+            fork_of = dataclasses.replace(fork_of, config=copy.deepcopy(fork_of.config))
+            fork_of.config.client = config.pop("client")
     try:
         webrtc.check_offer(transport["sdp"])
     except errors.ProtocolError as err:
@@ -307,7 +341,7 @@ async def create(request: Request) -> Response:
     call = state.calls.add(Call(new_call_id(state.rest_ids), "webrtc", int(time.time())))
     session_id = "live_" + call.id.removeprefix("rtc_")
     call.sip["live_session_id"] = session_id  # the id the Live controls (hangup) name the call by
-    started = _start(state, session_id, config, True, media=True)
+    started = _start(state, session_id, config, True, media=True, fork_of=fork_of)
     if isinstance(started, Response):
         await call.end("bad session config")
         return started
@@ -433,5 +467,6 @@ routes = [
     *(Route(prefix, create, methods=["POST"]) for prefix in LIVE_PREFIXES),
     *(Route(prefix + "/{session_id}/" + name, handler, methods=["POST"])
     for prefix in LIVE_PREFIXES
-    for name, handler in (("accept", accept), ("reject", reject), ("refer", refer), ("hangup", hangup))),
+    for name, handler in (("accept", accept), ("reject", reject), ("refer", refer), ("hangup", hangup),
+                          ("fork", fork))),
 ]

@@ -42,6 +42,7 @@ from mockrt.core.live.decisions import DEFAULT_MODEL, DecisionContext, evaluate,
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
 from mockrt.core.live.output import CHUNK_MS, OutputStream, Utterance
+from mockrt.core.live.recording import LiveRecording, to_pcm24k
 from mockrt.core.model import ContentPart, Item, ResponseParams, SessionConfig, TurnDetection
 from mockrt.core.outputs import Close, Output, Send
 from mockrt.core.synth import RATE, scripted_speech, synthesize
@@ -75,6 +76,8 @@ class LiveOptions:
     media: bool = False
     """Created by ``POST /v1/live/sessions`` (WebRTC, outbound SIP): the start config is a ``MediaSessionConfig``
     (``idle_timeout_s``, ``wake_policy``, §13.8)."""
+    max_recording_bytes: int = 96 * 1024 * 1024
+    """A stored session's recording (§13.6, ``content``) keeps at most this many bytes (both channels)."""
 
 
 @dataclass
@@ -132,6 +135,8 @@ class LiveSession:
         self._paused_ms = 0.0  # output-timeline ms spent asleep before ``_asleep_since``
         self._asleep_since = 0.0
         self._last_active_ms = 0.0  # the last speech of either side, for ``idle_timeout_s``
+        self.recording: LiveRecording | None = None
+        """The session's input and output audio, kept when it is stored (``store: true``, §13.6)."""
 
     def snapshot(self) -> LiveSnapshot:
         """The state a fork starts from (deep copies: both sessions continue independently)."""
@@ -296,6 +301,8 @@ class LiveSession:
             cfg.wake_policy, cfg.idle_timeout_s = None, None
         self.config = cfg
         self.started_at = now
+        if cfg.store:
+            self.recording = LiveRecording(self.options.max_recording_bytes)
         self._anchor_ms, self._anchor_at = 0.0, now
         self.buffer.set_format(cfg.format)
         self.output.format = cfg.format
@@ -323,8 +330,10 @@ class LiveSession:
             raise errors.append_too_large(len(data), MAX_APPEND_BYTES)
         width = cfg.format.sample_width
         data = data[: len(data) - len(data) % width]
+        if self.recording is not None:  # what the caller said, before muting
+            self.recording.add_input(data, cfg.format)
         if self.sideband is not None:  # reflected before muting, always PCM16 at 24 kHz (§13.7)
-            pcm = _to_pcm24k(data, cfg.format)
+            pcm = to_pcm24k(data, cfg.format)
             self.sideband(self.dialect.render(S.INPUT_AUDIO_REFLECTED, "", {
                 "audio": base64.b64encode(pcm).decode("ascii")}))
         if self.muted or self.fixture is not None:
@@ -658,11 +667,13 @@ class LiveSession:
             chunk = self.output.step()
             if speaking:
                 self._last_active_ms = float(chunk.end_ms)
+            if self.recording is not None:
+                self.recording.add_output(chunk.audio, self.output.format)
             out.append(self._send(S.OUTPUT_AUDIO_DELTA, {"delta": base64.b64encode(chunk.audio).decode("ascii")},
                                   mirror=False))
             if self.sideband is not None:  # reflected output: PCM16 at 24 kHz with its place on the timeline
                 self.sideband(self.dialect.render(S.OUTPUT_AUDIO_DELTA, "", {
-                    "delta": base64.b64encode(_to_pcm24k(chunk.audio, self.output.format)).decode("ascii"),
+                    "delta": base64.b64encode(to_pcm24k(chunk.audio, self.output.format)).decode("ascii"),
                     "start_ms": chunk.start_ms, "end_ms": chunk.end_ms}))
             for text, a, b in chunk.words:
                 word = self._send(S.OUTPUT_TRANSCRIPT_DELTA, {"delta": text, "start_ms": a, "end_ms": b})
@@ -722,13 +733,6 @@ class LiveSession:
 def decision_ms(decision: TurnStarted | TurnEnded) -> float:
     """Where a turn decision sits on the input timeline (the output catches up to it first)."""
     return float(decision.audio_start_ms if isinstance(decision, TurnStarted) else decision.audio_end_ms)
-
-
-def _to_pcm24k(data: bytes, fmt: AudioFormat) -> bytes:
-    """Wire audio as PCM16 at 24 kHz, the sideband's reflected format (G.711 is 8 kHz: sample-and-hold ×3)."""
-    if fmt is AudioFormat.PCM16:
-        return data
-    return np.repeat(fmt.decode(data), 3).astype("<i2").tobytes()
 
 
 def _b64(value: str, path: str) -> bytes:
