@@ -22,7 +22,6 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from mockrt.audio import g711
 from mockrt.audio.formats import AudioFormat
 from mockrt.core.ids import IdGenerator
 from mockrt.core.outputs import Abort, Close, Output, Send
@@ -39,6 +38,9 @@ memory)."""
 
 PHONE_RATE = 8000
 """The simulated phone line's rate (G.711, docs/protocol.md §11)."""
+
+MAX_HEARD_S = 15 * 60
+"""Seconds of played-out audio a call keeps for the inspector (``Call.heard``); later audio is not kept."""
 
 CallStatus = Literal["incoming", "active", "ended", "rejected", "referred"]
 
@@ -109,7 +111,8 @@ class Call:
     end_reason: str = ""
     sip: dict[str, object] = field(default_factory=dict)  # the simulated caller's request (SIP)
     backlog: list[str] | None = field(default_factory=list)  # events before the first channel attached
-    heard: bytearray = field(default_factory=bytearray)  # what the simulated caller heard (SIP: µ-law, 8 kHz)
+    heard: bytearray = field(default_factory=bytearray)  # what the far end heard, in ``heard_format``
+    heard_format: AudioFormat = AudioFormat.G711_ULAW  # SIP: the line's µ-law at 8 kHz; WebRTC: pcm16 at 24 kHz
     _timer: asyncio.TimerHandle | None = None
     _timer_at: float | None = None
 
@@ -185,10 +188,22 @@ class Call:
         if self.live and self.session is not None:
             self.push(self.session.dtmf(digit, self.now()))
 
+    def keep_heard(self, data: bytes) -> None:
+        """Keep what the transport just played to the far end (already in :attr:`heard_format`), silence
+        included so the recording runs on the media clock; at most :data:`MAX_HEARD_S` seconds."""
+        room = MAX_HEARD_S * 1000 * self.heard_format.bytes_per_ms - len(self.heard)
+        if room > 0:
+            self.heard += data[:room]
+
+    @property
+    def heard_ms(self) -> int:
+        return len(self.heard) // self.heard_format.bytes_per_ms
+
     def heard_pcm(self) -> npt.NDArray[np.int16]:
-        """What the simulated caller heard, decoded: pcm16 at :data:`PHONE_RATE` (empty for WebRTC calls, whose
-        audio the far end keeps)."""
-        return g711.ulaw_decode(bytes(self.heard))
+        """What the far end heard, decoded: pcm16 at ``heard_format.rate`` (the SIP caller's line: 8 kHz; what a
+        WebRTC peer was sent, before Opus: 24 kHz)."""
+        data = bytes(self.heard)
+        return self.heard_format.decode(data[: len(data) - len(data) % self.heard_format.sample_width])
 
     def attach(self, channel: EventChannel) -> None:
         """A new event channel; the first one also gets what the session said before it was there

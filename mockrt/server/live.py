@@ -113,11 +113,14 @@ async def live_endpoint(ws: WebSocket) -> None:
         max_duration_s=cfg.max_session_s or 3600.0, created_at=int(time.time()), fork_of=fork_of,
     )
     session = LiveSession(options, loop.time())
+    record = state.open_live(session, ws.url.path, ws.headers.get("user-agent", ""), loop.time())
     connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s)
+    record.connection = connection
     live.running[session.session_id] = (session, connection)
     try:
         await connection.run()
     finally:
+        state.registry.close(record, connection.close_code)
         live.running.pop(session.session_id, None)
         live.store(session)
         sink = session.sideband

@@ -34,6 +34,7 @@ from mockrt.core.turn_taking import VadOptions
 from mockrt.server import calls_http, sip, webrtc
 from mockrt.server.calls import Call, new_call_id
 from mockrt.server.live import LIVE_PREFIXES, hub
+from mockrt.server.registry import SessionRecord
 from mockrt.server.rest_errors import error_response, protocol_error_response
 from mockrt.server.state import MockState
 
@@ -58,6 +59,7 @@ class LiveCallSession:
         self.session_id = session.session_id
         self.played = bytearray()  # output audio produced and not yet pulled by the caller's line
         self.events_on_channel = events_on_channel  # WebRTC: the data channel carries the events
+        self.record: SessionRecord | None = None  # the session's journal (registered when it starts)
 
     @property
     def closed(self) -> bool:
@@ -188,7 +190,7 @@ async def accept(request: Request) -> Response:
     if _has_format(config):
         return protocol_error_response(400, errors.live_call_audio_format())
     session_id = request.path_params["session_id"]
-    started = _start(state, session_id, {k: v for k, v in config.items() if k != "type"}, False)
+    started = _start(state, request, session_id, {k: v for k, v in config.items() if k != "type"}, False)
     if isinstance(started, Response):
         return started
     _run(state, call, *started)
@@ -196,14 +198,18 @@ async def accept(request: Request) -> Response:
     return Response(status_code=200)
 
 
-def _start(state: MockState, session_id: str, config: dict[str, Any],
+def _start(state: MockState, request: Request, session_id: str, config: dict[str, Any],
            on_channel: bool) -> tuple[LiveCallSession, list[Output]] | Response:
-    """A started Live session for a call, or HTTP 400 with the error ``session.start`` would have answered."""
+    """A started Live session for a call, or HTTP 400 with the error ``session.start`` would have answered
+    (journaled: a refused accept is a short session of its own in the inspector)."""
     live = _new_session(state, session_id)
     adapter = LiveCallSession(live, on_channel)
-    outputs = adapter.command(C.START, {"session": config}, asyncio.get_running_loop().time())
+    now = asyncio.get_running_loop().time()
+    adapter.record = state.open_live(live, request.url.path, request.headers.get("user-agent", ""), now)
+    outputs = adapter.command(C.START, {"session": config}, now)
     for out in outputs:
         if isinstance(out, Send) and out.event.get("type") == _ERROR:
+            state.registry.close(adapter.record, None)
             error = out.event["error"]
             return protocol_error_response(400, errors.ProtocolError(
                 str(error.get("message")), str(error.get("code") or "invalid_value"), error.get("param")))
@@ -223,8 +229,15 @@ def _run(state: MockState, call: Call, adapter: LiveCallSession, outputs: list[O
         if sink is not None:
             sink({})  # the sideband ends with its session
 
+    record = adapter.record
+
+    async def close_record() -> None:
+        if record is not None:
+            state.registry.close(record, 1000)
+
+    call.on_end.insert(0, close_record)  # the journal closes with the call (as a Realtime call's, calls_http)
     call.on_end.append(released)
-    call.start(adapter, None)
+    call.start(adapter, record)
     call.push(adapter.filter(outputs))
 
 
@@ -267,7 +280,7 @@ async def create(request: Request) -> Response:
     call = state.calls.add(Call(new_call_id(state.rest_ids), "webrtc", int(time.time())))
     session_id = "live_" + call.id.removeprefix("rtc_")
     call.sip["live_session_id"] = session_id  # the id the Live controls (hangup) name the call by
-    started = _start(state, session_id, config, True)
+    started = _start(state, request, session_id, config, True)
     if isinstance(started, Response):
         await call.end("bad session config")
         return started

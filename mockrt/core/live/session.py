@@ -58,7 +58,8 @@ class LiveOptions:
     max_duration_s: float = 3600.0
     created_at: int = 0
     usage_every_ms: int = 10_000
-    on_event: Callable[[str, dict[str, Any]], None] | None = None
+    on_event: Callable[[str, dict[str, Any], float], None] | None = None
+    """The journal hook (direction, event, now), as :class:`~mockrt.core.session.SessionOptions`' ."""
     fork_of: LiveSnapshot | None = None
     """Start from a stored session's state (a fork, §13.6): ``session.start`` then carries overrides only."""
     sip: bool = False
@@ -94,6 +95,7 @@ class LiveSession:
         self.ids = IdGenerator(options.seed)
         self.session_id = self.ids.session()
         self.created = now
+        self.now = now  # the time of the event being handled (the journal's timestamps)
         self.closed = False
         self.started_at: float | None = None
         self.config: LiveConfig | None = None
@@ -128,6 +130,8 @@ class LiveSession:
         wire = event.get("type") if isinstance(event, dict) else None
         kind = self.dialect.client_events.get(wire) if isinstance(wire, str) else None
         if kind in (C.START, C.AUDIO_APPEND):
+            self.now = now
+            self._journal("client", event)
             cid = event.get("event_id") if isinstance(event, dict) else None
             return [self._error(errors.unknown_event_type(wire, [
                 w for w, k in self.dialect.client_events.items() if k not in (C.START, C.AUDIO_APPEND)]),
@@ -141,17 +145,22 @@ class LiveSession:
         return []
 
     def receive_bytes(self, data: bytes, now: float) -> list[Output]:
+        self.now = now
+        self._journal("client", {"type": "<binary frame>", "bytes": len(data)})
         return [self._error(errors.binary_frame(), None)]
 
     def receive_text(self, text: str, now: float) -> list[Output]:
         if self.closed:
             return []
+        self.now = now
         client_event_id: str | None = None
         try:
             try:
                 event = json.loads(text)
             except ValueError as exc:
+                self._journal("client", {"type": "<invalid json>", "raw": text[:1000]})
                 raise errors.invalid_json(str(exc)) from None
+            self._journal("client", event if isinstance(event, dict) else {"type": "<not an object>"})
             if not isinstance(event, dict):
                 raise errors.not_an_object()
             raw_id = event.get("event_id")
@@ -173,6 +182,7 @@ class LiveSession:
         return out + self.poll(now)
 
     def poll(self, now: float) -> list[Output]:
+        self.now = now
         if self.config is None or self.closed or self.started_at is None:
             return []
         out: list[Output] = []
@@ -537,16 +547,18 @@ class LiveSession:
 
     def _send(self, kind: S, fields: dict[str, Any], mirror: bool = True) -> Send:
         event = self.dialect.render(kind, self.ids.event(), fields)
-        if self.options.on_event is not None:
-            self.options.on_event("server", event)
+        self._journal("server", event)
         if mirror and self.sideband is not None:
             self.sideband(event)
         return Send(event)
 
+    def _journal(self, direction: str, event: dict[str, Any]) -> None:
+        if self.options.on_event is not None:
+            self.options.on_event(direction, event, self.now)
+
     def _error(self, err: errors.ProtocolError, cid: str | None) -> Send:
         event = self.dialect.render_error(self.ids.event(), err, cid)
-        if self.options.on_event is not None:
-            self.options.on_event("server", event)
+        self._journal("server", event)
         if self.sideband is not None:
             self.sideband(event)
         return Send(event)
