@@ -114,7 +114,7 @@ async def live_endpoint(ws: WebSocket) -> None:
     )
     session = LiveSession(options, loop.time())
     record = state.open_live(session, ws.url.path, ws.headers.get("user-agent", ""), loop.time())
-    connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s)
+    connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s, state.mcp_executor)
     record.connection = connection
     live.running[session.session_id] = (session, connection)
     try:

@@ -27,12 +27,24 @@ import numpy as np
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
 from mockrt.core.audio_buffer import InputAudioBuffer
-from mockrt.core.brain import Brain, DefaultBrain, FunctionCallOut, MessageOut, ReplyPlan, ResponseContext, tokenize
+from mockrt.core.brain import (
+    Brain,
+    DefaultBrain,
+    FunctionCallOut,
+    McpCallOut,
+    MessageOut,
+    ReplyPlan,
+    ResponseContext,
+    mcp_reply_text,
+    tokenize,
+)
 from mockrt.core.dialects.live import CLIENT_FIELDS, FORK_START, LIVE_MODELS, LiveConfig, LiveDialect
 from mockrt.core.ids import IdGenerator
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
+from mockrt.core.live.mcp import LiveMcp, LiveMcpCall
 from mockrt.core.live.output import CHUNK_MS, OutputStream, Utterance
+from mockrt.core.mcp import McpResult
 from mockrt.core.model import ContentPart, Item, ResponseParams, SessionConfig, TurnDetection
 from mockrt.core.outputs import Close, Output, Send
 from mockrt.core.synth import RATE, scripted_speech, synthesize
@@ -107,6 +119,7 @@ class LiveSession:
         self.muted = False
         self.fixture: Utterance | None = None
         self.delegations: dict[str, Delegation] = {}
+        self.mcp = LiveMcp()  # a scenario's mcp_call: the backend's MCP servers (§13.5)
         self.replies = 0
         self._turn_start_ms: float | None = None
         self._next_usage_ms = options.usage_every_ms
@@ -210,6 +223,7 @@ class LiveSession:
         assert cfg is not None
         if kind is C.UPDATE:
             self.dialect.apply_update(cfg, ev["session"])
+            self.mcp.configure(cfg.delegation)
             return [self._send(S.UPDATED, {"session": self._resource(), "client_event_id": cid})]
         if kind is C.AUDIO_APPEND:
             return self._append(ev["audio"], cid, now)
@@ -258,6 +272,7 @@ class LiveSession:
         else:
             cfg = self.dialect.parse_start(session, self.options.known_models)
         self.config = cfg
+        self.mcp.configure(cfg.delegation)
         self.started_at = now
         self._anchor_ms, self._anchor_at = 0.0, now
         self.buffer.set_format(cfg.format)
@@ -392,14 +407,59 @@ class LiveSession:
         ctx = ResponseContext(SessionConfig(model=cfg.model, instructions=instructions), params, self.items,
                               self.replies)
         plan = self.options.brain.reply(ctx) or ReplyPlan([MessageOut("Okay.")])
-        if cfg.delegation_type == "responses" and any(isinstance(o, FunctionCallOut) for o in plan.outputs):
+        if cfg.delegation_type == "responses" and any(isinstance(o, FunctionCallOut | McpCallOut)
+                                                      for o in plan.outputs):
             self._backend_stream(plan, at_ms, out, None, new_delegation=True)  # the backend works on the task
             return
-        for output in plan.outputs:
+        self._say(plan.outputs, at_ms, out)
+
+    def _say(self, outputs: list[Any], at_ms: float, out: list[Output]) -> None:
+        """The model's turn: words are spoken, a function call is delegated, and at an MCP call the turn waits
+        for the tool's result (then the rest of the turn, :meth:`mcp_result`)."""
+        for k, output in enumerate(outputs):
             if isinstance(output, MessageOut):
                 self._speak(output.transcript or output.text, at_ms, output.audio)
             elif isinstance(output, FunctionCallOut):
                 self._delegate(output, at_ms, out)
+            elif isinstance(output, McpCallOut):
+                self._mcp_start(LiveMcpCall(output, at_ms, outputs[k + 1:]), out)
+                return
+
+    # -- MCP tools (§13.5, §9): the call runs on the transport, its result is spoken ------------------------------
+
+    def mcp_result(self, result: McpResult, now: float) -> list[Output]:
+        """The outcome of a ``ListTools`` / ``CallTool`` directive, arrived at ``now``."""
+        if self.closed or self.config is None:
+            return []
+        self.now = now
+        directives, finished = self.mcp.result(result)
+        out: list[Output] = [*directives]
+        self._advance(self._target_ms(now), out)
+        for call in finished:
+            self._mcp_done(call, max(call.at_ms, self.output.position_ms), out)
+        return out + self.poll(now)
+
+    def _mcp_start(self, call: LiveMcpCall, out: list[Output]) -> None:
+        directives, finished = self.mcp.start(call, "mcp_" + self.ids.item()[5:])
+        out.extend(directives)
+        for done in finished:
+            self._mcp_done(done, call.at_ms, out)
+
+    def _mcp_done(self, call: LiveMcpCall, at_ms: float, out: list[Output]) -> None:
+        """The model goes on with the result: the backend's stream (Responses delegation), else the turn's rest,
+        led by the default words about the result when the scenario gives none (as a Realtime response, §9)."""
+        item = call.call
+        self.items.append(Item(self.ids.item(), "function_call_output", call_id=item.item_id,
+                               output=item.output if item.error is None else item.error.message))
+        if call.context is not None:
+            self._backend_stream(ReplyPlan([call.out, *call.rest]), at_ms, out, None, new_delegation=False,
+                                 resume=call)
+            return
+        rest = call.rest
+        if not any(isinstance(o, MessageOut) for o in rest):
+            text = mcp_reply_text(item.name, item.output, item.error.message if item.error else None)
+            rest = [MessageOut(text), *rest]
+        self._say(rest, at_ms, out)
 
     def _speak(self, text: str, at_ms: float, audio: Any = None) -> None:
         cfg = self.config
@@ -453,11 +513,15 @@ class LiveSession:
         self._backend_stream(plan, at_ms, out, cid, new_delegation=False)
 
     def _backend_stream(self, plan: ReplyPlan, at_ms: float, out: list[Output], cid: str | None, *,
-                        new_delegation: bool) -> None:
+                        new_delegation: bool, resume: LiveMcpCall | None = None) -> None:
+        """The backend's answer as a nested Responses stream; an MCP call in it runs first (the stream follows
+        once its result is in: ``resume``, one MCP call per delegated response [mockrt])."""
         cfg = self.config
         assert cfg is not None
-        response_id = self.ids.response()
+        response_id = self.ids.response() if resume is None else resume.context[1]
         delegation = next(reversed(self.delegations.values()), None) if not new_delegation else None
+        if resume is not None:
+            delegation = resume.context[0]
         if new_delegation:
             delegation = Delegation("del_" + self.ids.call()[5:], "", "", "", response_id)
             self.delegations[delegation.id] = delegation
@@ -468,14 +532,27 @@ class LiveSession:
                 "offset_ms": self.output.position_ms, "client_event_id": cid}))
         outputs: list[tuple[str, dict[str, Any]]] = []
         spoken: list[str] = []
-        for o in plan.outputs:
-            if isinstance(o, FunctionCallOut):
+        for k, o in enumerate(plan.outputs):
+            if isinstance(o, McpCallOut):
+                if resume is None:  # the backend calls the tool, then answers
+                    self._mcp_start(LiveMcpCall(o, at_ms, plan.outputs[k + 1:], (delegation, response_id)), out)
+                    return
+                if o is not resume.out:  # one MCP call per delegated response
+                    continue
+                outputs.append(("mcp_call", {"call": resume.call}))
+                if not any(isinstance(x, MessageOut) for x in plan.outputs):
+                    item = resume.call
+                    text = mcp_reply_text(item.name, item.output, item.error.message if item.error else None)
+                    outputs.append(("message", {"id": "msg_" + self.ids.item()[5:], "text": text,
+                                                "pieces": tokenize(text)}))
+                    spoken.append(text)
+            elif isinstance(o, FunctionCallOut):
                 call_id = o.call_id or self.ids.call()
                 self.items.append(Item(self.ids.item(), "function_call", name=o.name, call_id=call_id,
                                        arguments=o.arguments))
                 outputs.append(("function_call", {"id": "fc_" + self.ids.item()[5:], "call_id": call_id,
                                                   "name": o.name, "arguments": o.arguments}))
-            elif isinstance(o, MessageOut):  # a scenario's mcp_call is a Realtime output (§9): not spoken here
+            elif isinstance(o, MessageOut):
                 text = o.transcript or o.text
                 outputs.append(("message", {"id": "msg_" + self.ids.item()[5:], "text": text,
                                             "pieces": tokenize(text)}))
