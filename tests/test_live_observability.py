@@ -179,3 +179,19 @@ def test_forks_sideband_commands_and_delegations_are_journaled(srv: ServerThread
     assert kinds == [("message", "user"), ("delegation", None), ("message", "assistant")]
     assert conv["items"][1] == {"id": delegation, "type": "delegation", "target": "client", "response_id": None,
                                 "offset_ms": created["offset_ms"]}
+
+
+def test_a_scenario_loaded_mid_session_drives_the_next_turn(srv: ServerThread, http: httpx.Client) -> None:
+    """Like Realtime sessions, a running Live session switches to a newly loaded scenario for its next turn
+    (what the plugin's ``realtime.load_scenario`` does in the middle of a test)."""
+    seen: list[dict[str, Any]] = []
+    with _client(srv).live.connect() as conn:
+        conn.send(START)
+        _until(conn, "session.started", seen)
+        srv.control.load_scenario(Scenario(transcripts=["Turn off the lights in the kitchen."],
+                                           replies=[Reply.text("Switched scenario.")]))
+        _send_audio(conn, _turn_audio()[:24000 * 4])
+        _until(conn, "session.output_transcript.delta", seen, delta=".")
+    said = "".join(e["delta"] for e in seen if e["type"] == "session.output_transcript.delta")
+    heard = "".join(e["delta"] for e in seen if e["type"] == "session.input_transcript.delta")
+    assert (heard, said.strip()) == ("Turn off the lights in the kitchen.", "Switched scenario.")

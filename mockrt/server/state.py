@@ -91,6 +91,9 @@ class MockState:
                 record.session.options.brain = brain
                 record.session.options.transcriber = transcriber
                 record.session.options.prompts = scenario.prompts if scenario is not None else {}
+        hub = getattr(self, "live_hub", None)  # GPT-Live sessions too (server/live.py keeps them there)
+        for live, _ in list(hub.running.values()) if hub is not None else ():
+            live.options.brain, live.options.transcriber = self._brain(scenario)
 
     def set_faults(self, faults: Faults | None) -> None:
         """Faults for new sessions (``refuse`` applies to the next handshakes)."""
