@@ -9,13 +9,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from openai import OpenAI
 
 from mockrt.config import ServerConfig
 from mockrt.thread import ServerThread
-from tests.audio_fixtures import load_speech
+from tests.audio_fixtures import FIXTURE_DIR, load_speech
 from tests.mcp_support import McpServers, mcp_servers
 from tests.protocol_types import validate_live_event
 
@@ -31,7 +32,9 @@ def mcp() -> Iterator[McpServers]:
 
 @pytest.fixture(scope="module")
 def srv() -> Iterator[ServerThread]:
-    with ServerThread(ServerConfig(port=0, time_scale=0.05, log_level="warning", mcp_timeout_s=3.0)) as server:
+    config = ServerConfig(port=0, time_scale=0.05, log_level="warning", mcp_timeout_s=3.0,
+                          fixtures_dir=str(FIXTURE_DIR))
+    with ServerThread(config) as server:
         yield server
 
 
@@ -113,3 +116,37 @@ def test_a_stand_in_tool_then_the_scenario_words(srv: ServerThread) -> None:
     said = _said(_turn(srv, {}, ")"))
     assert said == "The refund tool failed: Could not connect to the MCP server. Http status code: 424 (Failed " \
                    "Dependency)", said
+
+
+def test_mcp_on_a_live_sip_call(srv: ServerThread) -> None:
+    """A Live session answering a (simulated) SIP call runs its MCP calls too: the call's transport runs the
+    directives, and the caller hears the result."""
+    srv.control.load_scenario({"transcripts": [ASKED], "replies": [{"mcp_call": {"server_label": "crm"}}],
+                               "mcp_servers": [{"server_label": "crm",
+                                                "tools": [{"name": "order_status", "result": "shipped"}]}]})
+    placed = httpx.post(srv.http_url + "/_mockrt/calls", json={"surface": "live", "audio_file": "speech_weather.wav"})
+    session_id = placed.json()["live_session_id"]
+    client = OpenAI(base_url=srv.http_url + "/v1", api_key="sk-test")
+    client.live.sessions.accept(session_id, session={"type": "live", "model": "gpt-live-1"})
+    srv.control.wait_for("session.output_transcript.delta", session_id=session_id, delta=".", timeout=30)
+    client.live.sessions.hangup(session_id)
+    said = "".join(e["delta"] for e in srv.control.events("session.output_transcript.delta", session_id=session_id))
+    assert said.strip() == "The order_status tool returned shipped."
+
+
+def test_mcp_on_a_realtime_sip_call(srv: ServerThread) -> None:
+    """The same for a Realtime call's session (§9, §11): its MCP call completes and the response goes on."""
+    srv.control.load_scenario({"replies": [{"mcp_call": {"server_label": "crm"}}],
+                               "mcp_servers": [{"server_label": "crm",
+                                                "tools": [{"name": "order_status", "result": "shipped"}]}]})
+    call_id = httpx.post(srv.http_url + "/_mockrt/calls", json={"audio_file": "speech_weather.wav"}).json()["call_id"]
+    client = OpenAI(base_url=srv.http_url + "/v1", api_key="sk-test")
+    tools: Any = [{"type": "mcp", "server_label": "crm", "server_url": "https://crm.example/mcp",
+                   "require_approval": "never"}]
+    client.realtime.calls.accept(call_id, type="realtime", model="gpt-realtime", tools=tools)
+    session_id = httpx.get(f"{srv.http_url}/_mockrt/calls/{call_id}").json()["session_id"]
+    done = srv.control.wait_for("response.done", session_id=session_id, timeout=30)
+    client.realtime.calls.hangup(call_id)
+    call = next(o for o in done["response"]["output"] if o["type"] == "mcp_call")
+    assert (call["name"], call["output"], call["error"]) == ("order_status", "shipped", None)
+    assert done["response"]["status"] == "completed"

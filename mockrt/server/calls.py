@@ -24,8 +24,10 @@ import numpy.typing as npt
 
 from mockrt.audio.formats import AudioFormat
 from mockrt.core.ids import IdGenerator
+from mockrt.core.mcp import CallTool, ListTools
 from mockrt.core.outputs import Abort, Close, Output, Send
 from mockrt.core.sans_io import SansIOSession
+from mockrt.server.mcp_runner import ExecutorFactory, McpHost, McpRunner
 from mockrt.server.registry import SessionRecord
 
 logger = logging.getLogger("mockrt.calls")
@@ -113,6 +115,7 @@ class Call:
     backlog: list[str] | None = field(default_factory=list)  # events before the first channel attached
     heard: bytearray = field(default_factory=bytearray)  # what the far end heard, in ``heard_format``
     heard_format: AudioFormat = AudioFormat.G711_ULAW  # SIP: the line's µ-law at 8 kHz; WebRTC: pcm16 at 24 kHz
+    mcp: McpRunner | None = None  # the session's MCP directives in flight (§9, §13.5)
     _timer: asyncio.TimerHandle | None = None
     _timer_at: float | None = None
 
@@ -122,8 +125,13 @@ class Call:
 
     # -- driving the one session ---------------------------------------------------------------------
 
-    def start(self, session: CallSession, record: SessionRecord | None) -> None:
+    def start(self, session: CallSession, record: SessionRecord | None,
+                mcp_executor: ExecutorFactory | None = None) -> None:
+        """The call's session starts; with ``mcp_executor`` its MCP directives run as a WebSocket session's do."""
         self.session, self.record, self.status = session, record, "active"
+        if mcp_executor is not None and isinstance(session, McpHost):
+            self.mcp = McpRunner(session, self.now, self.push, mcp_executor)
+            self.on_end.append(self.mcp.aclose)
         self.push(session.start())
 
     def now(self) -> float:
@@ -140,6 +148,9 @@ class Call:
                     continue
                 for channel in list(self.channels):
                     channel.send_text(text)
+            elif isinstance(out, ListTools | CallTool):
+                if self.mcp is not None:
+                    self.mcp.start(out)
             elif isinstance(out, Close | Abort):
                 asyncio.get_running_loop().create_task(self.end("session closed", 1000))
                 return

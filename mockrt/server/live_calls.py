@@ -29,6 +29,7 @@ from mockrt.core.dialects.live import LiveDialect
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
 from mockrt.core.live.session import LiveOptions, LiveSession
+from mockrt.core.mcp import McpResult
 from mockrt.core.outputs import Output, Send
 from mockrt.core.turn_taking import VadOptions
 from mockrt.server import calls_http, sip, webrtc
@@ -120,6 +121,10 @@ class LiveCallSession:
         data = bytes(self.played[:n_bytes])
         del self.played[:n_bytes]
         return data, outputs
+
+    def mcp_result(self, result: McpResult, now: float) -> list[Output]:
+        """An MCP directive's outcome (a scenario's ``mcp_call``, §13.5), with the outputs it leads to."""
+        return self.filter(self.live.mcp_result(result, now))
 
     def dtmf(self, digit: str, now: float) -> list[Output]:
         """A caller's keypress: ``transport.dtmf.received`` to the sideband (§13.8)."""
@@ -237,7 +242,7 @@ def _run(state: MockState, call: Call, adapter: LiveCallSession, outputs: list[O
 
     call.on_end.insert(0, close_record)  # the journal closes with the call (as a Realtime call's, calls_http)
     call.on_end.append(released)
-    call.start(adapter, record)
+    call.start(adapter, record, state.mcp_executor)
     call.push(adapter.filter(outputs))
 
 
