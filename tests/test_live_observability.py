@@ -195,3 +195,17 @@ def test_a_scenario_loaded_mid_session_drives_the_next_turn(srv: ServerThread, h
     said = "".join(e["delta"] for e in seen if e["type"] == "session.output_transcript.delta")
     heard = "".join(e["delta"] for e in seen if e["type"] == "session.input_transcript.delta")
     assert (heard, said.strip()) == ("Turn off the lights in the kitchen.", "Switched scenario.")
+
+
+def test_control_actions_still_find_the_one_realtime_session(srv: ServerThread, http: httpx.Client) -> None:
+    """Live sessions are listed beside Realtime ones, but lockstep and live faults act on Realtime sessions: with
+    one of each connected, ``push_event`` without a session id and faults for ``"*"`` reach the Realtime one."""
+    client = _client(srv)
+    with client.live.connect() as live, client.realtime.connect(model="gpt-realtime") as rt:
+        live.send(START)
+        _until(live, "session.started", [])
+        assert rt.recv().type == "session.created"
+        assert len(srv.control.session_ids()) == 2
+        srv.control.set_faults({}, session_id="*")
+        srv.control.push_event({"type": "rate_limits.updated", "rate_limits": []})
+        assert rt.recv().type == "rate_limits.updated"
