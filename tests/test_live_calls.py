@@ -160,6 +160,7 @@ def test_live_reject_refer_and_refusals(server: ServerThread, receiver: Receiver
         client.live.sessions.accept(second["live_session_id"],
                                     session={**ACCEPT, "audio": {"output": {"format": {"type": "audio/pcmu"}}}})
     assert _info(server, second["call_id"])["status"] == "incoming"
+    assert second["live_session_id"] not in server.control.session_ids()  # a refused accept starts no session
     client.live.sessions.refer(second["live_session_id"], target_uri="tel:+15550111")
     assert _info(server, second["call_id"])["status"] == "referred"
     with pytest.raises(openai.NotFoundError):

@@ -205,8 +205,8 @@ async def accept(request: Request) -> Response:
 
 def _start(state: MockState, request: Request, session_id: str, config: dict[str, Any],
            on_channel: bool) -> tuple[LiveCallSession, list[Output]] | Response:
-    """A started Live session for a call, or HTTP 400 with the error ``session.start`` would have answered
-    (journaled: a refused accept is a short session of its own in the inspector)."""
+    """A started Live session for a call (registered: journal, admin API, inspector), or HTTP 400 with the error
+    ``session.start`` would have answered (then nothing is registered)."""
     live = _new_session(state, session_id)
     adapter = LiveCallSession(live, on_channel)
     now = asyncio.get_running_loop().time()
@@ -214,7 +214,7 @@ def _start(state: MockState, request: Request, session_id: str, config: dict[str
     outputs = adapter.command(C.START, {"session": config}, now)
     for out in outputs:
         if isinstance(out, Send) and out.event.get("type") == _ERROR:
-            state.registry.close(adapter.record, None)
+            state.registry.discard(adapter.record)  # the call keeps ringing: the accept that succeeds is the session
             error = out.event["error"]
             return protocol_error_response(400, errors.ProtocolError(
                 str(error.get("message")), str(error.get("code") or "invalid_value"), error.get("param")))
@@ -293,6 +293,8 @@ async def create(request: Request) -> Response:
         answer = await webrtc.answer(call, transport["sdp"])
     except errors.ProtocolError as err:
         await call.end("bad offer")
+        if started[0].record is not None:  # the session never ran
+            state.registry.discard(started[0].record)
         return protocol_error_response(400, err)
     _run(state, call, *started)
     return JSONResponse({"session": {"id": session_id}, "transport": {"type": "webrtc", "sdp": answer}})
