@@ -175,13 +175,17 @@ class MockControl:
         return pairs
 
     def _live(self, session_id: str) -> list[SessionRecord]:
+        """The named live session, or with ``"*"`` every live Realtime session (the ones faults apply to)."""
         live = list(self.state.registry.live.values())
-        return live if session_id == "*" else [r for r in live if r.id == session_id]
+        return [r for r in live if r.session is not None] if session_id == "*" else [
+            r for r in live if r.id == session_id]
 
     def _one_live(self, session_id: str | None) -> SessionRecord:
+        """The named live session, or the only live Realtime one (GPT-Live and translation sessions, listed in
+        the registry too, do not count: lockstep acts on Realtime sessions)."""
         live = list(self.state.registry.live.values())
-        if session_id is not None:
-            live = [r for r in live if r.id == session_id]
+        live = [r for r in live if r.id == session_id] if session_id is not None else [
+            r for r in live if r.session is not None]
         if len(live) != 1:
             raise LookupError(f"expected one live session, found {len(live)}: name one with session_id=")
         return live[0]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import wave
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,11 +64,31 @@ def test_aiortc_caller_talks_and_hears_the_answer(live: ServerThread) -> None:
                 await client.realtime.calls.hangup(location.rsplit("/", 1)[1])
             state = live.app.state.mock
             assert not state.calls.live and not state.registry.live
+            await _inspector_has_what_was_played(live, location.rsplit("/", 1)[1], len(heard) / 48_000)
         finally:
             await caller.close()
             await client.close()
 
     asyncio.run(main())
+
+
+async def _inspector_has_what_was_played(server: ServerThread, call_id: str, heard_s: float) -> None:
+    """The call kept what its media track played (24 kHz, silence included): the inspector's output.wav of the
+    call's session and ``/_mockrt/calls/{id}/audio.wav`` serve it, with the reply's speech in it."""
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+        info = (await http.get(f"/_mockrt/calls/{call_id}")).json()
+        listed = next(r for r in (await http.get("/_mockrt/api/sessions")).json()["sessions"]
+                      if r["id"] == info["session_id"])
+        assert listed["call"] == {"id": call_id, "kind": "webrtc", "status": "ended", "heard_ms": info["heard_ms"]}
+        wavs = [(await http.get(url)).content for url in (f"/_mockrt/sessions/{info['session_id']}/output.wav",
+                                                          f"/_mockrt/calls/{call_id}/audio.wav")]
+    assert wavs[0] == wavs[1]
+    with wave.open(io.BytesIO(wavs[0])) as w:
+        assert w.getframerate() == 24_000
+        played = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    assert len(played) == info["heard_ms"] * 24
+    loud = np.flatnonzero(np.abs(played) > 300)
+    assert len(loud) and abs((loud[-1] - loud[0]) / 24_000 - heard_s) < 0.3, (loud[-1] - loud[0], heard_s)
 
 
 def test_output_audio_buffer_clear_cuts_playback(live: ServerThread) -> None:

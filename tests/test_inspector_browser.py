@@ -26,6 +26,8 @@ import pytest
 from mockrt.config import ServerConfig
 from mockrt.core.turn_taking import VadOptions
 from mockrt.inspector.analysis import SessionAnalysis
+from mockrt.scenarios import Scenario
+from mockrt.scenarios.model import Reply
 from mockrt.thread import ServerThread
 from tests.audio_fixtures import FIXTURE_DIR, load_speech
 from tests.test_inspector import _client, _until, with_inspector
@@ -233,4 +235,40 @@ def test_call_session_page_plays_what_the_caller_heard(browser: Any) -> None:
             http.close()
     finally:
         context.close()
+    assert not problems, problems
+
+
+def test_live_session_page_shows_both_transcripts_and_the_output_stream(page: Any) -> None:
+    """A GPT-Live session (docs/protocol.md §13) on the page: the caller's and the model's words in the
+    conversation with their places on the two timelines, the output stream's audio drawn, Live events in the
+    table, and no script error."""
+    from tests.test_live_observability import START, _send_audio, _turn_audio
+    from tests.test_live_observability import _until as live_until
+
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    with with_inspector(ServerThread(ServerConfig(port=0, time_scale=0.05, log_level="warning"))) as server:
+        server.control.load_scenario(Scenario(transcripts=["Turn off the lights in the kitchen."],
+                                              replies=[Reply.text("The kitchen lights are off.")]))
+        seen: list[dict[str, Any]] = []
+        with _client(server).live.connect() as conn:
+            conn.send(START)
+            session_id = live_until(conn, "session.started", seen)["session"]["id"]
+            _send_audio(conn, _turn_audio())
+            live_until(conn, "session.output_transcript.delta", seen, delta=".")
+            conn.send({"type": "session.close"})
+            live_until(conn, "session.closed", seen)
+        outputs = [e for e in seen if e["type"] == "session.output_transcript.delta"]
+        page.goto(f"{server.http_url}/_mockrt/sessions/{session_id}")
+        page.wait_for_function("document.body.dataset.state === 'done'", timeout=15000)
+        items = page.locator("#conv-list li")
+        items.nth(1).wait_for(timeout=15000)
+        assert items.count() == 2
+        assert "Turn off the lights in the kitchen." in items.nth(0).inner_text()
+        assistant = items.nth(1).inner_text()
+        assert "The kitchen lights are off." in assistant
+        assert f"output {outputs[0]['start_ms'] / 1000:.3f}" in assistant
+        page.locator('#ev-table tr:has-text("session.input_transcript.delta")').first.wait_for(timeout=15000)
+        assert "Turn off the lights" in page.locator("#ev-table").inner_text()
     assert not problems, problems

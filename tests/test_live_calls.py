@@ -115,6 +115,33 @@ def test_live_sip_call_end_to_end(server: ServerThread, receiver: Receiver) -> N
         client.live.sessions.hangup(session_id)
     state = server.app.state.mock
     assert not state.calls.live
+    journal = journaled_call(server, session_id, placed["call_id"], "sip", f"/v1/live/sessions/{session_id}/accept")
+    assert ("client", "transport.dtmf.send") in journal  # the sideband's commands are the session's client events
+
+
+def journaled_call(server: ServerThread, session_id: str, call_id: str, kind: str,
+                   path: str) -> set[tuple[str, str]]:
+    """A Live call's session is in the admin API's sessions and journal, and the inspector's output.wav is what
+    the call played (at 24 kHz, as long as the call's recording); the journal's (direction, type) pairs."""
+    with httpx.Client(base_url=server.http_url, timeout=10) as http:
+        row = next(r for r in http.get("/_mockrt/sessions").json()["sessions"] if r["id"] == session_id)
+        assert (row["dialect"], row["model"], row["path"], row["live"]) == ("live", "gpt-live-1", path, False)
+        entries = http.get(f"/_mockrt/sessions/{session_id}/journal").json()["entries"]
+        seen = {(e["direction"], e["event"]["type"]) for e in entries}
+        assert {("client", "session.start"), ("client", "session.input_audio.append"),
+                ("server", "session.started"), ("server", "session.input_transcript.delta"),
+                ("server", "session.output_transcript.delta")} <= seen
+        info = _info(server, call_id)
+        listed = next(r for r in http.get("/_mockrt/api/sessions").json()["sessions"] if r["id"] == session_id)
+        assert listed["call"] == {"id": call_id, "kind": kind, "status": "ended", "heard_ms": info["heard_ms"]}
+        assert listed["turns"] >= 1 and listed["responses"] >= 1
+        wav = http.get(f"/_mockrt/sessions/{session_id}/output.wav")
+    with wave.open(io.BytesIO(wav.content)) as w:
+        assert w.getframerate() == 24000
+        played = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    assert abs(len(played) - info["heard_ms"] * 24) <= 24 * 20, (len(played), info["heard_ms"])
+    assert float(np.sqrt(np.mean(played.astype(np.float64) ** 2))) > 50
+    return seen
 
 
 def test_live_reject_refer_and_refusals(server: ServerThread, receiver: Receiver) -> None:
@@ -133,6 +160,7 @@ def test_live_reject_refer_and_refusals(server: ServerThread, receiver: Receiver
         client.live.sessions.accept(second["live_session_id"],
                                     session={**ACCEPT, "audio": {"output": {"format": {"type": "audio/pcmu"}}}})
     assert _info(server, second["call_id"])["status"] == "incoming"
+    assert second["live_session_id"] not in server.control.session_ids()  # a refused accept starts no session
     client.live.sessions.refer(second["live_session_id"], target_uri="tel:+15550111")
     assert _info(server, second["call_id"])["status"] == "referred"
     with pytest.raises(openai.NotFoundError):
@@ -215,6 +243,8 @@ def test_live_webrtc_session(server: ServerThread, receiver: Receiver) -> None:
                 validate_live_event({k: v for k, v in event.items() if k != "_t"})
             await client.live.sessions.hangup(session_id)  # the Live control works for a WebRTC session too
             assert not server.app.state.mock.calls.live
+            call_id = "rtc_" + session_id.removeprefix("live_")
+            await asyncio.to_thread(journaled_call, server, session_id, call_id, "webrtc", "/v1/live/sessions")
         finally:
             await caller.close()
             await client.close()

@@ -59,6 +59,18 @@ def test_async_usage(realtime_server, realtime):
     import asyncio
     asyncio.run(_async_part(realtime_server, realtime))
 
+def test_live_session(realtime_server, realtime):
+    with OpenAI(**realtime_server.openai_kwargs).live.connect() as conn:
+        conn.send({"type": "session.start", "session": {"model": "gpt-live-1"}})
+        conn.send({"type": "session.commentary.append", "content": "Shipped today.", "delegation_id": None,
+                   "event_id": "c1"})
+        realtime.wait_for("session.commentary.appended", match={"client_event_id": "c1"})
+        realtime.wait_for("session.output_transcript.delta", delta=".", timeout=10)
+    (session_id,) = realtime.session_ids()
+    said = "".join(e["delta"] for e in realtime.events("session.output_transcript.delta", session_id=session_id))
+    assert said.strip() == "Shipped today."
+    assert realtime.events("session.start", direction="client")[0]["session"]["model"] == "gpt-live-1"
+
 def test_failing_shows_sessions(realtime_server, realtime):
     with OpenAI(**realtime_server.openai_kwargs).realtime.connect(model="gpt-realtime") as conn:
         conn.recv()
@@ -71,7 +83,7 @@ def test_plugin_in_a_fresh_project(pytester: pytest.Pytester) -> None:
     out_dir = pytester.path / "transcripts"
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--mockrt-scenario-dir={SCENARIOS}",
                                            f"--mockrt-save-transcripts={out_dir}", "-W", "ignore")
-    result.assert_outcomes(passed=6, failed=1)
+    result.assert_outcomes(passed=7, failed=1)
     result.stdout.fnmatch_lines(["*no server event response.done*", "*mockrt sessions*",
                                  "*http://127.0.0.1:*/_mockrt/sessions/sess_*"])
     saved = list(out_dir.glob("test_failing_shows_sessions-sess_*.jsonl"))

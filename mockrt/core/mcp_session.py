@@ -180,7 +180,7 @@ class McpSession:
             resolved: McpResolved = wait.resolved
             request_id = f"call_{next(self._requests)}"
             self._pending[request_id] = run
-            self.directive(CallTool(request_id, resolved.server, resolved.name, _arguments(resolved.arguments)))
+            self.directive(CallTool(request_id, resolved.server, resolved.name, arguments_object(resolved.arguments)))
             return
         value = self._resolve(run, wait.out)
         if value is None:
@@ -210,7 +210,7 @@ class McpSession:
             return McpResolved(state.config, name, out.arguments or "{}", out.approval_request_id,
                                McpError("protocol_error", errors.mcp_tool_unavailable(name, out.server_label),
                                         errors.MCP_TOOL_UNAVAILABLE_CODE))
-        arguments = out.arguments if out.arguments is not None else _default_arguments(tool)
+        arguments = out.arguments if out.arguments is not None else tool_arguments(tool)
         if out.approval_request_id is None and state.config.needs_approval(tool):
             request = ApprovalRequest(self.new_item_id(), out.server_label, tool.name, arguments)
             self.approvals[request.id] = Approval(request)
@@ -249,7 +249,7 @@ class McpSession:
                 self.dispatch(run, wait, now)
 
 
-def _default_arguments(tool: McpTool) -> str:
+def tool_arguments(tool: McpTool) -> str:
     """A minimal valid instance of the tool's input schema (``{}`` when none exists)."""
     try:
         value = minimal_instance(tool.input_schema)
@@ -258,7 +258,7 @@ def _default_arguments(tool: McpTool) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _arguments(text: str) -> dict[str, Any]:
+def arguments_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError:

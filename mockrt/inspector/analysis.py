@@ -86,6 +86,8 @@ __all__ = ["SessionAnalysis", "VadParams", "b64", "conversation_from_items", "el
 
 _SESSION_OBJECTS = frozenset({ServerEvent.SESSION_CREATED, ServerEvent.SESSION_UPDATED,
                               ServerEvent.TRANSCRIPTION_SESSION_CREATED, ServerEvent.TRANSCRIPTION_SESSION_UPDATED})
+LIVE_OUTPUT = "output"
+"""The one "response" of a GPT-Live session: its continuous output stream (docs/protocol.md §13.4)."""
 _SERVER_VAD = {ServerEvent.SPEECH_STARTED: "speech_started", ServerEvent.SPEECH_STOPPED: "speech_stopped",
                ServerEvent.TIMEOUT_TRIGGERED: "timeout_triggered"}
 
@@ -241,12 +243,40 @@ class SessionAnalysis:
             self._buf_start = self.vad.pos_ms
             self.vad.buffer_moved(self.vad.pos_ms)
             return
+        if self.dialect.continuous_output:
+            self._live(entry, ev)
+            return
         item = e.get("item") if isinstance(e.get("item"), dict) else None
         audio_range = self._commit_ranges.get(str(item.get("id"))) if item else None
         self.conversation.apply(entry, ev, audio_range)
         self._responses(entry, ev)
 
-    def _responses(self, entry: JournalEntry, ev: Internal) -> None:
+    def _live(self, entry: JournalEntry, ev: Internal) -> None:
+        """A GPT-Live session's server event (docs/protocol.md §13): its one continuous output stream is shown as
+        a single "response" (``output``, its audio and output transcript), transcripts become the conversation's
+        messages with their spans on the two timelines, delegations join it."""
+        e = entry.event
+        info = self.responses.get(LIVE_OUTPUT)
+        if info is None and ev in (ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA):
+            info = self.responses[LIVE_OUTPUT] = ResponseInfo(LIVE_OUTPUT, entry.t, entry.seq, self.out_fmt,
+                                                              status="streaming")
+        if ev is ServerEvent.SESSION_CLOSED and info is not None:
+            info.status, info.t_done = "ended", entry.t
+            info.reason = str(e.get("reason")) if e.get("reason") is not None else None
+            self._touch(info, entry.seq)
+        elif ev in (ServerEvent.TRANSCRIPTION_DELTA, ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA):
+            delta, a, b = e.get("delta"), e.get("start_ms"), e.get("end_ms")
+            if isinstance(delta, str) and isinstance(a, int | float) and isinstance(b, int | float):
+                role = "user" if ev is ServerEvent.TRANSCRIPTION_DELTA else "assistant"
+                self.conversation.transcript(entry, role, delta, float(a), float(b))
+        elif isinstance(e.get("delegation"), dict):
+            d = e["delegation"]
+            self.conversation.note(entry, {"id": d.get("id"), "type": "delegation", "target": d.get("target"),
+                                           "response_id": d.get("response_id"), "offset_ms": e.get("offset_ms")})
+        if info is not None and ev in (ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA):
+            self._responses(entry, ev, info)
+
+    def _responses(self, entry: JournalEntry, ev: Internal, stream: ResponseInfo | None = None) -> None:
         e = entry.event
         if ev in (ServerEvent.RESPONSE_CREATED, ServerEvent.RESPONSE_DONE) and isinstance(e.get("response"), dict):
             r = e["response"]
@@ -271,7 +301,7 @@ class SessionAnalysis:
             self._touch(info, entry.seq)
             return
         owner_id = e.get("response_id")
-        info = self.responses.get(str(owner_id)) if owner_id else None
+        info = stream or (self.responses.get(str(owner_id)) if owner_id else None)
         if ev is ServerEvent.ITEM_TRUNCATED:
             for part in self._parts.values():
                 if part.item_id == e.get("item_id") and part.content_index == e.get("content_index", 0):

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 
 # -- the conversation ----------------------------------------------------------------------------------------------
 
+TRANSCRIPT_GAP_MS = 250
+"""A GPT-Live transcript delta that starts later than this after the previous one's end begins a new message
+(words of one turn follow each other closely; turns are separated by silence of at least the VAD's 500 ms)."""
+
 
 def _norm_item(item: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": item.get("id"), "type": item.get("type"), "status": item.get("status")}
@@ -63,6 +67,28 @@ class ConversationBuilder:
             content.append({"type": ptype})
         part: dict[str, Any] = content[index]
         return part
+
+    def transcript(self, entry: JournalEntry, role: str, delta: str, start_ms: float, end_ms: float) -> None:
+        """A GPT-Live transcript delta (docs/protocol.md §13.4): it joins the last message of ``role`` when it
+        follows on that message's timeline (input for the user, output for the assistant), else opens a new one;
+        the message keeps its span (``audio_range_ms`` on the input timeline, ``output_range_ms`` on the
+        output timeline)."""
+        key = "audio_range_ms" if role == "user" else "output_range_ms"
+        last = next((i for i in reversed(self.items) if i.get("role") == role and key in i), None)
+        if last is not None and last is self.items[-1] and 0 <= start_ms - last[key][1] <= TRANSCRIPT_GAP_MS:
+            last["content"][0]["transcript"] += delta
+            last[key] = [last[key][0], end_ms]
+        else:
+            part = "input_audio" if role == "user" else "output_audio"
+            self.items.append({"id": f"{'in' if role == 'user' else 'out'}_{entry.seq}", "type": "message",
+                               "status": "completed", "role": role,
+                               "content": [{"type": part, "transcript": delta}], key: [start_ms, end_ms]})
+        self.version = entry.seq
+
+    def note(self, entry: JournalEntry, item: dict[str, Any]) -> None:
+        """An entry of a GPT-Live session's conversation that is not a transcript (a delegation)."""
+        self.items.append(item)
+        self.version = entry.seq
 
     def apply(self, entry: JournalEntry, ev: Internal, audio_range: tuple[float, float] | None) -> bool:
         """Apply one server event (``ev``: its internal event); returns whether the conversation changed."""

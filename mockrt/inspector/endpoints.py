@@ -21,9 +21,9 @@ Downloads:
 ``GET /_mockrt/sessions/{id}/transcript.jsonl``        the session as a replayable recording
 ``GET /_mockrt/sessions/{id}/input.wav``               input audio, 24 kHz pcm16 mono (G.711 decoded)
 ``GET /_mockrt/sessions/{id}/output.wav[?response=ID]``  output audio of all (or one) responses, same format; for
-                                                       a SIP call's session (no audio deltas: the audio went down
-                                                       the phone line), what the caller heard, start to end
-                                                       (docs/protocol.md §11)
+                                                       a call's session (SIP: no audio deltas, the audio went down
+                                                       the phone line; WebRTC: the media track), what the far end
+                                                       heard, start to end (docs/protocol.md §11)
 
 Access: the app mounts these routes under ``/_mockrt`` behind the one admin check of :mod:`mockrt.server.auth`
 (``Authorization: Bearer <token>``, or the HttpOnly cookie that the login form's ``POST /_mockrt/login`` sets: no
@@ -62,9 +62,9 @@ from mockrt.inspector.analysis import (
     vad_summary,
 )
 from mockrt.inspector.buffers import BUCKET_MS, RATE, wav_bytes
+from mockrt.inspector.conversation import TRANSCRIPT_GAP_MS
 from mockrt.recording.transcript import dumps_transcript, from_journal
 from mockrt.server.auth import CSP
-from mockrt.server.calls import PHONE_RATE
 from mockrt.server.policy import ADMIN_PREFIX
 from mockrt.server.rest_errors import not_found
 
@@ -95,6 +95,7 @@ class _Counts:
     errors: int = 0
     turns: int = 0
     last_t: float = 0.0
+    spans: dict[Any, float] | None = None  # GPT-Live: where the last transcript delta of each kind ended (ms)
 
 
 class InspectorCache:
@@ -239,6 +240,9 @@ def _counts(cache: InspectorCache, record: SessionRecord, dialect: Dialect) -> _
                 counts.errors += 1
             elif ev is ServerEvent.INPUT_AUDIO_COMMITTED:
                 counts.turns += 1
+            elif dialect.continuous_output and ev in (ServerEvent.TRANSCRIPTION_DELTA,
+                                                      ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA):
+                _live_turn(counts, ev, entry.event)
             elif ev is ServerEvent.ITEM_ADDED:
                 item = entry.event.get("item")
                 if isinstance(item, dict) and item.get("role") == "user" and item.get("content") and all(
@@ -247,6 +251,23 @@ def _counts(cache: InspectorCache, record: SessionRecord, dialect: Dialect) -> _
         counts.last_t = entry.t
     counts.n = len(journal)
     return counts
+
+
+def _live_turn(counts: _Counts, ev: ServerEvent, event: dict[str, Any]) -> None:
+    """GPT-Live (docs/protocol.md §13.4): a transcript delta that does not follow the previous one of its kind
+    on its timeline starts a turn (input: the caller's; output: the model's, counted as its responses)."""
+    a, b = event.get("start_ms"), event.get("end_ms")
+    if not isinstance(a, int | float) or not isinstance(b, int | float):
+        return
+    spans = counts.spans if counts.spans is not None else {}
+    counts.spans = spans
+    last = spans.get(ev)
+    if last is None or not 0 <= a - last <= TRANSCRIPT_GAP_MS:
+        if ev is ServerEvent.TRANSCRIPTION_DELTA:
+            counts.turns += 1
+        else:
+            counts.responses += 1
+    spans[ev] = float(b)
 
 
 def _summary(state: MockState, cache: InspectorCache, record: SessionRecord) -> dict[str, Any]:
@@ -266,7 +287,7 @@ def _call_summary(state: MockState, record: SessionRecord) -> dict[str, Any] | N
     if call is None:
         return None
     return {"id": call.id, "kind": call.kind, "status": call.status,
-            "heard_ms": len(call.heard) * 1000 // PHONE_RATE if call.kind == "sip" else None}
+            "heard_ms": call.heard_ms}
 
 
 async def api_sessions(request: Request) -> Response:
@@ -290,7 +311,8 @@ async def api_timeline(request: Request) -> Response:
 
     def build(a: SessionAnalysis) -> dict[str, Any]:
         counts = a.timeline.counts
-        summary["responses"] = a.timeline.internal_counts.get(ServerEvent.RESPONSE_DONE, 0)
+        if not a.dialect.continuous_output:  # a Live session's "responses" are its spoken turns (_live_turn)
+            summary["responses"] = a.timeline.internal_counts.get(ServerEvent.RESPONSE_DONE, 0)
         summary["errors"] = a.timeline.internal_counts.get(ServerEvent.ERROR, 0)
         return {"session": summary, "live": record.ended_at is None, "last_seq": a.last_seq, "entries": a.n,
                 "rows": [r.to_dict() for r in a.timeline.since(since)], "counts": counts,
@@ -441,9 +463,10 @@ async def output_wav(request: Request) -> Response:
         return _not_found()
     only = request.query_params.get("response")
     call = _state(request).calls.for_session(record.id)
-    if only is None and call is not None and call.kind == "sip":  # what the caller heard, on the line's timeline
-        heard = call.heard_pcm()
-        wav = await run_in_threadpool(lambda: wav_bytes(StreamResampler(PHONE_RATE, RATE).process(heard), RATE))
+    if only is None and call is not None:  # what the far end heard, on the media clock
+        heard, rate = call.heard_pcm(), call.heard_format.rate
+        wav = await run_in_threadpool(
+            lambda: wav_bytes(heard if rate == RATE else StreamResampler(rate, RATE).process(heard), RATE))
         return Response(wav, media_type="audio/wav", headers=_attachment(f"{record.id}-output.wav"))
 
     def build(a: SessionAnalysis) -> bytes | None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockrt.core.dialects import Dialect
 from mockrt.core.events import ClientEvent, ServerEvent
+from mockrt.inspector.conversation import TRANSCRIPT_GAP_MS
 from mockrt.inspector.journal import SPAN_GAP_S, Internal, _clip, _obj, is_delta
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class Row:
     text: str = ""
     bad: bool = False  # a rejected client event / an error
     undo: tuple[float, int, float] | None = None  # (t1, last, audio_ms) before the last event joined the span
+    span_ms: tuple[float, float] | None = None  # GPT-Live transcript deltas: the span's place on their timeline
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "t": round(self.t, 4), "dir": self.dir, "type": self.type,
@@ -120,11 +122,19 @@ class Timeline:
                     event.get("content_index"))
             delta = event.get("delta")
             index = self._open.get(skey)
+            a, b = event.get("start_ms"), event.get("end_ms")
+            placed = (float(a), float(b)) if isinstance(a, int | float) and isinstance(b, int | float) else None
+            if index is not None and placed is not None:  # a GPT-Live transcript (docs/protocol.md §13.4)
+                span = self.rows[index].span_ms
+                if span is not None and not 0 <= placed[0] - span[1] <= TRANSCRIPT_GAP_MS:
+                    index = None  # the next turn on that timeline: a span of its own
             if index is None:
                 row = Row(entry.seq, entry.t, entry.t, "server", etype, 1, entry.seq)
                 self._open[skey] = self._new(row)
             else:
                 row = self._grow(index, entry)
+            if placed is not None:
+                row.span_ms = (row.span_ms[0] if row.span_ms else placed[0], placed[1])
             if ev is ServerEvent.OUTPUT_AUDIO_DELTA:
                 row.audio_ms = (row.audio_ms or 0.0) + (audio_ms or 0.0)
                 row.label = f"{row.audio_ms / 1000:.2f} s of audio in {row.n} deltas"
@@ -132,6 +142,8 @@ class Timeline:
                 if len(row.text) < 400:
                     row.text += delta
                 row.label = f"{row.n} deltas: " + _clip(row.text, 160)
+                if row.span_ms is not None:
+                    row.label += f" [{row.span_ms[0]:.0f}–{row.span_ms[1]:.0f} ms]"
             return
         self._new(Row(entry.seq, entry.t, entry.t, entry.direction, etype, 1, entry.seq, label,
                       bad=ev is ServerEvent.ERROR))
@@ -240,6 +252,8 @@ def label_for(entry: JournalEntry, ev: Internal, dialect: Dialect) -> str:
             return _clip(str(e.get("raw", "")), 120)
         if etype == "<binary frame>":
             return f"{e.get('bytes')} bytes"
+        if dialect.continuous_output:
+            return _live_label(e)
     except (TypeError, ValueError, AttributeError, KeyError):
         return ""
     return ""
@@ -257,3 +271,40 @@ def _item_text(item: dict[str, Any]) -> str:
             if value:
                 texts.append(str(value))
     return " ".join(texts)
+
+
+def _live_label(e: dict[str, Any]) -> str:
+    """A GPT-Live event only Live has (docs/protocol.md §13), summarised by its fields: context and its
+    acknowledgements, delegations, the delegated Responses stream, usage, the session's end."""
+    parts: list[str] = []
+    session = e.get("session")
+    if isinstance(session, dict) and isinstance(session.get("model"), str):  # session.start
+        parts.append(session["model"])
+    delegation = e.get("delegation")
+    if isinstance(delegation, dict):
+        parts.append(f"{delegation.get('id')} → {delegation.get('target')}")
+        if delegation.get("response_id"):
+            parts.append(str(delegation["response_id"]))
+    nested = e.get("event")
+    if isinstance(nested, dict):  # response.event: the delegated model's stream
+        parts.append(str(nested.get("type")))
+        for key in ("delta", "arguments", "text"):
+            if isinstance(nested.get(key), str):
+                parts.append(_clip(nested[key], 80))
+                break
+    if isinstance(e.get("content"), str):
+        parts.append(_clip(e["content"], 120))
+    if e.get("delegation_id"):
+        parts.append(f"for {e['delegation_id']}")
+    if isinstance(e.get("start_ms"), int | float):
+        parts.append(f"at {e['start_ms']}" + (f"–{e['end_ms']}" if e.get("end_ms") != e["start_ms"] else "") + " ms")
+    if isinstance(e.get("offset_ms"), int | float):
+        parts.append(f"at {e['offset_ms']} ms")
+    usage = e.get("usage")
+    if isinstance(usage, dict) and "seconds" in usage:
+        parts.append(f"{usage['seconds']:g} s used")
+    if isinstance(e.get("reason"), str):
+        parts.append(e["reason"])
+    if isinstance(e.get("client_event_id"), str):
+        parts.append(f"(re {e['client_event_id']})")
+    return " ".join(parts)

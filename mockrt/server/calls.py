@@ -22,11 +22,12 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from mockrt.audio import g711
 from mockrt.audio.formats import AudioFormat
 from mockrt.core.ids import IdGenerator
+from mockrt.core.mcp import CallTool, ListTools
 from mockrt.core.outputs import Abort, Close, Output, Send
 from mockrt.core.sans_io import SansIOSession
+from mockrt.server.mcp_runner import ExecutorFactory, McpHost, McpRunner
 from mockrt.server.registry import SessionRecord
 
 logger = logging.getLogger("mockrt.calls")
@@ -39,6 +40,9 @@ memory)."""
 
 PHONE_RATE = 8000
 """The simulated phone line's rate (G.711, docs/protocol.md §11)."""
+
+MAX_HEARD_S = 15 * 60
+"""Seconds of played-out audio a call keeps for the inspector (``Call.heard``); later audio is not kept."""
 
 CallStatus = Literal["incoming", "active", "ended", "rejected", "referred"]
 
@@ -109,7 +113,9 @@ class Call:
     end_reason: str = ""
     sip: dict[str, object] = field(default_factory=dict)  # the simulated caller's request (SIP)
     backlog: list[str] | None = field(default_factory=list)  # events before the first channel attached
-    heard: bytearray = field(default_factory=bytearray)  # what the simulated caller heard (SIP: µ-law, 8 kHz)
+    heard: bytearray = field(default_factory=bytearray)  # what the far end heard, in ``heard_format``
+    heard_format: AudioFormat = AudioFormat.G711_ULAW  # SIP: the line's µ-law at 8 kHz; WebRTC: pcm16 at 24 kHz
+    mcp: McpRunner | None = None  # the session's MCP directives in flight (§9, §13.5)
     _timer: asyncio.TimerHandle | None = None
     _timer_at: float | None = None
 
@@ -119,8 +125,13 @@ class Call:
 
     # -- driving the one session ---------------------------------------------------------------------
 
-    def start(self, session: CallSession, record: SessionRecord | None) -> None:
+    def start(self, session: CallSession, record: SessionRecord | None,
+                mcp_executor: ExecutorFactory | None = None) -> None:
+        """The call's session starts; with ``mcp_executor`` its MCP directives run as a WebSocket session's do."""
         self.session, self.record, self.status = session, record, "active"
+        if mcp_executor is not None and isinstance(session, McpHost):
+            self.mcp = McpRunner(session, self.now, self.push, mcp_executor)
+            self.on_end.append(self.mcp.aclose)
         self.push(session.start())
 
     def now(self) -> float:
@@ -137,6 +148,9 @@ class Call:
                     continue
                 for channel in list(self.channels):
                     channel.send_text(text)
+            elif isinstance(out, ListTools | CallTool):
+                if self.mcp is not None:
+                    self.mcp.start(out)
             elif isinstance(out, Close | Abort):
                 asyncio.get_running_loop().create_task(self.end("session closed", 1000))
                 return
@@ -185,10 +199,22 @@ class Call:
         if self.live and self.session is not None:
             self.push(self.session.dtmf(digit, self.now()))
 
+    def keep_heard(self, data: bytes) -> None:
+        """Keep what the transport just played to the far end (already in :attr:`heard_format`), silence
+        included so the recording runs on the media clock; at most :data:`MAX_HEARD_S` seconds."""
+        room = MAX_HEARD_S * 1000 * self.heard_format.bytes_per_ms - len(self.heard)
+        if room > 0:
+            self.heard += data[:room]
+
+    @property
+    def heard_ms(self) -> int:
+        return len(self.heard) // self.heard_format.bytes_per_ms
+
     def heard_pcm(self) -> npt.NDArray[np.int16]:
-        """What the simulated caller heard, decoded: pcm16 at :data:`PHONE_RATE` (empty for WebRTC calls, whose
-        audio the far end keeps)."""
-        return g711.ulaw_decode(bytes(self.heard))
+        """What the far end heard, decoded: pcm16 at ``heard_format.rate`` (the SIP caller's line: 8 kHz; what a
+        WebRTC peer was sent, before Opus: 24 kHz)."""
+        data = bytes(self.heard)
+        return self.heard_format.decode(data[: len(data) - len(data) % self.heard_format.sample_width])
 
     def attach(self, channel: EventChannel) -> None:
         """A new event channel; the first one also gets what the session said before it was there

@@ -55,7 +55,7 @@ def start_session(state: MockState, call: Call, config: SessionConfig, path: str
         state.registry.close(record, 1000)
 
     call.on_end.insert(0, close_record)  # the journal closes with the call, before transports take time to release
-    call.start(session, record)
+    call.start(session, record, state.mcp_executor)
 
 
 async def _offer(request: Request) -> tuple[str, dict[str, Any] | None]:

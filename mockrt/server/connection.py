@@ -29,9 +29,8 @@ from mockrt.core.dialects import AUDIO_PAYLOADS
 from mockrt.core.mcp import CallTool, ListTools
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
 from mockrt.core.sans_io import SansIOSession
-from mockrt.core.session import RealtimeSession
 from mockrt.logs import SessionAdapter, elide
-from mockrt.server.mcp_runner import ExecutorFactory, McpRunner
+from mockrt.server.mcp_runner import ExecutorFactory, McpHost, McpRunner
 from mockrt.server.websocket import SessionProtocol
 
 logger = logging.getLogger("mockrt.session")
@@ -113,7 +112,7 @@ class Connection:
         self.log = SessionAdapter(logger, {"session_id": session.session_id})
         self._trace = logger.isEnabledFor(logging.DEBUG)
         self.mcp = (McpRunner(session, clock, self._push, mcp_executor)
-                    if mcp_executor is not None and isinstance(session, RealtimeSession) else None)
+                    if mcp_executor is not None and isinstance(session, McpHost) else None)
 
     def _push(self, outputs: list[Output]) -> None:
         if any(isinstance(out, ListTools | CallTool) for out in outputs):  # MCP directives run beside the queue (§9)

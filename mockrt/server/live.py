@@ -133,11 +133,14 @@ async def live_endpoint(ws: WebSocket) -> None:
         max_recording_bytes=cfg.journal_max_bytes,
     )
     session = LiveSession(options, loop.time())
-    connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s)
+    record = state.open_live(session, ws.url.path, ws.headers.get("user-agent", ""), loop.time())
+    connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s, state.mcp_executor)
+    record.connection = connection
     live.running[session.session_id] = (session, connection)
     try:
         await connection.run()
     finally:
+        state.registry.close(record, connection.close_code)
         live.running.pop(session.session_id, None)
         live.store(session)
         sink = session.sideband

@@ -38,11 +38,13 @@ from mockrt.core.dialects.live import FORK_CONFIG, LiveDialect
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
 from mockrt.core.live.session import LiveOptions, LiveSession, LiveSnapshot
+from mockrt.core.mcp import McpResult
 from mockrt.core.outputs import Output, Send
 from mockrt.core.turn_taking import VadOptions
 from mockrt.server import calls_http, sip, webrtc
 from mockrt.server.calls import Call, new_call_id
 from mockrt.server.live import LIVE_PREFIXES, hub
+from mockrt.server.registry import SessionRecord
 from mockrt.server.rest_errors import error_response, protocol_error_response
 from mockrt.server.state import MockState
 from mockrt.server.webhooks import WebhookSender
@@ -69,6 +71,7 @@ class LiveCallSession:
         self.played = bytearray()  # output audio produced and not yet pulled by the caller's line
         self.events_on_channel = events_on_channel  # WebRTC: the data channel carries the events
         self.media = True  # False while an outbound leg rings: no line, the output stream goes nowhere
+        self.record: SessionRecord | None = None  # the session's journal (registered when it starts)
 
     @property
     def closed(self) -> bool:
@@ -145,6 +148,10 @@ class LiveCallSession:
         del self.played[:n_bytes]
         return data, outputs
 
+    def mcp_result(self, result: McpResult, now: float) -> list[Output]:
+        """An MCP directive's outcome (a scenario's ``mcp_call``, §13.5), with the outputs it leads to."""
+        return self.filter(self.live.mcp_result(result, now))
+
     def dtmf(self, digit: str, now: float) -> list[Output]:
         """A caller's keypress: ``transport.dtmf.received`` to the sideband (§13.8)."""
         if self.live.sideband is not None:
@@ -216,7 +223,7 @@ async def accept(request: Request) -> Response:
     if _has_format(config):
         return protocol_error_response(400, errors.live_call_audio_format())
     session_id = request.path_params["session_id"]
-    started = _start(state, session_id, {k: v for k, v in config.items() if k != "type"})
+    started = _start(state, request, session_id, {k: v for k, v in config.items() if k != "type"})
     if isinstance(started, Response):
         return started
     _run(state, call, *started)
@@ -224,15 +231,19 @@ async def accept(request: Request) -> Response:
     return Response(status_code=200)
 
 
-def _start(state: MockState, session_id: str, config: dict[str, Any], on_channel: bool = False,
+def _start(state: MockState, request: Request, session_id: str, config: dict[str, Any], on_channel: bool = False,
            media: bool = False, fork_of: LiveSnapshot | None = None) -> tuple[LiveCallSession, list[Output]] | Response:
-    """A started Live session for a call (a fork of ``fork_of``: ``config`` holds the overrides), or HTTP 400 with
-    the error ``session.start`` would have answered (``media``: a ``MediaSessionConfig``, §13.8)."""
+    """A started Live session for a call (registered: journal, admin API, inspector; a fork of ``fork_of``:
+    ``config`` holds the overrides), or HTTP 400 with the error ``session.start`` would have answered (then nothing
+    is registered; ``media``: a ``MediaSessionConfig``, §13.8)."""
     live = _new_session(state, session_id, media, fork_of)
     adapter = LiveCallSession(live, on_channel)
-    outputs = adapter.command(C.START, {"session": config}, asyncio.get_running_loop().time())
+    now = asyncio.get_running_loop().time()
+    adapter.record = state.open_live(live, request.url.path, request.headers.get("user-agent", ""), now)
+    outputs = adapter.command(C.START, {"session": config}, now)
     for out in outputs:
         if isinstance(out, Send) and out.event.get("type") == _ERROR:
+            state.registry.discard(adapter.record)  # the call keeps ringing: the accept that succeeds is the session
             error = out.event["error"]
             return protocol_error_response(400, errors.ProtocolError(
                 str(error.get("message")), str(error.get("code") or "invalid_value"), error.get("param")))
@@ -268,8 +279,15 @@ def _run(state: MockState, call: Call, adapter: LiveCallSession, outputs: list[O
         if sink is not None:
             sink({})  # the sideband ends with its session
 
+    record = adapter.record
+
+    async def close_record() -> None:
+        if record is not None:
+            state.registry.close(record, 1000)
+
+    call.on_end.insert(0, close_record)  # the journal closes with the call (as a Realtime call's, calls_http)
     call.on_end.append(released)
-    call.start(adapter, None)
+    call.start(adapter, record, state.mcp_executor)
     call.push(adapter.filter(outputs))
 
 
@@ -320,7 +338,7 @@ async def _webrtc_session(request: Request, source: str | None) -> Response:
     if not isinstance(config, dict):
         return protocol_error_response(400, errors.missing_required_parameter("session"))
     if fork_of is None and isinstance(transport, dict) and transport.get("type") == "sip":
-        return await dial(state, transport, config)
+        return await dial(state, request, transport, config)
     if not isinstance(transport, dict) or transport.get("type") != "webrtc" or not isinstance(
             transport.get("sdp"), str):
         return protocol_error_response(400, errors.missing_required_parameter("transport.sdp"))
@@ -341,7 +359,7 @@ async def _webrtc_session(request: Request, source: str | None) -> Response:
     call = state.calls.add(Call(new_call_id(state.rest_ids), "webrtc", int(time.time())))
     session_id = "live_" + call.id.removeprefix("rtc_")
     call.sip["live_session_id"] = session_id  # the id the Live controls (hangup) name the call by
-    started = _start(state, session_id, config, True, media=True, fork_of=fork_of)
+    started = _start(state, request, session_id, config, True, media=True, fork_of=fork_of)
     if isinstance(started, Response):
         await call.end("bad session config")
         return started
@@ -349,6 +367,8 @@ async def _webrtc_session(request: Request, source: str | None) -> Response:
         answer = await webrtc.answer(call, transport["sdp"])
     except errors.ProtocolError as err:
         await call.end("bad offer")
+        if started[0].record is not None:  # the session never ran
+            state.registry.discard(started[0].record)
         return protocol_error_response(400, err)
     _run(state, call, *started)
     _notify(state, call, "live.transport.connected", {"session_id": session_id, "type": "webrtc"})
@@ -409,7 +429,7 @@ class OutboundLeg:
         return refusal
 
 
-async def dial(state: MockState, transport: dict[str, Any], config: dict[str, Any]) -> Response:
+async def dial(state: MockState, request: Request, transport: dict[str, Any], config: dict[str, Any]) -> Response:
     """``POST /v1/live/sessions`` ``{"session": MediaSessionConfig, "transport": {"type": "sip", "destination",
     "trunk"}}`` (§13.8): the session starts now and dials; ``{"session": {"id"}, "transport": {"type": "sip"}}``
     (trunk credentials are not returned)."""
@@ -423,7 +443,7 @@ async def dial(state: MockState, transport: dict[str, Any], config: dict[str, An
     session_id = "live_" + call.id.removeprefix("rtc_")
     call.sip.update({"live_session_id": session_id, "direction": "outbound", "from": caller, "to": destination,
                      "audio": b"", "dtmf": [], "webhook": None})
-    started = _start(state, session_id, config, media=True)
+    started = _start(state, request, session_id, config, media=True)
     if isinstance(started, Response):
         await call.end("bad session config")
         return started

@@ -14,10 +14,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
-from mockrt.core.mcp import CallTool, ListTools
+from mockrt.core.mcp import CallTool, ListTools, McpResult
 from mockrt.core.outputs import Output
-from mockrt.core.session import RealtimeSession
 from mockrt.mcp.executor import McpExecutor
 
 logger = logging.getLogger("mockrt.mcp")
@@ -25,10 +25,21 @@ logger = logging.getLogger("mockrt.mcp")
 ExecutorFactory = Callable[[], McpExecutor]
 
 
+@runtime_checkable
+class McpHost(Protocol):
+    """A session that issues MCP directives and takes their results back: a
+    :class:`~mockrt.core.session.RealtimeSession` (§9) or a :class:`~mockrt.core.live.session.LiveSession`
+    (§13.5)."""
+
+    closed: bool
+
+    def mcp_result(self, result: McpResult, now: float) -> list[Output]: ...
+
+
 class McpRunner:
     """One session's MCP directives in flight."""
 
-    def __init__(self, session: RealtimeSession, clock: Callable[[], float], push: Callable[[list[Output]], None],
+    def __init__(self, session: McpHost, clock: Callable[[], float], push: Callable[[list[Output]], None],
                  make_executor: ExecutorFactory) -> None:
         self.session = session
         self.clock = clock

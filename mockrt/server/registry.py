@@ -198,6 +198,13 @@ class Registry:
             self.recent_bytes -= self.recent.popleft().journal_bytes
         self._notify()
 
+    def discard(self, record: SessionRecord) -> None:
+        """Forget a session that never ran (a GPT-Live call whose ``accept`` or creation was refused, §13.8): its
+        id stays free for the accept that succeeds."""
+        if self.live.get(record.id) is record:
+            del self.live[record.id]
+        self._notify()
+
     def _notify(self) -> None:
         with self._cond:
             self._cond.notify_all()

@@ -45,7 +45,6 @@ logger = logging.getLogger("mockrt.calls")
 
 FRAME_MS = 20
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
-MAX_RECORDED_S = 15 * 60
 MIN_FRAME_S = 0.001
 """The shortest wall time between two frames of the simulated line (``time_scale`` 0 or tiny)."""
 
@@ -200,7 +199,6 @@ async def _caller(call: Call, time_scale: float = 1.0) -> None:
     loop = asyncio.get_running_loop()
     audio: bytes = call.sip.get("audio", b"")  # type: ignore[assignment]
     dtmf: list[dict[str, Any]] = list(call.sip.get("dtmf", []))  # type: ignore[call-overload]
-    heard = call.heard
     step = PHONE_RATE * FRAME_MS // 1000  # µ-law: one byte per sample
     silence = g711.ulaw_encode(np.zeros(step, np.int16))
     start = loop.time()
@@ -224,10 +222,7 @@ async def _caller(call: Call, time_scale: float = 1.0) -> None:
         if from_session is None or from_session.src_rate != fmt_out.rate:
             from_session = StreamResampler(fmt_out.rate, PHONE_RATE)
         played = call.pull_audio(fmt_out.bytes_per_ms * FRAME_MS)
-        if played and len(heard) < MAX_RECORDED_S * PHONE_RATE:
-            heard += g711.ulaw_encode(from_session.process(fmt_out.decode(played)))
-        elif len(heard) < MAX_RECORDED_S * PHONE_RATE:
-            heard += silence
+        call.keep_heard(g711.ulaw_encode(from_session.process(fmt_out.decode(played))) if played else silence)
         tick += 1
         wait = start + tick * period - loop.time()
         await asyncio.sleep(max(0.0, wait))
@@ -294,12 +289,11 @@ async def caller_hangup(request: Request) -> Response:
 
 
 def describe(call: Call) -> dict[str, Any]:
-    heard = call.heard
     return {"call_id": call.id, "kind": call.kind, "status": call.status, "ended": call.ended.is_set(),
             "end_reason": call.end_reason, "session_id": call.record.id if call.record else None,
             "from": call.sip.get("from"), "to": call.sip.get("to"), "webhook_statuses": call.sip.get("webhook"),
             "referred_to": call.sip.get("referred_to"), "rejected_with": call.sip.get("rejected_with"),
-            "heard_ms": len(heard) * 1000 // PHONE_RATE, "direction": call.sip.get("direction", "inbound"),
+            "heard_ms": call.heard_ms, "direction": call.sip.get("direction", "inbound"),
             "leg": getattr(call.sip.get("leg"), "status", None)}
 
 
@@ -310,12 +304,12 @@ async def call_info(request: Request) -> Response:
 
 
 async def caller_audio(request: Request) -> Response:
-    """What the caller heard, as an 8 kHz WAV."""
+    """What the caller heard, as a WAV: the SIP line's 8 kHz, or the 24 kHz a WebRTC peer was sent."""
     state: MockState = request.app.state.mock
     call = find(state, request.path_params["call_id"])
-    if call is None or call.kind != "sip":
+    if call is None:
         return not_found("No such call.", "call_id")
-    return Response(wav_bytes(call.heard_pcm(), PHONE_RATE), media_type="audio/wav")
+    return Response(wav_bytes(call.heard_pcm(), call.heard_format.rate), media_type="audio/wav")
 
 
 admin_routes = [

@@ -15,8 +15,11 @@ from typing import Any
 from mockrt.config import ServerConfig
 from mockrt.core.brain import Brain, DefaultBrain
 from mockrt.core.dialects import GA, Beta, Dialect, VoiceLive
+from mockrt.core.dialects.live import LiveDialect
 from mockrt.core.faults import Faults
 from mockrt.core.ids import IdGenerator
+from mockrt.core.live.events import LiveServerEvent
+from mockrt.core.live.session import LiveSession
 from mockrt.core.session import RealtimeSession, SessionOptions
 from mockrt.core.transcription import Transcriber
 from mockrt.core.turn_taking import VadOptions
@@ -88,6 +91,9 @@ class MockState:
                 record.session.options.brain = brain
                 record.session.options.transcriber = transcriber
                 record.session.options.prompts = scenario.prompts if scenario is not None else {}
+        hub = getattr(self, "live_hub", None)  # GPT-Live sessions too (server/live.py keeps them there)
+        for live, _ in list(hub.running.values()) if hub is not None else ():
+            live.options.brain, live.options.transcriber = self._brain(scenario)
 
     def set_faults(self, faults: Faults | None) -> None:
         """Faults for new sessions (``refuse`` applies to the next handshakes)."""
@@ -183,3 +189,23 @@ class MockState:
         options.on_event = self.registry.recorder(record)
         self.registry.open(record)
         return session, record
+
+    def open_live(self, session: LiveSession, path: str, user_agent: str, now: float) -> SessionRecord:
+        """Register a GPT-Live session (a WebSocket, a fork, a SIP or WebRTC call; docs/protocol.md §13) like any
+        other: its journal (client and server events, sideband commands included), the admin API, the inspector
+        and the waits. Its ``model`` is filled in when ``session.started`` is journaled."""
+        record = SessionRecord(session.session_id, LiveDialect.name, "openai", None, path, user_agent,
+                               time.time(), now)
+        journal = self.registry.recorder(record)
+        started = LiveDialect.server_events[LiveServerEvent.STARTED]
+
+        def on_event(direction: str, event: dict[str, Any], at: float) -> None:
+            if record.model is None and direction == "server" and event.get("type") == started:
+                resource = event.get("session")
+                model = resource.get("model") if isinstance(resource, dict) else None
+                record.model = model if isinstance(model, str) else None
+            journal(direction, event, at)
+
+        session.options.on_event = on_event
+        self.registry.open(record)
+        return record

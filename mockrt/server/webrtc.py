@@ -28,6 +28,8 @@ logger = logging.getLogger("mockrt.calls")
 RTP_RATE = 48_000  # Opus always runs on a 48 kHz clock
 PTIME_S = 0.020  # 20 ms packets, as browsers send
 EVENTS_LABEL = "oai-events"
+HEARD = AudioFormat.PCM16
+"""What a WebRTC call keeps of its played-out audio (``Call.heard``): pcm16 at 24 kHz, before Opus."""
 
 
 def available() -> bool:
@@ -65,6 +67,7 @@ class PlayoutTrack:
                 self._pts = 0
                 self._resampler: StreamResampler | None = None
                 self._rate = 0
+                self._to_heard: StreamResampler | None = None
                 self.sent_ms = 0.0
 
             async def recv(self) -> AudioFrame:
@@ -92,10 +95,23 @@ class PlayoutTrack:
                 if self._resampler is None or self._rate != fmt.rate:
                     self._resampler, self._rate = StreamResampler(fmt.rate, RTP_RATE), fmt.rate
                 data = call.pull_audio(int(fmt.bytes_per_ms * PTIME_S * 1000))
+                self._keep(fmt, data)
                 out = self._resampler.process(fmt.decode(data)) if data else np.zeros(0, np.int16)
                 if len(out) < samples:
                     out = np.concatenate([out, np.zeros(samples - len(out), np.int16)])
                 return out[:samples].astype(np.int16)
+
+            def _keep(self, fmt: AudioFormat, data: bytes) -> None:
+                """What this packet played, silence included, kept on the call at 24 kHz (``Call.heard``)."""
+                pcm = fmt.decode(data) if data else np.zeros(0, np.int16)
+                want = int(fmt.rate * PTIME_S)
+                if len(pcm) < want:
+                    pcm = np.concatenate([pcm, np.zeros(want - len(pcm), np.int16)])
+                if fmt.rate != HEARD.rate:
+                    if self._to_heard is None or self._to_heard.src_rate != fmt.rate:
+                        self._to_heard = StreamResampler(fmt.rate, HEARD.rate)
+                    pcm = self._to_heard.process(pcm)
+                call.keep_heard(HEARD.encode(pcm))
 
         return _Track()
 
@@ -141,6 +157,7 @@ async def answer(call: Call, offer_sdp: str) -> str:
     from aiortc import RTCPeerConnection, RTCSessionDescription
 
     check_offer(offer_sdp)
+    call.heard_format = HEARD
     pc: RTCPeerConnection = RTCPeerConnection()
     tasks: set[asyncio.Task[None]] = set()
 

@@ -4,6 +4,7 @@ and Azure Voice Live (beta plus Azure's extensions)."""
 from mockrt.core.dialects.base import Dialect, SessionAudio
 from mockrt.core.dialects.beta import Beta
 from mockrt.core.dialects.ga import GA
+from mockrt.core.dialects.live_reader import LiveReader
 from mockrt.core.dialects.translation import Translation
 from mockrt.core.dialects.voice_live import VoiceLive
 from mockrt.core.events import ClientEvent, ServerEvent
@@ -11,15 +12,18 @@ from mockrt.core.events import ClientEvent, ServerEvent
 
 def dialect_named(name: str | None) -> Dialect:
     """A reader for a journal or recording labelled with a dialect name (``ga`` / ``beta``): beta's reader is
-    Voice Live's, which also reads what Voice Live adds to the beta shapes; ``translation`` sessions' is theirs."""
+    Voice Live's, which also reads what Voice Live adds to the beta shapes; ``translation`` sessions' is theirs,
+    and GPT-Live sessions' (``live``) reads the Live wire (:mod:`mockrt.core.dialects.live_reader`)."""
     if name == "translation":
         return Translation()
+    if name == "live":
+        return LiveReader()
     return VoiceLive() if name == "beta" else GA()
 
 
 def _audio_event_types() -> frozenset[str]:
     out: set[str] = set()
-    for dialect in (GA, Beta, VoiceLive, Translation):
+    for dialect in (GA, Beta, VoiceLive, Translation, LiveReader):
         out.update(wire for wire, event in dialect.client_events.items() if event is ClientEvent.INPUT_AUDIO_APPEND)
         out.update(wire for event, wire in dialect.server_events.items()
                    if event in (ServerEvent.OUTPUT_AUDIO_DELTA, ServerEvent.ITEM_RETRIEVED,
@@ -34,7 +38,7 @@ AUDIO_EVENT_TYPES = _audio_event_types()
 
 def _audio_payloads() -> dict[str, str]:
     out: dict[str, str] = {}
-    for dialect in (GA, Beta, VoiceLive, Translation):
+    for dialect in (GA, Beta, VoiceLive, Translation, LiveReader):
         out.update({wire: "audio" for wire, event in dialect.client_events.items()
                     if event is ClientEvent.INPUT_AUDIO_APPEND})
         out.update({wire: "delta" for event, wire in dialect.server_events.items()

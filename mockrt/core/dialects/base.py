@@ -61,6 +61,8 @@ class Dialect(ABC):
     obfuscated: ClassVar[frozenset[ServerEvent]] = frozenset()
     """Text-like deltas that carry ``obfuscation`` (GA, §3.1)."""
     rate_limits_after_created: ClassVar[bool] = False
+    continuous_output: ClassVar[bool] = False
+    """A reader's: output audio is one continuous stream without responses (GPT-Live, docs/protocol.md §13.4)."""
     """Beta sends ``rate_limits.updated`` after ``response.created``; GA after ``response.done`` (§3.9)."""
     max_session_minutes: ClassVar[int] = 60
     envelope_extras: Mapping[ClientEvent, Mapping[str, Any]] = {}

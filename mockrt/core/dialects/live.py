@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
+from mockrt.core.dialects import mcp as mcp_wire
 from mockrt.core.live.decisions import Answer
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
@@ -470,8 +471,10 @@ class LiveDialect:
                                 outputs: list[tuple[str, dict[str, Any]]],
                                 usage: dict[str, int]) -> list[dict[str, Any]]:
         """The nested Responses API stream of one delegated response (§13.5), wrapped by ``response.event``:
-        ``outputs`` are ``("function_call", {id, call_id, name, arguments})`` and ``("message", {id, text,
-        pieces})``. Lifecycle snapshots carry no input, instructions, tools or output (as the SDK documents)."""
+        ``outputs`` are ``("function_call", {id, call_id, name, arguments})``, ``("mcp_call", {call})`` (a finished
+        :class:`~mockrt.core.mcp.McpCall`, streamed as the Responses API streams a remote MCP call) and
+        ``("message", {id, text, pieces})``. Lifecycle snapshots carry no input, instructions, tools or output (as
+        the SDK documents)."""
         events: list[dict[str, Any]] = []
 
         def add(etype: str, **fields: Any) -> None:
@@ -492,6 +495,18 @@ class LiveDialect:
                     name=out["name"], arguments=out["arguments"])
                 add("response.output_item.done", output_index=index,
                     item={**item, "status": "completed", "arguments": out["arguments"]})
+            elif kind == "mcp_call":
+                done = mcp_wire.render_call(out["call"])
+                where = {"item_id": done["id"], "output_index": index}
+                add("response.output_item.added", output_index=index,
+                    item={**done, "arguments": "", "output": None, "error": None, "status": "in_progress"})
+                add("response.mcp_call_arguments.delta", **where, delta=done["arguments"])
+                add("response.mcp_call_arguments.done", **where, arguments=done["arguments"])
+                add("response.mcp_call.in_progress", **where)
+                failed = done["error"] is not None
+                add("response.mcp_call.failed" if failed else "response.mcp_call.completed", **where)
+                add("response.output_item.done", output_index=index,
+                    item={**done, "status": "failed" if failed else "completed"})
             else:
                 item = {"id": out["id"], "type": "message", "status": "in_progress", "role": "assistant",
                         "content": []}

@@ -35,14 +35,26 @@ from mockrt.audio.formats import AudioFormat
 from mockrt.audio.turns import SpeechStarted, TurnDetector, TurnSettings
 from mockrt.core import errors
 from mockrt.core.audio_buffer import InputAudioBuffer
-from mockrt.core.brain import Brain, DefaultBrain, FunctionCallOut, MessageOut, ReplyPlan, ResponseContext, tokenize
+from mockrt.core.brain import (
+    Brain,
+    DefaultBrain,
+    FunctionCallOut,
+    McpCallOut,
+    MessageOut,
+    ReplyPlan,
+    ResponseContext,
+    mcp_reply_text,
+    tokenize,
+)
 from mockrt.core.dialects.live import CLIENT_FIELDS, FORK_START, LIVE_MODELS, MEDIA_START, LiveConfig, LiveDialect
 from mockrt.core.ids import IdGenerator
 from mockrt.core.live.decisions import DEFAULT_MODEL, DecisionContext, evaluate, scripted, usage
 from mockrt.core.live.events import LiveClientEvent as C
 from mockrt.core.live.events import LiveServerEvent as S
+from mockrt.core.live.mcp import LiveMcp, LiveMcpCall
 from mockrt.core.live.output import CHUNK_MS, OutputStream, Utterance
 from mockrt.core.live.recording import LiveRecording, to_pcm24k
+from mockrt.core.mcp import McpResult
 from mockrt.core.model import ContentPart, Item, ResponseParams, SessionConfig, TurnDetection
 from mockrt.core.outputs import Close, Output, Send
 from mockrt.core.synth import RATE, scripted_speech, synthesize
@@ -68,7 +80,8 @@ class LiveOptions:
     max_duration_s: float = 3600.0
     created_at: int = 0
     usage_every_ms: int = 10_000
-    on_event: Callable[[str, dict[str, Any]], None] | None = None
+    on_event: Callable[[str, dict[str, Any], float], None] | None = None
+    """The journal hook (direction, event, now), as :class:`~mockrt.core.session.SessionOptions`' ."""
     fork_of: LiveSnapshot | None = None
     """Start from a stored session's state (a fork, §13.6): ``session.start`` then carries overrides only."""
     sip: bool = False
@@ -110,6 +123,7 @@ class LiveSession:
         self.ids = IdGenerator(options.seed)
         self.session_id = self.ids.session()
         self.created = now
+        self.now = now  # the time of the event being handled (the journal's timestamps)
         self.closed = False
         self.started_at: float | None = None
         self.config: LiveConfig | None = None
@@ -124,6 +138,7 @@ class LiveSession:
         self.decisions = DecisionContext()  # the shared Decision items (§13.5)
         self._decision_ids: set[str] = set()  # decision.create event_ids: never reused in a session
         self._last_output_delta: str | None = None  # the source of output transcript triggers
+        self.mcp = LiveMcp()  # a scenario's mcp_call: the backend's MCP servers (§13.5)
         self.replies = 0
         self._turn_start_ms: float | None = None
         self._next_usage_ms = options.usage_every_ms
@@ -154,6 +169,8 @@ class LiveSession:
         wire = event.get("type") if isinstance(event, dict) else None
         kind = self.dialect.client_events.get(wire) if isinstance(wire, str) else None
         if kind in (C.START, C.AUDIO_APPEND):
+            self.now = now
+            self._journal("client", event)
             cid = event.get("event_id") if isinstance(event, dict) else None
             return [self._error(errors.unknown_event_type(wire, [
                 w for w, k in self.dialect.client_events.items() if k not in (C.START, C.AUDIO_APPEND)]),
@@ -181,17 +198,22 @@ class LiveSession:
         return []
 
     def receive_bytes(self, data: bytes, now: float) -> list[Output]:
+        self.now = now
+        self._journal("client", {"type": "<binary frame>", "bytes": len(data)})
         return [self._error(errors.binary_frame(), None)]
 
     def receive_text(self, text: str, now: float) -> list[Output]:
         if self.closed:
             return []
+        self.now = now
         client_event_id: str | None = None
         try:
             try:
                 event = json.loads(text)
             except ValueError as exc:
+                self._journal("client", {"type": "<invalid json>", "raw": text[:1000]})
                 raise errors.invalid_json(str(exc)) from None
+            self._journal("client", event if isinstance(event, dict) else {"type": "<not an object>"})
             if not isinstance(event, dict):
                 raise errors.not_an_object()
             raw_id = event.get("event_id")
@@ -217,6 +239,7 @@ class LiveSession:
         return out + self.poll(now)
 
     def poll(self, now: float) -> list[Output]:
+        self.now = now
         if self.config is None or self.closed or self.started_at is None:
             return []
         out: list[Output] = []
@@ -244,6 +267,7 @@ class LiveSession:
         assert cfg is not None
         if kind is C.UPDATE:
             self.dialect.apply_update(cfg, ev["session"])
+            self.mcp.configure(cfg.delegation)
             return [self._send(S.UPDATED, {"session": self._resource(), "client_event_id": cid})]
         if kind is C.AUDIO_APPEND:
             return self._append(ev["audio"], cid, now)
@@ -300,6 +324,7 @@ class LiveSession:
         if not self.options.media:  # a WebSocket (a fork of a WebRTC session too) has no wake or idle (§13.8)
             cfg.wake_policy, cfg.idle_timeout_s = None, None
         self.config = cfg
+        self.mcp.configure(cfg.delegation)
         self.started_at = now
         if cfg.store:
             self.recording = LiveRecording(self.options.max_recording_bytes)
@@ -480,14 +505,59 @@ class LiveSession:
         ctx = ResponseContext(SessionConfig(model=cfg.model, instructions=instructions), params, self.items,
                               self.replies)
         plan = self.options.brain.reply(ctx) or ReplyPlan([MessageOut("Okay.")])
-        if cfg.delegation_type == "responses" and any(isinstance(o, FunctionCallOut) for o in plan.outputs):
+        if cfg.delegation_type == "responses" and any(isinstance(o, FunctionCallOut | McpCallOut)
+                                                      for o in plan.outputs):
             self._backend_stream(plan, at_ms, out, None, new_delegation=True)  # the backend works on the task
             return
-        for output in plan.outputs:
+        self._say(plan.outputs, at_ms, out)
+
+    def _say(self, outputs: list[Any], at_ms: float, out: list[Output]) -> None:
+        """The model's turn: words are spoken, a function call is delegated, and at an MCP call the turn waits
+        for the tool's result (then the rest of the turn, :meth:`mcp_result`)."""
+        for k, output in enumerate(outputs):
             if isinstance(output, MessageOut):
                 self._speak(output.transcript or output.text, at_ms, output.audio)
             elif isinstance(output, FunctionCallOut):
                 self._delegate(output, at_ms, out)
+            elif isinstance(output, McpCallOut):
+                self._mcp_start(LiveMcpCall(output, at_ms, outputs[k + 1:]), out)
+                return
+
+    # -- MCP tools (§13.5, §9): the call runs on the transport, its result is spoken ------------------------------
+
+    def mcp_result(self, result: McpResult, now: float) -> list[Output]:
+        """The outcome of a ``ListTools`` / ``CallTool`` directive, arrived at ``now``."""
+        if self.closed or self.config is None:
+            return []
+        self.now = now
+        directives, finished = self.mcp.result(result)
+        out: list[Output] = [*directives]
+        self._advance(self._target_ms(now), out)
+        for call in finished:
+            self._mcp_done(call, max(call.at_ms, self.output.position_ms), out)
+        return out + self.poll(now)
+
+    def _mcp_start(self, call: LiveMcpCall, out: list[Output]) -> None:
+        directives, finished = self.mcp.start(call, "mcp_" + self.ids.item()[5:])
+        out.extend(directives)
+        for done in finished:
+            self._mcp_done(done, call.at_ms, out)
+
+    def _mcp_done(self, call: LiveMcpCall, at_ms: float, out: list[Output]) -> None:
+        """The model goes on with the result: the backend's stream (Responses delegation), else the turn's rest,
+        led by the default words about the result when the scenario gives none (as a Realtime response, §9)."""
+        item = call.call
+        self.items.append(Item(self.ids.item(), "function_call_output", call_id=item.item_id,
+                               output=item.output if item.error is None else item.error.message))
+        if call.context is not None:
+            self._backend_stream(ReplyPlan([call.out, *call.rest]), at_ms, out, None, new_delegation=False,
+                                 resume=call)
+            return
+        rest = call.rest
+        if not any(isinstance(o, MessageOut) for o in rest):
+            text = mcp_reply_text(item.name, item.output, item.error.message if item.error else None)
+            rest = [MessageOut(text), *rest]
+        self._say(rest, at_ms, out)
 
     def _speak(self, text: str, at_ms: float, audio: Any = None) -> None:
         cfg = self.config
@@ -605,11 +675,15 @@ class LiveSession:
         self._backend_stream(plan, at_ms, out, cid, new_delegation=False)
 
     def _backend_stream(self, plan: ReplyPlan, at_ms: float, out: list[Output], cid: str | None, *,
-                        new_delegation: bool) -> None:
+                        new_delegation: bool, resume: LiveMcpCall | None = None) -> None:
+        """The backend's answer as a nested Responses stream; an MCP call in it runs first (the stream follows
+        once its result is in: ``resume``, one MCP call per delegated response [mockrt])."""
         cfg = self.config
         assert cfg is not None
-        response_id = self.ids.response()
+        response_id = self.ids.response() if resume is None else resume.context[1]
         delegation = next(reversed(self.delegations.values()), None) if not new_delegation else None
+        if resume is not None:
+            delegation = resume.context[0]
         if new_delegation:
             delegation = Delegation("del_" + self.ids.call()[5:], "", "", "", response_id)
             self.delegations[delegation.id] = delegation
@@ -620,14 +694,27 @@ class LiveSession:
                 "offset_ms": self.output.position_ms, "client_event_id": cid}))
         outputs: list[tuple[str, dict[str, Any]]] = []
         spoken: list[str] = []
-        for o in plan.outputs:
-            if isinstance(o, FunctionCallOut):
+        for k, o in enumerate(plan.outputs):
+            if isinstance(o, McpCallOut):
+                if resume is None:  # the backend calls the tool, then answers
+                    self._mcp_start(LiveMcpCall(o, at_ms, plan.outputs[k + 1:], (delegation, response_id)), out)
+                    return
+                if o is not resume.out:  # one MCP call per delegated response
+                    continue
+                outputs.append(("mcp_call", {"call": resume.call}))
+                if not any(isinstance(x, MessageOut) for x in plan.outputs):
+                    item = resume.call
+                    text = mcp_reply_text(item.name, item.output, item.error.message if item.error else None)
+                    outputs.append(("message", {"id": "msg_" + self.ids.item()[5:], "text": text,
+                                                "pieces": tokenize(text)}))
+                    spoken.append(text)
+            elif isinstance(o, FunctionCallOut):
                 call_id = o.call_id or self.ids.call()
                 self.items.append(Item(self.ids.item(), "function_call", name=o.name, call_id=call_id,
                                        arguments=o.arguments))
                 outputs.append(("function_call", {"id": "fc_" + self.ids.item()[5:], "call_id": call_id,
                                                   "name": o.name, "arguments": o.arguments}))
-            elif isinstance(o, MessageOut):  # a scenario's mcp_call is a Realtime output (§9): not spoken here
+            elif isinstance(o, MessageOut):
                 text = o.transcript or o.text
                 outputs.append(("message", {"id": "msg_" + self.ids.item()[5:], "text": text,
                                             "pieces": tokenize(text)}))
@@ -715,16 +802,18 @@ class LiveSession:
 
     def _send(self, kind: S, fields: dict[str, Any], mirror: bool = True) -> Send:
         event = self.dialect.render(kind, self.ids.event(), fields)
-        if self.options.on_event is not None:
-            self.options.on_event("server", event)
+        self._journal("server", event)
         if mirror and self.sideband is not None:
             self.sideband(event)
         return Send(event)
 
+    def _journal(self, direction: str, event: dict[str, Any]) -> None:
+        if self.options.on_event is not None:
+            self.options.on_event(direction, event, self.now)
+
     def _error(self, err: errors.ProtocolError, cid: str | None) -> Send:
         event = self.dialect.render_error(self.ids.event(), err, cid)
-        if self.options.on_event is not None:
-            self.options.on_event("server", event)
+        self._journal("server", event)
         if self.sideband is not None:
             self.sideband(event)
         return Send(event)

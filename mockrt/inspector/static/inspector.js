@@ -604,19 +604,22 @@
   }
 
   // ------------------------------------------------------------------------------------------------ header, conversation
-  // A SIP call's session: its audio went down the phone line, not out as deltas; output.wav is what the caller heard.
+  // A call's session: its audio went down the phone line (SIP) or the media track (WebRTC), not out as deltas;
+  // output.wav is what the far end heard.
   function renderCall(s) {
     const call = s.call;
-    if (!call || call.kind !== "sip") return;
+    if (!call) return;
     const src = `${BASE}/sessions/${encodeURIComponent(SID)}/output.wav`;
+    const sip = call.kind === "sip";
     if (!ui.call) {
-      ui.callAudio = el("audio", { controls: true, preload: "none", src, title: "what the caller heard" });
+      ui.callAudio = el("audio", { controls: true, preload: "none", src, title: sip ? "what the caller heard" : "what the peer was played" });
       ui.callInfo = el("span", { class: "meta" });
-      ui.call = el("section", { class: "call" }, el("b", { text: `SIP call ${call.id}: what the caller heard ` }),
+      ui.call = el("section", { class: "call" },
+        el("b", { text: sip ? `SIP call ${call.id}: what the caller heard ` : `WebRTC call ${call.id}: what the peer was played ` }),
         ui.callAudio, " ", ui.callInfo);
       ui.downloads.after(ui.call);
       const link = ui.downloads.querySelector('a[href$="/output.wav"]');
-      if (link) link.textContent = "output.wav (caller heard)";
+      if (link) link.textContent = sip ? "output.wav (caller heard)" : "output.wav (played)";
     }
     ui.callInfo.textContent = `${call.status} · ${fmtS(call.heard_ms / 1000)} s heard`;
     if (!s.live && ui.callEnded !== true && ui.callAudio.paused) {  // the recording is complete: load all of it
@@ -659,6 +662,7 @@
       const result = item.error ? `failed: ${item.error.message}` : item.output !== undefined && item.output !== null ? `→ ${item.output}` : "";
       return `${item.server_label}.${item.name || "?"}(${item.arguments || ""}) ${result}`;
     }
+    if (item.type === "delegation") return `${item.target || "?"}${item.response_id ? ` (${item.response_id})` : ""} at ${item.offset_ms} ms`;
     if (item.type === "mcp_approval_request") return `${item.server_label}.${item.name}(${item.arguments || ""}) needs approval`;
     if (item.type === "mcp_approval_response") return `${item.approve ? "approved" : "denied"} ${item.approval_request_id}${item.reason ? `: ${item.reason}` : ""}`;
     return (item.content || []).map((p) => p.text || p.transcript || (p.type && p.type.includes("audio") ? "(audio)" : "")).filter(Boolean).join("\n");
@@ -671,6 +675,7 @@
       const role = item.type === "message" ? item.role : item.type === "function_call" ? "tool call" : item.type === "function_call_output" ? "tool output" : item.type.startsWith("mcp_") ? item.type.replace("_", " ") : item.type;
       const sub = [];
       if (item.audio_range_ms) sub.push(`audio ${fmtS(item.audio_range_ms[0] / 1000)}–${fmtS(item.audio_range_ms[1] / 1000)} s`);
+      if (item.output_range_ms) sub.push(`output ${fmtS(item.output_range_ms[0] / 1000)}–${fmtS(item.output_range_ms[1] / 1000)} s`);
       for (const p of item.content || []) if (p.audio_ms) sub.push(`${fmtS(p.audio_ms / 1000)} s audio`);
       if (item.status && item.status !== "completed") sub.push(item.status);
       if (item.truncated_ms !== undefined && item.truncated_ms !== null) sub.push(`truncated @ ${item.truncated_ms} ms`);
