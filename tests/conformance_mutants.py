@@ -1431,6 +1431,29 @@ def _mcp_any_id(p: Patcher) -> None:
     p.attr(McpSession, "answer", answer)
 
 
+@mutant("mcp-client-items-refused", "client-created mcp_call / mcp_list_tools items are refused (as before)",
+        "mcp/item/client-created")
+def _mcp_client_items(p: Patcher) -> None:
+    from mockrt.core import errors
+    from mockrt.core.dialects import mcp as mcp_wire
+
+    def refuse(raw: Any) -> Any:
+        raise errors.invalid_value(raw["type"], ["message", "function_call", "function_call_output"], "item.type")
+
+    p.attr(mcp_wire, "parse_client_item", refuse)
+
+
+@mutant("mcp-items-not-context", "MCP items cost no input tokens: a response does not see them",
+        "mcp/item/client-created")
+def _mcp_not_context(p: Patcher) -> None:
+    from mockrt.core import usage
+
+    def make(orig: Any) -> Any:
+        return lambda item: (0, 0, 0) if item.mcp is not None else orig(item)
+
+    p.wrap(usage, "item_tokens", make)
+
+
 @mutant("mcp-beta-accepts", "beta silently drops mcp tools from session.update instead of refusing them",
         "mcp/beta/refused")
 def _mcp_beta(p: Patcher) -> None:

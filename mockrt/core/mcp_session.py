@@ -227,6 +227,7 @@ class McpSession:
         if isinstance(result, ToolsListed):
             waiter.status, waiter.tools = "ready", result.tools
             item.mcp = result.tools
+            self.conversation.refresh(item)  # the listed tools are context (§4.11)
             self.emit({"type": ServerEvent.MCP_LIST_TOOLS_COMPLETED, "item_id": item.id})
         elif isinstance(result, ToolsFailed):
             waiter.status, waiter.error = "failed", result.error
