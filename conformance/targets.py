@@ -35,6 +35,10 @@ TRANSLATION = "translation"
 LIVE_PATH = "/v1/live/sessions"
 """GPT-Live (docs/protocol.md §13): the model goes in ``session.start``, never in the URL."""
 AZURE_DEFAULT_API_VERSION = "2025-04-01-preview"
+MOCK_PROMPT_ID = "pmpt_conformance_0123456789"
+MOCK_PROMPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mock_prompts.yaml")
+"""The mock target's stored prompt (``--scenario`` with only ``prompts:``): the prompt cases reference it
+(docs/protocol.md §2.9, §4.3); other targets name theirs with ``CONFORMANCE_PROMPT_ID``."""
 
 
 class DEFAULT_MODEL_TYPE:
@@ -76,6 +80,12 @@ class Target:
 
     def missing_credentials(self) -> list[str]:
         return []
+
+    @property
+    def stored_prompt_id(self) -> str | None:
+        """A prompt stored on the target (``CONFORMANCE_PROMPT_ID``; the mock's own), for the prompt cases:
+        without one they skip."""
+        return self.env.get("CONFORMANCE_PROMPT_ID") or None
 
     def start(self) -> None:
         missing = self.missing_credentials()
@@ -223,7 +233,8 @@ class MockTarget(Target):
     name = "mock"
     default_dialects = ("ga", "beta", TRANSLATION, "live")
     FLAGS: ClassVar[tuple[str, ...]] = ("--api-key", MOCK_KEY, *(arg for m in KNOWN_MODELS for arg in ("--model", m)),
-                                        "--log-level", "warning")
+                                        "--scenario", MOCK_PROMPTS, "--log-level", "warning")
+
     PACING: ClassVar[dict[str, tuple[str, ...]]] = {
         "fast": ("--audio-speed", "0"),
         "paced": ("--audio-speed", "10", "--first-delta-ms", "100"),
@@ -257,6 +268,10 @@ class MockTarget(Target):
             process.stop()
         self._processes = {}
         self.servers = {}
+
+    @property
+    def stored_prompt_id(self) -> str | None:
+        return MOCK_PROMPT_ID
 
     def describe(self) -> str:
         fast = self.servers.get("fast")

@@ -184,8 +184,8 @@ def _context_tokens(s: Session, item_id: str | None) -> int:
 
 
 @case(id="mcp/item/client-created", section="§2.5, §9.2, §9.3", level="should", dialects=("ga",),
-      description="the client may create mcp_call and mcp_list_tools items: they join the conversation as given, "
-                  "are context for responses, retrievable and deletable; a call without id is refused",
+      description="client mcp_call / mcp_list_tools items join the conversation as given and are context; "
+                  "a call without id is refused",
       requirement="ConversationItemParam holds RealtimeMcpToolCallParam (id, server_label, name, arguments required) "
                   "and RealtimeMcpListToolsParam (id optional) [D]; items are context (§4.11) [U].")
 def test_item_client_created(ctx: Ctx) -> None:

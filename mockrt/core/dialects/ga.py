@@ -384,6 +384,7 @@ class GA(Dialect):
             max_output_tokens=raw.get("max_output_tokens", cfg.max_output_tokens),
             conversation=conversation,
             metadata=raw.get("metadata"),
+            prompt=raw.get("prompt", cfg.prompt),  # null (present): no prompt for this response (§2.9)
         )
         return params, raw.get("input")
 
