@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import queue
+import ssl
 import threading
 import time
 import urllib.error
@@ -52,19 +53,22 @@ def http_base(ws_url: str) -> str:
     return urlunsplit((scheme, parts.netloc, "", "", ""))
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 10.0) -> HttpAnswer:
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 10.0, *,
+         tls: ssl.SSLContext | None = None) -> HttpAnswer:
+    """POST (``https://`` with ``tls``, the target's CA, when given); an HTTP error status is an answer too."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=tls) as response:
             return HttpAnswer(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
     except urllib.error.HTTPError as exc:
         return HttpAnswer(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
 
 
-def get(url: str, headers: dict[str, str], timeout: float = 10.0) -> HttpAnswer:
+def get(url: str, headers: dict[str, str], timeout: float = 10.0, *,
+        tls: ssl.SSLContext | None = None) -> HttpAnswer:
     request = urllib.request.Request(url, headers=headers, method="GET")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=tls) as response:
             return HttpAnswer(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
     except urllib.error.HTTPError as exc:
         return HttpAnswer(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
@@ -84,8 +88,9 @@ def multipart(sdp: str, session: Json | None) -> tuple[bytes, str]:
 class WebRTCCall:
     """A WebRTC caller: a silent microphone (or none), the ``oai-events`` data channel, the remote track counted."""
 
-    def __init__(self, base: str, headers: dict[str, str], dialect: str = "ga") -> None:
-        self.base, self.headers, self.dialect = base, headers, dialect
+    def __init__(self, base: str, headers: dict[str, str], dialect: str = "ga", *,
+                 tls: ssl.SSLContext | None = None) -> None:
+        self.base, self.headers, self.dialect, self.tls = base, headers, dialect, tls
         self.history: list[Json] = []
         self.sent_types: list[str] = []
         self.events: queue.Queue[Json] = queue.Queue()
@@ -105,7 +110,7 @@ class WebRTCCall:
         """Offer, POST it (multipart), apply the answer; the HTTP answer as received."""
         offer = self._run(self._offer())
         body, ctype = multipart(offer, session)
-        answer = post(self.base + "/v1/realtime/calls", body, {**self.headers, "Content-Type": ctype})
+        answer = post(self.base + "/v1/realtime/calls", body, {**self.headers, "Content-Type": ctype}, tls=self.tls)
         if answer.status == 201:
             self.location = answer.headers.get("location")
             self._run(self._answer(answer.text))

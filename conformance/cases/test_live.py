@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 from typing import Any
 
 from conformance import Ctx, case
@@ -196,8 +197,9 @@ def test_live_responses_require_delegation(ctx: Ctx) -> None:
 # -- SIP calls (§13.8): simulated on the mock through its admin API --------------------------------------------
 
 
-def _admin_call(ctx: Ctx, base: str, body: Json) -> Json:
-    answer = post(base + "/_mockrt/calls", json.dumps(body).encode(), {"Content-Type": "application/json"})
+def _admin_call(ctx: Ctx, base: str, body: Json, tls: ssl.SSLContext | None) -> Json:
+    answer = post(base + "/_mockrt/calls", json.dumps(body).encode(), {"Content-Type": "application/json"},
+                  tls=tls)
     if answer.status in (401, 404):
         ctx.skip("no mockrt admin API here to place a simulated SIP call")
     if answer.status >= 300:
@@ -215,23 +217,23 @@ def test_live_sip(ctx: Ctx) -> None:
     base = http_base(endpoint.url)
     headers = {k: v for k, v in endpoint.headers.items() if k.lower() == "authorization"}
     json_headers = {**headers, "Content-Type": "application/json"}
-    placed = _admin_call(ctx, base, {"surface": "live", "dtmf": [{"digit": "7", "at_ms": 1500}]})
+    placed = _admin_call(ctx, base, {"surface": "live", "dtmf": [{"digit": "7", "at_ms": 1500}]}, endpoint.tls)
     session_id = placed["live_session_id"]
     body = json.dumps({"session": {"type": "live", "model": "gpt-live-1"}}).encode()
-    accepted = post(f"{base}/v1/live/sessions/{session_id}/accept", body, json_headers)
+    accepted = post(f"{base}/v1/live/sessions/{session_id}/accept", body, json_headers, tls=endpoint.tls)
     expect_equal(accepted.status, 200, f"status of accept ({accepted.text[:200]})")
     url = endpoint.url.split("?")[0] + f"/{session_id}/attach"
     transcript = Transcript(ctx.target.name, ctx.dialect, url, ctx.case.id)
     ctx.transcripts.append(transcript)
     side = Session.open(url, headers=endpoint.headers, subprotocols=endpoint.subprotocols, dialect=ctx.dialect,
                         transcript=transcript, deadline=ctx.deadline, wait_cap=ctx.wait_cap, local=endpoint.local,
-                        scale=ctx.scale)
+                        scale=ctx.scale, tls=endpoint.tls)
     ctx.sessions.append(side)
     expect_equal(side.wait("transport.dtmf.received", timeout=10).get("event"), "7", "the caller's keypress")
     side.send({"type": "transport.dtmf.send", "event": "#", "event_id": "evt_live_dtmf"})
     sent = side.wait("transport.dtmf.sent", timeout=10)
     expect_equal((sent.get("event"), sent.get("client_event_id")), ("#", "evt_live_dtmf"), "transport.dtmf.sent")
-    hung = post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers)
+    hung = post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers, tls=endpoint.tls)
     expect_equal(hung.status, 200, "hangup")
-    expect_equal(post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers).status, 400,
-                 "a second hangup")
+    again = post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers, tls=endpoint.tls)
+    expect_equal(again.status, 400, "a second hangup")
