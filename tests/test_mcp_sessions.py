@@ -300,6 +300,8 @@ def test_the_inspector_shows_mcp_items(conn: Conn, mock: ServerThread) -> None:
 
 CLIENT_CALL = {"type": "mcp_call", "id": "mcp_client_call_1", "server_label": "weather", "name": "forecast",
                "arguments": '{"city": "Bern"}', "output": "sunny, 21 C and a light breeze from the west"}
+CLIENT_REQUEST = {"type": "mcp_approval_request", "id": "mcpr_client_1", "server_label": "weather", "name": "forecast",
+                  "arguments": '{"city": "Bern", "days": 2}'}
 CLIENT_LISTING = {"type": "mcp_list_tools", "server_label": "weather",
                   "tools": [{"name": "forecast", "description": "the weather for a city",
                              "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]}
@@ -313,7 +315,8 @@ def _input_text_tokens(conn: Conn, item_id: str | None) -> int:
     return int(done["response"]["usage"]["input_token_details"]["text_tokens"])
 
 
-@pytest.mark.parametrize("raw", [CLIENT_CALL, CLIENT_LISTING], ids=["mcp_call", "mcp_list_tools"])
+@pytest.mark.parametrize("raw", [CLIENT_CALL, CLIENT_LISTING, CLIENT_REQUEST],
+                         ids=["mcp_call", "mcp_list_tools", "mcp_approval_request"])
 def test_client_created_mcp_items_join_the_conversation(conn: Conn, mock: ServerThread, mcp: McpServers,
                                                          raw: dict[str, Any]) -> None:
     conn.update()
@@ -324,6 +327,7 @@ def test_client_created_mcp_items_join_the_conversation(conn: Conn, mock: Server
     expected = {**raw, "id": item["id"]}
     if raw["type"] == "mcp_call":
         expected |= {"approval_request_id": None, "error": None}
+    if raw["type"] != "mcp_list_tools":
         assert item["id"] == raw["id"]
     else:
         expected["tools"] = [{**raw["tools"][0], "description": "the weather for a city"}]
@@ -363,3 +367,25 @@ def test_client_mcp_call_with_an_error_and_refusals(conn: Conn) -> None:
             code, param, "bad_mcp_item")
     conn.conn.conversation.item.retrieve(item_id="mcp_client_call_2")
     assert conn.recv()["error"]["code"] == "item_retrieve_invalid_item_id"  # nothing was added
+
+
+@pytest.mark.parametrize("replayed_call", [False, True], ids=["answered", "answered-and-called"])
+def test_a_client_approval_request_can_be_answered(conn: Conn, mcp: McpServers, replayed_call: bool) -> None:
+    """History a client replays (§9.7): its approval request takes an answer; the next response makes the approved
+    call, unless the history already has the call that names the request."""
+    conn.update(tools=[tool(mcp.http_url)])
+    listed(conn)
+    answer = {"type": "mcp_approval_response", "approval_request_id": CLIENT_REQUEST["id"], "approve": True}
+    history = [CLIENT_REQUEST, answer]
+    if replayed_call:
+        history.append({**CLIENT_CALL, "approval_request_id": CLIENT_REQUEST["id"]})
+    for item in history:
+        conn.conn.conversation.item.create(item=item)  # type: ignore[arg-type]
+        assert conn.until_type("conversation.item.done")[-1]["item"]["type"] == item["type"]
+    output = response(conn, tool_choice="auto")[-1]["response"]["output"]
+    if replayed_call:
+        assert [i["type"] for i in output] == ["message"] and mcp.recorder.calls == []
+    else:
+        assert [i["type"] for i in output] == ["mcp_call", "message"]
+        assert output[0]["approval_request_id"] == CLIENT_REQUEST["id"]
+        assert mcp.recorder.calls == [("forecast", {"city": "Bern", "days": 2})]

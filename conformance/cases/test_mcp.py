@@ -171,6 +171,8 @@ def test_approval_unknown(ctx: Ctx) -> None:
 _CLIENT_CALL: Json = {"type": "mcp_call", "id": "mcp_conformance_call_1", "server_label": SERVER_LABEL,
                       "name": "forecast", "arguments": '{"city": "Bern"}',
                       "output": "1-day forecast for Bern: sunny, 21 C, a light breeze from the west"}
+_CLIENT_REQUEST: Json = {"type": "mcp_approval_request", "id": "mcpr_conformance_1", "server_label": SERVER_LABEL,
+                         "name": "forecast", "arguments": '{"city": "Bern"}'}
 _CLIENT_LISTING: Json = {"type": "mcp_list_tools", "server_label": SERVER_LABEL,
                          "tools": [{"name": "forecast", "description": "the weather of a city",
                                     "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]}
@@ -183,15 +185,16 @@ def _context_tokens(s: Session, item_id: str | None) -> int:
     return int(((turn.response.get("usage") or {}).get("input_token_details") or {}).get("text_tokens", 0))
 
 
-@case(id="mcp/item/client-created", section="§2.5, §9.2, §9.3", level="should", dialects=("ga",),
-      description="client mcp_call / mcp_list_tools items join the conversation as given and are context; "
-                  "a call without id is refused",
-      requirement="ConversationItemParam holds RealtimeMcpToolCallParam (id, server_label, name, arguments required) "
-                  "and RealtimeMcpListToolsParam (id optional) [D]; items are context (§4.11) [U].")
+@case(id="mcp/item/client-created", section="§2.5, §9.7", level="should", dialects=("ga",),
+      description="client mcp_call / mcp_list_tools / mcp_approval_request items join the conversation and are "
+                  "context",
+      requirement="ConversationItemParam holds RealtimeMcpToolCallParam (id, server_label, name, arguments required), "
+                  "RealtimeMcpListToolsParam (id optional) and RealtimeMcpApprovalRequestParam [D]; a call without id "
+                  "is refused [D]; items are context (§4.11) [U].")
 def test_item_client_created(ctx: Ctx) -> None:
     s = ctx.connect()
     without = _context_tokens(s, None)
-    for raw in (_CLIENT_CALL, _CLIENT_LISTING):
+    for raw in (_CLIENT_CALL, _CLIENT_LISTING, _CLIENT_REQUEST):
         item = s.create_item(raw)["item"]
         expect_equal({k: item.get(k) for k in raw if k != "id"}, {k: v for k, v in raw.items() if k != "id"},
                      f"the {raw['type']} item as given")

@@ -303,6 +303,13 @@ MCP_CALL_ITEM_SCHEMA: Check = Obj(
 )
 """A client-created ``mcp_call`` item (the SDK's ``RealtimeMcpToolCallParam``: ``id`` is required, §9.3)."""
 
+MCP_APPROVAL_REQUEST_ITEM_SCHEMA: Check = Obj(
+    {"id": Str(max_len=64), "type": Const("mcp_approval_request"), "server_label": Str(), "name": Str(),
+     "arguments": Str(), "object": AnyValue()},
+    required=("id", "type", "server_label", "name", "arguments"),
+)
+"""A client-created ``mcp_approval_request`` item (the SDK's ``RealtimeMcpApprovalRequestParam``, §9.4, §9.7)."""
+
 MCP_LIST_TOOLS_ITEM_SCHEMA: Check = Obj(
     {
         "id": Str(max_len=64),

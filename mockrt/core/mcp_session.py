@@ -27,6 +27,7 @@ from mockrt.core.mcp import (
     CallFailed,
     CallTool,
     ListTools,
+    McpCall,
     McpError,
     McpResult,
     McpServerConfig,
@@ -147,6 +148,15 @@ class McpSession:
 
     def answer(self, answer: ApprovalResponse) -> None:
         self.approvals[answer.approval_request_id].answer = answer
+
+    def client_item(self, item: Item) -> None:
+        """A client's MCP history item entered the conversation (§9.7): its approval request can be answered
+        like the model's; a call naming an approval request settles it (the call happened, the next response
+        does not make it again)."""
+        if isinstance(item.mcp, ApprovalRequest) and item.mcp.id not in self.approvals:
+            self.approvals[item.mcp.id] = Approval(item.mcp)
+        elif isinstance(item.mcp, McpCall) and item.mcp.approval_request_id in self.approvals:
+            self.approvals[item.mcp.approval_request_id].used = True
 
     def plan(self, params: ResponseParams) -> ReplyPlan | None:
         """What the "model" does before asking the brain: run (or not) the calls the client just answered, else

@@ -495,6 +495,8 @@ class RealtimeSession:
             item.id = self.ids.item()
         if item.type == "mcp_approval_response":
             self.mcp.answer(item.mcp)
+        elif item.mcp is not None:
+            self.mcp.client_item(item)
         if item.type == "function_call" and not item.call_id:
             item.call_id = self.ids.call()
         prev = self.conversation.insert(item, previous)

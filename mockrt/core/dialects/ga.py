@@ -14,6 +14,7 @@ from mockrt.core.dialects.base import Dialect, SessionAudio
 from mockrt.core.events import ClientEvent, ServerEvent
 from mockrt.core.mcp import (
     APPROVAL_RESPONSE_SCHEMA,
+    MCP_APPROVAL_REQUEST_ITEM_SCHEMA,
     MCP_CALL_ITEM_SCHEMA,
     MCP_LIST_TOOLS_ITEM_SCHEMA,
     MCP_TOOL_CHOICE_SCHEMA,
@@ -188,6 +189,7 @@ ITEM = Union(
         "mcp_approval_response": APPROVAL_RESPONSE_SCHEMA,  # §9.4
         "mcp_call": MCP_CALL_ITEM_SCHEMA,  # §9.3: history the client replays
         "mcp_list_tools": MCP_LIST_TOOLS_ITEM_SCHEMA,  # §9.2
+        "mcp_approval_request": MCP_APPROVAL_REQUEST_ITEM_SCHEMA,  # §9.4
     }
 )
 INPUT_ITEM = Union({**ITEM.variants, "item_reference": Obj({"type": Const("item_reference"), "id": Str()},
@@ -554,7 +556,7 @@ def _part(p: ContentPart, with_audio: bool) -> dict[str, Any]:
 
 
 def _item_from_raw(raw: dict[str, Any], path: str, cfg: SessionConfig) -> Item:
-    if raw["type"] in ("mcp_call", "mcp_list_tools"):
+    if raw["type"] in ("mcp_call", "mcp_list_tools", "mcp_approval_request"):
         return mcp_wire.parse_client_item(raw)
     item = Item(id=raw.get("id", ""), type=raw["type"], status="completed")
     if raw["type"] == "message":

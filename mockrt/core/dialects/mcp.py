@@ -89,9 +89,12 @@ def parse_error(raw: dict[str, Any] | None) -> McpError | None:
 
 
 def parse_client_item(raw: dict[str, Any]) -> Item:
-    """A client-created ``mcp_call`` or ``mcp_list_tools`` item, already validated (``MCP_CALL_ITEM_SCHEMA``,
-    ``MCP_LIST_TOOLS_ITEM_SCHEMA``): conversation history only, like a past call or listing (docs/protocol.md §9.2,
-    §9.3). Its ``id`` may be empty (a listing's is optional): the session mints one."""
+    """A client-created ``mcp_call``, ``mcp_list_tools`` or ``mcp_approval_request`` item, already validated
+    (``MCP_CALL_ITEM_SCHEMA``, …): conversation history, like a past call, listing or request (docs/protocol.md
+    §9.7). Its ``id`` may be empty (a listing's is optional): the session mints one."""
+    if raw["type"] == "mcp_approval_request":
+        request = ApprovalRequest(raw["id"], raw["server_label"], raw["name"], raw["arguments"])
+        return Item(id=request.id, type="mcp_approval_request", status="completed", mcp=request)
     if raw["type"] == "mcp_call":
         call = McpCall(raw["id"], raw["server_label"], raw["name"], raw["arguments"], raw.get("approval_request_id"),
                        raw.get("output"), parse_error(raw.get("error")))
