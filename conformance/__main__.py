@@ -1,6 +1,6 @@
 """``python -m conformance``: run the catalogue against a target, list it, or regenerate COVERAGE.md.
 
-    python -m conformance --target mock|openai|azure|url [--url ws://… [--paced-url ws://…]]
+    python -m conformance --target mock|openai|azure|url [--url ws://…|wss://… [--paced-url …]] [--ca FILE]
                           [--dialect ga|beta|translation|live|voice-live] [-k EXPR] [--report DIR] [--model M]
                           [-- extra pytest args]
     python -m conformance --list [-k EXPR]
@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="where to run (default: mock, `mockrt serve` subprocesses)")
     p.add_argument("--url", help="WebSocket URL for --target url, e.g. ws://127.0.0.1:8000/v1/realtime")
     p.add_argument("--paced-url", help="--target url: where sessions that need live-like pacing go (default: --url)")
+    p.add_argument("--ca", metavar="FILE",
+                   help="a PEM CA certificate wss:// and https:// connections trust besides the system's, e.g. the "
+                        "one `mockrt serve --tls --tls-ca-out FILE` writes (default: $CONFORMANCE_CA)")
     p.add_argument("--dialect", choices=DIALECTS,
                    help="one dialect only (default: all the target serves)")
     p.add_argument("--model", help="model (Azure: deployment) to connect with")
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.coverage:
         return _coverage(args.check)
     try:
-        target = make_target(args.target, url=args.url, model=args.model, paced_url=args.paced_url)
+        target = make_target(args.target, url=args.url, model=args.model, paced_url=args.paced_url, ca=args.ca)
     except TargetError as exc:
         print(f"conformance: {exc}", file=sys.stderr)
         return 2
@@ -96,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         pytest_args += ["--url", args.url]
     if args.paced_url:
         pytest_args += ["--paced-url", args.paced_url]
+    if args.ca:
+        pytest_args += ["--ca", args.ca]
     if args.dialect:
         pytest_args += ["--dialect", args.dialect]
     if args.model:

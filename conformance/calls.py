@@ -12,6 +12,7 @@ import contextlib
 import fractions
 import json
 import queue
+import ssl
 import threading
 import time
 import urllib.error
@@ -53,19 +54,22 @@ def http_base(ws_url: str) -> str:
     return urlunsplit((scheme, parts.netloc, "", "", ""))
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 10.0) -> HttpAnswer:
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 10.0, *,
+         tls: ssl.SSLContext | None = None) -> HttpAnswer:
+    """POST (``https://`` with ``tls``, the target's CA, when given); an HTTP error status is an answer too."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=tls) as response:
             return HttpAnswer(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
     except urllib.error.HTTPError as exc:
         return HttpAnswer(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
 
 
-def get(url: str, headers: dict[str, str], timeout: float = 10.0) -> HttpAnswer:
+def get(url: str, headers: dict[str, str], timeout: float = 10.0, *,
+        tls: ssl.SSLContext | None = None) -> HttpAnswer:
     request = urllib.request.Request(url, headers=headers, method="GET")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=tls) as response:
             return HttpAnswer(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
     except urllib.error.HTTPError as exc:
         return HttpAnswer(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
@@ -86,8 +90,9 @@ class WebRTCCall:
     """A WebRTC caller: a microphone (silent, or saying ``mic``: pcm16 at 24 kHz, once, in real time, then
     silence), the ``oai-events`` data channel, the remote track counted."""
 
-    def __init__(self, base: str, headers: dict[str, str], dialect: str = "ga", mic: bytes = b"") -> None:
-        self.base, self.headers, self.dialect, self.mic = base, headers, dialect, mic
+    def __init__(self, base: str, headers: dict[str, str], dialect: str = "ga", mic: bytes = b"", *,
+                 tls: ssl.SSLContext | None = None) -> None:
+        self.base, self.headers, self.dialect, self.mic, self.tls = base, headers, dialect, mic, tls
         self.history: list[Json] = []
         self.sent_types: list[str] = []
         self.events: queue.Queue[Json] = queue.Queue()
@@ -107,7 +112,7 @@ class WebRTCCall:
         """Offer, POST it (multipart), apply the answer; the HTTP answer as received."""
         offer = self._run(self._offer())
         body, ctype = multipart(offer, session)
-        answer = post(self.base + "/v1/realtime/calls", body, {**self.headers, "Content-Type": ctype})
+        answer = post(self.base + "/v1/realtime/calls", body, {**self.headers, "Content-Type": ctype}, tls=self.tls)
         if answer.status == 201:
             self.location = answer.headers.get("location")
             self._run(self._answer(answer.text))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -141,11 +142,12 @@ class Session:
     @classmethod
     def open(cls, url: str, *, headers: dict[str, str], subprotocols: list[str], dialect: str,
              transcript: Transcript, deadline: float, wait_cap: float, local: bool, scale: float = 1.0,
-             on_close: Callable[[Session], None] | None = None) -> Session:
-        """Connect; raise :class:`HandshakeRefused` when the server answers the upgrade with an HTTP error."""
+             on_close: Callable[[Session], None] | None = None, tls: ssl.SSLContext | None = None) -> Session:
+        """Connect (``wss://`` with ``tls``, the target's CA, when given); raise :class:`HandshakeRefused` when
+        the server answers the upgrade with an HTTP error."""
         timeout = max(0.5, min(wait_cap, deadline - time.monotonic()))
         try:
-            ws = connect(url, additional_headers=headers,
+            ws = connect(url, additional_headers=headers, ssl=tls if url.startswith("wss://") else None,
                          subprotocols=cast(list[Subprotocol], subprotocols) if subprotocols else None,
                          open_timeout=timeout, max_size=None, max_queue=None, compression=None,
                          proxy=None if local else True, ping_interval=None, close_timeout=2.0)

@@ -73,7 +73,7 @@ class Ctx:
         try:
             session = Session.open(endpoint.url, headers=endpoint.headers, subprotocols=endpoint.subprotocols,
                                    dialect=self.dialect, transcript=transcript, deadline=self.deadline,
-                                   wait_cap=self.wait_cap, local=endpoint.local, scale=self.scale)
+                                   wait_cap=self.wait_cap, local=endpoint.local, scale=self.scale, tls=endpoint.tls)
         except HandshakeRefused:
             raise
         self.sessions.append(session)

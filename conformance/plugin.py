@@ -37,6 +37,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="WebSocket URL for --target url (ws://host:port[/v1/realtime])")
     group.addoption("--paced-url", dest="conformance_paced_url", default=os.environ.get("CONFORMANCE_PACED_URL"),
                     help="--target url: where the sessions that need live-like pacing go (default: --url)")
+    group.addoption("--ca", dest="conformance_ca", default=None, metavar="FILE",
+                    help="a PEM CA certificate that wss:// and https:// connections trust besides the system's "
+                         "(a `mockrt serve --tls` target; default: $CONFORMANCE_CA)")
     group.addoption("--dialect", dest="conformance_dialect", choices=DIALECTS,
                     default=None,
                     help="run one dialect only (default: every dialect the target serves)")
@@ -59,7 +62,8 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         target = make_target(name, url=config.getoption("conformance_url"),
                              model=config.getoption("conformance_model"),
-                             paced_url=config.getoption("conformance_paced_url"))
+                             paced_url=config.getoption("conformance_paced_url"),
+                             ca=config.getoption("conformance_ca"))
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from None
     missing = target.missing_credentials()

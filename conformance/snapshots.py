@@ -215,7 +215,7 @@ def replay_against(target: Any, header: Json, lines: list[Json], *, timeout: flo
     transcript = Transcript(target.name, dialect, endpoint.url, f"replay:{header.get('target', '')}")
     session = Session.open(endpoint.url, headers=endpoint.headers, subprotocols=endpoint.subprotocols,
                            dialect=dialect, transcript=transcript, deadline=time.monotonic() + timeout,
-                           wait_cap=5.0, local=endpoint.local)
+                           wait_cap=5.0, local=endpoint.local, tls=endpoint.tls)
     try:
         session.next()  # session.created
         return replay(lines, session)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -42,6 +43,10 @@ VOICE_LIVE_API_VERSION = "2026-07-15"
 """The Voice Live GA api-version (docs/protocol.md §12); ``AZURE_VOICELIVE_API_VERSION`` overrides it."""
 DIALECTS = ("ga", "beta", TRANSLATION, "live", VOICE_LIVE)
 """Every dialect the catalogue knows, in report order."""
+MOCK_PROMPT_ID = "pmpt_conformance_0123456789"
+MOCK_PROMPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mock_prompts.yaml")
+"""The mock target's stored prompt (``--scenario`` with only ``prompts:``): the prompt cases reference it
+(docs/protocol.md §2.9, §4.3); other targets name theirs with ``CONFORMANCE_PROMPT_ID``."""
 
 
 class DEFAULT_MODEL_TYPE:
@@ -59,10 +64,23 @@ class Endpoint:
     headers: dict[str, str] = field(default_factory=dict)
     subprotocols: list[str] = field(default_factory=list)
     local: bool = False
+    tls: ssl.SSLContext | None = None  # wss:// (and https://) with the CA of --ca / CONFORMANCE_CA
 
 
 class TargetError(Exception):
-    """A target cannot be used (missing credentials, bad URL)."""
+    """A target cannot be used (missing credentials, bad URL, an unreadable CA file)."""
+
+
+def _tls_context(ca_file: str | None) -> ssl.SSLContext | None:
+    """A client TLS context that also trusts the PEM CA certificate(s) in ``ca_file`` (``--ca``)."""
+    if not ca_file:
+        return None
+    context = ssl.create_default_context()
+    try:
+        context.load_verify_locations(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise TargetError(f"--ca {ca_file}: not a readable PEM CA certificate ({exc})") from None
+    return context
 
 
 class Target:
@@ -75,14 +93,24 @@ class Target:
     timeout_scale = 1.0
     supports_auth_cases = True  # the server checks keys (a wrong key is refused)
 
-    def __init__(self, env: Mapping[str, str] | None = None, model: str | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, model: str | None = None, *,
+                 ca: str | None = None) -> None:
         self.env = dict(os.environ if env is None else env)
         self.model_override = model
+        self.ca_file = ca or self.env.get("CONFORMANCE_CA") or None
+        self.tls = _tls_context(self.ca_file)
+        """Trusts the CA in ``ca_file`` besides the system's (a ``mockrt serve --tls`` target), ``None`` without."""
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     def missing_credentials(self) -> list[str]:
         return []
+
+    @property
+    def stored_prompt_id(self) -> str | None:
+        """A prompt stored on the target (``CONFORMANCE_PROMPT_ID``; the mock's own), for the prompt cases:
+        without one they skip."""
+        return self.env.get("CONFORMANCE_PROMPT_ID") or None
 
     def start(self) -> None:
         missing = self.missing_credentials()
@@ -103,6 +131,14 @@ class Target:
 
     def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
                  paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
+        """How to open a session of ``dialect``; a ``wss://`` endpoint carries the TLS context (``--ca``)."""
+        endpoint = self._endpoint(dialect, model=model, intent=intent, auth=auth, paced=paced, query=query)
+        if self.tls is not None and endpoint.url.startswith("wss://"):
+            endpoint = replace(endpoint, tls=self.tls)
+        return endpoint
+
+    def _endpoint(self, dialect: str, *, model: Any, intent: str | None, auth: str, paced: bool,
+                  query: Mapping[str, str] | None) -> Endpoint:
         raise NotImplementedError
 
     def unavailable(self, dialect: str) -> str | None:
@@ -252,7 +288,8 @@ class MockTarget(Target):
     name = "mock"
     default_dialects = DIALECTS
     FLAGS: ClassVar[tuple[str, ...]] = ("--api-key", MOCK_KEY, *(arg for m in KNOWN_MODELS for arg in ("--model", m)),
-                                        "--log-level", "warning")
+                                        "--scenario", MOCK_PROMPTS, "--log-level", "warning")
+
     PACING: ClassVar[dict[str, tuple[str, ...]]] = {
         "fast": ("--audio-speed", "0"),
         "paced": ("--audio-speed", "10", "--first-delta-ms", "100"),
@@ -287,12 +324,16 @@ class MockTarget(Target):
         self._processes = {}
         self.servers = {}
 
+    @property
+    def stored_prompt_id(self) -> str | None:
+        return MOCK_PROMPT_ID
+
     def describe(self) -> str:
         fast = self.servers.get("fast")
         return f"mock (mockrt serve{', ' + fast if fast else ''})"
 
-    def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
-                 paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
+    def _endpoint(self, dialect: str, *, model: Any, intent: str | None, auth: str, paced: bool,
+                  query: Mapping[str, str] | None) -> Endpoint:
         if not self._processes:
             self.start()
         base = self._server("paced" if paced else "fast")
@@ -323,8 +364,8 @@ class OpenAITarget(Target):
     def describe(self) -> str:
         return "openai (wss://api.openai.com/v1/realtime)"
 
-    def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
-                 paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
+    def _endpoint(self, dialect: str, *, model: Any, intent: str | None, auth: str, paced: bool,
+                  query: Mapping[str, str] | None) -> Endpoint:
         if dialect == "live":
             return self._live_style(self.env.get("OPENAI_LIVE_URL", "wss://api.openai.com" + LIVE_PATH),
                                     self.env.get("OPENAI_API_KEY", ""), auth, False)
@@ -376,8 +417,8 @@ class AzureTarget(Target):
         where = [self.env[k] for k in ("AZURE_OPENAI_ENDPOINT", "AZURE_VOICELIVE_ENDPOINT") if self.env.get(k)]
         return f"azure ({', '.join(where) or '?'})"
 
-    def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
-                 paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
+    def _endpoint(self, dialect: str, *, model: Any, intent: str | None, auth: str, paced: bool,
+                  query: Mapping[str, str] | None) -> Endpoint:
         if dialect == VOICE_LIVE:
             parts = urlsplit(self.env.get("AZURE_VOICELIVE_ENDPOINT", ""))
             scheme = "wss" if parts.scheme in ("https", "wss", "") else "ws"
@@ -424,8 +465,8 @@ class UrlTarget(Target):
     default_dialects = DIALECTS
 
     def __init__(self, url: str | None, env: Mapping[str, str] | None = None, model: str | None = None, *,
-                 paced_url: str | None = None) -> None:
-        super().__init__(env, model)
+                 paced_url: str | None = None, ca: str | None = None) -> None:
+        super().__init__(env, model, ca=ca)
         if not url:
             raise TargetError("--target url needs --url ws://host:port[/v1/realtime]")
         self.base = self._base(url, "--url")
@@ -447,8 +488,8 @@ class UrlTarget(Target):
         paced = f", paced: {self.paced_base}" if self.paced_base != self.base else ""
         return f"url ({self.base}{paced})"
 
-    def endpoint(self, dialect: str, *, model: Any = DEFAULT_MODEL, intent: str | None = None, auth: str = "key",
-                 paced: bool = False, query: Mapping[str, str] | None = None) -> Endpoint:
+    def _endpoint(self, dialect: str, *, model: Any, intent: str | None, auth: str, paced: bool,
+                  query: Mapping[str, str] | None) -> Endpoint:
         if dialect == "live":
             parts = urlsplit(self.paced_base if paced else self.base)
             return self._live_style(urlunsplit((parts.scheme, parts.netloc, LIVE_PATH, "", "")),
@@ -463,14 +504,15 @@ class UrlTarget(Target):
 
 
 def make_target(name: str, *, url: str | None = None, model: str | None = None,
-                env: Mapping[str, str] | None = None, paced_url: str | None = None) -> Target:
-    """The target called ``name`` (one of :data:`TARGETS`)."""
+                env: Mapping[str, str] | None = None, paced_url: str | None = None, ca: str | None = None) -> Target:
+    """The target called ``name`` (one of :data:`TARGETS`); ``ca`` (else ``CONFORMANCE_CA``): a PEM CA file that
+    ``wss://`` / ``https://`` connections trust besides the system's (``mockrt serve --tls``)."""
     if name == "mock":
         return MockTarget(env, model)
     if name == "openai":
-        return OpenAITarget(env, model)
+        return OpenAITarget(env, model, ca=ca)
     if name == "azure":
-        return AzureTarget(env, model)
+        return AzureTarget(env, model, ca=ca)
     if name == "url":
-        return UrlTarget(url, env, model, paced_url=paced_url)
+        return UrlTarget(url, env, model, paced_url=paced_url, ca=ca)
     raise TargetError(f"unknown target {name!r}; choose one of {', '.join(TARGETS)}")

@@ -27,7 +27,7 @@ from typing import Any
 from conformance.catalogue import load_catalogue
 from conformance.results import Result
 from conformance.runner import run_catalogue
-from conformance.targets import KNOWN_MODELS, MOCK_KEY, Target, UrlTarget
+from conformance.targets import KNOWN_MODELS, MOCK_KEY, MOCK_PROMPT_ID, MOCK_PROMPTS, Target, UrlTarget
 
 Json = dict[str, Any]
 Patch = Callable[["Patcher"], None]
@@ -954,6 +954,38 @@ def _oob(p: Patcher) -> None:
         p.wrap(cls, "parse_response_params", make)
 
 
+@mutant("response-prompt-ignored", "a prompt on response.create is validated only: the session's prompt is used",
+        "responses/prompt/per-response")
+def _response_prompt_ignored(p: Patcher) -> None:
+    ga, _ = _dialects()
+
+    def make(orig: Any) -> Any:
+        def parse(self: Any, payload: Any, cfg: Any) -> Any:
+            params, raw_input = orig(self, payload, cfg)
+            params.prompt = cfg.prompt
+            return params, raw_input
+
+        return parse
+
+    p.wrap(ga, "parse_response_params", make)
+
+
+@mutant("response-prompt-sticks", "a prompt on response.create becomes the session's prompt",
+        "responses/prompt/per-response")
+def _response_prompt_sticks(p: Patcher) -> None:
+    ga, _ = _dialects()
+
+    def make(orig: Any) -> Any:
+        def parse(self: Any, payload: Any, cfg: Any) -> Any:
+            params, raw_input = orig(self, payload, cfg)
+            cfg.prompt = params.prompt
+            return params, raw_input
+
+        return parse
+
+    p.wrap(ga, "parse_response_params", make)
+
+
 @mutant("item-reference-rejected", "response.input item references are rejected as unknown",
         "responses/out-of-band/input-reference")
 def _item_reference(p: Patcher) -> None:
@@ -1432,6 +1464,29 @@ def _mcp_any_id(p: Patcher) -> None:
     p.attr(McpSession, "answer", answer)
 
 
+@mutant("mcp-client-items-refused", "client-created mcp_call / mcp_list_tools items are refused (as before)",
+        "mcp/item/client-created")
+def _mcp_client_items(p: Patcher) -> None:
+    from mockrt.core import errors
+    from mockrt.core.dialects import mcp as mcp_wire
+
+    def refuse(raw: Any) -> Any:
+        raise errors.invalid_value(raw["type"], ["message", "function_call", "function_call_output"], "item.type")
+
+    p.attr(mcp_wire, "parse_client_item", refuse)
+
+
+@mutant("mcp-items-not-context", "MCP items cost no input tokens: a response does not see them",
+        "mcp/item/client-created")
+def _mcp_not_context(p: Patcher) -> None:
+    from mockrt.core import usage
+
+    def make(orig: Any) -> Any:
+        return lambda item: (0, 0, 0) if item.mcp is not None else orig(item)
+
+    p.wrap(usage, "item_tokens", make)
+
+
 @mutant("mcp-beta-accepts", "beta silently drops mcp tools from session.update instead of refusing them",
         "mcp/beta/refused")
 def _mcp_beta(p: Patcher) -> None:
@@ -1796,11 +1851,12 @@ def mock_servers() -> Iterator[UrlTarget]:
     from mockrt.thread import ServerThread
 
     common: dict[str, Any] = {"port": 0, "api_keys": (MOCK_KEY,), "known_models": KNOWN_MODELS,
-                              "log_level": "warning"}
+                              "scenario": MOCK_PROMPTS, "log_level": "warning"}
     # time_scale: GPT-Live output (§13.4) runs 10× faster on the unpaced server; Realtime pacing there is off anyway.
     with ServerThread(ServerConfig(pacing=Pacing(audio_speed=0), time_scale=0.1, **common)) as fast, \
             ServerThread(ServerConfig(pacing=Pacing(audio_speed=10.0, first_delta_ms=100.0), **common)) as paced:
-        target = UrlTarget(fast.ws_url, {"CONFORMANCE_API_KEY": MOCK_KEY}, paced_url=paced.ws_url)
+        target = UrlTarget(fast.ws_url, {"CONFORMANCE_API_KEY": MOCK_KEY, "CONFORMANCE_PROMPT_ID": MOCK_PROMPT_ID},
+                           paced_url=paced.ws_url)
         target.start()
         yield target
         target.stop()

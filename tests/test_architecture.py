@@ -281,6 +281,61 @@ def test_wire_event_names_appear_only_in_the_dialects(package: str) -> None:
     assert violations == []
 
 
+# -- content-part names are read through the dialects too ------------------------------------------------------------
+
+PART_TYPE_NAMES = frozenset({"input_text", "input_audio", "input_image", "text", "audio", "output_text",
+                             "output_audio"})
+"""Content-part ``type`` values of GA, beta and Voice Live (docs/protocol.md §4.7)."""
+WIRE_ONLY_PART_TYPES = frozenset({"output_text", "output_audio"})
+"""Names only the wire has: the model calls these parts ``text`` and ``audio`` (core/model.py ``ContentType``)."""
+
+
+def _reads_type(node: ast.AST) -> bool:
+    """``x.get("type")`` or ``x["type"]``: a wire object's ``type`` (the model's parts are ``part.type``)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+        return bool(node.args) and isinstance(node.args[0], ast.Constant) and node.args[0].value == "type"
+    return isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == "type"
+
+
+def _part_names(node: ast.AST) -> set[str]:
+    return {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and n.value in PART_TYPE_NAMES}
+
+
+def _part_type_violations(path: Path) -> list[str]:
+    """Wire-only part names anywhere, and any part name compared with a wire object's ``type``."""
+    where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+    out = [f"{where}:{line}: {value!r}" for line, value in _string_literals(path) if value in WIRE_ONLY_PART_TYPES]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(_reads_type(side) for side in sides):
+                out += [f"{where}:{node.lineno}: compares a wire type with {name!r}"
+                        for side in sides for name in sorted(_part_names(side))]
+    return out
+
+
+@pytest.mark.parametrize("package", CHECKED)
+def test_content_part_types_are_read_only_in_the_dialects(package: str) -> None:
+    """The replay, diff, inspector and everything else ask the dialect what a wire content part is
+    (``Dialect.part_type``): no module outside mockrt/core/dialects/ writes GA's ``output_text`` /
+    ``output_audio`` or compares a wire ``type`` with a content-part name."""
+    violations = sorted(v for module, path in MODULES.items()
+                        if _within(module, package) and not _within(module, "mockrt.core.dialects")
+                        for v in _part_type_violations(path))
+    assert violations == []
+
+
+def test_the_part_type_check_can_fail(tmp_path: Path) -> None:
+    """It sees the shapes it forbids (the dialects have them, and so would a reader that compared names)."""
+    ga = _part_type_violations(MODULES["mockrt.core.dialects.ga"])
+    assert any("'output_text'" in v for v in ga)
+    probe = tmp_path / "probe.py"
+    probe.write_text('def f(part):\n    return part.get("type") in ("text", "audio") or part["type"] == "x"\n'
+                     'def g(part):\n    return part.type == "audio"  # the model\'s part: allowed\n')
+    assert _part_type_violations(probe) == ["probe.py:2: compares a wire type with 'audio'",
+                                            "probe.py:2: compares a wire type with 'text'"]
+
+
 def test_every_mockrt_module_is_checked_for_wire_names() -> None:
     unchecked = [m for m in MODULES if _within(m, "mockrt") and m != "mockrt"
                  and not any(_within(m, p) for p in CHECKED)]

@@ -93,6 +93,40 @@ def test_url_target_runs_the_catalogue_and_writes_the_reports(tmp_path: Path, ur
     assert "<table>" in (tmp_path / "matrix.html").read_text()
 
 
+@pytest.fixture(scope="module")
+def tls_url_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    """``mockrt serve --tls`` as a url target: its own local CA, which no system trusts."""
+    config = ServerConfig(port=0, api_keys=(KEY,), known_models=KNOWN_MODELS, log_level="warning", tls=True,
+                          tls_dir=str(tmp_path_factory.mktemp("tls")))
+    with ServerThread(config) as server:
+        yield server
+
+
+def test_url_target_over_wss_trusts_the_ca_given_with_ca(tmp_path: Path, tls_url_server: ServerThread) -> None:
+    ca = tls_url_server.ca_path
+    assert ca is not None and tls_url_server.wss_url.startswith("wss://")
+    proc = _run("-m", "conformance", "--target", "url", "--url", tls_url_server.wss_url, "--ca", ca, "--dialect", "ga",
+                "-k", "items/create or calls/control", "--report", str(tmp_path), CONFORMANCE_API_KEY=KEY)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    results = json.loads((tmp_path / "results-url.json").read_text())["results"]
+    assert len(results) == 11 and {r["outcome"] for r in results} == {"pass"}  # wss:// and https:// (the calls API)
+
+
+def test_url_target_over_wss_reads_the_ca_from_the_environment(tls_url_server: ServerThread) -> None:
+    case = ["--target", "url", "--url", tls_url_server.wss_url, "--dialect", "ga", "-k", "items/create/client-id"]
+    trusted = _run("-m", "conformance", *case, CONFORMANCE_API_KEY=KEY, CONFORMANCE_CA=str(tls_url_server.ca_path))
+    assert trusted.returncode == 0 and "1 pass, 0 fail" in trusted.stdout, trusted.stdout[-3000:]
+    untrusted = _run("-m", "conformance", *case, CONFORMANCE_API_KEY=KEY)  # the system's CAs only: refused
+    assert untrusted.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stdout, untrusted.stdout[-3000:]
+
+
+def test_an_unreadable_ca_file_runs_nothing(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("not a certificate")
+    proc = _run("-m", "conformance", "--target", "url", "--url", "wss://127.0.0.1:9/v1/realtime", "--ca",
+                str(tmp_path / "ca.pem"))
+    assert proc.returncode == 2 and f"--ca {tmp_path / 'ca.pem'}: not a readable PEM CA certificate" in proc.stderr
+
+
 def test_a_must_failure_fails_the_run_and_links_its_transcript(tmp_path: Path, url_server: ServerThread) -> None:
     with MUTANTS["cancel-not-active-code"].active():
         proc = _run("-m", "conformance", "--target", "url", "--url", url_server.ws_url + "/v1/realtime", "-k",

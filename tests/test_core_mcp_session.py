@@ -111,3 +111,26 @@ def test_required_with_only_mcp_tools_calls_the_first_servers_first_tool() -> No
     got = h.send({"type": "response.create"})
     done = next(e for e in got if e["type"] == "response.done")["response"]
     assert [o["type"] for o in done["output"]] == ["function_call"]
+
+
+def test_beta_refuses_client_mcp_items() -> None:
+    """The beta protocol has no MCP items (docs/protocol.md §9.1, §9.7): invalid_value on item.type."""
+    h = Harness("beta")
+    events = h.send({"type": "conversation.item.create", "event_id": "evt_mcp",
+                     "item": {"type": "mcp_call", "id": "mcp_1", "server_label": "s", "name": "n", "arguments": "{}"}})
+    assert [(e["type"], e["error"]["code"], e["error"]["param"]) for e in events] == [
+        ("error", "invalid_value", "item.type")]
+
+
+def test_listed_tools_are_context_once_the_listing_completes() -> None:
+    """The listing's tools count as input tokens (docs/protocol.md §4.11, §9.7), counted again when they arrive."""
+    from mockrt.core.usage import item_tokens, total
+
+    h = Harness(pacing=FAST)
+    configure(h, tools=[tool()])
+    conversation = h.session.conversation
+    empty = conversation.tally.tokens()
+    h.run_mcp(executor())
+    (listing,) = conversation.items
+    assert conversation.tally.tokens() == total(map(item_tokens, conversation.items))
+    assert conversation.tally.tokens()[0] > empty[0] and [t.name for t in listing.mcp] == ["find", "buy"]

@@ -60,3 +60,13 @@ def test_recorded_voice_live_output_replays_at_24khz() -> None:
     assert out is not None and out.shape[0] == 24000 and out[3] == 2  # sample 3 at 24 kHz = sample 2 at 16 kHz
     eight = audio_samples(np.zeros(8000, dtype="<i2").tobytes(), AudioFormat.PCM16_8K)
     assert eight is not None and eight.shape[0] == 24000
+
+
+def test_mcp_call_and_listing_items_are_not_voice_live_request_items() -> None:
+    """Voice Live's request items have only mcp_approval_response among the MCP ones (docs/protocol.md §9.7)."""
+    session = _session()
+    for item in ({"type": "mcp_call", "id": "mcp_1", "server_label": "s", "name": "n", "arguments": "{}"},
+                 {"type": "mcp_list_tools", "server_label": "s", "tools": []}):
+        events = _send(session, {"type": "conversation.item.create", "event_id": "evt_mcp", "item": item})
+        assert _error(events) == ("invalid_value", "item.type")
+    assert not session.conversation.items

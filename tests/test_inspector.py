@@ -415,6 +415,9 @@ def test_cancel_truncate_manual_commit_clear_and_rejected_append(srv: ServerThre
     assert live["source"] == "live" and conv["source"] == "journal"
     key = [(i["id"], i["role"]) for i in conv["items"]]
     assert key == [(i["id"], i["role"]) for i in live["items"]]
+    # parts are named alike both ways, the model's names (the GA wire says output_audio, the dialect reads it)
+    kinds = [[p["type"] for p in i["content"]] for i in conv["items"]]
+    assert kinds == [[p["type"] for p in i["content"]] for i in live["items"]] and kinds[-1] == ["audio"]
     assistant = conv["items"][-1]
     assert assistant["id"] == first["item_id"] and assistant["truncated_ms"] == 40
     (response,) = conv["responses"]

@@ -294,3 +294,98 @@ def test_the_inspector_shows_mcp_items(conn: Conn, mock: ServerThread) -> None:
         assert (listing["type"], listing["server_label"], listing["tools"]) == ("mcp_list_tools", "shop", ["find"])
         assert (call["type"], call["name"], call["arguments"], call["output"]) == ("mcp_call", "find", "{}", "a lamp")
         assert reply["role"] == "assistant"
+
+
+# -- client-created MCP items (docs/protocol.md §9.2, §9.3): conversation history, no server contacted ---------------
+
+CLIENT_CALL = {"type": "mcp_call", "id": "mcp_client_call_1", "server_label": "weather", "name": "forecast",
+               "arguments": '{"city": "Bern"}', "output": "sunny, 21 C and a light breeze from the west"}
+CLIENT_REQUEST = {"type": "mcp_approval_request", "id": "mcpr_client_1", "server_label": "weather", "name": "forecast",
+                  "arguments": '{"city": "Bern", "days": 2}'}
+CLIENT_LISTING = {"type": "mcp_list_tools", "server_label": "weather",
+                  "tools": [{"name": "forecast", "description": "the weather for a city",
+                             "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]}
+
+
+def _input_text_tokens(conn: Conn, item_id: str | None) -> int:
+    """Text input tokens of an out-of-band response whose context is that one item (or nothing)."""
+    refs = [{"type": "item_reference", "id": item_id}] if item_id else []
+    conn.conn.response.create(response={"conversation": "none", "input": refs})  # type: ignore[typeddict-item]
+    done = conn.until_type("response.done")[-1]
+    return int(done["response"]["usage"]["input_token_details"]["text_tokens"])
+
+
+@pytest.mark.parametrize("raw", [CLIENT_CALL, CLIENT_LISTING, CLIENT_REQUEST],
+                         ids=["mcp_call", "mcp_list_tools", "mcp_approval_request"])
+def test_client_created_mcp_items_join_the_conversation(conn: Conn, mock: ServerThread, mcp: McpServers,
+                                                         raw: dict[str, Any]) -> None:
+    conn.update()
+    conn.conn.conversation.item.create(item=raw)  # type: ignore[arg-type]
+    added, done = conn.recv(), conn.recv()
+    assert (added["type"], done["type"]) == ("conversation.item.added", "conversation.item.done")
+    item = done["item"]
+    expected = {**raw, "id": item["id"]}
+    if raw["type"] == "mcp_call":
+        expected |= {"approval_request_id": None, "error": None}
+    if raw["type"] != "mcp_list_tools":
+        assert item["id"] == raw["id"]
+    else:
+        expected["tools"] = [{**raw["tools"][0], "description": "the weather for a city"}]
+        assert item["id"].startswith("item_")
+    assert item == expected and added["item"] == item
+    conn.conn.conversation.item.retrieve(item_id=item["id"])
+    assert conn.recv()["item"] == item
+    assert _input_text_tokens(conn, item["id"]) > _input_text_tokens(conn, None)  # it is context (§4.11)
+    session_id = conn.seen[0]["session"]["id"]
+    with httpx.Client(base_url=mock.http_url, timeout=10) as http:
+        live = http.get(f"/_mockrt/api/sessions/{session_id}/conversation").json()
+    (shown,) = live["items"]
+    assert (shown["type"], shown["server_label"]) == (raw["type"], "weather")
+    conn.conn.conversation.item.delete(item_id=item["id"])
+    assert conn.until_type("conversation.item.deleted")[-1]["item_id"] == item["id"]
+    assert mcp.recorder.calls == []  # history only: no server is contacted
+
+
+def test_client_mcp_call_with_an_error_and_refusals(conn: Conn) -> None:
+    conn.update()
+    failed = {**CLIENT_CALL, "output": None, "error": {"type": "http_error", "code": 503, "message": "down"}}
+    conn.conn.conversation.item.create(item=failed)  # type: ignore[arg-type]
+    assert conn.until_type("conversation.item.done")[-1]["item"]["error"] == failed["error"]
+    bad = [({k: v for k, v in CLIENT_CALL.items() if k != "id"}, "missing_required_parameter", "item.id"),
+           ({**CLIENT_CALL, "id": "mcp_client_call_2", "arguments": {"city": "Bern"}}, "invalid_type",
+            "item.arguments"),
+           ({**CLIENT_CALL, "id": "mcp_client_call_3", "error": {"type": "boom", "message": "x"}}, "invalid_value",
+            "item.error.type"),
+           ({**CLIENT_LISTING, "tools": [{"name": "forecast"}]}, "missing_required_parameter",
+            "item.tools[0].input_schema"),
+           ({**CLIENT_LISTING, "status": "completed"}, "unknown_parameter", "item.status")]
+    for item, code, param in bad:
+        conn.conn.conversation.item.create(item=item, event_id="bad_mcp_item")  # type: ignore[arg-type]
+        error = conn.recv()
+        assert error["type"] == "error", error
+        assert (error["error"]["code"], error["error"]["param"], error["error"]["event_id"]) == (
+            code, param, "bad_mcp_item")
+    conn.conn.conversation.item.retrieve(item_id="mcp_client_call_2")
+    assert conn.recv()["error"]["code"] == "item_retrieve_invalid_item_id"  # nothing was added
+
+
+@pytest.mark.parametrize("replayed_call", [False, True], ids=["answered", "answered-and-called"])
+def test_a_client_approval_request_can_be_answered(conn: Conn, mcp: McpServers, replayed_call: bool) -> None:
+    """History a client replays (§9.7): its approval request takes an answer; the next response makes the approved
+    call, unless the history already has the call that names the request."""
+    conn.update(tools=[tool(mcp.http_url)])
+    listed(conn)
+    answer = {"type": "mcp_approval_response", "approval_request_id": CLIENT_REQUEST["id"], "approve": True}
+    history = [CLIENT_REQUEST, answer]
+    if replayed_call:
+        history.append({**CLIENT_CALL, "approval_request_id": CLIENT_REQUEST["id"]})
+    for item in history:
+        conn.conn.conversation.item.create(item=item)  # type: ignore[arg-type]
+        assert conn.until_type("conversation.item.done")[-1]["item"]["type"] == item["type"]
+    output = response(conn, tool_choice="auto")[-1]["response"]["output"]
+    if replayed_call:
+        assert [i["type"] for i in output] == ["message"] and mcp.recorder.calls == []
+    else:
+        assert [i["type"] for i in output] == ["mcp_call", "message"]
+        assert output[0]["approval_request_id"] == CLIENT_REQUEST["id"]
+        assert mcp.recorder.calls == [("forecast", {"city": "Bern", "days": 2})]

@@ -240,3 +240,32 @@ def test_a_prompt_defined_in_the_scenario_becomes_the_instructions(mock: ServerT
     assert current == text_tokens("You are a support agent for Acme in Paris.")
     assert _instruction_tokens(mock, {"id": "pmpt_support", "version": "1"}) == text_tokens("Old text.")
     assert _instruction_tokens(mock, {"id": "pmpt_unknown"}) == text_tokens(DEFAULT_INSTRUCTIONS)  # echoed only
+
+
+def test_a_prompt_on_response_create_applies_to_that_response_only(mock: ServerThread) -> None:
+    mock.control.load_scenario({"prompts": [{"id": "pmpt_session", "instructions": "Answer as a pirate."},
+                                            {"id": "pmpt_once", "instructions": "Answer as a {{role}} today.",
+                                             "variables": {"role": "poet"}}]})
+    with _client(mock).realtime.connect(model="gpt-realtime") as conn:
+        session = _configure(conn, {"output_modalities": ["text"], "prompt": {"id": "pmpt_session"}})
+
+        def tokens(**response: Any) -> int:
+            conn.response.create(response={"conversation": "none", "input": [], **response})
+            events = _until(conn, ("response.done",))
+            created = next(e for e in events if e["type"] == "response.created")["response"]
+            assert "prompt" not in created  # the response object has no prompt (validated against the SDK)
+            return int(events[-1]["response"]["usage"]["input_token_details"]["text_tokens"])
+
+        assert tokens() == text_tokens("Answer as a pirate.")
+        assert tokens(prompt={"id": "pmpt_once"}) == text_tokens("Answer as a poet today.")
+        assert tokens(prompt={"id": "pmpt_once", "variables": {"role": "judge"}}) == text_tokens(
+            "Answer as a judge today.")
+        assert tokens(prompt={"id": "pmpt_once"}, instructions="Be brief.") == text_tokens(
+            "Answer as a poet today.\nBe brief.")
+        assert tokens(prompt=None) == text_tokens(DEFAULT_INSTRUCTIONS)  # null: no prompt for this response
+        assert tokens(prompt={"id": "pmpt_elsewhere"}) == text_tokens(DEFAULT_INSTRUCTIONS)  # not stored here
+        assert tokens() == text_tokens("Answer as a pirate.")  # the session's prompt is unchanged
+        conn.response.create(response={"prompt": {"version": "1"}})  # type: ignore[typeddict-item]
+        error = _until(conn, ("error",))[-1]["error"]
+        assert (error["code"], error["param"]) == ("missing_required_parameter", "response.prompt.id")
+    assert session["prompt"] == {"id": "pmpt_session"}

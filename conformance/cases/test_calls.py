@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from typing import Any
 
@@ -16,14 +17,16 @@ MOCKRT_TARGETS = ("mock", "url")  # error codes are [U] (§11): judged where moc
 SESSION = {"type": "realtime", "model": "gpt-realtime", "instructions": "Reply with one short sentence."}
 
 
-def _base(ctx: Ctx) -> tuple[str, dict[str, str]]:
+def _base(ctx: Ctx) -> tuple[str, dict[str, str], ssl.SSLContext | None]:
+    """The REST base of the target, its authorization header and TLS context (``--ca``)."""
     endpoint = ctx.target.endpoint(ctx.dialect)
-    return http_base(endpoint.url), {k: v for k, v in endpoint.headers.items() if k.lower() == "authorization"}
+    headers = {k: v for k, v in endpoint.headers.items() if k.lower() == "authorization"}
+    return http_base(endpoint.url), headers, endpoint.tls
 
 
 def _call(ctx: Ctx) -> WebRTCCall:
-    base, headers = _base(ctx)
-    call = WebRTCCall(base, headers, ctx.dialect)
+    base, headers, tls = _base(ctx)
+    call = WebRTCCall(base, headers, ctx.dialect, tls=tls)
     ctx.sessions.append(call)  # type: ignore[arg-type]  # quacks like a Session for the run's bookkeeping
     answer = call.open(SESSION)
     expect_equal(answer.status, 201, f"status of POST /v1/realtime/calls ({answer.text[:200]})")
@@ -87,10 +90,10 @@ def test_output_audio_clear(ctx: Ctx) -> None:
       requirement="Malformed SDP and an offer without an audio section are client errors (400, error object) [D]"
                   "[U: codes and messages].")
 def test_bad_offer(ctx: Ctx) -> None:
-    base, headers = _base(ctx)
+    base, headers, tls = _base(ctx)
     sdp = {**headers, "Content-Type": "application/sdp"}
     for body, what in ((b"hello", "not SDP"), (VIDEO_ONLY_OFFER.encode(), "no audio section")):
-        answer = post(base + "/v1/realtime/calls", body, sdp)
+        answer = post(base + "/v1/realtime/calls", body, sdp, tls=tls)
         expect_equal(answer.status, 400, f"status for an offer with {what}")
         error = answer.json().get("error", {})
         expect_equal(error.get("param"), "sdp", f"error.param for an offer with {what}")
@@ -101,10 +104,10 @@ def test_bad_offer(ctx: Ctx) -> None:
       description="accept/reject/refer/hangup of an unknown call id → 404 with the error object",
       requirement="Control requests name a call by id; an unknown id is 404 [D][U: code].")
 def test_unknown_call(ctx: Ctx) -> None:
-    base, headers = _base(ctx)
+    base, headers, tls = _base(ctx)
     for action in ("accept", "reject", "refer", "hangup"):
         answer = post(f"{base}/v1/realtime/calls/rtc_unknown_0/{action}", b"{}",
-                      {**headers, "Content-Type": "application/json"})
+                      {**headers, "Content-Type": "application/json"}, tls=tls)
         expect_equal(answer.status, 404, f"status of {action} on an unknown call")
         expect_equal(answer.json()["error"].get("code"), "call_not_found", f"error.code of {action}")
 
@@ -115,7 +118,7 @@ def _sideband(ctx: Ctx, call_id: str) -> Session:
     ctx.transcripts.append(transcript)
     session = Session.open(endpoint.url, headers=endpoint.headers, subprotocols=endpoint.subprotocols,
                            dialect=ctx.dialect, transcript=transcript, deadline=ctx.deadline, wait_cap=ctx.wait_cap,
-                           local=endpoint.local, scale=ctx.scale)
+                           local=endpoint.local, scale=ctx.scale, tls=endpoint.tls)
     ctx.sessions.append(session)
     return session
 
@@ -129,8 +132,9 @@ def test_sideband_unknown(ctx: Ctx) -> None:
 
 
 def _admin(ctx: Ctx, path: str, body: Any) -> Any:
-    base, _ = _base(ctx)
-    answer = post(base + "/_mockrt" + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    base, _, tls = _base(ctx)
+    answer = post(base + "/_mockrt" + path, json.dumps(body).encode(), {"Content-Type": "application/json"},
+                  tls=tls)
     if answer.status in (401, 404):
         ctx.skip("no mockrt admin API here to place a simulated SIP call")
     if answer.status >= 300:
@@ -143,10 +147,11 @@ def _admin(ctx: Ctx, path: str, body: Any) -> Any:
       requirement="accept with the session config, control over the sideband, DTMF {event, received_at} (no "
                   "event_id in the SDK model), hangup [D]; after the end the call id is refused [U: status 400].")
 def test_sip_dtmf(ctx: Ctx) -> None:
-    base, headers = _base(ctx)
+    base, headers, tls = _base(ctx)
     call_id = _admin(ctx, "/calls", {"dtmf": [{"digit": "7", "at_ms": 200}]})["call_id"]
     json_headers = {**headers, "Content-Type": "application/json"}
-    accepted = post(f"{base}/v1/realtime/calls/{call_id}/accept", json.dumps(SESSION).encode(), json_headers)
+    accepted = post(f"{base}/v1/realtime/calls/{call_id}/accept", json.dumps(SESSION).encode(), json_headers,
+                    tls=tls)
     expect_equal(accepted.status, 200, f"status of accept ({accepted.text[:200]})")
     s = _sideband(ctx, call_id)
     dtmf = s.wait("input_audio_buffer.dtmf_event_received", timeout=10)
@@ -154,9 +159,10 @@ def test_sip_dtmf(ctx: Ctx) -> None:
     expect(isinstance(dtmf.get("received_at"), int), "dtmf.received_at is a unix timestamp")
     s.send({"type": "session.update", "session": {"type": "realtime", "instructions": "Be brief."}})
     s.wait("session.updated", timeout=10)
-    expect_equal(post(f"{base}/v1/realtime/calls/{call_id}/hangup", b"", json_headers).status, 200, "hangup")
-    expect_equal(post(f"{base}/v1/realtime/calls/{call_id}/hangup", b"", json_headers).status, 400,
+    hung = post(f"{base}/v1/realtime/calls/{call_id}/hangup", b"", json_headers, tls=tls)
+    expect_equal(hung.status, 200, "hangup")
+    expect_equal(post(f"{base}/v1/realtime/calls/{call_id}/hangup", b"", json_headers, tls=tls).status, 400,
                  "a second hangup")
-    info = get(f"{base}/_mockrt/calls/{call_id}", {})
+    info = get(f"{base}/_mockrt/calls/{call_id}", {}, tls=tls)
     expect_equal(info.json().get("status"), "ended", "the call's status after hangup")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 from typing import Any
 
 from conformance import Ctx, case
@@ -308,8 +309,9 @@ def test_live_decision_trigger(ctx: Ctx) -> None:
 # -- SIP calls (§13.8): simulated on the mock through its admin API --------------------------------------------
 
 
-def _admin_call(ctx: Ctx, base: str, body: Json) -> Json:
-    answer = post(base + "/_mockrt/calls", json.dumps(body).encode(), {"Content-Type": "application/json"})
+def _admin_call(ctx: Ctx, base: str, body: Json, tls: ssl.SSLContext | None) -> Json:
+    answer = post(base + "/_mockrt/calls", json.dumps(body).encode(), {"Content-Type": "application/json"},
+                  tls=tls)
     if answer.status in (401, 404):
         ctx.skip("no mockrt admin API here to place a simulated SIP call")
     if answer.status >= 300:
@@ -327,26 +329,26 @@ def test_live_sip(ctx: Ctx) -> None:
     base = http_base(endpoint.url)
     headers = {k: v for k, v in endpoint.headers.items() if k.lower() == "authorization"}
     json_headers = {**headers, "Content-Type": "application/json"}
-    placed = _admin_call(ctx, base, {"surface": "live", "dtmf": [{"digit": "7", "at_ms": 1500}]})
+    placed = _admin_call(ctx, base, {"surface": "live", "dtmf": [{"digit": "7", "at_ms": 1500}]}, endpoint.tls)
     session_id = placed["live_session_id"]
     body = json.dumps({"session": {"type": "live", "model": "gpt-live-1"}}).encode()
-    accepted = post(f"{base}/v1/live/sessions/{session_id}/accept", body, json_headers)
+    accepted = post(f"{base}/v1/live/sessions/{session_id}/accept", body, json_headers, tls=endpoint.tls)
     expect_equal(accepted.status, 200, f"status of accept ({accepted.text[:200]})")
     url = endpoint.url.split("?")[0] + f"/{session_id}/attach"
     transcript = Transcript(ctx.target.name, ctx.dialect, url, ctx.case.id)
     ctx.transcripts.append(transcript)
     side = Session.open(url, headers=endpoint.headers, subprotocols=endpoint.subprotocols, dialect=ctx.dialect,
                         transcript=transcript, deadline=ctx.deadline, wait_cap=ctx.wait_cap, local=endpoint.local,
-                        scale=ctx.scale)
+                        scale=ctx.scale, tls=endpoint.tls)
     ctx.sessions.append(side)
     expect_equal(side.wait("transport.dtmf.received", timeout=10).get("event"), "7", "the caller's keypress")
     side.send({"type": "transport.dtmf.send", "event": "#", "event_id": "evt_live_dtmf"})
     sent = side.wait("transport.dtmf.sent", timeout=10)
     expect_equal((sent.get("event"), sent.get("client_event_id")), ("#", "evt_live_dtmf"), "transport.dtmf.sent")
-    hung = post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers)
+    hung = post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers, tls=endpoint.tls)
     expect_equal(hung.status, 200, "hangup")
-    expect_equal(post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers).status, 400,
-                 "a second hangup")
+    again = post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers, tls=endpoint.tls)
+    expect_equal(again.status, 400, "a second hangup")
 
 
 def _sideband(ctx: Ctx, session_id: str) -> Session:
@@ -379,7 +381,7 @@ def test_live_sip_outbound(ctx: Ctx) -> None:
 
     def dial() -> str:
         body = json.dumps({"session": {"model": "gpt-live-1"}, "transport": DIAL}).encode()
-        created = post(f"{base}/v1/live/sessions", body, json_headers)
+        created = post(f"{base}/v1/live/sessions", body, json_headers, tls=endpoint.tls)
         expect_equal(created.status, 200, f"status of POST /v1/live/sessions ({created.text[:200]})")
         expect_equal(created.json().get("transport"), {"type": "sip"}, "transport (no trunk credentials)")
         session_id: str = created.json()["session"]["id"]
@@ -387,7 +389,7 @@ def test_live_sip_outbound(ctx: Ctx) -> None:
 
     def far_end(session_id: str, step: str, body: Json | None = None) -> None:
         answer = post(f"{base}/_mockrt/calls/{session_id}/{step}", json.dumps(body or {}).encode(),
-                      {"Content-Type": "application/json"})
+                      {"Content-Type": "application/json"}, tls=endpoint.tls)
         if answer.status in (401, 404):
             ctx.skip("no mockrt admin API here to simulate the far end of an outbound call")
         expect_equal(answer.status, 200, f"far end {step} ({answer.text[:200]})")
@@ -401,7 +403,8 @@ def test_live_sip_outbound(ctx: Ctx) -> None:
     expect_equal(side.wait("transport.ringing", timeout=10).get("session_id"), session_id, "ringing.session_id")
     far_end(session_id, "answer")
     expect_equal(side.wait("transport.answered", timeout=10).get("session_id"), session_id, "answered.session_id")
-    expect_equal(post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers).status, 200, "hangup")
+    hung = post(f"{base}/v1/live/sessions/{session_id}/hangup", b"", json_headers, tls=endpoint.tls)
+    expect_equal(hung.status, 200, "hangup")
 
     failing = dial()
     side = _sideband(ctx, failing)
@@ -412,7 +415,7 @@ def test_live_sip_outbound(ctx: Ctx) -> None:
     failed = side.wait("transport.failed", timeout=10)
     expect_equal(failed.get("error"), {"type": "call_error", "code": "busy_here", "message": "User busy."},
                  "transport.failed.error")
-    expect_equal(post(f"{base}/v1/live/sessions/{failing}/hangup", b"", json_headers).status, 400,
+    expect_equal(post(f"{base}/v1/live/sessions/{failing}/hangup", b"", json_headers, tls=endpoint.tls).status, 400,
                  "hangup after the failure")
 
 
@@ -430,7 +433,7 @@ def test_live_webrtc_wake_idle_permissions(ctx: Ctx) -> None:
     endpoint = ctx.target.endpoint(ctx.dialect)
     headers = {k: v for k, v in endpoint.headers.items() if k.lower() == "authorization"}
     allowed = ["session.started", "session.resumed", "session.paused", "session.input_transcript.delta"]
-    call = WebRTCCall(http_base(endpoint.url), headers, ctx.dialect, mic=bytes(4800) + clip.pcm16)
+    call = WebRTCCall(http_base(endpoint.url), headers, ctx.dialect, mic=bytes(4800) + clip.pcm16, tls=endpoint.tls)
     ctx.sessions.append(call)  # type: ignore[arg-type]  # quacks like a Session for the run's bookkeeping
     created = call.open_live("/v1/live/sessions", {"session": {
         "model": "gpt-live-1", "instructions": "Reply with one short sentence.",
@@ -449,4 +452,4 @@ def test_live_webrtc_wake_idle_permissions(ctx: Ctx) -> None:
     expect(not others, f"only the allowed server events reach the data channel, also saw {sorted(others)}")
     session_id = created.json()["session"]["id"]
     post(f"{http_base(endpoint.url)}/v1/live/sessions/{session_id}/hangup", b"",
-         {**headers, "Content-Type": "application/json"})
+         {**headers, "Content-Type": "application/json"}, tls=endpoint.tls)

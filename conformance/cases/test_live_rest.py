@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import ssl
 import time
 import wave
 from collections.abc import Callable
@@ -25,10 +26,10 @@ FINALIZE_S = 10.0
 """How long a closed session's recording (or stored state) may take to become available on a live service."""
 
 
-def _rest(ctx: Ctx) -> tuple[str, dict[str, str]]:
+def _rest(ctx: Ctx) -> tuple[str, dict[str, str], ssl.SSLContext | None]:
     endpoint = ctx.target.endpoint(ctx.dialect)
     return http_base(endpoint.url), {k: v for k, v in endpoint.headers.items()
-                                     if k.lower() in ("authorization", "api-key")}
+                                     if k.lower() in ("authorization", "api-key")}, endpoint.tls
 
 
 def _poll(request: Callable[[], HttpAnswer], done: Callable[[HttpAnswer], bool]) -> HttpAnswer:
@@ -54,8 +55,8 @@ def _stored_and_closed(ctx: Ctx, audio: bytes = b"") -> str:
 
 
 def _content(ctx: Ctx, session_id: str) -> HttpAnswer:
-    base, headers = _rest(ctx)
-    return _poll(lambda: get(f"{base}/v1/live/sessions/{session_id}/content", headers),
+    base, headers, tls = _rest(ctx)
+    return _poll(lambda: get(f"{base}/v1/live/sessions/{session_id}/content", headers, tls=tls),
                  lambda a: a.status == 200)
 
 
@@ -93,17 +94,17 @@ def test_live_content_wav(ctx: Ctx) -> None:
       requirement="Only sessions started with store: true can be downloaded or forked [D]; mockrt answers HTTP "
                   "404 session_not_found otherwise [U: status and code].")
 def test_live_rest_unknown(ctx: Ctx) -> None:
-    base, headers = _rest(ctx)
+    base, headers, tls = _rest(ctx)
     s, event = started(ctx, store=False)
     s.send({"type": "session.close"})
     s.until("session.closed")
     for session_id in ("live_conformance_unknown", event["session"]["id"]):
-        answer = get(f"{base}/v1/live/sessions/{session_id}/content", headers)
+        answer = get(f"{base}/v1/live/sessions/{session_id}/content", headers, tls=tls)
         expect_equal(answer.status, 404, f"status of content of {session_id}")
         expect_equal(answer.json()["error"].get("code"), "session_not_found", "error.code")
     body = b'{"transport": {"type": "webrtc", "sdp": "v=0"}}'
     answer = post(f"{base}/v1/live/sessions/live_conformance_unknown/fork", body,
-                  {**headers, "Content-Type": "application/json"})
+                  {**headers, "Content-Type": "application/json"}, tls=tls)
     expect_equal(answer.status, 404, f"status of a fork of an unknown session ({answer.text[:200]})")
 
 
@@ -117,8 +118,8 @@ def test_live_fork_rest(ctx: Ctx) -> None:
 
     source = _stored_and_closed(ctx)
     _content(ctx, source)  # the service forks "a stored, closed session whose recording has finalized"
-    base, headers = _rest(ctx)
-    call = WebRTCCall(base, headers, ctx.dialect)
+    base, headers, tls = _rest(ctx)
+    call = WebRTCCall(base, headers, ctx.dialect, tls=tls)
     ctx.sessions.append(call)  # type: ignore[arg-type]  # quacks like a Session for the run's bookkeeping
     answer = call.open_live(f"/v1/live/sessions/{source}/fork", {"session": {}})
     expect_equal(answer.status, 200, f"status of the fork ({answer.text[:200]})")
@@ -128,5 +129,5 @@ def test_live_fork_rest(ctx: Ctx) -> None:
     expect_equal(session.get("id"), forked.session.id, "session.started id")
     expect_equal((session.get("model"), session.get("instructions")),
                  ("gpt-live-1", "Reply with one short sentence."), "inherited model and instructions")
-    hung = post(f"{base}/v1/live/sessions/{forked.session.id}/hangup", b"", headers)
+    hung = post(f"{base}/v1/live/sessions/{forked.session.id}/hangup", b"", headers, tls=tls)
     expect_equal(hung.status, 200, "hangup of the fork")

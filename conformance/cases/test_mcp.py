@@ -168,6 +168,50 @@ def test_approval_unknown(ctx: Ctx) -> None:
     _answer(s, request, True)  # the open request can still be answered
 
 
+_CLIENT_CALL: Json = {"type": "mcp_call", "id": "mcp_conformance_call_1", "server_label": SERVER_LABEL,
+                      "name": "forecast", "arguments": '{"city": "Bern"}',
+                      "output": "1-day forecast for Bern: sunny, 21 C, a light breeze from the west"}
+_CLIENT_REQUEST: Json = {"type": "mcp_approval_request", "id": "mcpr_conformance_1", "server_label": SERVER_LABEL,
+                         "name": "forecast", "arguments": '{"city": "Bern"}'}
+_CLIENT_LISTING: Json = {"type": "mcp_list_tools", "server_label": SERVER_LABEL,
+                         "tools": [{"name": "forecast", "description": "the weather of a city",
+                                    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]}
+
+
+def _context_tokens(s: Session, item_id: str | None) -> int:
+    """Text input tokens of an out-of-band response whose whole context is that item (or nothing)."""
+    refs = [{"type": "item_reference", "id": item_id}] if item_id else []
+    turn = s.respond({"conversation": "none", "output_modalities": ["text"], "input": refs})
+    return int(((turn.response.get("usage") or {}).get("input_token_details") or {}).get("text_tokens", 0))
+
+
+@case(id="mcp/item/client-created", section="§2.5, §9.7", level="should", dialects=("ga",),
+      description="client mcp_call / mcp_list_tools / mcp_approval_request items join the conversation and are "
+                  "context",
+      requirement="ConversationItemParam holds RealtimeMcpToolCallParam (id, server_label, name, arguments required), "
+                  "RealtimeMcpListToolsParam (id optional) and RealtimeMcpApprovalRequestParam [D]; a call without id "
+                  "is refused [D]; items are context (§4.11) [U].")
+def test_item_client_created(ctx: Ctx) -> None:
+    s = ctx.connect()
+    without = _context_tokens(s, None)
+    for raw in (_CLIENT_CALL, _CLIENT_LISTING, _CLIENT_REQUEST):
+        item = s.create_item(raw)["item"]
+        expect_equal({k: item.get(k) for k in raw if k != "id"}, {k: v for k, v in raw.items() if k != "id"},
+                     f"the {raw['type']} item as given")
+        if "id" in raw:
+            expect_equal(item["id"], raw["id"], "the client's id")
+        s.send({"type": "conversation.item.retrieve", "item_id": item["id"]})
+        expect_equal(s.expect("conversation.item.retrieved")["item"], item, "the retrieved item")
+        tokens = _context_tokens(s, item["id"])
+        expect(tokens > without, f"the {raw['type']} item is context: {tokens} text tokens, {without} without it")
+        s.send({"type": "conversation.item.delete", "item_id": item["id"]})
+        expect_equal(s.expect("conversation.item.deleted")["item_id"], item["id"], "the deleted item")
+    s.send({"type": "conversation.item.create", "event_id": "mcp_item_1",
+            "item": {k: v for k, v in _CLIENT_CALL.items() if k != "id"}})
+    s.expect_error(code="missing_required_parameter", param="item.id", event_id="mcp_item_1")
+    s.expect_quiet("after the refused mcp_call")
+
+
 @case(id="mcp/beta/refused", section="§9.1", level="should", dialects=("beta",), targets=LOCAL,
       description="beta has no MCP: an mcp tool in session.update is refused",
       requirement="The beta schema's tools are function tools only [D]: invalid_value on session.tools[0].type.")

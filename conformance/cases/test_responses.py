@@ -455,3 +455,33 @@ def test_max_output_tokens(ctx: Ctx) -> None:
                   "response.done")
     expect_in(assistant_item(turn).get("status"), ("incomplete",), "output item status")
 
+
+
+# -- a stored prompt per response (§2.9, §4.3) ---------------------------------------------------------------------
+
+
+def _instruction_tokens(s: Session, **response: Any) -> int:
+    """Input text tokens of an out-of-band response with an empty context: what its instructions cost."""
+    turn = s.respond({"conversation": "none", "input": [], "output_modalities": ["text"], **response})
+    return int(((turn.response.get("usage") or {}).get("input_token_details") or {}).get("text_tokens", 0))
+
+
+@case(id="responses/prompt/per-response", section="§2.9, §4.3", level="should", dialects=("ga",),
+      description="a stored prompt on response.create is that response's instructions only; the session's "
+                  "prompt does the same",
+      requirement="response.prompt references a stored prompt for this response only [D]; the response object "
+                  "has no prompt key [D: RealtimeResponse]; its instructions count as input tokens [U]. Needs a "
+                  "prompt stored on the target (the mock's own, else CONFORMANCE_PROMPT_ID).")
+def test_prompt_per_response(ctx: Ctx) -> None:
+    prompt_id = ctx.target.stored_prompt_id
+    if prompt_id is None:
+        ctx.skip("no stored prompt on this target (set CONFORMANCE_PROMPT_ID)")
+    prompt = {"id": prompt_id}
+    s = ctx.connect()
+    plain = _instruction_tokens(s)
+    prompted = _instruction_tokens(s, prompt=prompt)
+    expect(prompted != plain, f"the prompt's instructions replace the session's: {prompted} text tokens both ways")
+    expect_equal(_instruction_tokens(s), plain, "text tokens of the next response, without a prompt")
+    s.send({"type": "session.update", "session": {"type": "realtime", "prompt": prompt}})
+    expect_equal(s.expect("session.updated")["session"]["prompt"].get("id"), prompt_id, "the session's prompt")
+    expect_equal(_instruction_tokens(s), prompted, "text tokens with the session's prompt")

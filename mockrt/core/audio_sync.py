@@ -67,7 +67,7 @@ class OutputSync:
     def observe(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         """The derived events that follow ``event`` (an internal server event) on the wire."""
         kind = event["type"]
-        if kind is ServerEvent.CONTENT_PART_ADDED and event["part"].get("type") == "audio":
+        if kind is ServerEvent.CONTENT_PART_ADDED and event["part"].type == "audio":
             info = self.info(event["response_id"])
             if info is not None:
                 ids = {k: event[k] for k in ("response_id", "item_id", "output_index", "content_index")}

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from mockrt.core import errors
-from mockrt.core.schema import AnyValue, Arr, Bool, Check, Const, Custom, Enum, Nullable, Obj, OneOf, Str
+from mockrt.core.schema import AnyValue, Arr, Bool, Check, Const, Custom, Enum, Int, Nullable, Obj, OneOf, Str, Union
 
 CONNECTORS = (
     "connector_dropbox",
@@ -277,6 +277,51 @@ APPROVAL_RESPONSE_SCHEMA: Check = Obj(
     required=("type", "approval_request_id", "approve"),
 )
 """The client-created ``mcp_approval_response`` item (``item`` of ``conversation.item.create``)."""
+
+_CODED_ERROR = {"type": Str(), "code": Int(), "message": Str()}
+MCP_CALL_ERROR_SCHEMA: Check = Nullable(Union({
+    "protocol_error": Obj(_CODED_ERROR, required=("type", "code", "message")),
+    "tool_execution_error": Obj({"type": Str(), "message": Str()}, required=("type", "message")),
+    "http_error": Obj(_CODED_ERROR, required=("type", "code", "message")),
+}))
+"""``mcp_call.error``: the SDK's ``RealtimeMcpProtocolErrorParam`` / ``…ToolExecutionErrorParam`` /
+``RealtimeMcphttpErrorParam`` union (§4.7)."""
+
+MCP_CALL_ITEM_SCHEMA: Check = Obj(
+    {
+        "id": Str(max_len=64),
+        "type": Const("mcp_call"),
+        "server_label": Str(),
+        "name": Str(),
+        "arguments": Str(),
+        "approval_request_id": Nullable(Str()),
+        "output": Nullable(Str()),
+        "error": MCP_CALL_ERROR_SCHEMA,
+        "object": AnyValue(),
+    },
+    required=("id", "type", "server_label", "name", "arguments"),
+)
+"""A client-created ``mcp_call`` item (the SDK's ``RealtimeMcpToolCallParam``: ``id`` is required, §9.3)."""
+
+MCP_APPROVAL_REQUEST_ITEM_SCHEMA: Check = Obj(
+    {"id": Str(max_len=64), "type": Const("mcp_approval_request"), "server_label": Str(), "name": Str(),
+     "arguments": Str(), "object": AnyValue()},
+    required=("id", "type", "server_label", "name", "arguments"),
+)
+"""A client-created ``mcp_approval_request`` item (the SDK's ``RealtimeMcpApprovalRequestParam``, §9.4, §9.7)."""
+
+MCP_LIST_TOOLS_ITEM_SCHEMA: Check = Obj(
+    {
+        "id": Str(max_len=64),
+        "type": Const("mcp_list_tools"),
+        "server_label": Str(),
+        "tools": Arr(Obj({"name": Str(), "input_schema": Obj({}, extra=AnyValue()), "description": Nullable(Str()),
+                          "annotations": Nullable(Obj({}, extra=AnyValue()))}, required=("name", "input_schema"))),
+        "object": AnyValue(),
+    },
+    required=("type", "server_label", "tools"),
+)
+"""A client-created ``mcp_list_tools`` item (the SDK's ``RealtimeMcpListToolsParam``: ``id`` optional, §9.2)."""
 
 
 # --- directives (core -> transport) and results (transport -> core) ------------------------------------

@@ -27,6 +27,7 @@ from mockrt.core.mcp import (
     CallFailed,
     CallTool,
     ListTools,
+    McpCall,
     McpError,
     McpResult,
     McpServerConfig,
@@ -148,6 +149,15 @@ class McpSession:
     def answer(self, answer: ApprovalResponse) -> None:
         self.approvals[answer.approval_request_id].answer = answer
 
+    def client_item(self, item: Item) -> None:
+        """A client's MCP history item entered the conversation (§9.7): its approval request can be answered
+        like the model's; a call naming an approval request settles it (the call happened, the next response
+        does not make it again)."""
+        if isinstance(item.mcp, ApprovalRequest) and item.mcp.id not in self.approvals:
+            self.approvals[item.mcp.id] = Approval(item.mcp)
+        elif isinstance(item.mcp, McpCall) and item.mcp.approval_request_id in self.approvals:
+            self.approvals[item.mcp.approval_request_id].used = True
+
     def plan(self, params: ResponseParams) -> ReplyPlan | None:
         """What the "model" does before asking the brain: run (or not) the calls the client just answered, else
         call the tool a forced ``tool_choice`` names; ``"required"`` with MCP servers but no function tools calls
@@ -234,6 +244,7 @@ class McpSession:
         if isinstance(result, ToolsListed):
             waiter.status, waiter.tools = "ready", result.tools
             item.mcp = result.tools
+            self.conversation.refresh(item)  # the listed tools are context (§4.11)
             self.emit({"type": ServerEvent.MCP_LIST_TOOLS_COMPLETED, "item_id": item.id})
         elif isinstance(result, ToolsFailed):
             waiter.status, waiter.error = "failed", result.error

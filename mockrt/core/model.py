@@ -166,6 +166,7 @@ class ResponseParams:
     conversation: Literal["auto", "none"] = "auto"
     metadata: dict[str, str] | None = None
     input: list[Item] | None = None  # None: the default conversation is the context
+    prompt: dict[str, Any] | None = None  # the stored prompt this response uses (§2.9, §4.3): the session's by default
 
 
 @dataclass

@@ -269,8 +269,7 @@ class ResponseRun:
         part = ContentPart(type="audio", transcript="", audio_format=self.response.params.output_format) if audio \
             else ContentPart(type="text", text="")
         ids = {**self._ids(index, item), "content_index": 0}
-        wire_part = {"type": "audio", "transcript": ""} if audio else {"type": "text", "text": ""}
-        yield t, {"type": ServerEvent.CONTENT_PART_ADDED, **ids, "part": wire_part}
+        yield t, {"type": ServerEvent.CONTENT_PART_ADDED, **ids, "part": _part_event(part)}
         item.content.append(part)
         self._open_part = part
         pieces = tokenize(out.transcript if audio and out.transcript is not None else out.text)
@@ -349,11 +348,9 @@ class ResponseRun:
         if part.type == "audio":
             yield t, {"type": ServerEvent.OUTPUT_AUDIO_DONE, **ids}
             yield t, {"type": ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DONE, **ids, "transcript": part.transcript}
-            wire = {"type": "audio", "transcript": part.transcript}
         else:
             yield t, {"type": ServerEvent.OUTPUT_TEXT_DONE, **ids, "text": part.text}
-            wire = {"type": "text", "text": part.text}
-        yield t, {"type": ServerEvent.CONTENT_PART_DONE, **ids, "part": wire}
+        yield t, {"type": ServerEvent.CONTENT_PART_DONE, **ids, "part": _part_event(part)}
         self._open_part = None
 
     def _search_call(self, index: int, out: SearchCallOut, t: float) -> Generator[tuple[float, Event], None, float]:
@@ -460,3 +457,9 @@ class ResponseRun:
         self._finalize("cancelled", {"type": "cancelled", "reason": reason})
         events.append({"type": ServerEvent.RESPONSE_DONE, "response": self.response})
         return events
+
+
+def _part_event(part: ContentPart) -> ContentPart:
+    """What ``content_part.added`` / ``.done`` carry: the part as it is now (type, text or transcript, no audio),
+    a copy, since the streamed part keeps growing; the dialect renders it (§3.7)."""
+    return ContentPart(type=part.type, text=part.text, transcript=part.transcript)

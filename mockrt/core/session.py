@@ -495,6 +495,8 @@ class RealtimeSession:
             item.id = self.ids.item()
         if item.type == "mcp_approval_response":
             self.mcp.answer(item.mcp)
+        elif item.mcp is not None:
+            self.mcp.client_item(item)
         if item.type == "function_call" and not item.call_id:
             item.call_id = self.ids.call()
         prev = self.conversation.insert(item, previous)
@@ -594,7 +596,7 @@ class RealtimeSession:
         The brain decides the plan; a plan with ``error_event`` answers with that error instead,
         and no plan (lockstep) leaves the response in progress until :meth:`provide_reply`.
         """
-        params.instructions = resolve_prompt(self.options.prompts, self.config.prompt, params.instructions,
+        params.instructions = resolve_prompt(self.options.prompts, params.prompt, params.instructions,
                                              DEFAULT_INSTRUCTIONS)
         seen = truncation.fit(context, params.instructions, self.config.truncation, self.config.model,
                               self.conversation.tokens_of(context), self.conversation.tally.of)

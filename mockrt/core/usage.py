@@ -8,10 +8,13 @@ the input usage of a response costs the same with 10 items in the conversation a
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from mockrt.core.brain import tokenize
+from mockrt.core.mcp import ApprovalRequest, McpCall
 from mockrt.core.model import Item, Usage
 
 Tokens = tuple[int, int, int]
@@ -24,9 +27,24 @@ def text_tokens(text: str | None) -> int:
     return len(tokenize(text)) if text else 0
 
 
+def _mcp_text(state: Any) -> str:
+    """The text an MCP item (docs/protocol.md §9) puts in the context: a call's arguments, output or error, a
+    request's arguments, a listing's tools (name, description, input schema)."""
+    if isinstance(state, McpCall):
+        error = state.error.message if state.error is not None else None
+        return " ".join(filter(None, (state.arguments, state.output, error)))
+    if isinstance(state, ApprovalRequest):
+        return state.arguments
+    if isinstance(state, tuple):
+        return " ".join(f"{t.name} {t.description or ''} {json.dumps(t.input_schema)}" for t in state)
+    return ""
+
+
 def item_tokens(item: Item) -> Tokens:
     """The input tokens one item costs when it is part of a response's context (§4.11)."""
     text = text_tokens(item.arguments) + text_tokens(item.output) + text_tokens(item.name)
+    if item.mcp is not None:
+        text += text_tokens(_mcp_text(item.mcp))
     audio = image = 0
     for part in item.content:
         if part.type == "input_audio":

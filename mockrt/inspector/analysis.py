@@ -109,7 +109,7 @@ class SessionAnalysis:
         self.timeline = Timeline()
         self.input = InputTrack()
         self.vad = VadReplay(vad)
-        self.conversation = ConversationBuilder()
+        self.conversation = ConversationBuilder(self.dialect)
         self.responses: dict[str, ResponseInfo] = {}
         self.response_version = 0
         self.in_fmt = AudioFormat.PCM16

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from mockrt.core.dialects import Dialect
 from mockrt.core.dialects import mcp as mcp_wire
 from mockrt.core.events import ServerEvent
 from mockrt.inspector.journal import Internal, _obj
@@ -19,14 +20,18 @@ TRANSCRIPT_GAP_MS = 250
 (words of one turn follow each other closely; turns are separated by silence of at least the VAD's 500 ms)."""
 
 
-def _norm_item(item: dict[str, Any]) -> dict[str, Any]:
+def _norm_item(item: dict[str, Any], dialect: Dialect | None) -> dict[str, Any]:
+    """A wire item as the inspector shows it: parts named with the model's content types (GA ``output_text`` and
+    beta ``text`` alike are ``text``), like :func:`conversation_from_items` names a live session's."""
     out: dict[str, Any] = {"id": item.get("id"), "type": item.get("type"), "status": item.get("status")}
     if item.get("type") == "message":
         out["role"] = item.get("role")
         content = []
         for part in item.get("content") or []:
             if isinstance(part, dict):
-                content.append({k: part[k] for k in ("type", "text", "transcript") if k in part})
+                shown = {k: part[k] for k in ("text", "transcript") if k in part}
+                kind = dialect.part_type(part) if dialect is not None else None
+                content.append({"type": kind or part.get("type"), **shown})
         out["content"] = content
     else:
         for key in ("name", "call_id", "arguments", "output", *_MCP_KEYS):
@@ -48,7 +53,8 @@ _ARGUMENT_EVENTS = frozenset({ServerEvent.FUNCTION_CALL_ARGUMENTS_DELTA, ServerE
 class ConversationBuilder:
     """The default conversation rebuilt from item and response events (``previous_item_id`` order)."""
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect  # reads the journal's items and parts (the session's dialect)
         self.items: list[dict[str, Any]] = []
         self.version = 0
 
@@ -95,7 +101,7 @@ class ConversationBuilder:
         e = entry.event
         item: dict[str, Any] | None
         if ev is ServerEvent.ITEM_ADDED and isinstance(e.get("item"), dict):
-            item = _norm_item(e["item"])
+            item = _norm_item(e["item"], self.dialect)
             if self._find(item["id"]) is not None:
                 return False
             prev = e.get("previous_item_id")
@@ -115,7 +121,7 @@ class ConversationBuilder:
             existing = self._find(e["item"].get("id"))
             if existing is None:
                 return False
-            fresh = _norm_item(e["item"])
+            fresh = _norm_item(e["item"], self.dialect)
             for key, value in fresh.items():
                 if key == "content":
                     old = existing.get("content") or []
@@ -158,10 +164,11 @@ class ConversationBuilder:
         elif ev is ServerEvent.CONTENT_PART_ADDED:
             item = self._find(e.get("item_id"))
             raw = _obj(e.get("part"))
-            part = self._part(item, e.get("content_index"), str(raw.get("type"))) if item else None
+            kind = self.dialect.part_type(raw) or raw.get("type")
+            part = self._part(item, e.get("content_index"), str(kind)) if item else None
             if part is None:
                 return False
-            part["type"] = raw.get("type", part.get("type"))
+            part["type"] = kind or part.get("type")
         elif ev in _ARGUMENT_EVENTS:
             item = self._find(e.get("item_id"))
             if item is None:
@@ -181,7 +188,7 @@ def conversation_from_items(items: Iterable[Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for item in items:
         if item.mcp is not None:  # MCP items are GA only: their one rendering (docs/protocol.md §9)
-            out.append(_norm_item(mcp_wire.render_item(item)))
+            out.append(_norm_item(mcp_wire.render_item(item), None))  # not a message: no parts to read
             continue
         entry: dict[str, Any] = {"id": item.id, "type": item.type, "status": item.status}
         if item.type == "message":

@@ -246,7 +246,7 @@ def _counts(cache: InspectorCache, record: SessionRecord, dialect: Dialect) -> _
             elif ev is ServerEvent.ITEM_ADDED:
                 item = entry.event.get("item")
                 if isinstance(item, dict) and item.get("role") == "user" and item.get("content") and all(
-                        isinstance(p, dict) and p.get("type") in ("input_text", "text") for p in item["content"]):
+                        dialect.part_type(p) in ("input_text", "text") for p in item["content"]):
                     counts.turns += 1
         counts.last_t = entry.t
     counts.n = len(journal)

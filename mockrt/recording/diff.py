@@ -35,7 +35,6 @@ from mockrt.recording import transcript as tr
 ID_PREFIXES = ("event", "item", "resp", "call", "sess", "conv")
 _ID = re.compile(r"\b(event|item|resp|call|sess|conv)_(?=[A-Za-z0-9]*[A-Z0-9])[A-Za-z0-9]{12,}\b")
 DROPPED_KEYS = frozenset({"created_at", "expires_at", "obfuscation"})
-AUDIO_PART_TYPES = frozenset({"input_audio", "audio", "output_audio"})
 
 
 class _Ids:
@@ -59,21 +58,21 @@ def _audio_len(value: str) -> str:
         return f"<audio ? ({len(value)} chars)>"
 
 
-def _walk(value: Any, ids: _Ids, audio_key: str | None = None) -> Any:
+def _walk(value: Any, ids: _Ids, dialect: Dialect, audio_key: str | None = None) -> Any:
     if isinstance(value, str):
         return _ID.sub(ids, value)
     if isinstance(value, list):
-        return [_walk(v, ids) for v in value]
+        return [_walk(v, ids, dialect) for v in value]
     if isinstance(value, dict):
         out: dict[str, Any] = {}
-        is_audio_part = value.get("type") in AUDIO_PART_TYPES
+        is_audio_part = dialect.part_type(value) in ("input_audio", "audio")
         for key, item in value.items():
             if key in DROPPED_KEYS:
                 continue
             if isinstance(item, str) and (key == audio_key or (key == "audio" and is_audio_part)):
                 out[key] = _audio_len(item)
             else:
-                out[key] = _walk(item, ids)
+                out[key] = _walk(item, ids, dialect)
         return out
     return value
 
@@ -88,7 +87,7 @@ def _normalize_event(event: dict[str, Any], direction: str, ids: _Ids, dialect: 
     body = dict(event)
     if direction == "server" and isinstance(own_id, str):
         body["event_id"] = "<event_id>"
-    out: dict[str, Any] = _walk(body, ids, audio_key)
+    out: dict[str, Any] = _walk(body, ids, dialect, audio_key)
     if server is ServerEvent.RATE_LIMITS_UPDATED and isinstance(out.get("rate_limits"), list):
         out["rate_limits"] = [{k: v for k, v in r.items() if k not in ("limit", "remaining", "reset_seconds")}
                               if isinstance(r, dict) else r for r in out["rate_limits"]]
@@ -141,7 +140,7 @@ def normalize(lines: Iterable[Mapping[str, Any]], *, reorder_deltas: bool = True
             if key == "event" and isinstance(value, dict):
                 norm["event"] = _normalize_event(value, direction, ids, dialect)
             else:
-                norm[key] = _walk(value, ids)
+                norm[key] = _walk(value, ids, dialect)
         out.append(norm)
     return _canonical_deltas(out) if reorder_deltas else out
 

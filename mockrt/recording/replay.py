@@ -31,7 +31,7 @@ import numpy as np
 
 from mockrt.audio.formats import AudioFormat
 from mockrt.audio.g711 import alaw_decode, ulaw_decode
-from mockrt.core.dialects import dialect_named
+from mockrt.core.dialects import Dialect, dialect_named
 from mockrt.core.events import ServerEvent
 from mockrt.core.faults import Faults
 from mockrt.recording import transcript as tr
@@ -59,28 +59,6 @@ def audio_samples(data: bytes, fmt: AudioFormat | None) -> np.ndarray | None:
         resampled: np.ndarray = np.rint(np.interp(at, np.arange(len(pcm)), pcm)).astype(np.int16)
         return resampled
     return pcm
-
-
-def usage_overrides(usage: Mapping[str, Any] | None) -> dict[str, int] | None:
-    """A rendered ``usage`` object (GA or beta shape) as :class:`~mockrt.core.model.Usage` field overrides."""
-    if not isinstance(usage, dict):
-        return None
-    inp = usage.get("input_token_details") or {}
-    out = usage.get("output_token_details") or {}
-    cached = inp.get("cached_tokens_details") or {}
-    overrides = {
-        "input_text": inp.get("text_tokens"),
-        "input_audio": inp.get("audio_tokens"),
-        "input_image": inp.get("image_tokens"),
-        "output_text": out.get("text_tokens"),
-        "output_audio": out.get("audio_tokens"),
-    }
-    if cached:
-        overrides["cached_text"] = cached.get("text_tokens")
-        overrides["cached_audio"] = cached.get("audio_tokens")
-    elif "cached_tokens" in inp:
-        overrides["cached_text"], overrides["cached_audio"] = inp.get("cached_tokens"), 0
-    return {k: int(v) for k, v in overrides.items() if isinstance(v, int | float)} or None
 
 
 class _Recorded:
@@ -154,7 +132,7 @@ def scenario_from_transcript(lines: Sequence[Mapping[str, Any]], *, name: str | 
             if isinstance(event.get("transcript"), str):
                 transcripts[item_id] = event["transcript"]
 
-    replies = [_reply(rec, audio, timing) for rec in responses.values() if rec.done is not None]
+    replies = [_reply(rec, audio, timing, dialect) for rec in responses.values() if rec.done is not None]
     ordered = sorted(transcripts, key=lambda i: item_order.get(i, len(item_order)))
     started = head.get("started_at")
     when = (datetime.datetime.fromtimestamp(float(started), datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -168,7 +146,7 @@ def scenario_from_transcript(lines: Sequence[Mapping[str, Any]], *, name: str | 
     )
 
 
-def _reply(rec: _Recorded, audio: Mapping[tuple[str, int], bytearray], timing: bool) -> Reply:
+def _reply(rec: _Recorded, audio: Mapping[tuple[str, int], bytearray], timing: bool, dialect: Dialect) -> Reply:
     done = rec.done or {}
     outputs: list[Output] = []
     for item in done.get("output") or []:
@@ -178,7 +156,7 @@ def _reply(rec: _Recorded, audio: Mapping[tuple[str, int], bytearray], timing: b
             outputs.append(Output(function_call=FunctionCall(str(item.get("name", "")), str(item.get("arguments", "")),
                                                              item.get("call_id"))))
         elif item.get("type") == "message":
-            outputs.append(_message(item, rec.format, audio))
+            outputs.append(_message(item, rec.format, audio, dialect))
     status_raw = done.get("status", "completed")
     details = done.get("status_details") or {}
     status: Literal["completed", "incomplete", "failed"] = (
@@ -191,22 +169,22 @@ def _reply(rec: _Recorded, audio: Mapping[tuple[str, int], bytearray], timing: b
         status=status,
         reason=details.get("reason") if status == "incomplete" else None,
         error=details.get("error") if status == "failed" else None,
-        usage=usage_overrides(done.get("usage")),
+        usage=dialect.read_usage(done.get("usage")),
         pacing=pacing,
     )
 
 
-def _message(item: Mapping[str, Any], fmt: AudioFormat | None, audio: Mapping[tuple[str, int], bytearray]) -> Output:
+def _message(item: Mapping[str, Any], fmt: AudioFormat | None, audio: Mapping[tuple[str, int], bytearray],
+             dialect: Dialect) -> Output:
     texts: list[str] = []
     transcripts: list[str] = []
     pcm: list[np.ndarray] = []
     has_audio = False
     for index, part in enumerate(item.get("content") or []):
-        if not isinstance(part, dict):
-            continue
-        if part.get("type") in ("output_text", "text"):
+        kind = dialect.part_type(part)
+        if kind == "text":
             texts.append(str(part.get("text") or ""))
-        elif part.get("type") in ("output_audio", "audio"):
+        elif kind == "audio":
             has_audio = True
             transcripts.append(str(part.get("transcript") or ""))
             samples = audio_samples(bytes(audio.get((str(item.get("id")), index), b"")), fmt)

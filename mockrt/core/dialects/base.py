@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mockrt.audio.formats import AudioFormat
+from mockrt.core.dialects.common import read_part_type, read_usage, render_event_part
 from mockrt.core.events import ClientEvent, ServerEvent
 from mockrt.core.model import (
+    ContentPart,
+    ContentType,
     Item,
     Response,
     ResponseDirectives,
@@ -123,6 +126,11 @@ class Dialect(ABC):
     def render_usage(self, usage: Usage) -> dict[str, Any]:
         """The usage object (§4.11)."""
 
+    def render_event_part(self, part: ContentPart) -> dict[str, Any]:
+        """The ``part`` of ``response.content_part.added`` / ``.done`` (§3.7): ``text`` or ``audio`` (with its
+        transcript) in every dialect, GA too (its SDK types say so)."""
+        return render_event_part(part)
+
     @abstractmethod
     def rate_limits(self, used_tokens: int, limit: int) -> list[dict[str, Any]]:
         """The ``rate_limits`` array (§3.9)."""
@@ -148,6 +156,8 @@ class Dialect(ABC):
                 value = self.render_item(value)
             elif isinstance(value, Response):
                 value = self.render_response(value)
+            elif isinstance(value, ContentPart):
+                value = self.render_event_part(value)
             out[key] = value
         return out
 
@@ -157,6 +167,16 @@ class Dialect(ABC):
         """The internal event a server ``type`` of this dialect names (the first one, where two share a name:
         GA's transcription sessions also send ``session.created``)."""
         return _inverse(self.server_events).get(wire_type) if isinstance(wire_type, str) else None
+
+    def part_type(self, part: Any) -> ContentType | None:
+        """The model's content type of a wire content part (GA ``output_text`` and beta ``text`` are both
+        ``text``, §4.7), ``None`` if ``part`` is not one."""
+        return read_part_type(part)
+
+    def read_usage(self, usage: Any) -> dict[str, int] | None:
+        """A rendered ``usage`` object (§4.11) as :class:`~mockrt.core.model.Usage` field values, ``None`` if
+        it gives none."""
+        return read_usage(usage)
 
     @abstractmethod
     def audio_format(self, wire: Any) -> AudioFormat | None:

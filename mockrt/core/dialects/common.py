@@ -9,7 +9,7 @@ from typing import Any
 
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
-from mockrt.core.model import ContentPart, Item, Response, TurnDetection, Usage
+from mockrt.core.model import ContentPart, ContentType, Item, Response, TurnDetection, Usage
 from mockrt.core.models import TRANSCRIPTION_MODELS
 from mockrt.core.schema import (
     AnyValue,
@@ -133,6 +133,50 @@ def usage_fields(usage: Usage, *, image_keys: bool) -> dict[str, Any]:
         "input_token_details": input_details,
         "output_token_details": {"text_tokens": usage.output_text, "audio_tokens": usage.output_audio},
     }
+
+
+def read_usage(usage: Any) -> dict[str, int] | None:
+    """A rendered ``usage`` object (GA or beta shape, §4.11) as :class:`~mockrt.core.model.Usage` field values
+    (what it gives), ``None`` if it gives none."""
+    if not isinstance(usage, dict):
+        return None
+    inp = as_object(usage.get("input_token_details"))
+    out = as_object(usage.get("output_token_details"))
+    cached = as_object(inp.get("cached_tokens_details"))
+    fields = {
+        "input_text": inp.get("text_tokens"),
+        "input_audio": inp.get("audio_tokens"),
+        "input_image": inp.get("image_tokens"),
+        "output_text": out.get("text_tokens"),
+        "output_audio": out.get("audio_tokens"),
+    }
+    if cached:
+        fields["cached_text"] = cached.get("text_tokens")
+        fields["cached_audio"] = cached.get("audio_tokens")
+    elif "cached_tokens" in inp:
+        fields["cached_text"], fields["cached_audio"] = inp.get("cached_tokens"), 0
+    return {k: int(v) for k, v in fields.items() if isinstance(v, int | float) and not isinstance(v, bool)} or None
+
+
+PART_TYPES: dict[str, ContentType] = {
+    "input_text": "input_text", "input_audio": "input_audio", "input_image": "input_image",
+    "text": "text", "output_text": "text",  # beta / GA names of the assistant's text part
+    "audio": "audio", "output_audio": "audio",  # ... and of its audio part
+}
+"""Wire content-part ``type`` (GA, beta, Voice Live: §4.7) → the model's :data:`~mockrt.core.model.ContentType`."""
+
+
+def read_part_type(part: Any) -> ContentType | None:
+    """The model's content type of a wire content part, ``None`` if it is not one."""
+    kind = part.get("type") if isinstance(part, dict) else None
+    return PART_TYPES.get(kind) if isinstance(kind, str) else None
+
+
+def render_event_part(part: ContentPart) -> dict[str, Any]:
+    """A streamed assistant part as ``response.content_part.*`` events carry it (§3.7)."""
+    if part.type == "audio":
+        return {"type": "audio", "transcript": part.transcript}
+    return {"type": "text", "text": part.text}
 
 
 def b64(data: bytes | None) -> str | None:

@@ -12,7 +12,15 @@ from mockrt.core.dialects import common as c
 from mockrt.core.dialects import mcp as mcp_wire
 from mockrt.core.dialects.base import Dialect, SessionAudio
 from mockrt.core.events import ClientEvent, ServerEvent
-from mockrt.core.mcp import APPROVAL_RESPONSE_SCHEMA, MCP_TOOL_CHOICE_SCHEMA, MCP_TOOL_SCHEMA, ApprovalResponse
+from mockrt.core.mcp import (
+    APPROVAL_RESPONSE_SCHEMA,
+    MCP_APPROVAL_REQUEST_ITEM_SCHEMA,
+    MCP_CALL_ITEM_SCHEMA,
+    MCP_LIST_TOOLS_ITEM_SCHEMA,
+    MCP_TOOL_CHOICE_SCHEMA,
+    MCP_TOOL_SCHEMA,
+    ApprovalResponse,
+)
 from mockrt.core.model import ContentPart, Item, Response, ResponseParams, SessionConfig, TurnDetection, Usage
 from mockrt.core.models import facts
 from mockrt.core.schema import (
@@ -178,7 +186,10 @@ ITEM = Union(
             {**_ITEM_COMMON, "type": Const("function_call_output"), "call_id": Str(), "output": Str()},
             required=("call_id", "output"),
         ),
-        "mcp_approval_response": APPROVAL_RESPONSE_SCHEMA,  # §9
+        "mcp_approval_response": APPROVAL_RESPONSE_SCHEMA,  # §9.4
+        "mcp_call": MCP_CALL_ITEM_SCHEMA,  # §9.3: history the client replays
+        "mcp_list_tools": MCP_LIST_TOOLS_ITEM_SCHEMA,  # §9.2
+        "mcp_approval_request": MCP_APPROVAL_REQUEST_ITEM_SCHEMA,  # §9.4
     }
 )
 INPUT_ITEM = Union({**ITEM.variants, "item_reference": Obj({"type": Const("item_reference"), "id": Str()},
@@ -375,6 +386,7 @@ class GA(Dialect):
             max_output_tokens=raw.get("max_output_tokens", cfg.max_output_tokens),
             conversation=conversation,
             metadata=raw.get("metadata"),
+            prompt=raw.get("prompt", cfg.prompt),  # null (present): no prompt for this response (§2.9)
         )
         return params, raw.get("input")
 
@@ -544,6 +556,8 @@ def _part(p: ContentPart, with_audio: bool) -> dict[str, Any]:
 
 
 def _item_from_raw(raw: dict[str, Any], path: str, cfg: SessionConfig) -> Item:
+    if raw["type"] in ("mcp_call", "mcp_list_tools", "mcp_approval_request"):
+        return mcp_wire.parse_client_item(raw)
     item = Item(id=raw.get("id", ""), type=raw["type"], status="completed")
     if raw["type"] == "message":
         item.role = raw["role"]

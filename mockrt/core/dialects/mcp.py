@@ -81,6 +81,29 @@ def arguments_done(response_id: str, item_id: str, output_index: int, arguments:
             "output_index": output_index, "arguments": arguments}
 
 
+def parse_error(raw: dict[str, Any] | None) -> McpError | None:
+    """A client-created ``mcp_call``'s ``error`` (validated by ``MCP_CALL_ERROR_SCHEMA``) as the internal one."""
+    if raw is None:
+        return None
+    return McpError(raw["type"], raw["message"], raw.get("code"))
+
+
+def parse_client_item(raw: dict[str, Any]) -> Item:
+    """A client-created ``mcp_call``, ``mcp_list_tools`` or ``mcp_approval_request`` item, already validated
+    (``MCP_CALL_ITEM_SCHEMA``, …): conversation history, like a past call, listing or request (docs/protocol.md
+    §9.7). Its ``id`` may be empty (a listing's is optional): the session mints one."""
+    if raw["type"] == "mcp_approval_request":
+        request = ApprovalRequest(raw["id"], raw["server_label"], raw["name"], raw["arguments"])
+        return Item(id=request.id, type="mcp_approval_request", status="completed", mcp=request)
+    if raw["type"] == "mcp_call":
+        call = McpCall(raw["id"], raw["server_label"], raw["name"], raw["arguments"], raw.get("approval_request_id"),
+                       raw.get("output"), parse_error(raw.get("error")))
+        return Item(id=call.item_id, type="mcp_call", status="completed", name=call.name, mcp=call)
+    tools = tuple(McpTool(t["name"], t["input_schema"], t.get("description"), t.get("annotations"))
+                  for t in raw["tools"])
+    return Item(id=raw.get("id", ""), type="mcp_list_tools", status="completed", name=raw["server_label"], mcp=tools)
+
+
 def render_item(item: Item) -> dict[str, Any]:
     """An MCP item of the conversation (``item.mcp`` holds its state; docs/protocol.md §9)."""
     state = item.mcp
