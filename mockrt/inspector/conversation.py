@@ -85,7 +85,7 @@ class ConversationBuilder:
             last["content"][0]["transcript"] += delta
             last[key] = [last[key][0], end_ms]
         else:
-            part = "input_audio" if role == "user" else "output_audio"
+            part = "input_audio" if role == "user" else "audio"
             self.items.append({"id": f"{'in' if role == 'user' else 'out'}_{entry.seq}", "type": "message",
                                "status": "completed", "role": role,
                                "content": [{"type": part, "transcript": delta}], key: [start_ms, end_ms]})
