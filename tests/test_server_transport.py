@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 import uvicorn
 from uvicorn.server import ServerState
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.sync.client import ClientConnection, connect
 
 from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
 from mockrt.server.connection import encode_event
-from mockrt.server.websocket import READ_BACKLOG, SessionProtocol
+from mockrt.server.websocket import READ_BACKLOG, READ_BUFFER, SessionProtocol
 from mockrt.thread import ServerThread
 from tests.protocol_types import validate_server_event
 
@@ -70,6 +71,28 @@ def test_session_protocol_is_in_use() -> None:
         _turn(ws, "hi")
         (record,) = server.app.state.mock.registry.live.values()
         assert isinstance(record.connection._fast, SessionProtocol)
+        assert record.connection._transport.get_protocol() is record.connection._fast  # the buffered reads
+
+
+def test_frames_split_and_joined_across_reads_arrive_whole(server: ServerThread) -> None:
+    """The socket is read into one buffer per thread: a message larger than that buffer, frames that share a read
+    and frames cut at odd places between writes all arrive whole and in order."""
+    big = "x" * (READ_BUFFER + READ_BUFFER // 3)
+    texts = ["first", big, "third", "fourth"]
+    wire = b"".join(Frame(Opcode.TEXT, json.dumps({"type": "conversation.item.create", "item": {
+        "type": "message", "role": "user", "content": [{"type": "input_text", "text": t}]}}).encode()).serialize(
+        mask=True) for t in texts)
+    with _open(server) as ws:
+        for start in range(0, len(wire), 100_003):  # cuts inside headers and payloads alike
+            ws.socket.sendall(wire[start:start + 100_003])
+        seen = []
+        while len(seen) < len(texts):
+            event = json.loads(ws.recv(timeout=10))
+            assert event["type"] != "error", event
+            if event["type"] == "conversation.item.added":
+                seen.append(event["item"]["content"][0]["text"])
+        assert seen == texts
+        assert _turn(ws, "still there")[-1]["type"] == "rate_limits.updated"
 
 
 def test_a_lone_surrogate_is_sent_as_an_ascii_escape(server: ServerThread) -> None:
