@@ -12,8 +12,9 @@ everything else (handshake, denial responses, close, PINGs, ``max_size``) and ch
   queue and the task switch in between; a message it does not take (a stalled session) is queued as usual;
 * a read that starts at a frame boundary and holds whole, final, masked text frames (what a session's client
   sends) is taken apart here, a few lines per frame, instead of through websockets' generator parser and
-  uvicorn's event dispatch; anything else (control frames, fragments, binary, a frame cut by the read, invalid
-  UTF-8, over ``max_size``) goes to websockets from the first such byte on, which then answers as it always did;
+  uvicorn's event dispatch (a text frame cut by the read waits here for the rest); anything else (control frames,
+  fragments, binary, 64-bit lengths, invalid UTF-8, over ``max_size``) goes to websockets from the first such
+  byte on, which then answers as it always did;
 * the socket is read into one buffer per thread (:class:`asyncio.BufferedProtocol`) instead of asyncio's
   ``recv(256 KiB)``, which allocates (and the allocator often returns to the system) 256 KiB per read: at
   real-time pacing each 20 ms append is a read of its own.
@@ -71,7 +72,13 @@ class SessionProtocol(WebSocketsSansIOProtocol, asyncio.BufferedProtocol):
     """Takes a ``websocket.receive`` message at once (returns ``True``) or leaves it to the queue (``False``);
     used only while nothing is queued, so messages keep their order."""
 
+    _held = b""
+    """The start of a text frame that the last read cut (held here, not in websockets' parser, so that the next
+    read still starts at a frame boundary for websockets: appends streamed back to back keep the fast path)."""
+
     def data_received(self, data: bytes) -> None:
+        if self._held:
+            data, self._held = self._held + data, b""
         if self._at_frame_boundary():
             data = self._receive_text_frames(data)
             if not data:
@@ -93,22 +100,29 @@ class SessionProtocol(WebSocketsSansIOProtocol, asyncio.BufferedProtocol):
 
     def _receive_text_frames(self, data: bytes) -> bytes:
         """Deliver the whole final masked text frames at the start of ``data`` (RFC 6455 §5.2), as websockets and
-        uvicorn would; return the bytes from the first frame that is anything else, for websockets' parser."""
+        uvicorn would; return the bytes from the first frame that is anything else, for websockets' parser (a text
+        frame that the read cut is held for the next read instead)."""
         pos, end = 0, len(data)
         max_size = self.conn.max_size
-        while end - pos >= 6 and data[pos] == 0x81:  # FIN, no RSV bits, text
+        while end - pos >= 2 and data[pos] == 0x81:  # FIN, no RSV bits, text
             length = data[pos + 1] ^ 0x80  # the mask bit must be set: otherwise >= 128, left to websockets
             if length < 126:
                 at = pos + 2
-            elif length == 126 and end - pos >= 8:
+            elif length == 126:
+                if end - pos < 4:
+                    self._held = data[pos:]  # a cut header
+                    return b""
                 length = (data[pos + 2] << 8) | data[pos + 3]
                 at = pos + 4
-            else:  # 64-bit lengths, unmasked frames, or a cut header
+            else:  # 64-bit lengths, unmasked frames
+                break
+            if max_size is not None and length > max_size:
                 break
             start = at + 4
             stop = start + length
-            if stop > end or (max_size is not None and length > max_size):
-                break
+            if stop > end:
+                self._held = data[pos:]  # at most 64 KiB + 8: the rest comes with the next read
+                return b""
             try:
                 text = apply_mask(data[start:stop], data[at:start]).decode()
             except UnicodeDecodeError:
