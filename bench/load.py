@@ -9,7 +9,8 @@ per session. The server runs in its own process(es): ``mockrt serve --workers W`
 highest N with every turn detected (no event lost) and speech_stopped p99 ≤ 100 ms; the baseline beside it is the
 load generator's own lateness and the 1-worker figure.
 
-    python bench/load.py [--workers 1,2] [--ramp 50,100,150,200] [--seconds 12] [--replies] [--quick] [--json PATH]
+    python bench/load.py [--workers 1,2] [--ramp 50,100,150,200] [--seconds 12] [--replies] [--generators 1]
+                         [--quick] [--json PATH]
 """
 
 from __future__ import annotations
@@ -17,18 +18,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import math
+import multiprocessing
 import os
 import re
+import struct
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.speedups import apply_mask
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,6 +78,19 @@ def clip_messages() -> list[str]:
             for i in range(0, len(pcm) - step + 1, step)]
 
 
+_MASK = b"\x5a\x3c\x96\x0f"
+
+
+def client_frame(text: str) -> bytes:
+    """``text`` as one masked client text frame, ready to write (RFC 6455 §5.2; a fixed masking key is still a
+    well-formed frame): the load generator encodes its appends once, not once per send."""
+    payload = text.encode()
+    n = len(payload)
+    head = bytes([0x81, 0x80 | n]) if n < 126 else (bytes([0x81, 0xFE]) + struct.pack("!H", n) if n < 1 << 16
+                                                     else bytes([0x81, 0xFF]) + struct.pack("!Q", n))
+    return head + _MASK + apply_mask(payload, _MASK)
+
+
 _TYPE = re.compile(r'"type":"([^"]+)"')
 
 
@@ -76,42 +98,82 @@ NO_REPLIES = json.dumps({"type": "session.update", "session": {"type": "realtime
     "turn_detection": {"type": "server_vad", "create_response": False}}}}})
 
 
-async def run_session(url: str, messages: list[str], seconds: float, start_at: float, stats: SessionStats,
-                      replies: bool) -> None:
+async def read_events(ws: ClientConnection, stats: SessionStats) -> None:
+    """Count a session's server events; time ``speech_stopped`` against the appends that decided it."""
     loop = asyncio.get_running_loop()
-    async with connect(url, max_size=None, ping_interval=None, compression=None) as ws:
-        if not replies:
-            await ws.send(NO_REPLIES)
-        async def reader() -> None:
-            async for frame in ws:
-                text = frame if isinstance(frame, str) else frame.decode()
-                m = _TYPE.search(text, 0, 80)
-                etype = m.group(1) if m else "?"
-                stats.counts[etype] = stats.counts.get(etype, 0) + 1
-                if etype == "input_audio_buffer.speech_stopped":
-                    now = loop.time()
-                    end_ms = json.loads(text)["audio_end_ms"]
-                    idx = math.ceil(end_ms / CHUNK_MS) - 1
-                    idx_decidable = (end_ms + LOOKAHEAD_MS) // CHUNK_MS  # the append holding audio_end + look-ahead
-                    if idx < len(stats.sent):
-                        stats.stop_latency.append(now - stats.sent[idx])
-                    if idx_decidable < len(stats.sent):
-                        stats.stop_latency_decidable.append(now - stats.sent[idx_decidable])
-                elif etype == "error":
-                    stats.errors += 1
+    with contextlib.suppress(ConnectionClosed):
+        async for frame in ws:
+            text = frame if isinstance(frame, str) else frame.decode()
+            m = _TYPE.search(text, 0, 80)
+            etype = m.group(1) if m else "?"
+            stats.counts[etype] = stats.counts.get(etype, 0) + 1
+            if etype == "input_audio_buffer.speech_stopped":
+                now = loop.time()
+                end_ms = json.loads(text)["audio_end_ms"]
+                idx = math.ceil(end_ms / CHUNK_MS) - 1
+                idx_decidable = (end_ms + LOOKAHEAD_MS) // CHUNK_MS  # the append holding audio_end + look-ahead
+                if idx < len(stats.sent):
+                    stats.stop_latency.append(now - stats.sent[idx])
+                if idx_decidable < len(stats.sent):
+                    stats.stop_latency_decidable.append(now - stats.sent[idx_decidable])
+            elif etype == "error":
+                stats.errors += 1
 
-        task = asyncio.create_task(reader())
-        n = int(seconds * 1000 / CHUNK_MS)
-        for k in range(n):
-            due = start_at + k * CHUNK_MS / 1000
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            stats.lateness.append(max(0.0, loop.time() - due))
-            stats.sent.append(loop.time())
-            await ws.send(messages[k % len(messages)])
+
+async def drive(url: str, first: int, n_total: int, count: int, seconds: float, frames: list[bytes],
+                start_at: float, replies: bool) -> tuple[list[SessionStats], float]:
+    """Sessions ``first`` .. ``first + count - 1`` of ``n_total``: connect them all, then from ``start_at``
+    (``time.monotonic``, shared by every generator process) send each one's appends in real time.
+
+    The callers are staggered over one turn (whole chunks, so their turns do not all end in the same instant)
+    and over 20 one-millisecond slots within a chunk (so the appends do not all land in the same millisecond).
+    One ticker sends every append due in a slot with a plain ``transport.write`` of a frame encoded in advance,
+    so the generator wakes at most once a millisecond whatever the number of callers, and its own lateness (the
+    ``client late`` column) says when it, not the server, is behind. Returns the stats and this process's CPU
+    seconds spent while sending."""
+    loop = asyncio.get_running_loop()
+    stats = [SessionStats() for _ in range(count)]
+    conns = await asyncio.gather(*(connect(url, max_size=None, ping_interval=None, compression=None)
+                                   for _ in range(count)))
+    try:
+        if not replies:
+            await asyncio.gather(*(ws.send(NO_REPLIES) for ws in conns))
+        readers = [asyncio.create_task(read_events(ws, s)) for ws, s in zip(conns, stats, strict=True)]
+        appends = int(seconds * 1000 / CHUNK_MS)
+        slots: list[list[tuple[int, Any, SessionStats]]] = [[] for _ in range(CHUNK_MS)]
+        for j, (ws, s) in enumerate(zip(conns, stats, strict=True)):
+            i = first + j
+            lag = len(frames) * i // n_total  # whole chunks of stagger: turns spread over one turn
+            slots[i % CHUNK_MS].append((lag, ws.transport, s))
+        lag_max = max(lag for slot in slots for lag, _t, _s in slot)
+        cpu0 = time.process_time()
+        for chunk in range(appends + lag_max):
+            for ms, slot in enumerate(slots):
+                if not slot:
+                    continue
+                due = start_at + (chunk * CHUNK_MS + ms) / 1000
+                delay = due - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                now = loop.time()
+                for lag, transport, s in slot:
+                    k = chunk - lag
+                    if 0 <= k < appends:
+                        s.lateness.append(max(0.0, now - due))
+                        s.sent.append(now)
+                        transport.write(frames[k % len(frames)])
+        cpu = time.process_time() - cpu0
         await asyncio.sleep(2.0)  # let the last turn's events arrive
-        task.cancel()
+        for task in readers:
+            task.cancel()
+    finally:
+        await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+    return stats, cpu
+
+
+def _drive_process(args: tuple[str, int, int, int, float, list[bytes], float, bool]) -> tuple[list[SessionStats],
+                                                                                                   float]:
+    return asyncio.run(drive(*args))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -147,22 +209,27 @@ def server_pids(root: int) -> list[int]:
     return [root, *(int(p) for p in out.split())]
 
 
-async def measure(url: str, n: int, seconds: float, messages: list[str], pids: list[int],
-                  replies: bool) -> dict[str, float]:
-    loop = asyncio.get_running_loop()
-    stats = [SessionStats() for _ in range(n)]
+def measure(url: str, n: int, seconds: float, messages: list[str], pids: list[int], replies: bool,
+            generators: int = 1) -> dict[str, float]:
+    """``n`` callers for ``seconds`` from ``generators`` processes; the server's CPU per append over the run."""
+    frames = [client_frame(m) for m in messages]
+    generators = max(1, min(generators, n))
+    start = time.monotonic() + 1.0 + n / 200  # every generator connects its callers before the first append
+    parts = [(url, g * n // generators, n, (g + 1) * n // generators - g * n // generators, seconds, frames, start,
+              replies) for g in range(generators)]
+    rss: list[int] = []
+    sampler = threading.Timer(max(0.0, start - time.monotonic()) + seconds / 2, lambda: rss.append(rss_kb(pids)))
+    sampler.start()
     cpu0 = cpu_seconds(pids)
-    start = loop.time() + 1.0
-    # Stagger starts over one turn so the sessions' turns do not all end in the same instant (callers arrive
-    # independently), and over a chunk so appends do not all land in the same millisecond.
-    turn_s = len(messages) * CHUNK_MS / 1000
-    tasks = [asyncio.create_task(run_session(url, messages, seconds, start + turn_s * i / n + (i % 20) / 1000, s,
-                                             replies))
-             for i, s in enumerate(stats)]
-    await asyncio.sleep(1.0 + len(messages) * CHUNK_MS / 1000 + seconds / 2)
-    rss = rss_kb(pids)
-    await asyncio.gather(*tasks)
+    if generators == 1:
+        results = [_drive_process(parts[0])]
+    else:
+        with ProcessPoolExecutor(generators, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_drive_process, parts))
     cpu = cpu_seconds(pids) - cpu0
+    sampler.join()
+    stats = [s for part, _cpu in results for s in part]
+    gen_cpu = sum(c for _part, c in results)
     appends = sum(len(s.sent) for s in stats)
     turns_expected = int(seconds * 1000 / CHUNK_MS) // len(messages)
     kinds = ["input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "input_audio_buffer.committed"]
@@ -173,11 +240,12 @@ async def measure(url: str, n: int, seconds: float, messages: list[str], pids: l
     late = [x for s in stats for x in s.lateness]
     return {"n": n, "turns": len(lat), "p50": pct(lat, 50), "p99": pct(lat, 99), "p50_d": pct(lat_d, 50),
             "p99_d": pct(lat_d, 99), "lost": lost, "errors": sum(s.errors for s in stats),
-            "client_late_p99": pct(late, 99), "rss_kb": rss,
+            "client_late_p99": pct(late, 99), "rss_kb": rss[0] if rss else rss_kb(pids),
+            "client_cpu_us_per_append": gen_cpu / appends * 1e6 if appends else float("nan"),
             "cpu_us_per_append": cpu / appends * 1e6 if appends else float("nan")}
 
 
-def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool) -> dict[str, object]:
+def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool, generators: int = 1) -> dict[str, object]:
     proc, port = served.mockrt_serve("--workers", str(workers))
     steps: list[dict[str, float]] = []
     try:
@@ -189,13 +257,14 @@ def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool) ->
         print(f"\nmockrt load: {workers} worker(s), {os.cpu_count()} CPUs; each session streams 20 ms appends "
               f"in real time ({len(messages) * CHUNK_MS / 1000:.1f} s per VAD turn, "
               f"{'audio responses at 10x' if replies else 'no responses'}); {seconds:g} s per step; "
-              f"server RSS at rest {base_rss / 1024:.0f} MiB")
+              f"server RSS at rest {base_rss / 1024:.0f} MiB; {generators} load generator process(es)")
         print(f"{'N':>5} {'turns':>6} {'stop p50':>9} {'stop p99':>9} {'dec. p50':>9} {'dec. p99':>9} "
-              f"{'lost':>5} {'err':>4} {'client late p99':>16} {'CPU/append':>11} {'RSS/session':>12}  "
+              f"{'lost':>5} {'err':>4} {'client late p99':>16} {'CPU/append':>11} {'client CPU':>11} "
+              f"{'RSS/session':>12}  "
               f"aim (p99 <= {AIM_P99_MS:g} ms, 0 lost)")
         best = best_decidable = 0
         for n in ramp:
-            r = asyncio.run(measure(url, n, seconds, messages, server_pids(proc.pid), replies))
+            r = measure(url, n, seconds, messages, server_pids(proc.pid), replies, generators)
             r["rss_per_session_mib"] = (r["rss_kb"] - base_rss) / n / 1024
             steps.append(r)
             ok = r["p99"] <= AIM_P99_MS and r["lost"] == 0
@@ -206,7 +275,8 @@ def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool) ->
                 note += " (load generator late: client-bound)"
             print(f"{n:>5} {r['turns']:>6} {r['p50']:>8.1f}ms {r['p99']:>8.1f}ms {r['p50_d']:>8.1f}ms "
                   f"{r['p99_d']:>8.1f}ms {r['lost']:>5} {r['errors']:>4} {r['client_late_p99']:>14.1f}ms "
-                  f"{r['cpu_us_per_append']:>9.0f}us {r['rss_per_session_mib']:>10.2f}MiB  {note}", flush=True)
+                  f"{r['cpu_us_per_append']:>9.0f}us {r['client_cpu_us_per_append']:>9.0f}us "
+                  f"{r['rss_per_session_mib']:>10.2f}MiB  {note}", flush=True)
             if not ok and r["p99"] > 4 * AIM_P99_MS:
                 break
         print(f"{workers} worker(s): highest N meeting the aim after the append carrying audio_end_ms: {best}; "
@@ -223,12 +293,14 @@ def main() -> None:
     ap.add_argument("--ramp", default="50,100,150,200,250")
     ap.add_argument("--seconds", type=float, default=12.0)
     ap.add_argument("--replies", action="store_true", help="VAD turns get audio responses (default: none)")
+    ap.add_argument("--generators", type=int, default=1,
+                    help="load generator processes sharing the callers (default 1)")
     ap.add_argument("--quick", action="store_true", help="a few seconds, for a smoke run")
     ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = ap.parse_args()
     ramp = [2, 5] if args.quick else [int(x) for x in args.ramp.split(",")]
     seconds = 6.0 if args.quick else args.seconds
-    runs = [run_workers(int(w), ramp, seconds, args.replies) for w in args.workers.split(",")]
+    runs = [run_workers(int(w), ramp, seconds, args.replies, args.generators) for w in args.workers.split(",")]
     if len(runs) > 1:
         base = runs[0]["highest_n"]
         for run in runs[1:]:
