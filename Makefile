@@ -58,7 +58,6 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/load.py $(LOAD_ARGS) --json $(BENCH_OUT)/load.json
 	$(BIN)/python bench/ingest.py $(INGEST_ARGS) --json $(BENCH_OUT)/ingest.json
 	$(BIN)/python bench/append_cpu.py $(APPEND_ARGS) --json $(BENCH_OUT)/append_cpu.json
-	$(BIN)/python bench/read_path.py --json $(BENCH_OUT)/read_path.json
 	$(BIN)/python bench/vad_accuracy.py --json $(BENCH_OUT)/vad_accuracy.json
 	$(BIN)/python bench/plugin.py $(PLUGIN_ARGS) --json $(BENCH_OUT)/plugin.json
 

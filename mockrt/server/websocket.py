@@ -10,11 +10,6 @@ everything else (handshake, denial responses, close, PINGs, ``max_size``) and ch
 * :meth:`SessionProtocol.send_frames` writes a batch of text frames with one ``transport.write``;
 * a session may take each client message as it is parsed (:attr:`SessionProtocol.on_message`), without the
   queue and the task switch in between; a message it does not take (a stalled session) is queued as usual;
-* a read that starts at a frame boundary and holds whole, final, masked text frames (what a session's client
-  sends) is taken apart here, a few lines per frame, instead of through websockets' generator parser and
-  uvicorn's event dispatch (a text frame cut by the read waits here for the rest); anything else (control frames,
-  fragments, binary, 64-bit lengths, invalid UTF-8, over ``max_size``) goes to websockets from the first such
-  byte on, which then answers as it always did;
 * the socket is read into one buffer per thread (:class:`asyncio.BufferedProtocol`) instead of asyncio's
   ``recv(256 KiB)``, which allocates (and the allocator often returns to the system) 256 KiB per read: at
   real-time pacing each 20 ms append is a read of its own.
@@ -35,19 +30,10 @@ from uvicorn._types import ASGIReceiveEvent
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
-from websockets.protocol import OPEN
-from websockets.streams import StreamReader
-
-try:
-    from websockets.speedups import apply_mask
-except ImportError:  # pragma: no cover - websockets without its C extension
-    from websockets.utils import apply_mask
 
 READ_BACKLOG = 16
 """Client messages that may wait for the session before reading from the socket pauses."""
 
-
-_AT_EOF = StreamReader.at_eof.__code__
 
 READ_BUFFER = 256 * 1024
 """Bytes read from the socket at once (asyncio's own ``max_size`` for a plain protocol)."""
@@ -72,67 +58,6 @@ class SessionProtocol(WebSocketsSansIOProtocol, asyncio.BufferedProtocol):
     """Takes a ``websocket.receive`` message at once (returns ``True``) or leaves it to the queue (``False``);
     used only while nothing is queued, so messages keep their order."""
 
-    _held = b""
-    """The start of a text frame that the last read cut (held here, not in websockets' parser, so that the next
-    read still starts at a frame boundary for websockets: appends streamed back to back keep the fast path)."""
-
-    def data_received(self, data: bytes) -> None:
-        if self._held:
-            data, self._held = self._held + data, b""
-        if self._at_frame_boundary():
-            data = self._receive_text_frames(data)
-            if not data:
-                return
-        super().data_received(data)
-
-    def _at_frame_boundary(self) -> bool:
-        """Is the connection open, with websockets' parser waiting for the first byte of a frame (no partial
-        frame or fragmented message held, no extension, no frame logging), so that whole text frames may be
-        parsed here?"""
-        conn = self.conn
-        if (not self.handshake_complete or self.close_sent or self.frames or conn.state is not OPEN
-                or conn.cur_size is not None or conn.parser_exc is not None or conn.extensions or conn.debug):
-            return False
-        gen: Any = conn.parser
-        while (inner := gen.gi_yieldfrom) is not None:
-            gen = inner
-        return gen.gi_code is _AT_EOF  # parked in the frame loop's "more data?" wait, with nothing buffered
-
-    def _receive_text_frames(self, data: bytes) -> bytes:
-        """Deliver the whole final masked text frames at the start of ``data`` (RFC 6455 §5.2), as websockets and
-        uvicorn would; return the bytes from the first frame that is anything else, for websockets' parser (a text
-        frame that the read cut is held for the next read instead)."""
-        pos, end = 0, len(data)
-        max_size = self.conn.max_size
-        while end - pos >= 2 and data[pos] == 0x81:  # FIN, no RSV bits, text
-            length = data[pos + 1] ^ 0x80  # the mask bit must be set: otherwise >= 128, left to websockets
-            if length < 126:
-                at = pos + 2
-            elif length == 126:
-                if end - pos < 4:
-                    self._held = data[pos:]  # a cut header
-                    return b""
-                length = (data[pos + 2] << 8) | data[pos + 3]
-                at = pos + 4
-            else:  # 64-bit lengths, unmasked frames
-                break
-            if max_size is not None and length > max_size:
-                break
-            start = at + 4
-            stop = start + length
-            if stop > end:
-                self._held = data[pos:]  # at most 64 KiB + 8: the rest comes with the next read
-                return b""
-            try:
-                text = apply_mask(data[start:stop], data[at:start]).decode()
-            except UnicodeDecodeError:
-                break  # websockets and uvicorn close with 1007
-            pos = stop
-            self.deliver({"type": "websocket.receive", "text": text})
-            if self.close_sent or self.conn.state is not OPEN:
-                break
-        return data[pos:] if pos else data
-
     def get_buffer(self, sizehint: int) -> memoryview:
         return _read_buffer()
 
@@ -154,10 +79,6 @@ class SessionProtocol(WebSocketsSansIOProtocol, asyncio.BufferedProtocol):
                 return
         else:
             message = {"type": "websocket.receive", "bytes": data}
-        self.deliver(message)
-
-    def deliver(self, message: dict[str, Any]) -> None:
-        """A client message to the session: taken at once by :attr:`on_message`, or queued."""
         handler = self.on_message
         if handler is not None and self.queue.empty() and handler(message):
             return
