@@ -11,8 +11,21 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
+from mockrt.core.events import ServerEvent
 from mockrt.core.mcp import ApprovalRequest, ApprovalResponse, McpCall, McpError, McpTool
 from mockrt.core.model import Item
+
+SERVER_EVENTS: dict[ServerEvent, str] = {
+    ServerEvent.MCP_LIST_TOOLS_IN_PROGRESS: "mcp_list_tools.in_progress",
+    ServerEvent.MCP_LIST_TOOLS_COMPLETED: "mcp_list_tools.completed",
+    ServerEvent.MCP_LIST_TOOLS_FAILED: "mcp_list_tools.failed",
+    ServerEvent.MCP_CALL_ARGUMENTS_DELTA: "response.mcp_call_arguments.delta",
+    ServerEvent.MCP_CALL_ARGUMENTS_DONE: "response.mcp_call_arguments.done",
+    ServerEvent.MCP_CALL_IN_PROGRESS: "response.mcp_call.in_progress",
+    ServerEvent.MCP_CALL_COMPLETED: "response.mcp_call.completed",
+    ServerEvent.MCP_CALL_FAILED: "response.mcp_call.failed",
+}
+"""The MCP server events' wire names, shared by every dialect that serves MCP (GA, Voice Live: §9, §12)."""
 
 
 def render_tool(tool: McpTool) -> dict[str, Any]:

@@ -256,14 +256,7 @@ class VoiceLive(Beta):
         ServerEvent.AVATAR_CONNECTING: "session.avatar.connecting",
         ServerEvent.AVATAR_SPEAKING: "session.avatar.switch_to_speaking",
         ServerEvent.AVATAR_IDLE: "session.avatar.switch_to_idle",
-        ServerEvent.MCP_LIST_TOOLS_IN_PROGRESS: "mcp_list_tools.in_progress",  # MCP (§9, §12)
-        ServerEvent.MCP_LIST_TOOLS_COMPLETED: "mcp_list_tools.completed",
-        ServerEvent.MCP_LIST_TOOLS_FAILED: "mcp_list_tools.failed",
-        ServerEvent.MCP_CALL_ARGUMENTS_DELTA: "response.mcp_call_arguments.delta",
-        ServerEvent.MCP_CALL_ARGUMENTS_DONE: "response.mcp_call_arguments.done",
-        ServerEvent.MCP_CALL_IN_PROGRESS: "response.mcp_call.in_progress",
-        ServerEvent.MCP_CALL_COMPLETED: "response.mcp_call.completed",
-        ServerEvent.MCP_CALL_FAILED: "response.mcp_call.failed",
+        **mcp_wire.SERVER_EVENTS,  # MCP (§9, §12)
         ServerEvent.WEB_SEARCH_CALL_IN_PROGRESS: "response.web_search_call.in_progress",  # scripted (§12.6)
         ServerEvent.WEB_SEARCH_CALL_SEARCHING: "response.web_search_call.searching",
         ServerEvent.WEB_SEARCH_CALL_COMPLETED: "response.web_search_call.completed",
