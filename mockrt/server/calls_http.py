@@ -130,21 +130,22 @@ async def preflight(request: Request) -> Response:
     return Response(status_code=204, headers=headers)
 
 
-async def _control(request: Request) -> tuple[MockState, Call, dict[str, Any]] | Response:
-    """Auth, the call by its ``call_id``, the JSON body (possibly empty) of a call control request."""
+async def _control(request: Request, *, pending: bool = False) -> tuple[MockState, Call, dict[str, Any]] | Response:
+    """Auth, the call by its ``call_id``, the JSON body (possibly empty) of a call control request (``pending``:
+    the call must still be ringing)."""
 
     def by_id(state: MockState) -> Call | Response:
         call_id = request.path_params["call_id"]
         call = state.calls.get(call_id)
         return call if call is not None else protocol_error_response(404, errors.call_not_found(call_id))
 
-    return await control(request, by_id)
+    return await control(request, by_id, pending=pending)
 
 
-async def control(request: Request, find: Callable[[MockState], Call | Response]
+async def control(request: Request, find: Callable[[MockState], Call | Response], *, pending: bool = False
                   ) -> tuple[MockState, Call, dict[str, Any]] | Response:
     """A call control request (Realtime §11, Live §13.8): auth, the call ``find`` names (or its error), the JSON
-    body (possibly empty)."""
+    body (possibly empty); with ``pending`` (accept, reject) the call must still be ringing."""
     state = _state(request)
     key = _credential(request)
     if not state.keys.standard_ok(key):
@@ -159,25 +160,18 @@ async def control(request: Request, find: Callable[[MockState], Call | Response]
         return protocol_error_response(400, errors.invalid_json(str(exc)[:200]))
     if not isinstance(body, dict):
         return protocol_error_response(400, errors.not_an_object())
-    return state, call, body
-
-
-def _pending(call: Call) -> Response | None:
-    if call.status != "incoming" or call.ended.is_set():
+    if pending and (call.status != "incoming" or call.ended.is_set()):
         err = errors.call_ended(call.id) if call.status == "ended" else errors.call_not_pending(call.id, call.status)
         return protocol_error_response(400, err)
-    return None
+    return state, call, body
 
 
 async def accept_call(request: Request) -> Response:
     """Accept a ringing SIP call with the session config (the GA session object, ``type: realtime``)."""
-    found = await _control(request)
+    found = await _control(request, pending=True)
     if isinstance(found, Response):
         return found
     state, call, body = found
-    refusal = _pending(call)
-    if refusal is not None:
-        return refusal
     try:
         config = state.dialects[("openai", "ga")].parse_session_request(body, SessionConfig(model="gpt-realtime"))
     except errors.ProtocolError as err:
@@ -188,13 +182,10 @@ async def accept_call(request: Request) -> Response:
 
 
 async def reject_call(request: Request) -> Response:
-    found = await _control(request)
+    found = await _control(request, pending=True)
     if isinstance(found, Response):
         return found
     _, call, body = found
-    refusal = _pending(call)
-    if refusal is not None:
-        return refusal
     status = body.get("status_code", 603)
     if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 699:
         return protocol_error_response(400, errors.ProtocolError(

@@ -178,15 +178,15 @@ def _find(state: MockState, session_id: str) -> Call | None:
     return None
 
 
-async def _control(request: Request) -> tuple[MockState, Call, dict[str, Any]] | Response:
-    """Auth, the pending call by its ``live_…`` id, the JSON body (possibly empty)."""
+async def _control(request: Request, *, pending: bool = False) -> tuple[MockState, Call, dict[str, Any]] | Response:
+    """Auth, the call by its ``live_…`` id, the JSON body (possibly empty); ``pending``: still ringing."""
 
     def by_session(state: MockState) -> Call | Response:
         session_id = request.path_params["session_id"]
         call = _find(state, session_id)
         return call if call is not None else protocol_error_response(404, errors.live_session_not_found(session_id))
 
-    return await calls_http.control(request, by_session)
+    return await calls_http.control(request, by_session, pending=pending)
 
 
 def _new_session(state: MockState, session_id: str, media: bool = False,
@@ -208,13 +208,10 @@ async def accept(request: Request) -> Response:
     """``POST /v1/live/sessions/{id}/accept`` ``{"session": {"type": "live", "model", …}}``: the Live session
     starts with that config (checked as strictly as ``session.start``'s; SIP negotiates the audio format, so
     ``audio.format`` is refused) and the caller starts talking."""
-    found = await _control(request)
+    found = await _control(request, pending=True)
     if isinstance(found, Response):
         return found
     state, call, body = found
-    refusal = calls_http._pending(call)
-    if refusal is not None:
-        return refusal
     config = body.get("session")
     if not isinstance(config, dict):
         return protocol_error_response(400, errors.missing_required_parameter("session"))
@@ -456,13 +453,10 @@ async def dial(state: MockState, request: Request, transport: dict[str, Any], co
 
 async def reject(request: Request) -> Response:
     """``reject`` ``{"status_code"}``: required, a SIP final response between 300 and 699 (the SDK's doc)."""
-    found = await _control(request)
+    found = await _control(request, pending=True)
     if isinstance(found, Response):
         return found
     _, call, body = found
-    refusal = calls_http._pending(call)
-    if refusal is not None:
-        return refusal
     status = body.get("status_code")
     if status is None:
         return protocol_error_response(400, errors.missing_required_parameter("status_code"))
