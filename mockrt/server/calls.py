@@ -27,6 +27,7 @@ from mockrt.core.ids import IdGenerator
 from mockrt.core.mcp import CallTool, ListTools
 from mockrt.core.outputs import Abort, Close, Output, Send
 from mockrt.core.sans_io import SansIOSession
+from mockrt.server.deadline import DeadlineTimer
 from mockrt.server.mcp_runner import ExecutorFactory, McpHost, McpRunner
 from mockrt.server.registry import SessionRecord
 
@@ -116,8 +117,10 @@ class Call:
     heard: bytearray = field(default_factory=bytearray)  # what the far end heard, in ``heard_format``
     heard_format: AudioFormat = AudioFormat.G711_ULAW  # SIP: the line's µ-law at 8 kHz; WebRTC: pcm16 at 24 kHz
     mcp: McpRunner | None = None  # the session's MCP directives in flight (§9, §13.5)
-    _timer: asyncio.TimerHandle | None = None
-    _timer_at: float | None = None
+    _timer: DeadlineTimer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._timer = DeadlineTimer(self._on_timer)
 
     @property
     def live(self) -> bool:
@@ -158,18 +161,9 @@ class Call:
 
     def _schedule(self) -> None:
         session = self.session
-        deadline = session.next_deadline() if session is not None and self.live else None
-        if deadline == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = deadline
-        if deadline is not None:
-            self._timer = asyncio.get_running_loop().call_at(deadline, self._on_timer)
+        self._timer.set(session.next_deadline() if session is not None and self.live else None)
 
     def _on_timer(self) -> None:
-        self._timer, self._timer_at = None, None
         if self.live and self.session is not None:
             self.push(self.session.poll(self.now()))
 
@@ -236,9 +230,7 @@ class Call:
         self.end_reason = reason
         if self.status in ("incoming", "active"):
             self.status = status
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
         if self.session is not None:
             self.session.closed = True
         for channel in list(self.channels):

@@ -30,6 +30,7 @@ from mockrt.core.mcp import CallTool, ListTools
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
 from mockrt.core.sans_io import SansIOSession
 from mockrt.logs import SessionAdapter, elide
+from mockrt.server.deadline import DeadlineTimer
 from mockrt.server.mcp_runner import ExecutorFactory, McpHost, McpRunner
 from mockrt.server.websocket import SessionProtocol
 
@@ -94,8 +95,7 @@ class Connection:
         self.session = session
         self.clock = clock
         self.queue = Outbox()
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._timer = DeadlineTimer(self._on_timer)
         self._loop = asyncio.get_running_loop()
         self.closed = False
         self.close_code: int | None = None  # the close code we sent, if we closed
@@ -155,19 +155,9 @@ class Connection:
         return outputs[n:]
 
     def _schedule(self) -> None:
-        deadline = self.session.next_deadline()
-        if deadline == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = deadline
-        if deadline is not None:
-            # The core's clock is the loop's monotonic clock, so deadlines map 1:1 onto loop time.
-            self._timer = self._loop.call_at(deadline, self._on_timer)
+        self._timer.set(self.session.next_deadline())
 
     def _on_timer(self) -> None:
-        self._timer, self._timer_at = None, None
         if not self.closed:
             self._push(self.session.poll(self.clock()))
 
@@ -183,8 +173,7 @@ class Connection:
             if self._fast is not None:
                 self._fast.on_message = None
             self.closed = True
-            if self._timer is not None:
-                self._timer.cancel()
+            self._timer.cancel()
             self.queue.put_nowait(None)
             with contextlib.suppress(Exception):
                 await writer

@@ -1,0 +1,34 @@
+"""One event-loop timer at a sans-I/O session's next deadline (docs/protocol.md §0: the core asks to be polled at
+``next_deadline()``; the transports keep the timer), shared by the WebSocket connection and the calls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+
+class DeadlineTimer:
+    """Calls ``on_due`` at the deadline last :meth:`set`; re-armed only when the deadline moves (the core's clock
+    is the loop's monotonic clock, so deadlines map 1:1 onto loop time)."""
+
+    def __init__(self, on_due: Callable[[], None]) -> None:
+        self._on_due = on_due
+        self._handle: asyncio.TimerHandle | None = None
+        self._at: float | None = None
+
+    def set(self, deadline: float | None) -> None:
+        if deadline == self._at:
+            return
+        self.cancel()
+        self._at = deadline
+        if deadline is not None:
+            self._handle = asyncio.get_running_loop().call_at(deadline, self._fire)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle, self._at = None, None
+
+    def _fire(self) -> None:
+        self._handle, self._at = None, None
+        self._on_due()
