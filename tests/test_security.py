@@ -325,6 +325,21 @@ def test_journal_audio_beyond_the_budget_is_kept_as_lengths() -> None:
     assert registry.recent_bytes <= 150_000 and [r.id for r in registry.recent] == ["sess_2"]
 
 
+def test_a_rejected_append_kept_as_a_stub_is_passed_over_when_audio_is_elided() -> None:
+    registry = Registry(journal_max_bytes=30_000)
+    record = SessionRecord("sess_x", "ga", "openai", "m", "/", "", 0.0, 0.0)
+    registry.open(record)
+    on_event = registry.recorder(record)
+    on_event("client", {"type": "input_audio_buffer.append", "audio": "!" * 8000}, 0.0)
+    on_event("server", {"type": "error", "error": {"type": "invalid_request_error"}}, 0.0)  # rejected: a stub now
+    for i in range(5):
+        on_event("client", {"type": "input_audio_buffer.append", "audio": "A" * 8000}, 1.0 + i)
+    events = [e.event for e in record.journal]
+    assert events[0]["mockrt_truncated"]["reason"] == "rejected"
+    assert [e.get("mockrt_elided_b64_chars") for e in events[2:]] == [8000, 8000, None, None, None]
+    assert record.journal_bytes <= 30_000
+
+
 def test_max_sessions_refuses_like_an_overloaded_service() -> None:
     with ServerThread(ServerConfig(port=0, log_level="warning", max_sessions=1)) as server:
         url = f"{server.ws_url}/v1/realtime?model=gpt-realtime"

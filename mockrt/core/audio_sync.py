@@ -14,11 +14,11 @@ Everything is deterministic: viseme ids come from the letters of each word, blen
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockrt.audio import b64
 from mockrt.audio.formats import AudioFormat
 from mockrt.core.events import ServerEvent
 from mockrt.core.synth import word_timing_ms
@@ -81,7 +81,7 @@ class OutputSync:
         if kind is ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DELTA:
             return self._word(part, event["delta"])
         if kind is ServerEvent.OUTPUT_AUDIO_DELTA:
-            part.audio_ms += part.fmt.bytes_to_ms(len(base64.b64decode(event["delta"])))
+            part.audio_ms += part.fmt.bytes_to_ms(len(b64.decode_strict(event["delta"])))
             return self._frames(part, part.audio_ms)
         if kind is ServerEvent.OUTPUT_AUDIO_DONE:
             del self._parts[_key(event)]

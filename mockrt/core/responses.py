@@ -8,7 +8,6 @@ cancel keeps exactly what the client received and closes whatever is open with p
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import math
 import random
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from mockrt.audio import b64
 from mockrt.audio.formats import AudioFormat
 from mockrt.core.brain import (
     FunctionCallOut,
@@ -329,7 +329,7 @@ class ResponseRun:
             pcm = speech.pcm[int(sent_ms * samples_per_ms): int(end_ms * samples_per_ms)]
             encoded = fmt.encode(np.asarray(pcm))
             yield t, {"type": ServerEvent.OUTPUT_AUDIO_DELTA, **ids,
-                      "delta": base64.b64encode(encoded).decode("ascii")}
+                      "delta": b64.encode(encoded)}
             self._audio_ms += end_ms - sent_ms
             part.audio = (part.audio or b"") + encoded
             part.audio_ms = self._audio_ms_of(part)

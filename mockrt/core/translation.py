@@ -21,7 +21,6 @@ How the mock interprets (the service's behaviour is documented only from the out
 
 from __future__ import annotations
 
-import base64
 import json
 from collections import deque
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from mockrt.audio import b64
 from mockrt.audio.detectors import make_detector
 from mockrt.audio.formats import AudioFormat
 from mockrt.audio.turns import SpeechStarted, SpeechStopped, TurnDetector
@@ -257,7 +257,7 @@ class TranslationSession:
             self._emit({"type": ServerEvent.TRANSLATION_OUTPUT_TRANSCRIPT_DELTA, "delta": word,
                         "elapsed_ms": self.elapsed_ms})
         self._emit({"type": ServerEvent.TRANSLATION_OUTPUT_AUDIO_DELTA,
-                    "delta": base64.b64encode(chunk.pcm).decode("ascii"), "elapsed_ms": self.elapsed_ms,
+                    "delta": b64.encode(chunk.pcm), "elapsed_ms": self.elapsed_ms,
                     "format": "pcm16", "sample_rate": RATE, "channels": 1})
 
     # -- output ------------------------------------------------------------------------------------------------

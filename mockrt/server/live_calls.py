@@ -20,7 +20,6 @@ permissions (``client.data_channel``, with an ``info`` notice) and sends ``live.
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
 import dataclasses
 import json
@@ -32,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mockrt.audio import b64
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
 from mockrt.core.dialects.live import FORK_CONFIG, LiveDialect
@@ -101,7 +101,7 @@ class LiveCallSession:
         for out in outputs:
             if isinstance(out, Send) and out.event.get("type") == _AUDIO:
                 if self.media:
-                    self.played += base64.b64decode(out.event["delta"])
+                    self.played += b64.decode_strict(out.event["delta"])
             elif not isinstance(out, Send) or (self.events_on_channel and (
                     cfg is None or _DIALECT.data_channel_allows(cfg, out.event))):
                 kept.append(out)
@@ -140,7 +140,7 @@ class LiveCallSession:
         return self.live.next_deadline()
 
     def feed_audio(self, data: bytes, now: float) -> list[Output]:
-        return self.filter(self.command(C.AUDIO_APPEND, {"audio": base64.b64encode(data).decode("ascii")}, now))
+        return self.filter(self.command(C.AUDIO_APPEND, {"audio": b64.encode(data)}, now))
 
     def pull_audio(self, n_bytes: int, now: float) -> tuple[bytes, list[Output]]:
         outputs = self.poll(now)

@@ -113,7 +113,7 @@ class SessionRecord:
     ended_at: float | None = None
     close_code: int | None = None
     journal_bytes: int = 0  # approximate bytes held by the journal (see the module docstring)
-    audio_entries: deque[tuple[JournalEntry, str, int]] = field(default_factory=deque)  # elidable, oldest first
+    audio_entries: deque[JournalEntry] = field(default_factory=deque)  # with elidable audio, oldest first
 
     def summary(self) -> dict[str, Any]:
         errors = sum(1 for e in self.journal if e.direction == "server" and e.event.get("type") == "error")
@@ -151,36 +151,44 @@ class Registry:
         """The session's ``on_event`` hook: append to the journal, wake waiters."""
         journal, limit, seq, start = record.journal, self.journal_limit, self._seq, record.started_mono
         budget, audio = self.journal_max_bytes, record.audio_entries
-        last_client: list[tuple[JournalEntry, int]] = []
+        # The last client event and its size, until the next event shows whether it was rejected. Plain variables
+        # and a deque of entries (their audio key and size are read again when elided): per journaled append, the
+        # entry is the only new object the cyclic garbage collector tracks (bench/README.md, fourth pass).
+        last_client: JournalEntry | None = None
+        last_size = 0
 
         def on_event(direction: str, event: dict[str, Any], now: float) -> None:
+            nonlocal last_client, last_size
             if len(journal) < limit:
                 etype = event.get("type")
-                if direction == "server" and etype == "error" and last_client:
-                    entry, size = last_client[0]
-                    if size > REJECTED_KEEP_BYTES:  # the event it answers was rejected: keep a stub
-                        entry.event = stub(entry.event, size, "rejected")
-                        record.journal_bytes -= size - approx_size(entry.event)
-                last_client.clear()
+                if direction == "server" and etype == "error" and last_client is not None:
+                    if last_size > REJECTED_KEEP_BYTES:  # the event it answers was rejected: keep a stub
+                        last_client.event = stub(last_client.event, last_size, "rejected")
+                        record.journal_bytes -= last_size - approx_size(last_client.event)
+                last_client = None
                 size = approx_size(event)
                 key = AUDIO_KEYS.get(etype) if isinstance(etype, str) else None
-                payload = event.get(key) if key else None
                 while record.journal_bytes + size > budget and audio:
-                    old, old_key, old_size = audio.popleft()
+                    old = audio.popleft()
+                    old_type = old.event.get("type")
+                    old_key = AUDIO_KEYS.get(old_type) if isinstance(old_type, str) else None
+                    payload = old.event.get(old_key) if old_key is not None else None
+                    if not isinstance(payload, str):
+                        continue  # stubbed since (a rejected event)
                     kept = {k: v for k, v in old.event.items() if k != old_key}
-                    kept["mockrt_elided_b64_chars"] = old_size
+                    kept["mockrt_elided_b64_chars"] = len(payload)
                     old.event = kept
-                    record.journal_bytes -= old_size
+                    record.journal_bytes -= len(payload)
                 if record.journal_bytes + size > budget:
                     event = stub(event, size, "journal budget")
-                    size, payload = approx_size(event), None
+                    size, key = approx_size(event), None
                 entry = JournalEntry(next(seq), now - start, direction, event)
                 journal.append(entry)
                 record.journal_bytes += size
-                if key is not None and isinstance(payload, str):
-                    audio.append((entry, key, len(payload)))
+                if key is not None and isinstance(event.get(key), str):
+                    audio.append(entry)
                 if direction == "client":
-                    last_client.append((entry, size))
+                    last_client, last_size = entry, size
             if self._waiters:
                 self._notify()
 

@@ -400,5 +400,5 @@ def _part(p: ContentPart, with_audio: bool) -> dict[str, Any]:
         return {"type": p.type, "text": p.text}
     out: dict[str, Any] = {"type": p.type, "transcript": p.transcript}
     if with_audio:
-        out["audio"] = c.b64(p.audio)
+        out["audio"] = c.encode_b64(p.audio)
     return out

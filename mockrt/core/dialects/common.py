@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Callable
 from typing import Any
 
+from mockrt.audio import b64
 from mockrt.audio.formats import AudioFormat
 from mockrt.core import errors
 from mockrt.core.model import ContentPart, ContentType, Item, Response, TurnDetection, Usage
@@ -79,17 +79,13 @@ TURN_DETECTION = Nullable(
 ITEM_STATUS = Enum("completed", "incomplete", "in_progress")
 
 
-def decode_audio(b64: str, fmt: AudioFormat, path: str = "audio") -> bytes:
+def decode_audio(b64_text: str, fmt: AudioFormat, path: str = "audio") -> bytes:
     """Strict base64 decode of client audio (§2.2, §7); pcm16 must hold whole samples."""
     label = _FORMAT_LABELS[fmt]
-    # Fast path: strict a2b_base64 accepts a subset of what validate=True accepts, with the same bytes.
     try:
-        data = binascii.a2b_base64(b64, strict_mode=True)
+        data = b64.decode_strict(b64_text)
     except (binascii.Error, ValueError):
-        try:
-            data = base64.b64decode(b64, validate=True)
-        except (binascii.Error, ValueError):
-            raise errors.invalid_audio(label) from None
+        raise errors.invalid_audio(label) from None
     if len(data) % fmt.sample_width:
         raise errors.invalid_audio(label)
     return data
@@ -179,8 +175,8 @@ def render_event_part(part: ContentPart) -> dict[str, Any]:
     return {"type": "text", "text": part.text}
 
 
-def b64(data: bytes | None) -> str | None:
-    return base64.b64encode(data).decode("ascii") if data is not None else None
+def encode_b64(data: bytes | None) -> str | None:
+    return b64.encode(data) if data is not None else None
 
 
 def render_item(item: Item, part: Callable[[ContentPart, bool], dict[str, Any]], *, with_audio: bool,

@@ -544,7 +544,7 @@ def _part(p: ContentPart, with_audio: bool) -> dict[str, Any]:
         return {"type": t, "image_url": p.image_url, "detail": p.detail or "auto"}
     out: dict[str, Any] = {"type": t, "transcript": p.transcript}
     if with_audio:
-        out["audio"] = c.b64(p.audio)
+        out["audio"] = c.encode_b64(p.audio)
     return out
 
 

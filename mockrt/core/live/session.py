@@ -18,7 +18,6 @@ Asleep, a caller's turn is not answered; the time is billed as ``paused_seconds`
 
 from __future__ import annotations
 
-import base64
 import binascii
 import contextlib
 import copy
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from mockrt.audio import b64
 from mockrt.audio.detectors import make_detector
 from mockrt.audio.formats import AudioFormat
 from mockrt.audio.turns import SpeechStarted, TurnDetector, TurnSettings
@@ -360,7 +360,7 @@ class LiveSession:
         if self.sideband is not None:  # reflected before muting, always PCM16 at 24 kHz (§13.7)
             pcm = to_pcm24k(data, cfg.format)
             self.sideband(self.dialect.render(S.INPUT_AUDIO_REFLECTED, "", {
-                "audio": base64.b64encode(pcm).decode("ascii")}))
+                "audio": b64.encode(pcm)}))
         if self.muted or self.fixture is not None:
             data = bytes(len(data)) if cfg.format is AudioFormat.PCM16 else cfg.format.encode(
                 np.zeros(len(data), dtype=np.int16))
@@ -756,11 +756,11 @@ class LiveSession:
                 self._last_active_ms = float(chunk.end_ms)
             if self.recording is not None:
                 self.recording.add_output(chunk.audio, self.output.format)
-            out.append(self._send(S.OUTPUT_AUDIO_DELTA, {"delta": base64.b64encode(chunk.audio).decode("ascii")},
+            out.append(self._send(S.OUTPUT_AUDIO_DELTA, {"delta": b64.encode(chunk.audio)},
                                   mirror=False))
             if self.sideband is not None:  # reflected output: PCM16 at 24 kHz with its place on the timeline
                 self.sideband(self.dialect.render(S.OUTPUT_AUDIO_DELTA, "", {
-                    "delta": base64.b64encode(to_pcm24k(chunk.audio, self.output.format)).decode("ascii"),
+                    "delta": b64.encode(to_pcm24k(chunk.audio, self.output.format)),
                     "start_ms": chunk.start_ms, "end_ms": chunk.end_ms}))
             for text, a, b in chunk.words:
                 word = self._send(S.OUTPUT_TRANSCRIPT_DELTA, {"delta": text, "start_ms": a, "end_ms": b})
@@ -826,6 +826,6 @@ def decision_ms(decision: TurnStarted | TurnEnded) -> float:
 
 def _b64(value: str, path: str) -> bytes:
     try:
-        return base64.b64decode(value, validate=True)
+        return b64.decode_strict(value)
     except (binascii.Error, ValueError):
         raise errors.live_invalid_audio(path) from None
