@@ -34,6 +34,10 @@ class AudioFormat(enum.Enum):
     PCM16_16K = "pcm16_16k"  # Azure Voice Live only: ``pcm16_16000hz`` / ``input_audio_sampling_rate`` 16000
     PCM16_8K = "pcm16_8k"  # Azure Voice Live only: ``pcm16_8000hz`` / ``input_audio_sampling_rate`` 8000
 
+    # Members are singletons compared by identity: hash them by identity too, in C, instead of ``Enum.__hash__``
+    # (a Python call hashing the name) - formats key the tables looked up several times per append (issue 14).
+    __hash__ = object.__hash__
+
     @property
     def rate(self) -> int:
         """Sample rate in Hz (24000 for PCM16, 8000 for G.711; Voice Live's PCM16 at 16 or 8 kHz)."""
