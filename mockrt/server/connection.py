@@ -115,7 +115,7 @@ class Connection:
                     if mcp_executor is not None and isinstance(session, McpHost) else None)
 
     def _push(self, outputs: list[Output]) -> None:
-        if any(isinstance(out, ListTools | CallTool) for out in outputs):  # MCP directives run beside the queue (§9)
+        if outputs and any(isinstance(out, ListTools | CallTool) for out in outputs):  # MCP directives (§9)
             for out in outputs:
                 if isinstance(out, ListTools | CallTool) and self.mcp is not None:
                     self.mcp.start(out)

@@ -161,10 +161,10 @@ class Registry:
             nonlocal last_client, last_size
             if len(journal) < limit:
                 etype = event.get("type")
-                if direction == "server" and etype == "error" and last_client is not None:
-                    if last_size > REJECTED_KEEP_BYTES:  # the event it answers was rejected: keep a stub
-                        last_client.event = stub(last_client.event, last_size, "rejected")
-                        record.journal_bytes -= last_size - approx_size(last_client.event)
+                if (direction == "server" and etype == "error" and last_client is not None
+                        and last_size > REJECTED_KEEP_BYTES):  # the event it answers was rejected: keep a stub
+                    last_client.event = stub(last_client.event, last_size, "rejected")
+                    record.journal_bytes -= last_size - approx_size(last_client.event)
                 last_client = None
                 size = approx_size(event)
                 key = AUDIO_KEYS.get(etype) if isinstance(etype, str) else None
