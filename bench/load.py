@@ -10,7 +10,7 @@ highest N with every turn detected (no event lost) and speech_stopped p99 ≤ 10
 load generator's own lateness and the 1-worker figure.
 
     python bench/load.py [--workers 1,2] [--ramp 50,100,150,200] [--seconds 12] [--replies] [--generators 1]
-                         [--quick] [--json PATH]
+                         [--floor] [--quick] [--json PATH]
 """
 
 from __future__ import annotations
@@ -287,6 +287,26 @@ def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool, ge
             "steps": steps}
 
 
+def run_floor(ramp: list[int], seconds: float, generators: int = 1) -> dict[str, object]:
+    """The transport floor beside mockrt: the same callers against ``floor_server.py`` (mockrt's WebSocket server
+    stack with an application that drops every message), the server's CPU per append for each N."""
+    proc, port = served.spawn(str(Path(__file__).resolve().parent / "floor_server.py"))
+    steps: list[dict[str, float]] = []
+    try:
+        url = f"ws://127.0.0.1:{port}/v1/realtime"
+        messages = clip_messages()
+        print("\ntransport floor (bench/floor_server.py: uvicorn + SessionProtocol, every message dropped; no session)")
+        print(f"{'N':>5} {'CPU/append':>11} {'client CPU':>11} {'client late p99':>16}")
+        for n in ramp:
+            r = measure(url, n, seconds, messages, server_pids(proc.pid), False, generators)
+            steps.append(r)
+            print(f"{n:>5} {r['cpu_us_per_append']:>9.0f}us {r['client_cpu_us_per_append']:>9.0f}us "
+                  f"{r['client_late_p99']:>14.1f}ms", flush=True)
+    finally:
+        served.stop(proc)
+    return {"floor": True, "steps": steps}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", default="1", help="worker counts, comma-separated (one server each)")
@@ -295,11 +315,14 @@ def main() -> None:
     ap.add_argument("--replies", action="store_true", help="VAD turns get audio responses (default: none)")
     ap.add_argument("--generators", type=int, default=1,
                     help="load generator processes sharing the callers (default 1)")
+    ap.add_argument("--floor", action="store_true",
+                    help="also measure the transport floor (bench/floor_server.py) at the same N, first")
     ap.add_argument("--quick", action="store_true", help="a few seconds, for a smoke run")
     ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = ap.parse_args()
     ramp = [2, 5] if args.quick else [int(x) for x in args.ramp.split(",")]
     seconds = 6.0 if args.quick else args.seconds
+    floor = run_floor(ramp, seconds, args.generators) if args.floor else None
     runs = [run_workers(int(w), ramp, seconds, args.replies, args.generators) for w in args.workers.split(",")]
     if len(runs) > 1:
         base = runs[0]["highest_n"]
@@ -309,7 +332,7 @@ def main() -> None:
                   f"({ratio})")
     if args.json:
         Path(args.json).write_text(json.dumps({"bench": "load", "lookahead_ms": LOOKAHEAD_MS, "seconds": seconds,
-                                               "runs": runs}, indent=2))
+                                               "runs": runs, "floor": floor}, indent=2))
 
 
 if __name__ == "__main__":

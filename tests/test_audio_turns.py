@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from mockrt.audio.detectors import Detector, EnergyDetector, WebrtcDetector, make_detector
 from mockrt.audio.formats import AudioFormat
+from mockrt.audio.resample import StreamResampler
 from mockrt.audio.turns import (
     SpeechStarted,
     SpeechStopped,
@@ -389,3 +390,70 @@ def test_rtf_smoke() -> None:
     for i in range(0, len(wire), 960):
         td.feed(AudioFormat.PCM16.decode(wire[i : i + 960]))
     assert (time.process_time() - t0) / audio_s < 0.01
+
+
+# -- deferred work (issue 14): exactly the frame-by-frame events, from the same feed calls ---------------------------
+
+
+def _script(seed: int, total: int) -> list[tuple[str, int]]:
+    """Random chunk sizes (1 sample to 150 ms) with resets, settings changes, hints and reads in between."""
+    rng = np.random.default_rng(seed)
+    ops: list[tuple[str, int]] = []
+    fed = 0
+    while fed < total:
+        n = int(rng.choice([1, 7, 80, 160, 479, 480, 960, 2400, 3600, int(rng.integers(1, 3600))]))
+        ops.append(("feed", min(n, total - fed)))
+        fed += n
+        roll = rng.random()
+        if roll < 0.02:
+            ops.append(("reset", 0))
+        elif roll < 0.04:
+            ops.append(("settings", int(rng.integers(0, 4))))
+        elif roll < 0.06:
+            ops.append(("hint", int(rng.integers(0, 3))))
+        elif roll < 0.08:
+            ops.append(("decided", 0))
+    return ops
+
+
+_SETTINGS = [SERVER, TurnSettings("server_vad", threshold=0.3, silence_duration_ms=200, prefix_padding_ms=100),
+             TurnSettings("semantic_vad", eagerness="high"), TurnSettings("server_vad", min_speech_ms=200)]
+
+
+def _run_script(td: TurnDetector, pcm: np.ndarray, ops: list[tuple[str, int]]) -> list[object]:
+    out: list[object] = []
+    pos = 0
+    for op, arg in ops:
+        if op == "feed":
+            out.append(("feed", td.feed(pcm[pos:pos + arg]), td.in_speech, td.buffer_start_ms))
+            pos += arg
+        elif op == "reset":
+            td.reset(int(td.position_ms))
+        elif op == "settings":
+            td.update_settings(_SETTINGS[arg])
+        elif op == "hint":
+            td.set_turn_complete_hint([None, True, False][arg])
+        else:
+            out.append(("decided", td.decided_ms))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("detector", ["webrtc", "energy"])
+def test_deferred_work_returns_the_same_events_from_the_same_calls(seed: int, detector: str) -> None:
+    clip = af.load_speech(af.SPEECH_CLIPS[seed % len(af.SPEECH_CLIPS)])
+    noisy = af.speech_in_noise(clip, "white_20db")
+    pcm = np.concatenate([silence(700), noisy, silence(900), clip.pcm, silence(300), noisy])
+    if seed % 3 == 2:  # 8 kHz input: the identity resampler (G.711)
+        pcm, rate = StreamResampler(RATE, 8000).process(pcm), 8000
+    else:
+        rate = RATE
+    ops = _script(seed, pcm.shape[0])
+    settings = _SETTINGS[seed % len(_SETTINGS)]
+    eager = TurnDetector(make_detector(detector, rate), rate, settings, defer=False)
+    lazy = TurnDetector(make_detector(detector, rate), rate, settings)
+    expected = _run_script(eager, pcm, ops)
+    assert _run_script(lazy, pcm, ops) == expected
+    stops = [e for step in expected if isinstance(step, tuple) and step[0] == "feed" for e in step[1]
+             if isinstance(e, SpeechStopped)]
+    assert stops  # the script exercises whole turns

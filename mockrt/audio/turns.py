@@ -134,6 +134,18 @@ class TurnDetector:
 
     ``on_frame(ms, score)`` is called for every frame the state machine consumes (``ms`` = frame start);
     ``history`` > 0 keeps the last ``history`` such pairs in :attr:`scores` for an inspector.
+
+    **Deferred work** (issue 14; ``defer``, unless ``on_frame`` or ``history`` asks for every frame at once). No
+    event can come sooner than the state machine allows: idle, ``speech_started`` needs ``min_speech_ms`` of
+    consecutive speech frames; in speech, ``speech_stopped`` needs the whole silence wait. So after each batch the
+    detector computes the earliest frame that could decide anything and the input sample count at which that frame
+    (with the detector's look-ahead) could have been resampled, and :meth:`feed` only holds the samples until then:
+    the resampler, the detector and the state machine then run once over the held batch. Both are chunk-invariant
+    and the held samples can decide nothing, so every event, its times and the :meth:`feed` call that returns it
+    are exactly those of frame-by-frame processing (tests/test_audio_turns.py compares the two); a 20 ms append in
+    speech or silence mostly costs a list append instead of a resampler and detector pass. :meth:`reset`,
+    :meth:`update_settings`, :meth:`set_turn_complete_hint` and :attr:`decided_ms` first run what is held (which
+    cannot produce an event).
     """
 
     def __init__(
@@ -144,6 +156,7 @@ class TurnDetector:
         *,
         on_frame: Callable[[int, float], None] | None = None,
         history: int = 0,
+        defer: bool = True,
     ) -> None:
         self.detector = detector
         self.input_rate = input_rate
@@ -166,17 +179,23 @@ class TurnDetector:
         self._last_voiced = -1
         self._silence_start = -1
         self._hint: bool | None = None
+        # Deferred input (class docstring, "Deferred work"): appended samples not yet resampled nor scored.
+        self._lazy = defer and on_frame is None and history == 0
+        self._held: list[Int16Array] = []
+        self._due = 0  # self._samples_in from which held input may decide something
         self.update_settings(settings)
 
     # ------------------------------------------------------------------ configuration / inspection
 
     def update_settings(self, settings: TurnSettings) -> None:
         """Apply new settings from the next frame on; timeline, frame grid and turn state are kept."""
+        self._catch_up()
         self.settings = settings
         self._on, self._off = self.detector.on_off(settings.threshold)
         self._min_frames = max(1, math.ceil(settings.min_speech_ms / self._frame_ms - 1e-9))
         self._server_wait = self._frames_for(settings.silence_duration_ms)
         self._semantic = settings.type == "semantic_vad"
+        self._plan()
 
     def _frames_for(self, ms: int) -> int:
         return max(1, math.ceil(ms / self._frame_ms - 1e-9))
@@ -190,7 +209,9 @@ class TurnDetector:
         """``semantic_vad`` cue for the current (or next) turn: ``False`` = looks incomplete (wait the
         eagerness maximum), ``True``/``None`` = complete / no cue (a quarter of it). Cleared when the turn
         ends or on :meth:`reset`; ignored by ``server_vad``."""
+        self._catch_up()
         self._hint = complete
+        self._plan()
 
     @property
     def in_speech(self) -> bool:
@@ -215,6 +236,7 @@ class TurnDetector:
     @property
     def decided_ms(self) -> int:
         """Input time up to which frames have been through the state machine (the decision horizon)."""
+        self._catch_up()
         return self._frame_start_ms(max(0, self._fed_frames - self._latency))
 
     def _frame_start_ms(self, k: int) -> int:
@@ -226,17 +248,55 @@ class TurnDetector:
         """The uncommitted buffer now starts at ``buffer_start_ms`` (commit or clear): back to idle, a turn
         in progress is dropped without an event, the semantic hint is cleared. Frames that end at or
         before ``buffer_start_ms`` can no longer start a turn. The timeline and detector state go on."""
+        self._catch_up()
         self._buffer_start_ms = int(buffer_start_ms)
         self._speaking = False
         self._run = 0
         self._silence_start = -1
         self._hint = None
+        self._plan()
 
     def feed(self, pcm: Int16Array) -> list[TurnEvent]:
         """Append int16 samples at ``input_rate`` to the timeline; return the events they decided."""
         if pcm.ndim != 1:
             pcm = pcm.reshape(-1)
+        if self._lazy:
+            self._samples_in += pcm.shape[0]
+            self._held.append(pcm.copy() if pcm.flags.writeable else pcm)  # read-only: a view of immutable bytes
+            if self._samples_in < self._due:
+                return []  # nothing can be decided yet (class docstring)
+            events = self._process(self._take_held())
+            self._plan()
+            return events
         self._samples_in += pcm.shape[0]
+        return self._process(pcm)
+
+    def _take_held(self) -> Int16Array:
+        held, self._held = self._held, []
+        return held[0] if len(held) == 1 else np.concatenate(held)
+
+    def _catch_up(self) -> None:
+        """Run what :meth:`feed` holds; by construction it decides nothing (class docstring)."""
+        if self._held:
+            events = self._process(self._take_held())
+            assert not events, "held input decided an event"  # pragma: no cover - the deferral's invariant
+
+    def _plan(self) -> None:
+        """Hold input up to the earliest sample count at which a frame that could decide an event is complete:
+        the resampler can never have produced more than ``samples_in * rate / input_rate`` samples."""
+        if not self._lazy:
+            return
+        k = max(0, self._fed_frames - self._latency)  # the next frame through the state machine
+        if not self._speaking:
+            first = k + self._min_frames - self._run - 1
+        elif self._silence_start >= 0:
+            first = self._silence_start + self._wait_frames() - 1
+        else:
+            first = k + self._wait_frames() - 1
+        need = (max(first, k) + self._latency + 1) * self._frame  # detector-rate samples up to that frame's look-ahead
+        self._due = -(-need * self.input_rate // self._rate)
+
+    def _process(self, pcm: Int16Array) -> list[TurnEvent]:
         y = self._resampler.process(pcm)
         own = not self._resampler.identity  # a new array, or (identity) the caller's own
         if self._pending.shape[0]:
