@@ -5,9 +5,12 @@ Fixtures:
 * ``realtime_server`` — one mockrt server per test session (per xdist worker), on its own thread and event
   loop on a free port, so it works with plain sync tests, pytest-asyncio and anyio alike. It exposes
   ``http_url``, ``ws_url``, ``openai_kwargs`` (for ``openai.OpenAI`` / ``AsyncOpenAI``), ``azure_kwargs``
-  (for ``AzureOpenAI``) and ``control``.
+  (for ``AzureOpenAI``), ``http_client()`` (a cheap ``http_client`` for the SDK's clients) and ``control``.
 * ``realtime`` — a per-test handle, reset before each test: load scenarios, set faults, read the journal, wait
   for events, assert with readable near misses, drive lockstep responses.
+* ``openai_client`` / ``azure_openai_client`` — an ``OpenAI`` / ``AzureOpenAI`` for the server, new for each
+  test and closed after it, made in about 0.2 ms instead of the ~30 ms of ``OpenAI(...)`` without an
+  ``http_client`` (which loads the CA bundle into a new SSL context every time).
 
 Markers: ``@pytest.mark.mockrt_scenario("greeting.yaml")`` loads a scenario (resolved against
 ``--mockrt-scenario-dir``) before the test; ``@pytest.mark.mockrt_faults({...})`` sets faults for new sessions.
@@ -26,6 +29,7 @@ trusts the CA, and ``connect_kwargs`` the WebSocket options (``client.realtime.c
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import ssl
@@ -121,6 +125,21 @@ class RealtimeServer:
         options that trust the CA (the SDK passes ``websocket_connection_options`` to ``websockets``)."""
         context = self.ssl_context
         return {"websocket_connection_options": {"ssl": context}} if context is not None else {}
+
+    @functools.cached_property
+    def _client_context(self) -> ssl.SSLContext:
+        """The SSL context of every client :meth:`http_client` makes: :attr:`ssl_context` under TLS, else a
+        default context (never used over ``http://``, but httpx builds one for every client it makes)."""
+        return self.ssl_context or ssl.create_default_context()
+
+    def http_client(self) -> Any:
+        """A new ``httpx`` client with the SDK's defaults (``openai.DefaultHttpxClient``) for ``OpenAI(...,
+        http_client=...)`` or ``AzureOpenAI``: what :func:`openai_client` uses. All of them share one SSL context
+        (trusting the CA under TLS), so one costs about 0.1 ms, where the client an ``OpenAI()`` makes for
+        itself loads the system's CA bundle into a new context each time (about 30 ms, the largest per-test cost
+        of a suite that builds a client per test; ``bench/plugin.py``). Each has its own connection pool and is
+        closed with its ``OpenAI`` (``close()``, ``with``) or when garbage-collected, as the SDK's own is."""
+        return _collected_client_class()(verify=self._client_context)
 
     def _http_client(self) -> dict[str, Any]:
         if self.ssl_context is None:
@@ -293,6 +312,43 @@ def realtime(realtime_server: RealtimeServer, request: pytest.FixtureRequest) ->
 
 
 _HANDLE = pytest.StashKey[Realtime]()
+
+
+@pytest.fixture
+def openai_client(realtime_server: RealtimeServer) -> Iterator[Any]:
+    """An ``openai.OpenAI`` for the session's server (GA, and beta through ``client.beta.realtime``), new for
+    each test and closed after it; cheap to make (:meth:`RealtimeServer.http_client`). Under TLS pass
+    ``**realtime_server.connect_kwargs`` to ``client.realtime.connect``."""
+    from openai import OpenAI
+
+    with OpenAI(base_url=realtime_server.http_url + "/v1", api_key="sk-mockrt",
+                http_client=realtime_server.http_client()) as client:
+        yield client
+
+
+@pytest.fixture
+def azure_openai_client(realtime_server: RealtimeServer) -> Iterator[Any]:
+    """An ``openai.AzureOpenAI`` for the session's server (:attr:`RealtimeServer.azure_kwargs`), new for each
+    test and closed after it, like :func:`openai_client`."""
+    from openai import AzureOpenAI
+
+    with AzureOpenAI(**{**realtime_server.azure_kwargs, "http_client": realtime_server.http_client()}) as client:
+        yield client
+
+
+@functools.cache
+def _collected_client_class() -> type[Any]:
+    """``openai.DefaultHttpxClient`` that closes itself when collected (as the client an ``OpenAI()`` makes for
+    itself does), so a test that drops one without closing it leaves no socket behind."""
+    from openai import DefaultHttpxClient
+
+    class CollectedClient(DefaultHttpxClient):
+        def __del__(self) -> None:
+            if not self.is_closed:
+                with contextlib.suppress(Exception):  # at interpreter shutdown: nothing left to close
+                    self.close()
+
+    return CollectedClient
 
 
 @pytest.hookimpl(wrapper=True)
