@@ -5,7 +5,8 @@ Fixtures:
 * ``realtime_server`` — one mockrt server per test session (per xdist worker), on its own thread and event
   loop on a free port, so it works with plain sync tests, pytest-asyncio and anyio alike. It exposes
   ``http_url``, ``ws_url``, ``openai_kwargs`` (for ``openai.OpenAI`` / ``AsyncOpenAI``), ``azure_kwargs``
-  (for ``AzureOpenAI``), ``http_client()`` (a cheap ``http_client`` for the SDK's clients) and ``control``.
+  (for ``AzureOpenAI``), ``http_client()`` / ``async_http_client()`` (a cheap ``http_client`` for the SDK's
+  clients) and ``control``.
 * ``realtime`` — a per-test handle, reset before each test: load scenarios, set faults, read the journal, wait
   for events, assert with readable near misses, drive lockstep responses.
 * ``openai_client`` / ``azure_openai_client`` — an ``OpenAI`` / ``AzureOpenAI`` for the server, new for each
@@ -29,6 +30,7 @@ trusts the CA, and ``connect_kwargs`` the WebSocket options (``client.realtime.c
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import json
@@ -110,8 +112,9 @@ class RealtimeServer:
 
     @property
     def async_openai_kwargs(self) -> dict[str, Any]:
-        """``AsyncOpenAI(**realtime_server.async_openai_kwargs)``. Under TLS each call makes a new async
-        ``http_client`` (it belongs to the caller's event loop): close the client (``await client.close()``)."""
+        """``AsyncOpenAI(**realtime_server.async_openai_kwargs)``. Each call makes a new async ``http_client``
+        (:meth:`async_http_client`: cheap, and under TLS trusting the CA; it belongs to the caller's event loop):
+        close the client (``await client.close()``, ``async with``)."""
         return {"base_url": self.http_url + "/v1", "api_key": "sk-mockrt", **self._async_http_client()}
 
     @property
@@ -150,12 +153,13 @@ class RealtimeServer:
             self._sync_http = DefaultHttpxClient(verify=self.ssl_context)
         return {"http_client": self._sync_http}
 
-    def _async_http_client(self) -> dict[str, Any]:
-        if self.ssl_context is None:
-            return {}
-        from openai import DefaultAsyncHttpxClient
+    def async_http_client(self) -> Any:
+        """:meth:`http_client` for ``AsyncOpenAI`` / ``AsyncAzureOpenAI`` (``openai.DefaultAsyncHttpxClient``):
+        when collected unclosed it schedules its close on the running loop, as the SDK's own does."""
+        return _collected_client_class(asynchronous=True)(verify=self._client_context)
 
-        return {"http_client": DefaultAsyncHttpxClient(verify=self.ssl_context)}
+    def _async_http_client(self) -> dict[str, Any]:
+        return {"http_client": self.async_http_client()}
 
     def close(self) -> None:
         """Close the HTTP client shared by the sync kwargs (end of the test session)."""
@@ -337,10 +341,11 @@ def azure_openai_client(realtime_server: RealtimeServer) -> Iterator[Any]:
 
 
 @functools.cache
-def _collected_client_class() -> type[Any]:
-    """``openai.DefaultHttpxClient`` that closes itself when collected (as the client an ``OpenAI()`` makes for
-    itself does), so a test that drops one without closing it leaves no socket behind."""
-    from openai import DefaultHttpxClient
+def _collected_client_class(asynchronous: bool = False) -> type[Any]:
+    """``openai.DefaultHttpxClient`` (``DefaultAsyncHttpxClient``) that closes itself when collected, as the
+    client an ``OpenAI()`` (``AsyncOpenAI()``) makes for itself does, so a test that drops one without closing
+    it leaves no socket behind (an async one: when an event loop is running)."""
+    from openai import DefaultAsyncHttpxClient, DefaultHttpxClient
 
     class CollectedClient(DefaultHttpxClient):
         def __del__(self) -> None:
@@ -348,7 +353,13 @@ def _collected_client_class() -> type[Any]:
                 with contextlib.suppress(Exception):  # at interpreter shutdown: nothing left to close
                     self.close()
 
-    return CollectedClient
+    class CollectedAsyncClient(DefaultAsyncHttpxClient):
+        def __del__(self) -> None:
+            if not self.is_closed:
+                with contextlib.suppress(Exception):  # no running loop: nothing can close it now
+                    asyncio.get_running_loop().create_task(self.aclose())
+
+    return CollectedAsyncClient if asynchronous else CollectedClient
 
 
 @pytest.hookimpl(wrapper=True)

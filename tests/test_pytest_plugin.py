@@ -59,6 +59,17 @@ def test_async_usage(realtime_server, realtime):
     import asyncio
     asyncio.run(_async_part(realtime_server, realtime))
 
+async def _async_kwargs_part(realtime_server):
+    from openai import AsyncOpenAI
+    async with AsyncOpenAI(**realtime_server.async_openai_kwargs) as client:
+        assert (await client.realtime.client_secrets.create(session={"type": "realtime"})).value.startswith("ek_")
+        async with client.realtime.connect(model="gpt-realtime") as conn:
+            assert (await conn.recv()).type == "session.created"
+
+def test_async_openai_kwargs(realtime_server):
+    import asyncio
+    asyncio.run(_async_kwargs_part(realtime_server))
+
 def test_live_session(realtime_server, realtime):
     with OpenAI(**realtime_server.openai_kwargs).live.connect() as conn:
         conn.send({"type": "session.start", "session": {"model": "gpt-live-1"}})
@@ -100,7 +111,7 @@ def test_plugin_in_a_fresh_project(pytester: pytest.Pytester) -> None:
     out_dir = pytester.path / "transcripts"
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--mockrt-scenario-dir={SCENARIOS}",
                                            f"--mockrt-save-transcripts={out_dir}", "-W", "ignore")
-    result.assert_outcomes(passed=9, failed=1)
+    result.assert_outcomes(passed=10, failed=1)
     result.stdout.fnmatch_lines(["*no server event response.done*", "*mockrt sessions*",
                                  "*http://127.0.0.1:*/_mockrt/sessions/sess_*"])
     saved = list(out_dir.glob("test_failing_shows_sessions-sess_*.jsonl"))
