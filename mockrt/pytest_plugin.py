@@ -24,8 +24,9 @@ TLS: ``--mockrt-tls`` / ``mockrt_tls = true`` serves ``https://`` and ``wss://``
 (``mockrt serve --tls``; ``--mockrt-tls-dir`` / ``mockrt_tls_dir`` to keep it elsewhere than
 ``~/.local/state/mockrt/tls``). ``realtime_server`` then exposes ``ca_path``, ``https_url``, ``wss_url`` and
 ``ssl_context``; ``openai_kwargs`` / ``async_openai_kwargs`` / ``azure_kwargs`` carry an ``http_client`` that
-trusts the CA, and ``connect_kwargs`` the WebSocket options (``client.realtime.connect(model=...,
-**realtime_server.connect_kwargs)``). The beta and Azure clients reach the mock without ``websocket_base_url``.
+trusts the CA (a new one for each access, like ``http_client()``), and ``connect_kwargs`` the WebSocket options
+(``client.realtime.connect(model=..., **realtime_server.connect_kwargs)``). The beta and Azure clients reach the
+mock without ``websocket_base_url``.
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ class RealtimeServer:
         self.thread = thread
         self.control: MockControl = thread.control
         self.scenario_dir = scenario_dir
-        self._sync_http: Any = None  # the http_client of openai_kwargs / azure_kwargs under TLS
 
     @property
     def http_url(self) -> str:
@@ -145,13 +145,7 @@ class RealtimeServer:
         return _collected_client_class()(verify=self._client_context)
 
     def _http_client(self) -> dict[str, Any]:
-        if self.ssl_context is None:
-            return {}
-        if self._sync_http is None:
-            from openai import DefaultHttpxClient
-
-            self._sync_http = DefaultHttpxClient(verify=self.ssl_context)
-        return {"http_client": self._sync_http}
+        return {"http_client": self.http_client()} if self.ssl_context is not None else {}
 
     def async_http_client(self) -> Any:
         """:meth:`http_client` for ``AsyncOpenAI`` / ``AsyncAzureOpenAI`` (``openai.DefaultAsyncHttpxClient``):
@@ -160,12 +154,6 @@ class RealtimeServer:
 
     def _async_http_client(self) -> dict[str, Any]:
         return {"http_client": self.async_http_client()}
-
-    def close(self) -> None:
-        """Close the HTTP client shared by the sync kwargs (end of the test session)."""
-        if self._sync_http is not None:
-            self._sync_http.close()
-            self._sync_http = None
 
     def inspector_url(self, session_id: str) -> str:
         return f"{self.http_url}/_mockrt/sessions/{session_id}"
@@ -295,9 +283,7 @@ def realtime_server(pytestconfig: pytest.Config) -> Iterator[RealtimeServer]:
                           tls=bool(tls if tls is not None else pytestconfig.getini("mockrt_tls")),
                           tls_dir=tls_dir or None)
     with ServerThread(config) as thread:
-        server = RealtimeServer(thread, Path(scenario_dir) if scenario_dir else None)
-        yield server
-        server.close()
+        yield RealtimeServer(thread, Path(scenario_dir) if scenario_dir else None)
 
 
 @pytest.fixture

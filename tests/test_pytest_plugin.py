@@ -160,6 +160,8 @@ def test_async_over_wss(realtime_server):
     asyncio.run(_async_part(realtime_server))
 
 def test_openai_client_over_https(openai_client, realtime_server):
+    kwargs = realtime_server.openai_kwargs
+    assert kwargs["http_client"] is not realtime_server.openai_kwargs["http_client"]  # nothing shared by tests
     assert openai_client.realtime.client_secrets.create(session={"type": "realtime"}).value.startswith("ek_")
     with openai_client.realtime.connect(model="gpt-realtime", **realtime_server.connect_kwargs) as conn:
         assert conn.recv().type == "session.created"
