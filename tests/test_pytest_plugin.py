@@ -59,6 +59,17 @@ def test_async_usage(realtime_server, realtime):
     import asyncio
     asyncio.run(_async_part(realtime_server, realtime))
 
+async def _async_kwargs_part(realtime_server):
+    from openai import AsyncOpenAI
+    async with AsyncOpenAI(**realtime_server.async_openai_kwargs) as client:
+        assert (await client.realtime.client_secrets.create(session={"type": "realtime"})).value.startswith("ek_")
+        async with client.realtime.connect(model="gpt-realtime") as conn:
+            assert (await conn.recv()).type == "session.created"
+
+def test_async_openai_kwargs(realtime_server):
+    import asyncio
+    asyncio.run(_async_kwargs_part(realtime_server))
+
 def test_live_session(realtime_server, realtime):
     with OpenAI(**realtime_server.openai_kwargs).live.connect() as conn:
         conn.send({"type": "session.start", "session": {"model": "gpt-live-1"}})
@@ -70,6 +81,23 @@ def test_live_session(realtime_server, realtime):
     said = "".join(e["delta"] for e in realtime.events("session.output_transcript.delta", session_id=session_id))
     assert said.strip() == "Shipped today."
     assert realtime.events("session.start", direction="client")[0]["session"]["model"] == "gpt-live-1"
+
+_CLIENTS = []
+
+def test_openai_client_fixture(openai_client, realtime):
+    _CLIENTS.append(openai_client)
+    assert openai_client.realtime.client_secrets.create(session={"type": "realtime"}).value.startswith("ek_")
+    with openai_client.realtime.connect(model="gpt-realtime") as conn:
+        conn.response.create(response={"output_modalities": ["text"]})
+        assert next(e for e in conn if e.type == "response.done").response.status == "completed"
+    realtime.assert_event("response.done", match={"response.status": "completed"})
+
+def test_clients_are_new_per_test_and_closed_after_it(openai_client, azure_openai_client, realtime_server):
+    (previous,) = _CLIENTS
+    assert previous is not openai_client and previous.is_closed() and not openai_client.is_closed()
+    assert realtime_server.http_client() is not realtime_server.http_client()
+    with azure_openai_client.beta.realtime.connect(model="dep") as conn:
+        assert conn.recv().type == "session.created"
 
 def test_failing_shows_sessions(realtime_server, realtime):
     with OpenAI(**realtime_server.openai_kwargs).realtime.connect(model="gpt-realtime") as conn:
@@ -83,7 +111,7 @@ def test_plugin_in_a_fresh_project(pytester: pytest.Pytester) -> None:
     out_dir = pytester.path / "transcripts"
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--mockrt-scenario-dir={SCENARIOS}",
                                            f"--mockrt-save-transcripts={out_dir}", "-W", "ignore")
-    result.assert_outcomes(passed=7, failed=1)
+    result.assert_outcomes(passed=10, failed=1)
     result.stdout.fnmatch_lines(["*no server event response.done*", "*mockrt sessions*",
                                  "*http://127.0.0.1:*/_mockrt/sessions/sess_*"])
     saved = list(out_dir.glob("test_failing_shows_sessions-sess_*.jsonl"))
@@ -130,6 +158,13 @@ async def _async_part(realtime_server):
 
 def test_async_over_wss(realtime_server):
     asyncio.run(_async_part(realtime_server))
+
+def test_openai_client_over_https(openai_client, realtime_server):
+    kwargs = realtime_server.openai_kwargs
+    assert kwargs["http_client"] is not realtime_server.openai_kwargs["http_client"]  # nothing shared by tests
+    assert openai_client.realtime.client_secrets.create(session={"type": "realtime"}).value.startswith("ek_")
+    with openai_client.realtime.connect(model="gpt-realtime", **realtime_server.connect_kwargs) as conn:
+        assert conn.recv().type == "session.created"
 '''
 
 
@@ -143,5 +178,5 @@ def test_plugin_tls(pytester: pytest.Pytester, how: str) -> None:
     else:
         args = ("--mockrt-tls", f"--mockrt-tls-dir={tls_dir}")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error", *args)
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     assert (tls_dir / "ca.pem").exists()

@@ -36,7 +36,7 @@ from mockrt.scenarios import ScenarioError, load_scenario
 from mockrt.scenarios.loader import NoAliasLoader, parse
 from mockrt.server import handshake
 from mockrt.server.actions import FaultsError
-from mockrt.server.registry import Registry, SessionRecord
+from mockrt.server.registry import Registry, SessionRecord, approx_size
 from mockrt.server.runner import _RedactQueryFilter, _write_private
 from mockrt.thread import ServerThread
 
@@ -304,6 +304,19 @@ def test_journal_bytes_after_40_mib_of_rejected_junk(srv: ServerThread) -> None:
     stubbed = [e.event for e in record.journal if e.direction == "client"]
     assert stubbed[0] == {"type": "session.update", "event_id": "evt_junk",
                           "mockrt_truncated": {"reason": "rejected", "bytes": stubbed[0]["mockrt_truncated"]["bytes"]}}
+
+
+def test_journal_sizes_are_json_lengths_and_estimates_where_orjson_refuses() -> None:
+    registry = Registry()
+    record = SessionRecord("sess_0", "ga", "openai", "m", "/", "", 0.0, 0.0)
+    registry.open(record)
+    on_event = registry.recorder(record)
+    plain = {"type": "response.output_text.delta", "delta": "ok", "n": [1, 2.5, None, True]}
+    on_event("server", plain, 0.0)
+    assert record.journal_bytes == len(json.dumps(plain, separators=(",", ":")))
+    odd = {"type": "x", "huge": 2**70, "lone": "\ud800" * 100}  # both refused by orjson, accepted from clients
+    on_event("client", odd, 1.0)
+    assert record.journal_bytes - len(json.dumps(plain, separators=(",", ":"))) == approx_size(odd) > 100
 
 
 def test_journal_audio_beyond_the_budget_is_kept_as_lengths() -> None:
