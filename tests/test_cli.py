@@ -104,7 +104,7 @@ def test_workers_each_listen_on_their_own_socket_of_the_banner_port_and_share_th
         assert len(set.union(*sockets.values())) == 2  # not one socket shared: one each (SO_REUSEPORT)
         assert _listening(proc.pid, port) == set.union(*sockets.values())  # the parent keeps them for replacements
         with ExitStack() as stack:
-            for _ in range(40):  # the workers may still be starting (spawned after the banner): a generous timeout
+            for _ in range(40):
                 ws = stack.enter_context(connect(f"ws://{addr}/v1/realtime?model=gpt-realtime", open_timeout=60))
                 assert json.loads(ws.recv(timeout=10))["type"] == "session.created"
             served = {pid: _established(pid, port) for pid in workers}

@@ -207,8 +207,8 @@ def serve(config: ServerConfig, workers: int = 1) -> None:
             uv = uvicorn_config(config, tls, workers=workers)
             uv.app, uv.factory = "mockrt.server.runner:app_from_env", True
             slots = listening_sockets(uv, workers)
-            print(_banner(config, tls, slots[0][0].getsockname()[1], workers), flush=True)
-            Supervisor(uv, slots).run()
+            banner = _banner(config, tls, slots[0][0].getsockname()[1], workers)
+            Supervisor(uv, slots, on_ready=lambda: print(banner, flush=True)).run()
         finally:
             shutil.rmtree(directory, ignore_errors=True)
         return

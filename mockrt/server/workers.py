@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+import time
 from collections.abc import Callable
 
 from uvicorn.config import STARTUP_FAILURE, Config
@@ -101,16 +102,26 @@ class Supervisor(Multiprocess):
     the ones that start a worker.
     """
 
-    def __init__(self, config: Config, slots: list[list[socket.socket]]) -> None:
+    def __init__(self, config: Config, slots: list[list[socket.socket]],
+                 on_ready: Callable[[], None] = lambda: None) -> None:
         super().__init__(config, sockets=[])
         self.slots = slots
         self.shared = len(slots) > 1 and all(slot == slots[0] for slot in slots)
+        self.on_ready = on_ready
 
     def init_processes(self) -> None:
+        """Start the workers, then call ``on_ready`` once they all serve (as ``mockrt serve`` with one worker prints
+        its banner once it serves), or once one has exited or the health-check timeout has passed: the supervisor's
+        loop then deals with that, and connections meanwhile wait on the sockets."""
         for sockets in self.slots:
             process = Process(self.config, sockets)
             process.start()
             self.processes.append(process)
+        deadline = time.monotonic() + self.config.timeout_worker_healthcheck
+        for process in self.processes:
+            if not process.wait_until_ready(deadline - time.monotonic(), self.should_exit):
+                break
+        self.on_ready()
 
     def keep_subprocess_alive(self) -> None:
         self._per_slot(super().keep_subprocess_alive, stop_when_kept=False)
