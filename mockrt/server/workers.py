@@ -111,8 +111,8 @@ class Supervisor(Multiprocess):
 
     def init_processes(self) -> None:
         """Start the workers, then call ``on_ready`` once they all serve (as ``mockrt serve`` with one worker prints
-        its banner once it serves), or once one has exited or the health-check timeout has passed: the supervisor's
-        loop then deals with that, and connections meanwhile wait on the sockets."""
+        its banner once it serves), or once the health-check timeout has passed (connections wait on the sockets
+        meanwhile), but not when a worker failed to start: the supervisor's loop then stops."""
         for sockets in self.slots:
             process = Process(self.config, sockets)
             process.start()
@@ -121,7 +121,8 @@ class Supervisor(Multiprocess):
         for process in self.processes:
             if not process.wait_until_ready(deadline - time.monotonic(), self.should_exit):
                 break
-        self.on_ready()
+        if all(process.exitcode != STARTUP_FAILURE for process in self.processes):
+            self.on_ready()
 
     def keep_subprocess_alive(self) -> None:
         self._per_slot(super().keep_subprocess_alive, stop_when_kept=False)
