@@ -172,7 +172,7 @@ def test_worker_sockets_without_reuseport_are_one_shared_socket(monkeypatch: pyt
 
 def test_workers_that_fail_to_start_stop_the_supervisor_before_any_banner() -> None:
     script = ("import uvicorn; from mockrt.server.workers import Supervisor, listening_sockets; "
-              "uv = uvicorn.Config('mockrt.no_such_module:app', port=0, workers=2); "
+              "uv = uvicorn.Config('mockrt.no_such_module:app', port=0, workers=2, timeout_worker_healthcheck=60); "
               "Supervisor(uv, listening_sockets(uv, 2), on_ready=lambda: print('ready', flush=True)).run()")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout == "", done.stderr  # uvicorn's supervisor returns when it stops
