@@ -187,8 +187,8 @@ def serve(config: ServerConfig, workers: int = 1) -> None:
     """Run in the foreground until interrupted; prints the bound address (useful with ``--port 0``).
 
     With ``workers > 1`` uvicorn's supervisor runs that many processes, each on its own listening socket of one
-    port (:mod:`mockrt.server.workers`); sessions are independent, so no state is shared (ARCHITECTURE.md,
-    Concurrency). TLS files are checked (or generated) first: a
+    port (:mod:`mockrt.server.workers`), and the address is printed once they serve; sessions are independent, so
+    no state is shared (ARCHITECTURE.md, Concurrency). TLS files are checked (or generated) first: a
     :class:`~mockrt.server.certs.TLSSetupError` is raised before anything listens.
     """
     from mockrt.server.certs import prepare
