@@ -4,10 +4,11 @@ turns (issue 14: no replies by default, audio replies with ``--replies``).
 For each N (a ramp) it reports the latency of ``speech_stopped`` after the append that carries the audio ending the
 silence window (``audio_end_ms``) — and after the append that completes the detector's look-ahead, which is the
 earliest moment any server could decide — plus lost events, the load generator's own lateness (when the client is
-the bottleneck the figures say so), the server's CPU time per append (all its processes, from /proc) and its RSS
-per session. The server runs in its own process(es): ``mockrt serve --workers W``, once per worker count. Aim: the
-highest N with every turn detected (no event lost) and speech_stopped p99 ≤ 100 ms; the baseline beside it is the
-load generator's own lateness and the 1-worker figure.
+the bottleneck the figures say so), the server's CPU time per append (all its processes, from /proc), the busiest
+process's share of it (with ``--workers 2``, 50 % is an even split) and its RSS per session. The server runs in its
+own process(es): ``mockrt serve --workers W``, once per worker count. Aim: the highest N with every turn detected
+(no event lost) and speech_stopped p99 ≤ 100 ms; the baseline beside it is the load generator's own lateness and
+the 1-worker figure.
 
     python bench/load.py [--workers 1,2] [--ramp 50,100,150,200] [--seconds 12] [--replies] [--generators 1]
                          [--floor] [--quick] [--json PATH]
@@ -220,13 +221,14 @@ def measure(url: str, n: int, seconds: float, messages: list[str], pids: list[in
     rss: list[int] = []
     sampler = threading.Timer(max(0.0, start - time.monotonic()) + seconds / 2, lambda: rss.append(rss_kb(pids)))
     sampler.start()
-    cpu0 = cpu_seconds(pids)
+    cpu0 = [cpu_seconds([pid]) for pid in pids]
     if generators == 1:
         results = [_drive_process(parts[0])]
     else:
         with ProcessPoolExecutor(generators, mp_context=multiprocessing.get_context("fork")) as pool:
             results = list(pool.map(_drive_process, parts))
-    cpu = cpu_seconds(pids) - cpu0
+    per_process = [cpu_seconds([pid]) - before for pid, before in zip(pids, cpu0, strict=True)]
+    cpu = sum(per_process)
     sampler.join()
     stats = [s for part, _cpu in results for s in part]
     gen_cpu = sum(c for _part, c in results)
@@ -242,7 +244,8 @@ def measure(url: str, n: int, seconds: float, messages: list[str], pids: list[in
             "p99_d": pct(lat_d, 99), "lost": lost, "errors": sum(s.errors for s in stats),
             "client_late_p99": pct(late, 99), "rss_kb": rss[0] if rss else rss_kb(pids),
             "client_cpu_us_per_append": gen_cpu / appends * 1e6 if appends else float("nan"),
-            "cpu_us_per_append": cpu / appends * 1e6 if appends else float("nan")}
+            "cpu_us_per_append": cpu / appends * 1e6 if appends else float("nan"),
+            "busiest_share": max(per_process) / cpu * 100 if cpu else float("nan")}
 
 
 def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool, generators: int = 1) -> dict[str, object]:
@@ -260,7 +263,7 @@ def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool, ge
               f"server RSS at rest {base_rss / 1024:.0f} MiB; {generators} load generator process(es)")
         print(f"{'N':>5} {'turns':>6} {'stop p50':>9} {'stop p99':>9} {'dec. p50':>9} {'dec. p99':>9} "
               f"{'lost':>5} {'err':>4} {'client late p99':>16} {'CPU/append':>11} {'client CPU':>11} "
-              f"{'RSS/session':>12}  "
+              f"{'RSS/session':>12} {'busiest':>8}  "
               f"aim (p99 <= {AIM_P99_MS:g} ms, 0 lost)")
         best = best_decidable = 0
         for n in ramp:
@@ -276,7 +279,7 @@ def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool, ge
             print(f"{n:>5} {r['turns']:>6} {r['p50']:>8.1f}ms {r['p99']:>8.1f}ms {r['p50_d']:>8.1f}ms "
                   f"{r['p99_d']:>8.1f}ms {r['lost']:>5} {r['errors']:>4} {r['client_late_p99']:>14.1f}ms "
                   f"{r['cpu_us_per_append']:>9.0f}us {r['client_cpu_us_per_append']:>9.0f}us "
-                  f"{r['rss_per_session_mib']:>10.2f}MiB  {note}", flush=True)
+                  f"{r['rss_per_session_mib']:>10.2f}MiB {r['busiest_share']:>7.0f}%  {note}", flush=True)
             if not ok and r["p99"] > 4 * AIM_P99_MS:
                 break
         print(f"{workers} worker(s): highest N meeting the aim after the append carrying audio_end_ms: {best}; "

@@ -276,6 +276,6 @@ def test_serve_tls_with_workers_and_own_files(tmp_path: Path) -> None:
     args = ("--port", "0", "--workers", "2", "--ssl-certfile", files.certfile, "--ssl-keyfile", files.keyfile)
     with serving(*args) as (_, addr):
         context = ssl.create_default_context(cafile=files.ca_path)
-        for _ in range(3):  # the workers may still be starting (spawned after the banner): a generous timeout
+        for _ in range(3):  # a generous timeout: a loaded machine
             with connect(f"wss://{addr}/v1/realtime?model={MODEL}", ssl=context, open_timeout=60) as ws:
                 assert json.loads(ws.recv(timeout=10))["type"] == "session.created"

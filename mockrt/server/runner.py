@@ -199,8 +199,9 @@ def _write_private(text: str) -> tuple[str, str]:
 def serve(config: ServerConfig, workers: int = 1) -> None:
     """Run in the foreground until interrupted; prints the bound address (useful with ``--port 0``).
 
-    With ``workers > 1`` uvicorn runs that many processes on one listening socket; sessions are independent,
-    so no state is shared (ARCHITECTURE.md, Concurrency). TLS files are checked (or generated) first: a
+    With ``workers > 1`` uvicorn's supervisor runs that many processes, each on its own listening socket of one
+    port (:mod:`mockrt.server.workers`), and the address is printed once they serve; sessions are independent, so
+    no state is shared (ARCHITECTURE.md, Concurrency). TLS files are checked (or generated) first: a
     :class:`~mockrt.server.certs.TLSSetupError` is raised before anything listens.
     """
     from mockrt.server.certs import prepare
@@ -210,19 +211,17 @@ def serve(config: ServerConfig, workers: int = 1) -> None:
     if workers > 1:
         import shutil
 
-        from uvicorn.supervisors import Multiprocess
-
         from mockrt.config import to_json
+        from mockrt.server.workers import Supervisor, listening_sockets
 
         directory, path = _write_private(to_json(config))
         os.environ[CONFIG_FILE_VAR] = path
         try:
             uv = uvicorn_config(config, tls, workers=workers)
             uv.app, uv.factory = "mockrt.server.runner:app_from_env", True
-            sock = uv.bind_socket()
-            sock.listen(uv.backlog)  # connections queue up until the workers accept them
-            print(_banner(config, tls, sock.getsockname()[1], workers), flush=True)
-            Multiprocess(uv, sockets=[sock]).run()
+            slots = listening_sockets(uv, workers)
+            banner = _banner(config, tls, slots[0][0].getsockname()[1], workers)
+            Supervisor(uv, slots, on_ready=lambda: print(banner, flush=True)).run()
         finally:
             shutil.rmtree(directory, ignore_errors=True)
         return
