@@ -92,7 +92,7 @@ def client_frame(text: str) -> bytes:
     return head + _MASK + apply_mask(payload, _MASK)
 
 
-_TYPE = re.compile(r'"type":"([^"]+)"')
+_TYPE = re.compile(rb'"type":"([^"]+)"')
 
 
 NO_REPLIES = json.dumps({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
@@ -103,10 +103,10 @@ async def read_events(ws: ClientConnection, stats: SessionStats) -> None:
     """Count a session's server events; time ``speech_stopped`` against the appends that decided it."""
     loop = asyncio.get_running_loop()
     with contextlib.suppress(ConnectionClosed):
-        async for frame in ws:
-            text = frame if isinstance(frame, str) else frame.decode()
+        while True:
+            text = await ws.recv(decode=False)  # bytes: no UTF-8 decode of every audio delta (--replies)
             m = _TYPE.search(text, 0, 80)
-            etype = m.group(1) if m else "?"
+            etype = m.group(1).decode() if m else "?"
             stats.counts[etype] = stats.counts.get(etype, 0) + 1
             if etype == "input_audio_buffer.speech_stopped":
                 now = loop.time()
