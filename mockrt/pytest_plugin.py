@@ -327,6 +327,7 @@ def azure_openai_client(realtime_server: RealtimeServer) -> Iterator[Any]:
 
 
 @functools.cache
+@functools.cache
 def _collected_client_class(asynchronous: bool = False) -> type[Any]:
     """``openai.DefaultHttpxClient`` (``DefaultAsyncHttpxClient``) that closes itself when collected, as the
     client an ``OpenAI()`` (``AsyncOpenAI()``) makes for itself does, so a test that drops one without closing
