@@ -260,16 +260,15 @@ class TurnDetector:
         """Append int16 samples at ``input_rate`` to the timeline; return the events they decided."""
         if pcm.ndim != 1:
             pcm = pcm.reshape(-1)
-        if self._lazy:
-            self._samples_in += pcm.shape[0]
-            self._held.append(pcm.copy() if pcm.flags.writeable else pcm)  # read-only: a view of immutable bytes
-            if self._samples_in < self._due:
-                return []  # nothing can be decided yet (class docstring)
-            events = self._process(self._take_held())
-            self._plan()
-            return events
         self._samples_in += pcm.shape[0]
-        return self._process(pcm)
+        if not self._lazy:
+            return self._process(pcm)
+        self._held.append(pcm.copy() if pcm.flags.writeable else pcm)  # read-only: a view of immutable bytes
+        if self._samples_in < self._due:
+            return []  # nothing can be decided yet (class docstring)
+        events = self._process(self._take_held())
+        self._plan()
+        return events
 
     def _take_held(self) -> Int16Array:
         held, self._held = self._held, []

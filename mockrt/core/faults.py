@@ -8,12 +8,12 @@ seeded and driven by the session's own clock, so a fault reproduces exactly.
 
 from __future__ import annotations
 
-import base64
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from mockrt.audio import b64
 from mockrt.core import errors
 from mockrt.core.events import ClientEvent, ServerEvent
 from mockrt.core.outputs import Abort, Close, Output, Send, Stall
@@ -205,7 +205,7 @@ class FaultInjector:
 
 
 def _split_b64(data: str, parts: int) -> list[str]:
-    raw = base64.b64decode(data)
+    raw = b64.decode_strict(data)
     step = max(2, (len(raw) // parts) // 2 * 2)
     chunks = [raw[i: i + step] for i in range(0, len(raw), step)] or [raw]
-    return [base64.b64encode(c).decode("ascii") for c in chunks]
+    return [b64.encode(c) for c in chunks]
