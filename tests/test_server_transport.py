@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import uvicorn
 from uvicorn.server import ServerState
+from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.sync.client import ClientConnection, connect
@@ -200,5 +202,91 @@ def test_on_message_takes_messages_in_order_and_leaves_the_rest_to_the_queue() -
         assert [(await protocol.receive())["text"] for _ in range(2)] == ["2", "3"]  # type: ignore[typeddict-item]
         deliver("4")
         assert taken == ["1", "4"]
+
+    asyncio.run(scenario())
+
+
+def _item(text: str) -> bytes:
+    return json.dumps({"type": "conversation.item.create", "item": {
+        "type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}}).encode()
+
+
+def _added_or_error(ws: ClientConnection) -> str:
+    while True:
+        event = json.loads(ws.recv(timeout=10))
+        validate_server_event(event, "ga")
+        if event["type"] == "conversation.item.added":
+            return str(event["item"]["content"][0]["text"])
+        if event["type"] == "error":
+            return f"error:{event['error']['code']}"
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 5, 9, 14, 100, 70_001])
+def test_frames_cut_here_and_frames_left_to_websockets_keep_their_order(cut: int) -> None:
+    """The protocol cuts the bytes it reads into frames itself (module docstring of mockrt/server/websocket.py):
+    simple data frames are taken at once, a ping, a fragmented message and the 16- and 64-bit lengths go through
+    as well, in order, wherever the reads end (headers and masks cut included)."""
+    big = "b" * 70_000  # a 64-bit length
+    fragmented = _item("fragmented")
+    wire = b"".join(frame.serialize(mask=True) for frame in [
+        Frame(Opcode.TEXT, _item("first")),
+        Frame(Opcode.PING, b"p"),
+        Frame(Opcode.TEXT, fragmented[:20], fin=False),
+        Frame(Opcode.CONT, fragmented[20:40], fin=False),
+        Frame(Opcode.PING, b"q"),  # a control frame inside a fragmented message
+        Frame(Opcode.CONT, fragmented[40:]),
+        Frame(Opcode.BINARY, b"\x00\x01"),
+        Frame(Opcode.TEXT, _item("m" * 200)),  # a 16-bit length
+        Frame(Opcode.TEXT, _item(big)),
+        Frame(Opcode.TEXT, _item("last")),
+    ])
+    with _server(None) as server, _open(server) as ws:
+        ws.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for start in range(0, len(wire), cut):
+            ws.socket.sendall(wire[start:start + cut])
+        assert [_added_or_error(ws) for _ in range(6)] == [
+            "first", "fragmented", "error:invalid_event", "m" * 200, big, "last"]
+        (record,) = server.app.state.mock.registry.live.values()
+        assert record.connection._fast.splitting
+        assert ws.ping().wait(timeout=10)  # a ping from the client's own protocol gets its pong
+        assert _turn(ws, "still there")[-1]["type"] == "rate_limits.updated"
+
+
+@pytest.mark.parametrize(("frame", "code"), [
+    (b"\x81\x82" + b"\x00\x00\x00\x00" + b"\xc3\x28", 1007),  # invalid UTF-8 in a text frame
+    (b"\x81\x02{}", 1002),  # a client frame without a mask
+    (b"\xc1\x82" + b"\x00\x00\x00\x00" + b"{}", 1002),  # a reserved bit (no extension was negotiated)
+    (b"\x80\x82" + b"\x00\x00\x00\x00" + b"{}", 1002),  # a continuation with no message under way
+    (b"\x01\x82" + b"\x00\x00\x00\x00" + b"{}" + b"\x81\x82" + b"\x00\x00\x00\x00" + b"{}", 1002),  # a new
+    # message while a fragmented one is under way
+    (b"\x81\xff" + (17 * 1024 * 1024).to_bytes(8, "big") + b"\x00\x00\x00\x00", 1009),  # over max_frame_bytes
+])
+def test_a_frame_the_cut_does_not_take_gets_websockets_answer(frame: bytes, code: int) -> None:
+    with _server(None) as server, _open(server) as ws:
+        _turn(ws, "open")
+        ws.socket.sendall(frame)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == code
+        with _open(server) as again:  # the server lives on
+            assert _turn(again, "hi")[-1]["type"] == "rate_limits.updated"
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 70_000])
+def test_send_frames_writes_what_websockets_would(size: int) -> None:
+    """The frame headers made in send_frames are byte for byte websockets' own (every length encoding)."""
+    async def scenario() -> None:
+        config = uvicorn.Config(app=_noop_app, ws=SessionProtocol, lifespan="off", log_config=None)
+        config.load()
+        protocol = SessionProtocol(config, ServerState(), {}, asyncio.get_running_loop())
+        transport = _Transport()
+        protocol.transport = transport  # type: ignore[assignment]
+        protocol.handshake_complete = True
+        protocol.conn.state = State.OPEN
+        payload = b"x" * size
+        protocol.send_frames([payload, b"{}"])
+        assert transport.written == [Frame(Opcode.TEXT, payload).serialize(mask=False)
+                                     + Frame(Opcode.TEXT, b"{}").serialize(mask=False)]
 
     asyncio.run(scenario())
