@@ -20,7 +20,7 @@ from typing import Any
 
 from mockrt.core.model import Item
 from mockrt.core.models import facts
-from mockrt.core.usage import Tokens, item_tokens, text_tokens, total
+from mockrt.core.usage import Tokens, instruction_tokens, item_tokens, total
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def fit(items: list[Item], instructions: str, truncation: str | Mapping[str, Any
     ``size`` (one item's tokens) let the session use the counts it keeps per item instead of counting again;
     only the items left out are looked at one by one."""
     limit = facts(model).input_limit
-    fixed = text_tokens(instructions)
+    fixed = instruction_tokens(instructions)
     conversation = sum(tokens if tokens is not None else total(map(size, items)))
     if truncation == "disabled":
         return Context(list(items), 0, fixed + conversation > limit, fixed + conversation, limit)

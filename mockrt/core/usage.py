@@ -8,6 +8,7 @@ the input usage of a response costs the same with 10 items in the conversation a
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable
@@ -25,6 +26,23 @@ _ZERO: Tokens = (0, 0, 0)
 
 def text_tokens(text: str | None) -> int:
     return len(tokenize(text)) if text else 0
+
+
+INSTRUCTIONS_CACHED_CHARS = 64 * 1024
+"""Instructions up to this length have their token count kept (:func:`instruction_tokens`)."""
+
+
+def instruction_tokens(instructions: str) -> int:
+    """The tokens of a response's instructions, counted once per text (every response counts them, usually the
+    same text: the session's); a few recent texts up to :data:`INSTRUCTIONS_CACHED_CHARS` are kept."""
+    if len(instructions) > INSTRUCTIONS_CACHED_CHARS:
+        return text_tokens(instructions)
+    return _instruction_tokens(instructions)
+
+
+@functools.lru_cache(maxsize=32)
+def _instruction_tokens(instructions: str) -> int:
+    return text_tokens(instructions)
 
 
 def _mcp_text(state: Any) -> str:
@@ -127,4 +145,4 @@ def input_usage(instructions: str, items: Iterable[Item], tally: Tally | None = 
 def usage_of(instructions: str, tokens: Tokens) -> Usage:
     """Input usage of a response whose context items cost ``tokens``."""
     text, audio, image = tokens
-    return Usage(input_text=text + text_tokens(instructions), input_audio=audio, input_image=image)
+    return Usage(input_text=text + instruction_tokens(instructions), input_audio=audio, input_image=image)
