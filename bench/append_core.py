@@ -19,20 +19,19 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NO_REPLIES = json.dumps({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
-    "turn_detection": {"type": "server_vad", "create_response": False}}}}})
+sys.path.insert(0, str(ROOT / "bench"))
+from served import NO_REPLIES  # noqa: E402  (imports nothing of mockrt)
 
 
 def measure(sessions: int, seconds: float) -> float:
     """Best of three passes, microseconds of process CPU per append (run with the tree to measure on sys.path)."""
-    import mockrt  # first, from PYTHONPATH (the tree measured): ingest.py below puts this tree on sys.path
+    import mockrt  # noqa: I001 - first, from PYTHONPATH (the tree measured): ingest.py puts this tree on sys.path
     from mockrt.audio.formats import AudioFormat
     from mockrt.core.dialects.ga import GA
     from mockrt.core.session import RealtimeSession, SessionOptions
     from mockrt.core.turn_taking import VadOptions
     from mockrt.server.registry import Registry, SessionRecord
 
-    sys.path.insert(0, str(ROOT / "bench"))
     import ingest  # the signal (speech clips in noise)
 
     tree = os.environ.get("PYTHONPATH")

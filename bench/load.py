@@ -43,6 +43,7 @@ from websockets.speedups import apply_mask
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import served  # noqa: E402
+from served import NO_REPLIES  # noqa: E402
 
 from tests.audio_fixtures import load_speech  # noqa: E402
 
@@ -93,10 +94,6 @@ def client_frame(text: str) -> bytes:
 
 
 _TYPE = re.compile(rb'"type":"([^"]+)"')
-
-
-NO_REPLIES = json.dumps({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
-    "turn_detection": {"type": "server_vad", "create_response": False}}}}})
 
 
 async def read_events(ws: ClientConnection, stats: SessionStats) -> None:

@@ -3,6 +3,7 @@ other scripts that print the port they listen on."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -10,6 +11,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+NO_REPLIES = json.dumps({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
+    "turn_detection": {"type": "server_vad", "create_response": False}}}}})
+"""The ``session.update`` the audio benches start each session with: server VAD turns without responses. Here,
+in a module that imports nothing of mockrt, so a bench can import it before the tree it measures."""
 
 
 def spawn(*args: str) -> tuple[subprocess.Popen[str], int]:

@@ -7,7 +7,7 @@ item type and one response type. :mod:`mockrt.core.dialects` converts at the edg
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, final
 
 from mockrt.audio.formats import AudioFormat
 
@@ -84,6 +84,7 @@ class TranslationConfig:
 ContentType = Literal["input_text", "input_audio", "input_image", "text", "audio", "item_reference"]
 
 
+@final  # Dialect.encode tells these apart by exact type
 @dataclass
 class ContentPart:
     """One content part. Assistant parts use the internal types ``text`` / ``audio`` (GA renders them as
@@ -106,6 +107,7 @@ ItemStatus = Literal["completed", "incomplete", "in_progress"]
 Role = Literal["user", "assistant", "system"]
 
 
+@final  # Dialect.encode tells these apart by exact type
 @dataclass
 class Item:
     """A conversation item (§4.7)."""
@@ -179,6 +181,7 @@ class ResponseDirectives:
     pre_generated_text: str | None = None  # the assistant's reply is this text, spoken; no model call
 
 
+@final  # Dialect.encode tells these apart by exact type
 @dataclass
 class Response:
     """A response and its lifecycle state (§4.10)."""

@@ -146,17 +146,18 @@ class Dialect(ABC):
         if wire_type is None:
             return None
         out: dict[str, Any] = {"type": wire_type, "event_id": event_id}
-        skip = self.dropped_fields.get(internal, frozenset())
+        skip = self.dropped_fields.get(internal, _KEEP_ALL)
         if "event_id" in skip:
             del out["event_id"]
         for key, value in event.items():
             if key == "type" or key in skip:
                 continue
-            if isinstance(value, Item):
+            kind = type(value)  # most values are plain JSON: one type test each instead of three isinstance
+            if kind is Item:
                 value = self.render_item(value)
-            elif isinstance(value, Response):
+            elif kind is Response:
                 value = self.render_response(value)
-            elif isinstance(value, ContentPart):
+            elif kind is ContentPart:
                 value = self.render_event_part(value)
             out[key] = value
         return out
@@ -190,6 +191,8 @@ class Dialect(ABC):
     def response_format(self, response: Mapping[str, Any]) -> AudioFormat | None:
         """The output audio format of a rendered response object (§4.10), ``None`` if absent."""
 
+
+_KEEP_ALL: frozenset[str] = frozenset()
 
 _INVERSES: dict[int, tuple[Mapping[ServerEvent, str], dict[str, ServerEvent]]] = {}
 
