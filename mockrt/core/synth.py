@@ -40,10 +40,11 @@ def _word_samples(word: str, speed: float, rate: int) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def _word(word: str, f0: float, speed: float, rate: int) -> np.ndarray:
-    """One word's voiced burst (cached: replies repeat words, and synthesis is on every audio response)."""
+    """One word's voiced burst as int16 samples (cached: replies repeat words, and synthesis is on every audio
+    response; a reply is then one concatenation of cached int16 arrays, bench/README.md sixth pass)."""
     n = _word_samples(word, speed, rate)
     if n == 0:
-        return np.zeros(0)
+        return np.zeros(0, dtype=np.int16)
     seed = zlib.crc32(word.encode("utf-8"))
     t = np.arange(n, dtype=np.float64) / rate
     # Pitch contour: a gentle per-word glide so consecutive words differ.
@@ -51,7 +52,7 @@ def _word(word: str, f0: float, speed: float, rate: int) -> np.ndarray:
     phase = 2 * np.pi * f0 * np.cumsum(glide) / rate
     wave = np.sin(phase) + 0.5 * np.sin(2 * phase) + 0.25 * np.sin(3 * phase) + 0.12 * np.sin(4 * phase)
     env = np.sin(np.pi * np.linspace(0.0, 1.0, n)) ** 0.6
-    out = wave * env * 0.3
+    out = (wave * env * 0.3 * 32767).astype(np.int16)
     out.setflags(write=False)
     return out
 
@@ -59,7 +60,7 @@ def _word(word: str, f0: float, speed: float, rate: int) -> np.ndarray:
 def synthesize(words: list[str], voice: str, speed: float = 1.0, rate: int = RATE) -> Speech:
     """Audio for ``words`` (each already carrying its spacing); deterministic for the same inputs."""
     f0 = _PITCH.get(voice, 160.0)
-    gap = np.zeros(int(0.07 / speed * rate))
+    gap = np.zeros(int(0.07 / speed * rate), dtype=np.int16)
     pieces: list[np.ndarray] = []
     starts: list[int] = []
     pos = 0
@@ -70,8 +71,7 @@ def synthesize(words: list[str], voice: str, speed: float = 1.0, rate: int = RAT
         pos += len(burst) + len(gap)
     if not pieces:
         return Speech(np.zeros(0, dtype=np.int16), (), rate)
-    audio = np.concatenate(pieces)
-    return Speech((audio * 32767).astype(np.int16), tuple(starts), rate)
+    return Speech(np.concatenate(pieces), tuple(starts), rate)
 
 
 def scripted_speech(pcm24k: np.ndarray, words: list[str], rate: int) -> Speech:
