@@ -282,3 +282,26 @@ def test_usage_counts_input_audio(dialect: str) -> None:
                                         if k in ("text_tokens", "audio_tokens", "image_tokens"))
     text = "".join(e["delta"] for e in got if e["type"].endswith("text.delta"))
     assert "2.0 seconds of audio" in text
+
+
+def test_streamed_audio_is_the_items_audio_at_every_point() -> None:
+    """Mid-stream the item holds exactly the audio sent so far (retrieve and truncate see it), grown in place: a
+    long reply is not copied again on every delta; once the part closes its audio is immutable bytes."""
+    h = Harness("ga", pacing=SLOW)
+    h.user_text("tell me a long story")
+    got = h.send({"type": "response.create"}) + h.advance(0.05)
+    item_id = only(got, "response.output_item.added")["item"]["id"]
+    sent, buffers, growing = b"", set(), 0
+    while not any(e["type"] == "response.done" for e in got):
+        sent += b"".join(base64.b64decode(e["delta"]) for e in got if e["type"] == "response.output_audio.delta")
+        part = h.session.conversation.find(item_id).content[0]  # type: ignore[union-attr]
+        if isinstance(part.audio, bytearray):
+            buffers.add(id(part.audio))
+            growing += 1
+        retrieved = only(h.send({"type": "conversation.item.retrieve", "item_id": item_id}),
+                         "conversation.item.retrieved")["item"]["content"][0]
+        assert base64.b64decode(retrieved.get("audio") or "") == sent
+        got = h.advance(0.05)
+    assert growing > 10 and len(buffers) == 1  # one buffer from the first delta to the last
+    part = h.session.conversation.find(item_id).content[0]  # type: ignore[union-attr]
+    assert type(part.audio) is bytes and part.audio == sent and len(sent) > 48000

@@ -27,12 +27,12 @@ def _std_decode(text: str) -> bytes:
     return base64.b64decode(text, validate=True)
 
 
-def _std_encode(data: bytes) -> str:
+def _std_encode(data: bytes | bytearray) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
 _fast_decode: Callable[[str], bytes] | None
-_encode: Callable[[bytes], str]
+_encode: Callable[[bytes | bytearray], str]
 try:
     import pybase64
 except ImportError:  # pragma: no cover - pybase64 is a dependency; kept working without it
@@ -44,7 +44,7 @@ else:
     _fast_decode, _encode = _pybase64_decode, pybase64.b64encode_as_string
 
 
-def encode(data: bytes) -> str:
+def encode(data: bytes | bytearray) -> str:
     """``base64.b64encode(data).decode("ascii")``, faster."""
     return _encode(data)
 

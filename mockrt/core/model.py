@@ -93,7 +93,7 @@ class ContentPart:
     type: ContentType
     text: str | None = None
     transcript: str | None = None
-    audio: bytes | None = None  # raw bytes in ``audio_format``
+    audio: bytes | bytearray | None = None  # raw bytes in ``audio_format`` (a bytearray while a reply streams)
     audio_format: AudioFormat | None = None
     audio_ms: float = 0.0  # duration of ``audio`` (assistant: what was streamed so far)
     image_url: str | None = None

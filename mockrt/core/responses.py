@@ -331,7 +331,10 @@ class ResponseRun:
             yield t, {"type": ServerEvent.OUTPUT_AUDIO_DELTA, **ids,
                       "delta": b64.encode(encoded)}
             self._audio_ms += end_ms - sent_ms
-            part.audio = (part.audio or b"") + encoded
+            # Grown in place (a long reply is not copied again on every delta); bytes again once the part closes.
+            audio = part.audio if isinstance(part.audio, bytearray) else bytearray(part.audio or b"")
+            audio += encoded
+            part.audio = audio
             part.audio_ms = self._audio_ms_of(part)
             if speedup:
                 t += self._delay((end_ms - sent_ms) / speedup)
@@ -345,6 +348,8 @@ class ResponseRun:
         return fmt.bytes_to_ms(len(part.audio or b""))
 
     def _close_part(self, ids: Event, part: ContentPart, t: float) -> Steps:
+        if isinstance(part.audio, bytearray):
+            part.audio = bytes(part.audio)
         if part.type == "audio":
             yield t, {"type": ServerEvent.OUTPUT_AUDIO_DONE, **ids}
             yield t, {"type": ServerEvent.OUTPUT_AUDIO_TRANSCRIPT_DONE, **ids, "transcript": part.transcript}

@@ -448,14 +448,14 @@ class RealtimeSession:
         self._item_events(item, prev)
         self.audio_turns += 1
         if self.config.transcription is not None:
-            self._transcribe(item, now, start_ms)
+            self._transcribe(item, data, now, start_ms)
         return item
 
-    def _transcribe(self, item: Item, now: float, start_ms: float) -> None:
+    def _transcribe(self, item: Item, audio: bytes, now: float, start_ms: float) -> None:
         """Transcribe now (so the reply can use it), emit the events after the configured delay (§5.11)."""
         part = item.content[0]
         cfg = self.config.transcription or {}
-        request = TranscriptionRequest(item.id, part.audio or b"", part.audio_ms, str(cfg.get("model")),
+        request = TranscriptionRequest(item.id, audio, part.audio_ms, str(cfg.get("model")),
                                        cfg.get("language"), self.audio_turns,
                                        logprobs=LOGPROBS_INCLUDE in (self.config.include or ()),
                                        audio_start_ms=start_ms, audio_format=part.audio_format or self.buffer.format)

@@ -175,7 +175,7 @@ def render_event_part(part: ContentPart) -> dict[str, Any]:
     return {"type": "text", "text": part.text}
 
 
-def encode_b64(data: bytes | None) -> str | None:
+def encode_b64(data: bytes | bytearray | None) -> str | None:
     return b64.encode(data) if data is not None else None
 
 
