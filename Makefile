@@ -45,6 +45,7 @@ LOAD_ARGS := --workers 1,2 --floor
 PLUGIN_ARGS :=
 APPEND_ARGS :=
 CORE_ARGS :=
+REPLY_ARGS :=
 else
 TEXT_ARGS := --served --turns 300 --connections 50 --seconds 2 --growing 1000
 INGEST_ARGS := --seconds 10 --detectors webrtc,energy --repeats 2
@@ -52,6 +53,7 @@ LOAD_ARGS := --workers 1,2 --ramp 50,100,200 --seconds 6 --floor
 PLUGIN_ARGS := --turns 50 --starts 3
 APPEND_ARGS := --connections 10 --appends 200 --rounds 2
 CORE_ARGS := --sessions 50 --seconds 4 --rounds 1
+REPLY_ARGS := --words 16,200 --rounds 1
 endif
 
 bench: $(BIN)/.installed
@@ -61,6 +63,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/ingest.py $(INGEST_ARGS) --json $(BENCH_OUT)/ingest.json
 	$(BIN)/python bench/append_cpu.py $(APPEND_ARGS) --json $(BENCH_OUT)/append_cpu.json
 	$(BIN)/python bench/append_core.py $(CORE_ARGS) --json $(BENCH_OUT)/append_core.json
+	$(BIN)/python bench/reply_cost.py $(REPLY_ARGS) --json $(BENCH_OUT)/reply_cost.json
 	$(BIN)/python bench/vad_accuracy.py --json $(BENCH_OUT)/vad_accuracy.json
 	$(BIN)/python bench/plugin.py $(PLUGIN_ARGS) --json $(BENCH_OUT)/plugin.json
 
