@@ -130,13 +130,19 @@ class _Transport:
         self.written.append(data)
 
 
+def _protocol() -> tuple[SessionProtocol, _Transport]:
+    """A SessionProtocol on a recording transport (call inside a running loop)."""
+    config = uvicorn.Config(app=_noop_app, ws=SessionProtocol, lifespan="off", log_config=None)
+    config.load()
+    protocol = SessionProtocol(config, ServerState(), {}, asyncio.get_running_loop())
+    transport = _Transport()
+    protocol.transport = transport  # type: ignore[assignment]
+    return protocol, transport
+
+
 def test_reads_pause_only_under_a_backlog_and_resume_when_it_drains() -> None:
     async def scenario() -> None:
-        config = uvicorn.Config(app=_noop_app, ws=SessionProtocol, lifespan="off", log_config=None)
-        config.load()
-        protocol = SessionProtocol(config, ServerState(), {}, asyncio.get_running_loop())
-        transport = _Transport()
-        protocol.transport = transport  # type: ignore[assignment]
+        protocol, transport = _protocol()
         for n in range(READ_BACKLOG):
             assert not transport.paused, n  # uvicorn's own protocol pauses after the first message
             protocol.frames, protocol.curr_msg_data_type = [b'{"type":"x"}'], "text"
@@ -157,11 +163,7 @@ async def _noop_app(scope: Any, receive: Any, send: Any) -> None:
 
 def test_send_frames_writes_a_batch_at_once() -> None:
     async def scenario() -> None:
-        config = uvicorn.Config(app=_noop_app, ws=SessionProtocol, lifespan="off", log_config=None)
-        config.load()
-        protocol = SessionProtocol(config, ServerState(), {}, asyncio.get_running_loop())
-        transport = _Transport()
-        protocol.transport = transport  # type: ignore[assignment]
+        protocol, transport = _protocol()
         with pytest.raises(RuntimeError):
             protocol.send_frames([b"{}"])  # before the handshake
         protocol.handshake_complete = True
@@ -175,10 +177,7 @@ def test_send_frames_writes_a_batch_at_once() -> None:
 
 def test_on_message_takes_messages_in_order_and_leaves_the_rest_to_the_queue() -> None:
     async def scenario() -> None:
-        config = uvicorn.Config(app=_noop_app, ws=SessionProtocol, lifespan="off", log_config=None)
-        config.load()
-        protocol = SessionProtocol(config, ServerState(), {}, asyncio.get_running_loop())
-        protocol.transport = _Transport()  # type: ignore[assignment]
+        protocol, _transport = _protocol()
         taken: list[str] = []
         accept = True
 
@@ -277,11 +276,7 @@ def test_a_frame_the_cut_does_not_take_gets_websockets_answer(frame: bytes, code
 def test_send_frames_writes_what_websockets_would(size: int) -> None:
     """The frame headers made in send_frames are byte for byte websockets' own (every length encoding)."""
     async def scenario() -> None:
-        config = uvicorn.Config(app=_noop_app, ws=SessionProtocol, lifespan="off", log_config=None)
-        config.load()
-        protocol = SessionProtocol(config, ServerState(), {}, asyncio.get_running_loop())
-        transport = _Transport()
-        protocol.transport = transport  # type: ignore[assignment]
+        protocol, transport = _protocol()
         protocol.handshake_complete = True
         protocol.conn.state = State.OPEN
         payload = b"x" * size
