@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -8,6 +9,9 @@ from mockrt.config import ServerConfig
 from mockrt.core.responses import Pacing
 from mockrt.thread import ServerThread
 from tests.harness import Harness
+
+if TYPE_CHECKING:
+    from tests.mcp_support import McpServers
 
 
 @pytest.fixture(params=["ga", "beta"])
@@ -38,8 +42,10 @@ def keyed_server() -> Iterator[ServerThread]:
 
 @pytest.fixture(scope="module")
 def mock() -> Iterator[ServerThread]:
-    """An unpaced server shared by a test module (scenario and fault tests)."""
-    with ServerThread(ServerConfig(port=0, pacing=Pacing(audio_speed=0), log_level="warning")) as srv:
+    """An unpaced server shared by a test module (scenario, fault and MCP tests; an MCP server that never answers
+    fails a listing or call after 3 s)."""
+    config = ServerConfig(port=0, pacing=Pacing(audio_speed=0), log_level="warning", mcp_timeout_s=3.0)
+    with ServerThread(config) as srv:
         yield srv
 
 
@@ -49,6 +55,38 @@ def reset_mock(mock: ServerThread) -> Iterator[None]:
     mock.control.reset()
     yield
     mock.control.reset()
+
+
+@pytest.fixture(scope="module")
+def mcp() -> Iterator[McpServers]:
+    """Real MCP servers shared by a test module (tests/mcp_support.py)."""
+    from tests.mcp_support import mcp_servers
+
+    with mcp_servers() as servers:
+        yield servers
+
+
+@pytest.fixture
+def reset_mcp(mock: ServerThread, mcp: McpServers) -> Iterator[None]:
+    """:func:`reset_mock`, and the MCP servers' record of calls emptied (use with ``pytestmark``)."""
+    mock.control.reset()
+    mcp.recorder.calls.clear()
+    yield
+    mock.control.reset()
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[ServerThread]:
+    """A server shared by a GPT-Live test module, its clock at 20x real time: a reply streams while the test keeps
+    sending audio."""
+    with ServerThread(ServerConfig(port=0, time_scale=0.05, log_level="warning")) as srv:
+        yield srv
+
+
+@pytest.fixture
+def reset_live(live: ServerThread) -> None:
+    """No scenario, faults or journal left over from the previous test (use with ``pytestmark``)."""
+    live.control.reset()
 
 
 pytest_plugins = ["pytester"]

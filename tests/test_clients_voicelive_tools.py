@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,33 +27,12 @@ from azure.ai.voicelive.models import (
 )
 from azure.core.credentials import AzureKeyCredential
 
-from mockrt.config import ServerConfig
-from mockrt.core.responses import Pacing
 from mockrt.thread import ServerThread
 from tests.clients_support import WAIT_S
-from tests.mcp_support import McpServers, mcp_servers
+from tests.mcp_support import McpServers
 from tests.test_clients_voicelive import check_event, recv, until, voice_live_session
 
-
-@pytest.fixture(scope="module")
-def mcp() -> Iterator[McpServers]:
-    with mcp_servers() as servers:
-        yield servers
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[ServerThread]:
-    config = ServerConfig(port=0, pacing=Pacing(audio_speed=0), log_level="warning", mcp_timeout_s=3.0)
-    with ServerThread(config) as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def _fresh(mock: ServerThread, mcp: McpServers) -> Iterator[None]:
-    mock.control.reset()
-    mcp.recorder.calls.clear()
-    yield
-    mock.control.reset()
+pytestmark = pytest.mark.usefixtures("reset_mcp")
 
 
 _BOOK = {"rules": [{"match": {"text": "book"}, "reply": {

@@ -7,14 +7,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from mockrt.config import ServerConfig
 from mockrt.scenarios import Scenario
 from mockrt.scenarios.model import Match, Reply, Rule
 from mockrt.thread import ServerThread
@@ -32,16 +30,7 @@ START = {"type": "session.start", "event_id": "evt_start", "session": {
     "delegation": {"type": "decisions", "decisions": {"model": "gpt-6-luna", "questions": QUESTIONS}}}}
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[ServerThread]:
-    with ServerThread(ServerConfig(port=0, time_scale=0.05, log_level="warning")) as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def _reset(live: ServerThread) -> Iterator[None]:
-    live.control.reset()
-    yield
+pytestmark = pytest.mark.usefixtures("reset_live")
 
 
 def _checked(event: Any) -> dict[str, Any]:

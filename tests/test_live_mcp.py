@@ -17,17 +17,11 @@ from openai import OpenAI
 from mockrt.config import ServerConfig
 from mockrt.thread import ServerThread
 from tests.audio_fixtures import FIXTURE_DIR, load_speech
-from tests.mcp_support import McpServers, mcp_servers
+from tests.mcp_support import McpServers
 from tests.protocol_types import validate_live_event
 
 CHUNK = 2400
 ASKED = "What is the weather in Paris?"
-
-
-@pytest.fixture(scope="module")
-def mcp() -> Iterator[McpServers]:
-    with mcp_servers() as servers:
-        yield servers
 
 
 @pytest.fixture(scope="module")

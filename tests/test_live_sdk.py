@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -23,17 +22,7 @@ from tests.protocol_types import validate_live_event
 CHUNK = 2400  # 100 ms at 24 kHz
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[ServerThread]:
-    """Output paced at 20× real time: a reply streams while the test keeps sending audio."""
-    with ServerThread(ServerConfig(port=0, time_scale=0.05, log_level="warning")) as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def _reset(live: ServerThread) -> Iterator[None]:
-    live.control.reset()
-    yield
+pytestmark = pytest.mark.usefixtures("reset_live")
 
 
 def _client(srv: ServerThread) -> OpenAI:

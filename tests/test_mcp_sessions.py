@@ -11,34 +11,14 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from mockrt.config import ServerConfig
-from mockrt.core.responses import Pacing
 from mockrt.thread import ServerThread
-from tests.mcp_support import McpServers, mcp_servers
+from tests.mcp_support import McpServers
 from tests.protocol_types import validate_server_event
 
 Event = dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-def mcp() -> Iterator[McpServers]:
-    with mcp_servers() as servers:
-        yield servers
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[ServerThread]:
-    config = ServerConfig(port=0, pacing=Pacing(audio_speed=0), log_level="warning", mcp_timeout_s=3.0)
-    with ServerThread(config) as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def _fresh(mock: ServerThread, mcp: McpServers) -> Iterator[None]:
-    mock.control.reset()
-    mcp.recorder.calls.clear()
-    yield
-    mock.control.reset()
+pytestmark = pytest.mark.usefixtures("reset_mcp")
 
 
 class Conn:
