@@ -67,12 +67,9 @@ def mcp() -> Iterator[McpServers]:
 
 
 @pytest.fixture
-def reset_mcp(mock: ServerThread, mcp: McpServers) -> Iterator[None]:
+def reset_mcp(reset_mock: None, mcp: McpServers) -> None:
     """:func:`reset_mock`, and the MCP servers' record of calls emptied (use with ``pytestmark``)."""
-    mock.control.reset()
     mcp.recorder.calls.clear()
-    yield
-    mock.control.reset()
 
 
 @pytest.fixture(scope="module")
