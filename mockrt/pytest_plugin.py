@@ -355,7 +355,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     handle = item.stash.get(_HANDLE, None)
     if handle is None or report.when != "call" or not report.failed:
         return report
-    records = handle.control.state.registry.all()
+    # A session still open from an earlier test is live but its journal was emptied by this test's reset: it did
+    # nothing here, so it is neither listed nor saved (an empty transcript beside the test's own).
+    records = [r for r in handle.control.state.registry.all() if r.journal]
     lines = [f"{r.id} ({r.dialect}, {r.summary()['events']} events): {handle.server.inspector_url(r.id)}"
              for r in records]
     target = _opt(item.config, "save_transcripts")

@@ -180,3 +180,33 @@ def test_plugin_tls(pytester: pytest.Pytester, how: str) -> None:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error", *args)
     result.assert_outcomes(passed=4)
     assert (tls_dir / "ca.pem").exists()
+
+
+LEFT_OPEN = '''
+from openai import OpenAI
+
+_OPEN = []
+
+def test_leaves_a_session_open(realtime_server, realtime):
+    conn = OpenAI(**realtime_server.openai_kwargs).realtime.connect(model="gpt-realtime").enter()
+    assert conn.recv().type == "session.created"
+    _OPEN.append(conn)
+
+def test_fails_with_its_own_session(realtime_server, realtime):
+    with OpenAI(**realtime_server.openai_kwargs).realtime.connect(model="gpt-realtime") as conn:
+        conn.recv()
+    realtime.wait_for("response.done", timeout=0.05)
+'''
+
+
+def test_a_session_left_open_by_an_earlier_test_is_not_reported(pytester: pytest.Pytester) -> None:
+    """Only the sessions a failing test used are listed and saved: one still open from an earlier test (its journal
+    emptied by the reset) is not, so no empty transcript is written beside the test's own."""
+    pytester.makepyfile(test_user=LEFT_OPEN)
+    out_dir = pytester.path / "transcripts"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--mockrt-save-transcripts={out_dir}",
+                                           "-W", "ignore")
+    result.assert_outcomes(passed=1, failed=1)
+    saved = list(out_dir.glob("test_fails_with_its_own_session-sess_*.jsonl"))
+    assert len(saved) == 1 and '"session.created"' in saved[0].read_text()
+    assert str(result.stdout).count("/_mockrt/sessions/sess_") == 1
