@@ -13,6 +13,11 @@ Memory is bounded in bytes, not only in entries (SECURITY.md):
   not enough, new events are kept as stubs;
 * closed sessions kept for the inspector hold at most ``recent_max_bytes`` together (oldest dropped first).
 
+A journal holds each entry as a tuple of ``(seq, t, direction)`` beside the event itself (:class:`Journal`), not as
+one object per entry: neither is tracked by Python's cyclic garbage collector (an event is a dict of strings and
+numbers unless it nests objects), so a long journal does not lengthen the collector's full collections, which stop
+the event loop for their whole length (bench/README.md, seventh pass).
+
 Sizes are the length of the event's compact JSON (orjson, a few hundred nanoseconds an event), or for what
 orjson refuses (a lone surrogate, a huge integer) an estimate: string lengths plus a small constant per value.
 """
@@ -23,9 +28,9 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import orjson
 
@@ -106,6 +111,63 @@ class JournalEntry:
         return {"seq": self.seq, "t": round(self.t, 6), "direction": self.direction, "event": self.event}
 
 
+class Journal(Sequence[JournalEntry]):
+    """A session's journal, read as a sequence of :class:`JournalEntry` (made on access). Written on the server's
+    loop, read from any thread: an entry's ``(seq, t, direction)`` is appended before its event, and the length
+    is the events', so a reader never sees half an entry (see the module docstring for why not one object an
+    entry)."""
+
+    __slots__ = ("_events", "_meta")
+
+    def __init__(self, entries: Iterable[JournalEntry] = ()) -> None:
+        self._meta: list[tuple[int, float, str]] = []
+        self._events: list[dict[str, Any]] = []
+        for entry in entries:
+            self.append(entry.seq, entry.t, entry.direction, entry.event)
+
+    def append(self, seq: int, t: float, direction: str, event: dict[str, Any]) -> int:
+        """Add an entry; returns its index."""
+        self._meta.append((seq, t, direction))
+        self._events.append(event)
+        return len(self._events) - 1
+
+    def event(self, index: int) -> dict[str, Any]:
+        return self._events[index]
+
+    def set_event(self, index: int, event: dict[str, Any]) -> None:
+        """Replace what entry ``index`` keeps of its event (a stub, or the event with its audio elided)."""
+        self._events[index] = event
+
+    def clear(self) -> None:
+        self._events.clear()
+        self._meta.clear()
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    @overload
+    def __getitem__(self, index: int) -> JournalEntry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[JournalEntry]: ...
+
+    def __getitem__(self, index: int | slice) -> JournalEntry | list[JournalEntry]:
+        n = len(self._events)
+        if isinstance(index, slice):
+            meta, events = self._meta, self._events
+            return [JournalEntry(*meta[i], events[i]) for i in range(*index.indices(n))]
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError("journal index out of range")
+        return JournalEntry(*self._meta[index], self._events[index])
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        meta, events = self._meta, self._events
+        for i in range(len(events)):
+            yield JournalEntry(*meta[i], events[i])
+
+
 @dataclass
 class SessionRecord:
     """One session: metadata, its journal, and (while live) its core session and connection."""
@@ -118,13 +180,13 @@ class SessionRecord:
     user_agent: str
     started_at: float  # unix time
     started_mono: float  # loop time
-    journal: list[JournalEntry] = field(default_factory=list)
+    journal: Journal = field(default_factory=Journal)
     session: RealtimeSession | None = None
     connection: Connection | None = None
     ended_at: float | None = None
     close_code: int | None = None
     journal_bytes: int = 0  # approximate bytes held by the journal (see the module docstring)
-    audio_entries: deque[JournalEntry] = field(default_factory=deque)  # with elidable audio, oldest first
+    audio_entries: deque[int] = field(default_factory=deque)  # journal indices with elidable audio, oldest first
 
     def summary(self) -> dict[str, Any]:
         errors = sum(1 for e in self.journal if e.direction == "server" and e.event.get("type") == "error")
@@ -162,44 +224,45 @@ class Registry:
         """The session's ``on_event`` hook: append to the journal, wake waiters."""
         journal, limit, seq, start = record.journal, self.journal_limit, self._seq, record.started_mono
         budget, audio = self.journal_max_bytes, record.audio_entries
-        # The last client event and its size, until the next event shows whether it was rejected. Plain variables
-        # and a deque of entries (their audio key and size are read again when elided): per journaled append, the
-        # entry is the only new object the cyclic garbage collector tracks (bench/README.md, fourth pass).
-        last_client: JournalEntry | None = None
+        # The last client event (its index) and its size, until the next event shows whether it was rejected:
+        # plain variables, and journal indices for the elidable audio (see the module docstring). A cleared
+        # journal is empty until its next entry, so a stale index is out of range.
+        last_client = -1
         last_size = 0
 
         def on_event(direction: str, event: dict[str, Any], now: float) -> None:
             nonlocal last_client, last_size
             if len(journal) < limit:
                 etype = event.get("type")
-                if (direction == "server" and etype == "error" and last_client is not None
-                        and last_size > REJECTED_KEEP_BYTES):  # the event it answers was rejected: keep a stub
-                    last_client.event = stub(last_client.event, last_size, "rejected")
-                    record.journal_bytes -= last_size - approx_size(last_client.event)
-                last_client = None
+                if (direction == "server" and etype == "error" and last_size > REJECTED_KEEP_BYTES
+                        and 0 <= last_client < len(journal)):
+                    kept = stub(journal.event(last_client), last_size, "rejected")  # the event it answers
+                    journal.set_event(last_client, kept)
+                    record.journal_bytes -= last_size - approx_size(kept)
+                last_client = -1
                 size = approx_size(event)
                 key = AUDIO_KEYS.get(etype) if isinstance(etype, str) else None
                 while record.journal_bytes + size > budget and audio:
                     old = audio.popleft()
-                    old_type = old.event.get("type")
+                    old_event = journal.event(old)
+                    old_type = old_event.get("type")
                     old_key = AUDIO_KEYS.get(old_type) if isinstance(old_type, str) else None
-                    payload = old.event.get(old_key) if old_key is not None else None
+                    payload = old_event.get(old_key) if old_key is not None else None
                     if not isinstance(payload, str):
                         continue  # stubbed since (a rejected event)
-                    kept = {k: v for k, v in old.event.items() if k != old_key}
-                    kept["mockrt_elided_b64_chars"] = len(payload)
-                    old.event = kept
+                    elided = {k: v for k, v in old_event.items() if k != old_key}
+                    elided["mockrt_elided_b64_chars"] = len(payload)
+                    journal.set_event(old, elided)
                     record.journal_bytes -= len(payload)
                 if record.journal_bytes + size > budget:
                     event = stub(event, size, "journal budget")
                     size, key = approx_size(event), None
-                entry = JournalEntry(next(seq), now - start, direction, event)
-                journal.append(entry)
+                index = journal.append(next(seq), now - start, direction, event)
                 record.journal_bytes += size
                 if key is not None and isinstance(event.get(key), str):
-                    audio.append(entry)
+                    audio.append(index)
                 if direction == "client":
-                    last_client, last_size = entry, size
+                    last_client, last_size = index, size
             if self._waiters:
                 self._notify()
 

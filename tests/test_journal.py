@@ -1,0 +1,63 @@
+"""The registry's journal (mockrt/server/registry.py): read as entries, stored without one tracked object an entry."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from mockrt.server.registry import Journal, JournalEntry, Registry, SessionRecord
+
+
+def _record(registry: Registry) -> SessionRecord:
+    record = SessionRecord("sess_1", "ga", "openai", None, "/v1/realtime", "", 0.0, 10.0)
+    registry.open(record)
+    return record
+
+
+def test_a_journal_reads_as_a_sequence_of_entries() -> None:
+    journal = Journal([JournalEntry(7, 0.5, "client", {"type": "a"})])
+    assert journal.append(8, 0.75, "server", {"type": "b"}) == 1
+    assert len(journal) == 2 and journal
+    assert journal[0] == JournalEntry(7, 0.5, "client", {"type": "a"})
+    assert journal[-1].seq == 8 and journal[-1].event == {"type": "b"}
+    assert [e.seq for e in journal] == [7, 8] == [e.seq for e in journal[0:]]
+    assert journal[1:5] == [JournalEntry(8, 0.75, "server", {"type": "b"})]
+    with pytest.raises(IndexError):
+        journal[2]
+    journal.set_event(0, {"type": "a", "kept": True})
+    assert journal[0].event == {"type": "a", "kept": True}
+    journal.clear()
+    assert len(journal) == 0 and list(journal) == [] and not journal
+
+
+def test_journaled_appends_add_no_object_for_the_garbage_collector() -> None:
+    """A full collection stops the server's loop for as long as it walks the tracked objects; an audio append
+    journaled as one object each made that grow with every session's every 20 ms (bench/README.md, seventh
+    pass). The entry and its event (a dict of strings) are both untracked once a young collection has seen them."""
+    registry = Registry()
+    record = _record(registry)
+    on_event = registry.recorder(record)
+    gc.collect()
+    before = len(gc.get_objects())
+    for i in range(2000):
+        on_event("client", {"type": "input_audio_buffer.append", "audio": "AAAA" * 320, "event_id": f"e{i}"},
+                 11.0 + i * 0.02)
+    gc.collect()
+    assert len(record.journal) == 2000
+    assert len(gc.get_objects()) - before < 50
+    assert record.journal[1999].t == pytest.approx(1999 * 0.02 + 1.0)
+
+
+def test_a_rejected_event_is_stubbed_by_index_and_never_after_a_clear() -> None:
+    registry = Registry()
+    record = _record(registry)
+    on_event = registry.recorder(record)
+    big = {"type": "conversation.item.create", "event_id": "x", "junk": "j" * 10_000}
+    on_event("client", big, 10.0)
+    on_event("server", {"type": "error", "error": {"event_id": "x"}}, 10.0)
+    assert record.journal[0].event["mockrt_truncated"]["reason"] == "rejected"
+    on_event("client", big, 10.0)
+    registry.clear()
+    on_event("server", {"type": "error", "error": {"event_id": "x"}}, 10.0)  # its client event is gone
+    assert [e.event["type"] for e in record.journal] == ["error"]
