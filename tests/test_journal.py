@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from mockrt.server.registry import Journal, JournalEntry, Registry, SessionRecord
+from mockrt.server.registry import IndexQueue, Journal, JournalEntry, Registry, SessionRecord
 
 
 def _record(registry: Registry) -> SessionRecord:
@@ -47,6 +47,16 @@ def test_journaled_appends_add_no_object_for_the_garbage_collector() -> None:
     assert len(record.journal) == 2000
     assert len(gc.get_objects()) - before < 50
     assert record.journal[1999].t == pytest.approx(1999 * 0.02 + 1.0)
+    # Nor does a collection look at them: what it visits from the journal and its queue of audio entries (the
+    # referents of the tracked objects they hold, not through classes) does not grow with them.
+    assert len(record.audio_entries) == 2000
+    visits, todo = 0, [record.journal, record.audio_entries]
+    while todo:
+        for ref in gc.get_referents(todo.pop()):
+            visits += 1
+            if gc.is_tracked(ref) and not isinstance(ref, type):
+                todo.append(ref)
+    assert visits < 50
 
 
 def test_a_rejected_event_is_stubbed_by_index_and_never_after_a_clear() -> None:
@@ -61,3 +71,14 @@ def test_a_rejected_event_is_stubbed_by_index_and_never_after_a_clear() -> None:
     registry.clear()
     on_event("server", {"type": "error", "error": {"event_id": "x"}}, 10.0)  # its client event is gone
     assert [e.event["type"] for e in record.journal] == ["error"]
+
+
+def test_the_audio_index_queue_is_first_in_first_out_across_compactions() -> None:
+    queue = IndexQueue()
+    for i in range(10_000):
+        queue.append(i)
+    assert [queue.popleft() for _ in range(9_000)] == list(range(9_000))  # compacts on the way
+    queue.append(10_000)
+    assert len(queue) == 1_001 and queue.popleft() == 9_000
+    queue.clear()
+    assert len(queue) == 0 and not queue

@@ -13,10 +13,8 @@ Memory is bounded in bytes, not only in entries (SECURITY.md):
   not enough, new events are kept as stubs;
 * closed sessions kept for the inspector hold at most ``recent_max_bytes`` together (oldest dropped first).
 
-A journal holds each entry as a tuple of ``(seq, t, direction)`` beside the event itself (:class:`Journal`), not as
-one object per entry: neither is tracked by Python's cyclic garbage collector (an event is a dict of strings and
-numbers unless it nests objects), so a long journal does not lengthen the collector's full collections, which stop
-the event loop for their whole length (bench/README.md, seventh pass).
+A journal keeps its entries where Python's cyclic garbage collector does not look (:class:`Journal`), so a long
+journal does not lengthen the collector's full collections, which stop the event loop for their whole length.
 
 Sizes are the length of the event's compact JSON (orjson, a few hundred nanoseconds an event), or for what
 orjson refuses (a lone surrogate, a huge integer) an estimate: string lengths plus a small constant per value.
@@ -24,14 +22,18 @@ orjson refuses (a lone surrogate, a huge integer) an estimate: string lengths pl
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import threading
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
 from mockrt.core.dialects import AUDIO_PAYLOADS
@@ -112,38 +114,59 @@ class JournalEntry:
 
 
 class Journal(Sequence[JournalEntry]):
-    """A session's journal, read as a sequence of :class:`JournalEntry` (made on access). Written on the server's
-    loop, read from any thread: an entry's ``(seq, t, direction)`` is appended before its event, and the length
-    is the events', so a reader never sees half an entry (see the module docstring for why not one object an
-    entry)."""
+    """A session's journal, read as a sequence of :class:`JournalEntry` (made on access).
 
-    __slots__ = ("_events", "_meta")
+    Entries are kept in chunks of numpy object arrays, an entry's ``(seq, t, direction)`` tuple in one and its
+    event in the other: the garbage collector neither tracks such a tuple (once a young collection has seen it)
+    nor an event of strings and numbers, and it never looks inside an array, so its full collections, which stop
+    the server's loop, do not grow with the journals (bench/README.md, seventh pass).
+
+    Written on the server's loop only; read from any thread. A reader takes the chunks first and the length
+    second: an entry counts once it is whole, and :meth:`clear` empties the length before it drops the chunks.
+    """
+
+    __slots__ = ("_chunks", "_n")
 
     def __init__(self, entries: Iterable[JournalEntry] = ()) -> None:
-        self._meta: list[tuple[int, float, str]] = []
-        self._events: list[dict[str, Any]] = []
+        # The index of each chunk's first entry, the (seq, t, direction) chunks, the event chunks.
+        self._chunks: tuple[list[int], list[npt.NDArray[np.object_]], list[npt.NDArray[np.object_]]] = ([], [], [])
+        self._n = 0
         for entry in entries:
             self.append(entry.seq, entry.t, entry.direction, entry.event)
 
     def append(self, seq: int, t: float, direction: str, event: dict[str, Any]) -> int:
         """Add an entry; returns its index."""
-        self._meta.append((seq, t, direction))
-        self._events.append(event)
-        return len(self._events) - 1
+        index = self._n
+        starts, meta, events = self._chunks
+        if not starts or index - starts[-1] == len(events[-1]):
+            size = min(_CHUNK_MAX, _CHUNK_MIN << len(starts))
+            meta.append(np.empty(size, dtype=object))
+            events.append(np.empty(size, dtype=object))
+            starts.append(index)
+        k = index - starts[-1]
+        meta[-1][k] = (seq, t, direction)
+        events[-1][k] = event
+        self._n = index + 1
+        return index
 
     def event(self, index: int) -> dict[str, Any]:
-        return self._events[index]
+        starts, _meta, events = self._chunks
+        chunk = bisect.bisect_right(starts, index) - 1
+        event: dict[str, Any] = events[chunk][index - starts[chunk]]
+        return event
 
     def set_event(self, index: int, event: dict[str, Any]) -> None:
         """Replace what entry ``index`` keeps of its event (a stub, or the event with its audio elided)."""
-        self._events[index] = event
+        starts, _meta, events = self._chunks
+        chunk = bisect.bisect_right(starts, index) - 1
+        events[chunk][index - starts[chunk]] = event
 
     def clear(self) -> None:
-        self._events.clear()
-        self._meta.clear()
+        self._n = 0
+        self._chunks = ([], [], [])
 
     def __len__(self) -> int:
-        return len(self._events)
+        return self._n
 
     @overload
     def __getitem__(self, index: int) -> JournalEntry: ...
@@ -152,20 +175,64 @@ class Journal(Sequence[JournalEntry]):
     def __getitem__(self, index: slice) -> list[JournalEntry]: ...
 
     def __getitem__(self, index: int | slice) -> JournalEntry | list[JournalEntry]:
-        n = len(self._events)
+        chunks, n = self._chunks, self._n
         if isinstance(index, slice):
-            meta, events = self._meta, self._events
-            return [JournalEntry(*meta[i], events[i]) for i in range(*index.indices(n))]
+            return list(_entries(chunks, range(*index.indices(n))))
         if index < 0:
             index += n
         if not 0 <= index < n:
             raise IndexError("journal index out of range")
-        return JournalEntry(*self._meta[index], self._events[index])
+        return next(_entries(chunks, (index,)))
 
     def __iter__(self) -> Iterator[JournalEntry]:
-        meta, events = self._meta, self._events
-        for i in range(len(events)):
-            yield JournalEntry(*meta[i], events[i])
+        chunks, n = self._chunks, self._n
+        return _entries(chunks, range(n))
+
+
+def _entries(chunks: tuple[list[int], list[npt.NDArray[np.object_]], list[npt.NDArray[np.object_]]],
+             indices: Iterable[int]) -> Iterator[JournalEntry]:
+    starts, meta, events = chunks
+    for index in indices:
+        chunk = bisect.bisect_right(starts, index) - 1
+        k = index - starts[chunk]
+        seq, t, direction = meta[chunk][k]
+        yield JournalEntry(seq, t, direction, events[chunk][k])
+
+
+class IndexQueue:
+    """Journal indices, oldest first, in an :class:`array.array` (which the garbage collector does not look into:
+    a deque of ints made each full collection visit every audio event journaled so far)."""
+
+    __slots__ = ("_head", "_items")
+
+    def __init__(self) -> None:
+        self._items = array("q")
+        self._head = 0
+
+    def append(self, index: int) -> None:
+        self._items.append(index)
+
+    def popleft(self) -> int:
+        head = self._head
+        index = self._items[head]
+        head += 1
+        if head >= _COMPACT_AT and 2 * head >= len(self._items):  # drop what was taken, amortised O(1)
+            del self._items[:head]
+            head = 0
+        self._head = head
+        return index
+
+    def clear(self) -> None:
+        del self._items[:]
+        self._head = 0
+
+    def __len__(self) -> int:
+        return len(self._items) - self._head
+
+
+_COMPACT_AT = 4096
+_CHUNK_MIN, _CHUNK_MAX = 64, 4096
+"""Journal chunks double from 64 to 4,096 entries (a short session holds little, a long one few chunks)."""
 
 
 @dataclass
@@ -186,7 +253,7 @@ class SessionRecord:
     ended_at: float | None = None
     close_code: int | None = None
     journal_bytes: int = 0  # approximate bytes held by the journal (see the module docstring)
-    audio_entries: deque[int] = field(default_factory=deque)  # journal indices with elidable audio, oldest first
+    audio_entries: IndexQueue = field(default_factory=IndexQueue)  # journal indices with elidable audio
 
     def summary(self) -> dict[str, Any]:
         errors = sum(1 for e in self.journal if e.direction == "server" and e.event.get("type") == "error")
@@ -272,7 +339,7 @@ class Registry:
         record.ended_at = time.time()
         record.close_code = code
         record.session, record.connection = None, None
-        record.audio_entries = deque()
+        record.audio_entries = IndexQueue()
         self.live.pop(record.id, None)
         self.recent.append(record)
         self.recent_bytes += record.journal_bytes
