@@ -4,6 +4,8 @@ that arrive too late. Directives run with a scenario stand-in (``tests/harness.p
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from typing import Any
 
 from mockrt.core.mcp import CallTool, ListTools
@@ -134,3 +136,21 @@ def test_listed_tools_are_context_once_the_listing_completes() -> None:
     (listing,) = conversation.items
     assert conversation.tally.tokens() == total(map(item_tokens, conversation.items))
     assert conversation.tally.tokens()[0] > empty[0] and [t.name for t in listing.mcp] == ["find", "buy"]
+
+
+def test_a_session_that_used_mcp_is_freed_without_the_garbage_collector() -> None:
+    """The MCP part's callbacks hold the session weakly (``weakly`` in mockrt/core/mcp_session.py): no reference
+    cycle keeps a finished session, and its conversation, until the collector's next full collection (which a
+    ``mockrt serve`` process makes rare)."""
+    h = Harness(pacing=FAST)
+    configure(h, tools=[tool()], tool_choice={"type": "mcp", "server_label": "shop", "name": "find"})
+    h.send({"type": "response.create"})
+    h.now += 1.5
+    assert "response.mcp_call.completed" in types(h.run_mcp(executor()))
+    session = weakref.ref(h.session)
+    gc.disable()
+    try:
+        del h
+        assert session() is None
+    finally:
+        gc.enable()

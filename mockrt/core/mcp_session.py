@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from mockrt.core import errors
 from mockrt.core.brain import McpCallOut, ReplyPlan
@@ -68,6 +69,23 @@ _LISTING_KEYS = ("server_url", "connector_id", "tunnel_id", "headers", "authoriz
 def _same_listing(a: McpServerConfig, b: McpServerConfig) -> bool:
     """Do two configs list the same tools (so a ``session.update`` need not list again)?"""
     return all(getattr(a, key) == getattr(b, key) for key in _LISTING_KEYS)
+
+
+_T = TypeVar("_T")
+
+
+def weakly(method: Callable[[_T], None]) -> Callable[[_T], None]:
+    """``method`` (bound) as a callback that holds its object weakly: the session's callbacks given to its
+    :class:`McpSession` then make no reference cycle, so a closed session is freed at once by reference counting
+    (its conversation's audio included) rather than at the garbage collector's next full collection."""
+    ref = weakref.WeakMethod(method)
+
+    def call(arg: _T) -> None:
+        bound = ref()
+        if bound is not None:  # always while the session, which owns this McpSession, is alive
+            bound(arg)
+
+    return call
 
 
 @dataclass

@@ -32,7 +32,7 @@ from mockrt.core.events import ClientEvent, ServerEvent, check_envelope, client_
 from mockrt.core.faults import FaultInjector, Faults, ServiceErrorCode, service_error
 from mockrt.core.ids import IdGenerator
 from mockrt.core.mcp import McpResult
-from mockrt.core.mcp_session import McpSession
+from mockrt.core.mcp_session import McpSession, weakly
 from mockrt.core.model import (
     DEFAULT_INSTRUCTIONS,
     ContentPart,
@@ -142,7 +142,9 @@ class RealtimeSession:
         self._configure_sync()
         self.input_turn: str | None = None  # Voice Live's open ``input_audio.turn`` (docs/protocol.md §12)
         self.input_text: dict[str, str] = {}  # Voice Live's streamed text input, per item id (§12)
-        self.mcp = McpSession(self.emit, lambda err: self._error(err, None), self._out_append, self.ids.item,
+        # Its callbacks hold the session weakly: with no cycle through them, a closed session (its conversation's
+        # audio included) is freed at once, not at the garbage collector's next full collection.
+        self.mcp = McpSession(weakly(self.emit), weakly(self._mcp_error), weakly(self._out_append), self.ids.item,
                               self.conversation)
         self.playout: Playout | None = Playout() if options.call else None
         self.client_events = ({**self.dialect.client_events, **self.dialect.call_client_events} if options.call
@@ -346,6 +348,9 @@ class RealtimeSession:
 
     def _out_append(self, output: Output) -> None:
         self._out.append(output)
+
+    def _mcp_error(self, err: errors.ProtocolError) -> None:
+        self._error(err, None)
 
     def _flush(self) -> list[Output]:
         out, self._out = self._out, []
