@@ -4,8 +4,10 @@ events either way; reads paused under a backlog; what orjson refuses still goes 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import socket
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -285,3 +287,22 @@ def test_send_frames_writes_what_websockets_would(size: int) -> None:
                                      + Frame(Opcode.TEXT, b"{}").serialize(mask=False)]
 
     asyncio.run(scenario())
+
+
+def test_a_closed_session_is_freed_without_the_garbage_collector(server: ServerThread) -> None:
+    """Reference counting alone frees a closed session (its conversation's audio included): no reference cycle
+    through its connection, its timer or its MCP part keeps it until a full collection, which a ``mockrt serve``
+    process runs rarely (mockrt/server/runner.py ``settle_heap``)."""
+    registry = server.app.state.mock.registry
+    gc.disable()
+    try:
+        with _open(server) as ws:
+            _turn(ws, "hello")
+            record = next(r for r in registry.live.values() if r.connection is not None and not r.connection.closed)
+            assert record.session is not None
+            session = weakref.ref(record.session)
+        assert registry.wait(lambda: record.ended_at is not None, 10)
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0), server.control.loop).result(10)  # the handler returned
+        assert session() is None
+    finally:
+        gc.enable()

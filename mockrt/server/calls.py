@@ -230,7 +230,7 @@ class Call:
         self.end_reason = reason
         if self.status in ("incoming", "active"):
             self.status = status
-        self._timer.cancel()
+        self._timer.close()
         if self.session is not None:
             self.session.closed = True
         for channel in list(self.channels):

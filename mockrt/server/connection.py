@@ -173,12 +173,13 @@ class Connection:
             if self._fast is not None:
                 self._fast.on_message = None
             self.closed = True
-            self._timer.cancel()
+            self._timer.close()
             self.queue.put_nowait(None)
             with contextlib.suppress(Exception):
                 await writer
             if self.mcp is not None:
                 await self.mcp.aclose()
+                self.mcp = None  # it calls back into this connection: no cycle left behind
             self.log.info("session ended (close code %s)", self.close_code)
 
     async def _reader(self) -> None:

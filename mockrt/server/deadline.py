@@ -15,9 +15,10 @@ class DeadlineTimer:
         self._on_due = on_due
         self._handle: asyncio.TimerHandle | None = None
         self._at: float | None = None
+        self._closed = False
 
     def set(self, deadline: float | None) -> None:
-        if deadline == self._at:
+        if deadline == self._at or self._closed:
             return
         self.cancel()
         self._at = deadline
@@ -29,6 +30,18 @@ class DeadlineTimer:
             self._handle.cancel()
         self._handle, self._at = None, None
 
+    def close(self) -> None:
+        """Cancel for good (later deadlines are ignored) and forget ``on_due``: a bound method of the owner, which
+        would keep the owner in a reference cycle (and what it holds, a session, alive until a full garbage
+        collection)."""
+        self.cancel()
+        self._closed = True
+        self._on_due = _nothing
+
     def _fire(self) -> None:
         self._handle, self._at = None, None
         self._on_due()
+
+
+def _nothing() -> None:
+    pass
