@@ -22,7 +22,6 @@ orjson refuses (a lone surrogate, a huge integer) an estimate: string lengths pl
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import threading
 import time
@@ -116,10 +115,11 @@ class JournalEntry:
 class Journal(Sequence[JournalEntry]):
     """A session's journal, read as a sequence of :class:`JournalEntry` (made on access).
 
-    Entries are kept in chunks of numpy object arrays, an entry's ``(seq, t, direction)`` tuple in one and its
-    event in the other: the garbage collector neither tracks such a tuple (once a young collection has seen it)
-    nor an event of strings and numbers, and it never looks inside an array, so its full collections, which stop
-    the server's loop, do not grow with the journals (bench/README.md, seventh pass).
+    Entries are kept in chunks of :data:`_CHUNK`, an entry's ``(seq, t, direction)`` tuple in one and its event in
+    the other; a chunk is a list while it fills and then a numpy object array. The garbage collector neither tracks
+    such a tuple (once a young collection has seen it) nor an event of strings and numbers, and it never looks
+    inside an array, so its full collections, which stop the server's loop, do not grow with the journals
+    (bench/README.md, seventh pass).
 
     Written on the server's loop only; read from any thread. A reader takes the chunks first and the length
     second: an entry counts once it is whole, and :meth:`clear` empties the length before it drops the chunks.
@@ -128,8 +128,7 @@ class Journal(Sequence[JournalEntry]):
     __slots__ = ("_chunks", "_n")
 
     def __init__(self, entries: Iterable[JournalEntry] = ()) -> None:
-        # The index of each chunk's first entry, the (seq, t, direction) chunks, the event chunks.
-        self._chunks: tuple[list[int], list[npt.NDArray[np.object_]], list[npt.NDArray[np.object_]]] = ([], [], [])
+        self._chunks: tuple[list[_Chunk], list[_Chunk]] = ([], [])  # (seq, t, direction) chunks, event chunks
         self._n = 0
         for entry in entries:
             self.append(entry.seq, entry.t, entry.direction, entry.event)
@@ -137,33 +136,30 @@ class Journal(Sequence[JournalEntry]):
     def append(self, seq: int, t: float, direction: str, event: dict[str, Any]) -> int:
         """Add an entry; returns its index."""
         index = self._n
-        starts, meta, events = self._chunks
-        if not starts or index - starts[-1] == len(events[-1]):
-            size = min(_CHUNK_MAX, _CHUNK_MIN << len(starts))
-            meta.append(np.empty(size, dtype=object))
-            events.append(np.empty(size, dtype=object))
-            starts.append(index)
-        k = index - starts[-1]
-        meta[-1][k] = (seq, t, direction)
-        events[-1][k] = event
+        meta, events = self._chunks
+        k = index % _CHUNK
+        if k == 0:
+            meta.append([])
+            events.append([])
+        meta[-1].append((seq, t, direction))  # type: ignore[union-attr]  # the last chunk is a list
+        events[-1].append(event)  # type: ignore[union-attr]
+        if k == _CHUNK - 1:  # full: where the collector does not look
+            meta[-1] = np.fromiter(meta[-1], dtype=object, count=_CHUNK)
+            events[-1] = np.fromiter(events[-1], dtype=object, count=_CHUNK)
         self._n = index + 1
         return index
 
     def event(self, index: int) -> dict[str, Any]:
-        starts, _meta, events = self._chunks
-        chunk = bisect.bisect_right(starts, index) - 1
-        event: dict[str, Any] = events[chunk][index - starts[chunk]]
+        event: dict[str, Any] = self._chunks[1][index // _CHUNK][index % _CHUNK]
         return event
 
     def set_event(self, index: int, event: dict[str, Any]) -> None:
         """Replace what entry ``index`` keeps of its event (a stub, or the event with its audio elided)."""
-        starts, _meta, events = self._chunks
-        chunk = bisect.bisect_right(starts, index) - 1
-        events[chunk][index - starts[chunk]] = event
+        self._chunks[1][index // _CHUNK][index % _CHUNK] = event
 
     def clear(self) -> None:
         self._n = 0
-        self._chunks = ([], [], [])
+        self._chunks = ([], [])
 
     def __len__(self) -> int:
         return self._n
@@ -189,12 +185,16 @@ class Journal(Sequence[JournalEntry]):
         return _entries(chunks, range(n))
 
 
-def _entries(chunks: tuple[list[int], list[npt.NDArray[np.object_]], list[npt.NDArray[np.object_]]],
-             indices: Iterable[int]) -> Iterator[JournalEntry]:
-    starts, meta, events = chunks
+_CHUNK = 64
+"""Entries in a journal chunk (the collector walks the chunk that is filling, a list, and one reference a chunk)."""
+
+_Chunk = list[Any] | npt.NDArray[np.object_]
+
+
+def _entries(chunks: tuple[list[_Chunk], list[_Chunk]], indices: Iterable[int]) -> Iterator[JournalEntry]:
+    meta, events = chunks
     for index in indices:
-        chunk = bisect.bisect_right(starts, index) - 1
-        k = index - starts[chunk]
+        chunk, k = divmod(index, _CHUNK)
         seq, t, direction = meta[chunk][k]
         yield JournalEntry(seq, t, direction, events[chunk][k])
 
@@ -231,7 +231,6 @@ class IndexQueue:
 
 
 _COMPACT_AT = 4096
-_CHUNK_MIN, _CHUNK_MAX = 64, 4096
 """Journal chunks double from 64 to 4,096 entries (a short session holds little, a long one few chunks)."""
 
 
