@@ -231,7 +231,7 @@ class IndexQueue:
 
 
 _COMPACT_AT = 4096
-"""Journal chunks double from 64 to 4,096 entries (a short session holds little, a long one few chunks)."""
+"""An :class:`IndexQueue` drops the indices it has handed out once they are this many and half of it."""
 
 
 @dataclass
