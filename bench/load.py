@@ -5,7 +5,8 @@ For each N (a ramp) it reports the latency of ``speech_stopped`` after the appen
 silence window (``audio_end_ms``) — and after the append that completes the detector's look-ahead, which is the
 earliest moment any server could decide — plus lost events, the load generator's own lateness (when the client is
 the bottleneck the figures say so), the server's CPU time per append (all its processes, from /proc), the busiest
-process's share of it (with ``--workers 2``, 50 % is an even split) and its RSS per session. The server runs in its
+process's share of it (with ``--workers 2``, 50 % is an even split), its RSS per session, and the full garbage
+collections that stopped it while the callers streamed (how many, the longest; bench/gc_probe). The server runs in its
 own process(es): ``mockrt serve --workers W``, once per worker count. Aim: the highest N with every turn detected
 (no event lost) and speech_stopped p99 ≤ 100 ms; the baseline beside it is the load generator's own lateness and
 the 1-worker figure.
@@ -28,6 +29,7 @@ import re
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -207,9 +209,20 @@ def server_pids(root: int) -> list[int]:
     return [root, *(int(p) for p in out.split())]
 
 
+def full_collections(gc_log: str | None, start: float, end: float) -> tuple[int, float]:
+    """The served process's full garbage collections that started between ``start`` and ``end`` (``time.monotonic``,
+    system-wide on Linux), from its ``gc_log`` (bench/gc_probe): how many, and the longest in ms."""
+    if gc_log is None or not os.path.exists(gc_log):
+        return 0, 0.0
+    pauses = [float(ms) for at, ms in (line.split() for line in Path(gc_log).read_text().splitlines())
+              if start <= float(at) <= end]
+    return len(pauses), max(pauses, default=0.0)
+
+
 def measure(url: str, n: int, seconds: float, messages: list[str], pids: list[int], replies: bool,
-            generators: int = 1) -> dict[str, float]:
-    """``n`` callers for ``seconds`` from ``generators`` processes; the server's CPU per append over the run."""
+            generators: int = 1, gc_log: str | None = None) -> dict[str, float]:
+    """``n`` callers for ``seconds`` from ``generators`` processes; the server's CPU per append over the run, and
+    (with ``gc_log``) its full garbage collections while the callers streamed."""
     frames = [client_frame(m) for m in messages]
     generators = max(1, min(generators, n))
     start = time.monotonic() + 1.0 + n / 200  # every generator connects its callers before the first append
@@ -234,6 +247,8 @@ def measure(url: str, n: int, seconds: float, messages: list[str], pids: list[in
     kinds = ["input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "input_audio_buffer.committed"]
     lost = sum(max(0, turns_expected - s.counts.get(t, 0)) for s in stats
                for t in [*kinds, *(["response.done"] if replies else [])])
+    streaming_end = start + seconds + (len(messages) - 1) * CHUNK_MS / 1000  # the callers are staggered by a turn
+    gcs, gc_max = full_collections(gc_log, start, streaming_end)
     lat = [x for s in stats for x in s.stop_latency]
     lat_d = [x for s in stats for x in s.stop_latency_decidable]
     late = [x for s in stats for x in s.lateness]
@@ -242,11 +257,14 @@ def measure(url: str, n: int, seconds: float, messages: list[str], pids: list[in
             "client_late_p99": pct(late, 99), "rss_kb": rss[0] if rss else rss_kb(pids),
             "client_cpu_us_per_append": gen_cpu / appends * 1e6 if appends else float("nan"),
             "cpu_us_per_append": cpu / appends * 1e6 if appends else float("nan"),
-            "busiest_share": max(per_process) / cpu * 100 if cpu else float("nan")}
+            "busiest_share": max(per_process) / cpu * 100 if cpu else float("nan"),
+            "full_collections": gcs, "full_collection_max_ms": gc_max}
 
 
 def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool, generators: int = 1) -> dict[str, object]:
-    proc, port = served.mockrt_serve("--workers", str(workers))
+    fd, gc_log = tempfile.mkstemp(prefix="mockrt-gc-", suffix=".log")
+    os.close(fd)
+    proc, port = served.mockrt_serve("--workers", str(workers), gc_log=gc_log)
     steps: list[dict[str, float]] = []
     try:
         url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
@@ -260,11 +278,11 @@ def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool, ge
               f"server RSS at rest {base_rss / 1024:.0f} MiB; {generators} load generator process(es)")
         print(f"{'N':>5} {'turns':>6} {'stop p50':>9} {'stop p99':>9} {'dec. p50':>9} {'dec. p99':>9} "
               f"{'lost':>5} {'err':>4} {'client late p99':>16} {'CPU/append':>11} {'client CPU':>11} "
-              f"{'RSS/session':>12} {'busiest':>8}  "
+              f"{'RSS/session':>12} {'busiest':>8} {'full GCs':>12}  "
               f"aim (p99 <= {AIM_P99_MS:g} ms, 0 lost)")
         best = best_decidable = 0
         for n in ramp:
-            r = measure(url, n, seconds, messages, server_pids(proc.pid), replies, generators)
+            r = measure(url, n, seconds, messages, server_pids(proc.pid), replies, generators, gc_log)
             r["rss_per_session_mib"] = (r["rss_kb"] - base_rss) / n / 1024
             steps.append(r)
             ok = r["p99"] <= AIM_P99_MS and r["lost"] == 0
@@ -276,13 +294,16 @@ def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool, ge
             print(f"{n:>5} {r['turns']:>6} {r['p50']:>8.1f}ms {r['p99']:>8.1f}ms {r['p50_d']:>8.1f}ms "
                   f"{r['p99_d']:>8.1f}ms {r['lost']:>5} {r['errors']:>4} {r['client_late_p99']:>14.1f}ms "
                   f"{r['cpu_us_per_append']:>9.0f}us {r['client_cpu_us_per_append']:>9.0f}us "
-                  f"{r['rss_per_session_mib']:>10.2f}MiB {r['busiest_share']:>7.0f}%  {note}", flush=True)
+                  f"{r['rss_per_session_mib']:>10.2f}MiB {r['busiest_share']:>7.0f}% "
+                  f"{r['full_collections']:>3.0f}, {r['full_collection_max_ms']:>4.0f}ms  {note}", flush=True)
             if not ok and r["p99"] > 4 * AIM_P99_MS:
                 break
         print(f"{workers} worker(s): highest N meeting the aim after the append carrying audio_end_ms: {best}; "
               f"after the append that completes the detector's {LOOKAHEAD_MS} ms look-ahead: {best_decidable}")
     finally:
         served.stop(proc)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(gc_log)
     return {"workers": workers, "replies": replies, "highest_n": best, "highest_n_decidable": best_decidable,
             "steps": steps}
 

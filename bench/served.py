@@ -18,10 +18,18 @@ NO_REPLIES = json.dumps({"type": "session.update", "session": {"type": "realtime
 in a module that imports nothing of mockrt, so a bench can import it before the tree it measures."""
 
 
-def spawn(*args: str) -> tuple[subprocess.Popen[str], int]:
+GC_PROBE = Path(__file__).resolve().parent / "gc_probe"
+"""A ``sitecustomize`` that logs the served process's full garbage collections (``gc_log`` below)."""
+
+
+def spawn(*args: str, gc_log: str | None = None) -> tuple[subprocess.Popen[str], int]:
     """Run ``python ARGS`` with the mockrt that ``PYTHONPATH`` names (this tree by default), so a bench can serve
-    another tree, e.g. an older commit, for a same-run baseline; returns the process and the port it printed."""
+    another tree, e.g. an older commit, for a same-run baseline; returns the process and the port it printed. With
+    ``gc_log``, the process appends its full garbage collections to that file (:data:`GC_PROBE`)."""
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(ROOT)}
+    if gc_log is not None:
+        env["PYTHONPATH"] = f"{GC_PROBE}{os.pathsep}{env['PYTHONPATH']}"
+        env["MOCKRT_BENCH_GC_LOG"] = gc_log
     proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True, cwd="/", env=env)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -32,9 +40,9 @@ def spawn(*args: str) -> tuple[subprocess.Popen[str], int]:
     return proc, int(match.group(1))
 
 
-def mockrt_serve(*args: str) -> tuple[subprocess.Popen[str], int]:
+def mockrt_serve(*args: str, gc_log: str | None = None) -> tuple[subprocess.Popen[str], int]:
     """``mockrt serve --port 0 ARGS`` in its own process (its ``--workers`` children included)."""
-    return spawn("-m", "mockrt", "serve", "--port", "0", "--log-level", "warning", *args)
+    return spawn("-m", "mockrt", "serve", "--port", "0", "--log-level", "warning", *args, gc_log=gc_log)
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
