@@ -187,9 +187,9 @@ def settle_heap() -> None:
     * a full collection waits for :data:`FULL_COLLECTION_EVERY` middle-generation collections instead of Python's
       10: under 160 streaming callers that is one 30-60 ms pause every 40 s or so instead of every 7 s, which
       took a turn's ``speech_stopped`` past 100 ms often enough to reach the 99th percentile (seventh pass).
-      Sessions leave no cyclic garbage, streaming (measured with ``gc.DEBUG_SAVEALL``) or closed (reference
-      counting frees them, tests/test_server_transport.py), so nothing of theirs waits longer; what other work
-      leaves in cycles is freed at the next full collection, as before.
+      Realtime sessions leave no cyclic garbage, streaming (measured with ``gc.DEBUG_SAVEALL``) or closed
+      (reference counting frees them, tests/test_server_transport.py), so nothing of theirs waits longer; what
+      other work leaves in cycles is freed at the next full collection, as before.
     """
     gc.collect()
     gc.freeze()
