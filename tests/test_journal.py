@@ -16,7 +16,8 @@ def _record(registry: Registry) -> SessionRecord:
 
 
 def test_a_journal_reads_as_a_sequence_of_entries() -> None:
-    journal = Journal([JournalEntry(7, 0.5, "client", {"type": "a"})])
+    journal = Journal()
+    assert journal.append(7, 0.5, "client", {"type": "a"}) == 0
     assert journal.append(8, 0.75, "server", {"type": "b"}) == 1
     assert len(journal) == 2 and journal
     assert journal[0] == JournalEntry(7, 0.5, "client", {"type": "a"})

@@ -127,11 +127,9 @@ class Journal(Sequence[JournalEntry]):
 
     __slots__ = ("_chunks", "_n")
 
-    def __init__(self, entries: Iterable[JournalEntry] = ()) -> None:
+    def __init__(self) -> None:
         self._chunks: tuple[list[_Chunk], list[_Chunk]] = ([], [])  # (seq, t, direction) chunks, event chunks
         self._n = 0
-        for entry in entries:
-            self.append(entry.seq, entry.t, entry.direction, entry.event)
 
     def append(self, seq: int, t: float, direction: str, event: dict[str, Any]) -> int:
         """Add an entry; returns its index."""
