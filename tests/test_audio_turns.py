@@ -420,12 +420,15 @@ _SETTINGS = [SERVER, TurnSettings("server_vad", threshold=0.3, silence_duration_
              TurnSettings("semantic_vad", eagerness="high"), TurnSettings("server_vad", min_speech_ms=200)]
 
 
-def _run_script(td: TurnDetector, pcm: np.ndarray, ops: list[tuple[str, int]]) -> list[object]:
+def _run_script(td: TurnDetector, pcm: np.ndarray, ops: list[tuple[str, int]], wire: bool = False) -> list[object]:
+    """Run ``ops``; with ``wire`` the audio goes in as wire bytes (``feed_bytes``), every fifth chunk as samples."""
     out: list[object] = []
     pos = 0
-    for op, arg in ops:
+    for k, (op, arg) in enumerate(ops):
         if op == "feed":
-            out.append(("feed", td.feed(pcm[pos:pos + arg]), td.in_speech, td.buffer_start_ms))
+            chunk = pcm[pos:pos + arg]
+            events = td.feed_bytes(chunk.astype("<i2").tobytes()) if wire and k % 5 else td.feed(chunk)
+            out.append(("feed", events, td.in_speech, td.buffer_start_ms))
             pos += arg
         elif op == "reset":
             td.reset(int(td.position_ms))
@@ -451,9 +454,30 @@ def test_deferred_work_returns_the_same_events_from_the_same_calls(seed: int, de
     ops = _script(seed, pcm.shape[0])
     settings = _SETTINGS[seed % len(_SETTINGS)]
     eager = TurnDetector(make_detector(detector, rate), rate, settings, defer=False)
-    lazy = TurnDetector(make_detector(detector, rate), rate, settings)
+    wire = AudioFormat.PCM16 if rate == RATE else AudioFormat.PCM16_8K
+    lazy = TurnDetector(make_detector(detector, rate), rate, settings, wire=wire)
     expected = _run_script(eager, pcm, ops)
-    assert _run_script(lazy, pcm, ops) == expected
+    assert _run_script(lazy, pcm, ops, wire=True) == expected
     stops = [e for step in expected if isinstance(step, tuple) and step[0] == "feed" for e in step[1]
              if isinstance(e, SpeechStopped)]
     assert stops  # the script exercises whole turns
+
+
+def test_wire_bytes_decode_per_batch_as_per_append() -> None:
+    """G.711 appends held undecoded and decoded per batch give the events of decoding each append."""
+    clip = af.load_speech("weather")
+    pcm = StreamResampler(RATE, 8000).process(np.concatenate([silence(500), clip.pcm, silence(900)]))
+    ulaw = AudioFormat.G711_ULAW
+    appends = [ulaw.encode(pcm[i:i + 160]) for i in range(0, pcm.shape[0], 160)]
+    eager = TurnDetector(make_detector("webrtc", 8000), 8000, SERVER, defer=False)
+    lazy = TurnDetector(make_detector("webrtc", 8000), 8000, SERVER, wire=ulaw)
+    expected = [eager.feed(ulaw.decode(data)) for data in appends]
+    assert [lazy.feed_bytes(data) for data in appends] == expected
+    assert any(isinstance(e, SpeechStopped) for events in expected for e in events)
+
+
+def test_wire_format_must_match_the_input_rate() -> None:
+    with pytest.raises(ValueError, match="8000 Hz"):
+        TurnDetector(make_detector("webrtc", 24000), 24000, SERVER, wire=AudioFormat.G711_ULAW)
+    with pytest.raises(TypeError, match="wire format"):
+        TurnDetector(make_detector("webrtc", 24000), 24000, SERVER).feed_bytes(b"\0\0")

@@ -31,17 +31,14 @@ def _std_encode(data: bytes | bytearray) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-_fast_decode: Callable[[str], bytes] | None
 _encode: Callable[[bytes | bytearray], str]
 try:
     import pybase64
 except ImportError:  # pragma: no cover - pybase64 is a dependency; kept working without it
-    _fast_decode, _encode = None, _std_encode
+    _fast_decode: Callable[..., bytes] | None = None
+    _encode = _std_encode
 else:
-    def _pybase64_decode(text: str) -> bytes:
-        return pybase64.b64decode(text, validate=True)
-
-    _fast_decode, _encode = _pybase64_decode, pybase64.b64encode_as_string
+    _fast_decode, _encode = pybase64.b64decode, pybase64.b64encode_as_string
 
 
 def encode(data: bytes | bytearray) -> str:
@@ -54,7 +51,7 @@ def decode_strict(text: str) -> bytes:
     ``ValueError`` (non-ASCII text) exactly when it does."""
     if _fast_decode is not None:
         try:
-            return _fast_decode(text)
+            return _fast_decode(text, validate=True)
         except (binascii.Error, ValueError, TypeError):
             pass
     return _std_decode(text)

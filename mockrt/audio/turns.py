@@ -51,6 +51,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mockrt.audio.detectors import Detector
+from mockrt.audio.formats import AudioFormat
 from mockrt.audio.resample import StreamResampler
 
 __all__ = [
@@ -146,6 +147,10 @@ class TurnDetector:
     speech or silence mostly costs a list append instead of a resampler and detector pass. :meth:`reset`,
     :meth:`update_settings`, :meth:`set_turn_complete_hint` and :attr:`decided_ms` first run what is held (which
     cannot produce an event).
+
+    **Wire audio** (``wire``, the input's :class:`~mockrt.audio.formats.AudioFormat`): :meth:`feed_bytes` takes the
+    appended bytes as they came and holds them undecoded; a batch is decoded once, when it runs. PCM16 and G.711
+    decode sample by sample, so the joined bytes decode to the samples the appends would have given one by one.
     """
 
     def __init__(
@@ -157,7 +162,10 @@ class TurnDetector:
         on_frame: Callable[[int, float], None] | None = None,
         history: int = 0,
         defer: bool = True,
+        wire: AudioFormat | None = None,
     ) -> None:
+        if wire is not None and wire.rate != input_rate:
+            raise ValueError(f"{wire.value} audio is at {wire.rate} Hz, not {input_rate}")
         self.detector = detector
         self.input_rate = input_rate
         self.on_frame = on_frame
@@ -181,7 +189,9 @@ class TurnDetector:
         self._hint: bool | None = None
         # Deferred input (class docstring, "Deferred work"): appended samples not yet resampled nor scored.
         self._lazy = defer and on_frame is None and history == 0
-        self._held: list[Int16Array] = []
+        self._wire = wire
+        self._width = 1 if wire is None else wire.sample_width
+        self._held: list[bytes] = []  # wire bytes (feed_bytes)
         self._due = 0  # self._samples_in from which held input may decide something
         self.update_settings(settings)
 
@@ -260,10 +270,22 @@ class TurnDetector:
         """Append int16 samples at ``input_rate`` to the timeline; return the events they decided."""
         if pcm.ndim != 1:
             pcm = pcm.reshape(-1)
+        self._catch_up()  # what feed_bytes holds comes first
         self._samples_in += pcm.shape[0]
+        events = self._process(pcm)
+        self._plan()
+        return events
+
+    def feed_bytes(self, data: bytes) -> list[TurnEvent]:
+        """:meth:`feed` for whole samples in the ``wire`` format, held undecoded until they can decide something
+        (class docstring, "Deferred work" and "Wire audio")."""
+        wire = self._wire
+        if wire is None:
+            raise TypeError("feed_bytes needs the detector's wire format")
+        self._samples_in += len(data) // self._width
         if not self._lazy:
-            return self._process(pcm)
-        self._held.append(pcm.copy() if pcm.flags.writeable else pcm)  # read-only: a view of immutable bytes
+            return self._process(wire.decode(data))
+        self._held.append(data)
         if self._samples_in < self._due:
             return []  # nothing can be decided yet (class docstring)
         events = self._process(self._take_held())
@@ -272,7 +294,8 @@ class TurnDetector:
 
     def _take_held(self) -> Int16Array:
         held, self._held = self._held, []
-        return held[0] if len(held) == 1 else np.concatenate(held)
+        assert self._wire is not None  # only feed_bytes holds
+        return self._wire.decode(held[0] if len(held) == 1 else b"".join(held))
 
     def _catch_up(self) -> None:
         """Run what :meth:`feed` holds; by construction it decides nothing (class docstring)."""

@@ -158,7 +158,7 @@ class Obj(Check):
                 if self.extra is None:
                     raise errors.unknown_parameter(join(path, key))
                 spec = self.extra
-            out[key] = spec.check(sub, join(path, key))
+            out[key] = spec.check(sub, f"{path}.{key}" if path else key)  # join() inline: every field of every event
         for key in self.required:
             if key not in value:
                 raise errors.missing_required_parameter(join(path, key))

@@ -27,8 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-import numpy as np
-
 from mockrt.audio import b64
 from mockrt.audio.detectors import make_detector
 from mockrt.audio.formats import AudioFormat
@@ -126,7 +124,8 @@ class TranslationSession:
         self._out: list[Output] = []
         self._turn_open = False
         self.detector = TurnDetector(make_detector(options.vad.detector, RATE), RATE,
-                                     turn_settings(TurnDetection(create_response=False), options.vad))
+                                     turn_settings(TurnDetection(create_response=False), options.vad),
+                                     wire=AudioFormat.PCM16)
 
     # -- the transport interface (mockrt.core.sans_io.SansIOSession) -------------------------------------
 
@@ -223,7 +222,7 @@ class TranslationSession:
 
     def _frame(self, frame: bytes) -> None:
         """One 200 ms engine frame: VAD decisions inside it, then the next 200 ms of output."""
-        events = self.detector.feed(np.frombuffer(frame, dtype="<i2"))
+        events = self.detector.feed_bytes(frame)
         self.frames += 1
         for event in events:
             if isinstance(event, SpeechStarted):

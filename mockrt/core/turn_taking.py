@@ -110,7 +110,7 @@ class TurnTaking:
         if self.detector is None or fmt is not self._format:
             buffer = self.buffer
             self._offset_ms = buffer.position_ms
-            self.detector = TurnDetector(make_detector(self.options.detector, fmt.rate), fmt.rate, settings)
+            self.detector = TurnDetector(make_detector(self.options.detector, fmt.rate), fmt.rate, settings, wire=fmt)
             self.detector.reset(round(buffer.start_ms - self._offset_ms))
             self.pending_item_id = None
         elif td != self._settings:
@@ -134,7 +134,7 @@ class TurnTaking:
         carried out before the next is made (item ids are minted in protocol order), so iterate to the end."""
         if self.detector is None or self._format is None:
             return ()
-        events = self.detector.feed(self._format.decode(data))
+        events = self.detector.feed_bytes(data)
         if not events and (self._idle_audio_ms is None or self.buffer.position_ms < self._idle_audio_ms):
             return ()  # the common case: no generator per append
         return self._decide(events)

@@ -296,7 +296,7 @@ class Registry:
 
         def on_event(direction: str, event: dict[str, Any], now: float) -> None:
             nonlocal last_client, last_size
-            if len(journal) < limit:
+            if journal._n < limit:  # len(journal) without the call: on every event
                 etype = event.get("type")
                 if (direction == "server" and etype == "error" and last_size > REJECTED_KEEP_BYTES
                         and 0 <= last_client < len(journal)):

@@ -86,11 +86,12 @@ def decode_audio(b64_text: str, fmt: AudioFormat, path: str = "audio") -> bytes:
         data = b64.decode_strict(b64_text)
     except (binascii.Error, ValueError):
         raise errors.invalid_audio(label) from None
-    if len(data) % fmt.sample_width:
+    if len(data) % _WIDTHS[fmt]:
         raise errors.invalid_audio(label)
     return data
 
 
+_WIDTHS = {fmt: fmt.sample_width for fmt in AudioFormat}
 _FORMAT_LABELS = {
     AudioFormat.PCM16: "mono PCM16 at 24kHz",
     AudioFormat.G711_ULAW: "mono G.711 u-law at 8kHz",

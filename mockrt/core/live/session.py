@@ -337,7 +337,8 @@ class LiveSession:
             vad = self.options.vad
             settings = TurnSettings(type="server_vad", threshold=float(cfg.wake_policy.get("vad_threshold", 0.5)),
                                     min_speech_ms=vad.min_speech_ms)
-            self._wake = TurnDetector(make_detector(vad.detector, cfg.format.rate), cfg.format.rate, settings)
+            self._wake = TurnDetector(make_detector(vad.detector, cfg.format.rate), cfg.format.rate, settings,
+                                      wire=cfg.format)
             self.asleep, self._asleep_since = True, 0.0
         for entry in cfg.input if fork is None else ():
             text = entry["content"][0]["text"]
@@ -367,7 +368,7 @@ class LiveSession:
         out: list[Output] = []
         self.buffer.append(data)
         if self._wake is not None:  # the wake detector hears everything the model would (muting included)
-            for event in self._wake.feed(cfg.format.decode(data)):
+            for event in self._wake.feed_bytes(data):
                 if isinstance(event, SpeechStarted) and self.asleep:
                     self._advance(float(event.onset_ms), out)
                     self._resume(out)
