@@ -456,7 +456,10 @@ def test_deferred_work_returns_the_same_events_from_the_same_calls(seed: int, de
     eager = TurnDetector(make_detector(detector, rate), rate, settings, defer=False)
     wire = AudioFormat.PCM16 if rate == RATE else AudioFormat.PCM16_8K
     lazy = TurnDetector(make_detector(detector, rate), rate, settings, wire=wire)
-    expected = _run_script(eager, pcm, ops)
+    # A frame hook makes the state machine visit every frame (no batch shortcut, no deferral).
+    framewise = TurnDetector(make_detector(detector, rate), rate, settings, on_frame=lambda ms, score: None)
+    expected = _run_script(framewise, pcm, ops)
+    assert _run_script(eager, pcm, ops) == expected
     assert _run_script(lazy, pcm, ops, wire=True) == expected
     stops = [e for step in expected if isinstance(step, tuple) and step[0] == "feed" for e in step[1]
              if isinstance(e, SpeechStopped)]

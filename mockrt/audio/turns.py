@@ -347,6 +347,15 @@ class TurnDetector:
         f, rate = self._frame, self._rate
         hook = self.on_frame
         keep = self.scores.append if self._history else None
+        if hook is None and keep is None and scores:
+            # Most batches change nothing but the run or the last voiced frame: settle those without the loop.
+            if not self._speaking and max(scores) < on:
+                self._run = 0  # every frame below ``on`` breaks the run
+                return events
+            if self._speaking and min(scores) >= on:
+                self._silence_start = -1  # every frame voiced: no silence pending
+                self._last_voiced = k + len(scores) - 1
+                return events
         for p in scores:
             if hook is not None or keep is not None:
                 ms = k * f * 1000 // rate

@@ -156,4 +156,7 @@ def check_envelope(event: Any, accepted: Mapping[str, ClientEvent]) -> tuple[Cli
             raise errors.invalid_type("event_id", "a string", json_kind(event_id))
         if len(event_id) > 512:
             raise errors.string_too_long("event_id", 512, len(event_id))
-    return internal, {k: v for k, v in event.items() if k not in ("type", "event_id")}
+    raw = dict(event)  # the event's own keys, in order (a copy without a comprehension: on every client event)
+    del raw["type"]
+    raw.pop("event_id", None)
+    return internal, raw

@@ -212,7 +212,8 @@ class RealtimeSession:
         if self.faults.active:
             self._connection_faults(internal)
         self._release(now)
-        return self._flush()
+        out, self._out = self._out, []  # _flush() inline: on every client event
+        return out
 
     def poll(self, now: float) -> list[Output]:
         """Release paced events and fire timers due at ``now``."""
