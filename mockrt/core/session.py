@@ -65,15 +65,6 @@ MAX_APPEND_CHARS = 15 * 1024 * 1024
 """``input_audio_buffer.append`` carries at most 15 MiB of base64 per event (§2.2)."""
 
 
-def _loads(text: str) -> Any:
-    """Parse a client frame (§1.8): orjson when it accepts the text, else the stdlib parser, which decides what
-    orjson refuses (NaN, huge integers, lone surrogates) and words the error."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
 @dataclass
 class SessionOptions:
     """Per-session settings: the service's fixed facts plus the §8.2 knobs."""
@@ -168,9 +159,13 @@ class RealtimeSession:
         return self._flush()
 
     def receive_text(self, text: str, now: float) -> list[Output]:
-        """A text frame: parse JSON, then handle the event (§1.8)."""
+        """A text frame: parse JSON, then handle the event (§1.8). orjson parses it when it accepts the text, else
+        the stdlib parser decides what orjson refuses (NaN, huge integers, lone surrogates) and words the error."""
         try:
-            event = _loads(text)
+            try:
+                event = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                event = json.loads(text)
         except (ValueError, RecursionError) as exc:
             self.now = now
             if self.options.on_event is not None:
@@ -719,8 +714,9 @@ class RealtimeSession:
                 entry[3](now)
         for entry in held:
             heapq.heappush(self._timers, entry)
-        for decision in self.turn_taking.poll(now):
-            self._turn(decision, now)
+        if self.turn_taking.idle_deadline is not None:
+            for decision in self.turn_taking.poll(now):
+                self._turn(decision, now)
         for run in list(self.runs.values()):
             while True:
                 for event in run.pop_due(now):

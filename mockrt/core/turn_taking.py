@@ -94,7 +94,8 @@ class TurnTaking:
         self._format: AudioFormat | None = None
         self._offset_ms = 0.0  # session timeline position where the detector's timeline starts
         self.pending_item_id: str | None = None
-        self._idle_at: float | None = None  # wall deadline
+        self.idle_deadline: float | None = None
+        """The idle timeout's wall-clock deadline (read it; :meth:`arm_idle` and :meth:`disarm_idle` set it)."""
         self._idle_audio_ms: float | None = None  # input-timeline deadline
         self._idle_start_ms = 0.0
 
@@ -191,21 +192,17 @@ class TurnTaking:
         if self.detector.in_speech:
             return
         wait_ms = playback_ms + td.idle_timeout_ms
-        self._idle_at = now + wait_ms / 1000.0
+        self.idle_deadline = now + wait_ms / 1000.0
         position = self.buffer.position_ms
         self._idle_audio_ms = position + wait_ms
         self._idle_start_ms = position + playback_ms
 
     def disarm_idle(self) -> None:
-        self._idle_at, self._idle_audio_ms = None, None
-
-    @property
-    def idle_deadline(self) -> float | None:
-        return self._idle_at
+        self.idle_deadline, self._idle_audio_ms = None, None
 
     def poll(self, now: float) -> tuple[TurnDecision, ...]:
         """The idle timeout on wall time, when it is due (called on every session call: no generator)."""
-        if self._idle_at is not None and now >= self._idle_at:
+        if self.idle_deadline is not None and now >= self.idle_deadline:
             return (self._idle_timeout(),)
         return ()
 

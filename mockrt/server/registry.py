@@ -201,14 +201,13 @@ class IndexQueue:
     """Journal indices, oldest first, in an :class:`array.array` (which the garbage collector does not look into:
     a deque of ints made each full collection visit every audio event journaled so far)."""
 
-    __slots__ = ("_head", "_items")
+    __slots__ = ("_head", "_items", "append")
 
     def __init__(self) -> None:
         self._items = array("q")
         self._head = 0
-
-    def append(self, index: int) -> None:
-        self._items.append(index)
+        self.append: Callable[[int], None] = self._items.append
+        """Add an index (the array's own method: on every journaled append; compaction keeps the array)."""
 
     def popleft(self) -> int:
         head = self._head

@@ -92,11 +92,18 @@ class SessionProtocol(WebSocketsSansIOProtocol, asyncio.BufferedProtocol):
     _partial_need = 0
     """The bytes that frame needs in all (0 while its header is incomplete)."""
 
+    _buffer: memoryview | None = None
+    """This thread's read buffer (:func:`_read_buffer`), kept at the first read: a connection stays on its loop's
+    thread."""
+
     def get_buffer(self, sizehint: int) -> memoryview:
-        return _read_buffer()
+        buffer = self._buffer
+        if buffer is None:
+            buffer = self._buffer = _read_buffer()
+        return buffer
 
     def buffer_updated(self, nbytes: int) -> None:
-        data = bytes(_read_buffer()[:nbytes])
+        data = bytes(self._buffer[:nbytes])  # type: ignore[index]  # get_buffer came first
         if self.splitting or (self.handshake_complete and self._between_frames()):
             self.splitting = True
             self.split(data)
