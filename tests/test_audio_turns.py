@@ -484,3 +484,18 @@ def test_wire_format_must_match_the_input_rate() -> None:
         TurnDetector(make_detector("webrtc", 24000), 24000, SERVER, wire=AudioFormat.G711_ULAW)
     with pytest.raises(TypeError, match="wire format"):
         TurnDetector(make_detector("webrtc", 24000), 24000, SERVER).feed_bytes(b"\0\0")
+
+
+def test_a_mutable_wire_buffer_is_copied_when_held() -> None:
+    """A caller that reuses its buffer after feed_bytes does not change what the detector decides."""
+    pcm = np.concatenate([silence(300), af.load_speech("weather").pcm, silence(900)])
+    appends = [pcm[i:i + 480].astype("<i2").tobytes() for i in range(0, pcm.shape[0], 480)]
+    reference = TurnDetector(make_detector("webrtc", RATE), RATE, SERVER, wire=AudioFormat.PCM16)
+    reused = TurnDetector(make_detector("webrtc", RATE), RATE, SERVER, wire=AudioFormat.PCM16)
+    expected = [reference.feed_bytes(data) for data in appends]
+    got = []
+    for data in appends:
+        buffer = bytearray(data)
+        got.append(reused.feed_bytes(buffer))  # type: ignore[arg-type]  # what a careless caller might pass
+        buffer[:] = bytes(len(buffer))
+    assert got == expected and any(expected)

@@ -1,8 +1,8 @@
 """Turn detection on audio time: ``server_vad`` and ``semantic_vad`` as a sans-I/O state machine.
 
 Design: docs/vad.md §5.1-§5.4; event semantics: docs/protocol.md §5.5 (and §5.10: idle timeouts are *not* handled
-here, the session core arms them). :class:`TurnDetector` is fed the int16 samples of every
-``input_audio_buffer.append`` (decoded at the session's input rate) and returns
+here, the session core arms them). :class:`TurnDetector` is fed the audio of every ``input_audio_buffer.append``
+(its wire bytes, or int16 samples at the session's input rate) and returns
 :class:`SpeechStarted` / :class:`SpeechStopped` in input-audio order. It never looks at a clock: a client
 that streams faster than real time gets its events faster than real time, and no events happen without
 audio (docs/vad.md §1.6).
@@ -140,11 +140,14 @@ class TurnDetector:
     event can come sooner than the state machine allows: idle, ``speech_started`` needs ``min_speech_ms`` of
     consecutive speech frames; in speech, ``speech_stopped`` needs the whole silence wait. So after each batch the
     detector computes the earliest frame that could decide anything and the input sample count at which that frame
-    (with the detector's look-ahead) could have been resampled, and :meth:`feed` only holds the samples until then:
-    the resampler, the detector and the state machine then run once over the held batch. Both are chunk-invariant
-    and the held samples can decide nothing, so every event, its times and the :meth:`feed` call that returns it
+    (with the detector's look-ahead) could have been resampled, and :meth:`feed_bytes` only holds the audio until
+    then: the resampler, the detector and the state machine then run once over the held batch. Both are
+    chunk-invariant and the held audio can decide nothing, so every event, its times and the call that returns it
     are exactly those of frame-by-frame processing (tests/test_audio_turns.py compares the two); a 20 ms append in
-    speech or silence mostly costs a list append instead of a resampler and detector pass. :meth:`reset`,
+    speech or silence mostly costs a list append instead of a resampler and detector pass. A batch that cannot
+    change the state beyond the run of speech frames or the last voiced frame (idle and every score below ``on``,
+    or in speech and every score at or above it) is settled without visiting its frames one by one.
+    :meth:`feed` (int16 samples) runs at once, after what is held. :meth:`reset`,
     :meth:`update_settings`, :meth:`set_turn_complete_hint` and :attr:`decided_ms` first run what is held (which
     cannot produce an event).
 
@@ -267,7 +270,7 @@ class TurnDetector:
         self._plan()
 
     def feed(self, pcm: Int16Array) -> list[TurnEvent]:
-        """Append int16 samples at ``input_rate`` to the timeline; return the events they decided."""
+        """Append int16 samples at ``input_rate`` to the timeline; return the events they decided (not deferred)."""
         if pcm.ndim != 1:
             pcm = pcm.reshape(-1)
         self._catch_up()  # what feed_bytes holds comes first
@@ -285,7 +288,7 @@ class TurnDetector:
         self._samples_in += len(data) // self._width
         if not self._lazy:
             return self._process(wire.decode(data))
-        self._held.append(data)
+        self._held.append(data if type(data) is bytes else bytes(data))  # never a buffer its owner may change
         if self._samples_in < self._due:
             return []  # nothing can be decided yet (class docstring)
         events = self._process(self._take_held())
@@ -298,7 +301,7 @@ class TurnDetector:
         return self._wire.decode(held[0] if len(held) == 1 else b"".join(held))
 
     def _catch_up(self) -> None:
-        """Run what :meth:`feed` holds; by construction it decides nothing (class docstring)."""
+        """Run what :meth:`feed_bytes` holds; by construction it decides nothing (class docstring)."""
         if self._held:
             events = self._process(self._take_held())
             assert not events, "held input decided an event"  # pragma: no cover - the deferral's invariant
