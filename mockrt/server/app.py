@@ -28,6 +28,7 @@ from mockrt.inspector import endpoints as inspector
 from mockrt.server import admin, calls_http, handshake, live, live_calls, sip, translations
 from mockrt.server.auth import AdminAuth, login
 from mockrt.server.connection import Connection
+from mockrt.server.deadline import loop_clock
 from mockrt.server.policy import ADMIN_PREFIX, RequestPolicy, is_loopback_host
 from mockrt.server.rest_errors import error_response, protocol_error_response
 from mockrt.server.state import MockState
@@ -73,7 +74,7 @@ async def realtime_endpoint(ws: WebSocket) -> None:
         return
     loop = asyncio.get_running_loop()
     session, record = state.new_session(hs, dialect, ws.url.path, ws.headers.get("user-agent", ""), loop.time())
-    connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s, state.mcp_executor)
+    connection = Connection(ws, session, loop_clock(loop), cfg.max_send_buffer, cfg.send_timeout_s, state.mcp_executor)
     record.connection = connection
     try:
         await connection.run()

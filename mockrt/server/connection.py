@@ -132,7 +132,7 @@ class Connection:
                     self._overflow()  # drops everything queued, these outputs included
                     return
                 self.queue.extend(outputs)
-        self._schedule()
+        self._timer.set(self.session.next_deadline())
 
     def _write_now(self, outputs: list[Output]) -> list[Output]:
         """The writer is idle with nothing queued: write the leading events at once, without waking it (one
@@ -153,9 +153,6 @@ class Connection:
                 self.closed = True
                 return []
         return outputs[n:]
-
-    def _schedule(self) -> None:
-        self._timer.set(self.session.next_deadline())
 
     def _on_timer(self) -> None:
         if not self.closed:

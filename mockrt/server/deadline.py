@@ -4,7 +4,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
+
+
+def loop_clock(loop: asyncio.AbstractEventLoop) -> Callable[[], float]:
+    """The loop's clock for a transport to read on every message: ``time.monotonic`` itself when the loop's
+    ``time()`` is asyncio's own (which returns it: one Python call less a read), else the loop's ``time``."""
+    if type(loop).time is asyncio.BaseEventLoop.time:
+        return time.monotonic
+    return loop.time
 
 
 class DeadlineTimer:

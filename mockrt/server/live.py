@@ -28,6 +28,7 @@ from mockrt.core.outputs import Close, Output, Send
 from mockrt.core.turn_taking import VadOptions
 from mockrt.server import calls_http, handshake
 from mockrt.server.connection import Connection
+from mockrt.server.deadline import loop_clock
 from mockrt.server.rest_errors import protocol_error_response
 from mockrt.server.state import MockState
 
@@ -134,7 +135,7 @@ async def live_endpoint(ws: WebSocket) -> None:
     )
     session = LiveSession(options, loop.time())
     record = state.open_live(session, ws.url.path, ws.headers.get("user-agent", ""), loop.time())
-    connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s, state.mcp_executor)
+    connection = Connection(ws, session, loop_clock(loop), cfg.max_send_buffer, cfg.send_timeout_s, state.mcp_executor)
     record.connection = connection
     live.running[session.session_id] = (session, connection)
     try:
@@ -192,7 +193,7 @@ async def attach_endpoint(ws: WebSocket) -> None:
     cfg = state.config
     loop = asyncio.get_running_loop()
     core = SidebandCore(session, primary)
-    connection = Connection(ws, core, loop.time, cfg.max_send_buffer, cfg.send_timeout_s)
+    connection = Connection(ws, core, loop_clock(loop), cfg.max_send_buffer, cfg.send_timeout_s)
 
     def sink(event: dict[str, Any]) -> None:
         if not event:

@@ -29,6 +29,7 @@ from mockrt.core.turn_taking import VadOptions
 from mockrt.scenarios.script import ScriptedInterpreter
 from mockrt.server import handshake
 from mockrt.server.connection import Connection
+from mockrt.server.deadline import loop_clock
 from mockrt.server.registry import SessionRecord
 from mockrt.server.rest_errors import protocol_error_response
 from mockrt.server.state import MockState
@@ -98,7 +99,7 @@ async def translation_endpoint(ws: WebSocket) -> None:
                            ws.headers.get("user-agent", ""), time.time(), loop.time())
     options.on_event = state.registry.recorder(record)
     state.registry.open(record)
-    connection = Connection(ws, session, loop.time, cfg.max_send_buffer, cfg.send_timeout_s)
+    connection = Connection(ws, session, loop_clock(loop), cfg.max_send_buffer, cfg.send_timeout_s)
     record.connection = connection
     try:
         await connection.run()
