@@ -62,6 +62,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/load.py $(LOAD_ARGS) --json $(BENCH_OUT)/load.json
 	$(BIN)/python bench/ingest.py $(INGEST_ARGS) --json $(BENCH_OUT)/ingest.json
 	$(BIN)/python bench/append_cpu.py $(APPEND_ARGS) --json $(BENCH_OUT)/append_cpu.json
+	$(BIN)/python bench/py_calls.py --json $(BENCH_OUT)/py_calls.json
 	$(BIN)/python bench/append_core.py $(CORE_ARGS) --json $(BENCH_OUT)/append_core.json
 	$(BIN)/python bench/reply_cost.py $(REPLY_ARGS) --json $(BENCH_OUT)/reply_cost.json
 	$(BIN)/python bench/vad_accuracy.py --json $(BENCH_OUT)/vad_accuracy.json
