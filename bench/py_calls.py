@@ -30,16 +30,13 @@ import served  # noqa: E402
 from append_cpu import one_connection  # noqa: E402
 from load import clip_messages  # noqa: E402
 
-PROBE = Path(__file__).resolve().parent / "call_probe"
-
 
 def count(tree: str, messages: list[str], connections: int, appends: int) -> tuple[float, list[tuple[float, str]]]:
     """(calls per append, [(calls per append, function)] most called first) for the mockrt at ``tree``."""
     fd, out = tempfile.mkstemp(prefix="mockrt-calls-", suffix=".txt")
     os.close(fd)
-    os.environ["PYTHONPATH"] = f"{PROBE}{os.pathsep}{tree}"
-    os.environ["MOCKRT_BENCH_CALLS"] = out
-    proc, port = served.mockrt_serve()
+    os.environ["PYTHONPATH"] = tree
+    proc, port = served.mockrt_serve(calls_log=out)
     url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
 
     async def round_() -> None:

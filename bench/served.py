@@ -21,15 +21,25 @@ in a module that imports nothing of mockrt, so a bench can import it before the 
 GC_PROBE = Path(__file__).resolve().parent / "gc_probe"
 """A ``sitecustomize`` that logs the served process's full garbage collections (``gc_log`` below)."""
 
+CALL_PROBE = Path(__file__).resolve().parent / "call_probe"
+"""A ``sitecustomize`` that counts the served process's Python calls between two ``SIGUSR1`` (``calls_log``)."""
 
-def spawn(*args: str, gc_log: str | None = None) -> tuple[subprocess.Popen[str], int]:
+
+def spawn(*args: str, gc_log: str | None = None, calls_log: str | None = None) -> tuple[subprocess.Popen[str], int]:
     """Run ``python ARGS`` with the mockrt that ``PYTHONPATH`` names (this tree by default), so a bench can serve
     another tree, e.g. an older commit, for a same-run baseline; returns the process and the port it printed. With
-    ``gc_log``, the process appends its full garbage collections to that file (:data:`GC_PROBE`)."""
+    ``gc_log``, the process appends its full garbage collections to that file (:data:`GC_PROBE`); with
+    ``calls_log``, it writes the Python calls it made between two ``SIGUSR1`` there (:data:`CALL_PROBE`). One probe
+    at a time: each is a ``sitecustomize``, and Python imports the first one on the path."""
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(ROOT)}
+    if gc_log is not None and calls_log is not None:
+        raise ValueError("one probe at a time")
     if gc_log is not None:
         env["PYTHONPATH"] = f"{GC_PROBE}{os.pathsep}{env['PYTHONPATH']}"
         env["MOCKRT_BENCH_GC_LOG"] = gc_log
+    if calls_log is not None:
+        env["PYTHONPATH"] = f"{CALL_PROBE}{os.pathsep}{env['PYTHONPATH']}"
+        env["MOCKRT_BENCH_CALLS"] = calls_log
     proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True, cwd="/", env=env)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -40,9 +50,11 @@ def spawn(*args: str, gc_log: str | None = None) -> tuple[subprocess.Popen[str],
     return proc, int(match.group(1))
 
 
-def mockrt_serve(*args: str, gc_log: str | None = None) -> tuple[subprocess.Popen[str], int]:
+def mockrt_serve(*args: str, gc_log: str | None = None,
+                 calls_log: str | None = None) -> tuple[subprocess.Popen[str], int]:
     """``mockrt serve --port 0 ARGS`` in its own process (its ``--workers`` children included)."""
-    return spawn("-m", "mockrt", "serve", "--port", "0", "--log-level", "warning", *args, gc_log=gc_log)
+    return spawn("-m", "mockrt", "serve", "--port", "0", "--log-level", "warning", *args, gc_log=gc_log,
+                 calls_log=calls_log)
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
