@@ -71,12 +71,16 @@ WARMUP_TURNS = 20
 
 USER_TEXT = "What is the weather like in Paris today?"
 
-# The server's encoder (mockrt/server/connection.py), so in-process encoding costs what it costs on the wire
-# (the json module's on trees older than issue 14, so that the bench also measures those).
+# The server's encoder, so in-process encoding costs what it costs on the wire: a Send's own frame (encoded once,
+# mockrt/core/outputs.py), orjson in the connection on older trees, the json module before issue 14 (so that the
+# bench also measures those).
 try:
-    from mockrt.server.connection import encode_event as _dumps
+    from mockrt.core.outputs import encode_event as _dumps
 except ImportError:  # pragma: no cover - older mockrt
-    _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # type: ignore[assignment]
+    try:
+        from mockrt.server.connection import encode_event as _dumps
+    except ImportError:
+        _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # type: ignore[assignment]
 
 
 def _client_event(event: dict[str, Any]) -> str:
@@ -151,7 +155,13 @@ class TurnFrames:
 
 def _encode(outputs: list[Output]) -> list[Any]:
     """The server frames of ``outputs``, encoded as the server encodes them (UTF-8 bytes, or str on old trees)."""
-    return [_dumps(out.event) for out in outputs if isinstance(out, Send)]
+    return [_frame(out) for out in outputs if isinstance(out, Send)]
+
+
+def _frame(send: Send) -> Any:
+    """A Send's frame: its own when it has one (encoded once for the journal and the wire), else encoded here."""
+    frame = getattr(send, "frame", None)
+    return frame if frame is not None else _dumps(send.event)
 
 
 def _texts(outputs: list[Output]) -> list[str]:

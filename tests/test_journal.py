@@ -84,3 +84,47 @@ def test_the_audio_index_queue_is_first_in_first_out_across_compactions() -> Non
     assert len(queue) == 1_001 and queue.popleft() == 9_000
     queue.clear()
     assert len(queue) == 0 and not queue
+
+
+def test_each_server_event_is_encoded_once_for_the_wire_and_the_journal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session's journal counts each event by its frame's size (the text a client sent, the frame sent back):
+    the server's events are encoded once (``Send.frame``), for the journal and then the socket, and neither is
+    measured again (issue 14)."""
+    import json
+
+    from mockrt.core import outputs
+    from mockrt.core.dialects.ga import GA
+    from mockrt.core.session import RealtimeSession, SessionOptions
+    from mockrt.server import registry as registry_module
+
+    encoded: list[dict[str, object]] = []
+    encode = outputs.encode_event
+
+    def counting(event: dict[str, object]) -> bytes:
+        encoded.append(event)
+        return encode(event)
+
+    def measured(value: object) -> int:
+        raise AssertionError(f"measured again: {value!r:.80}")
+
+    monkeypatch.setattr(outputs, "encode_event", counting)
+    monkeypatch.setattr(registry_module, "approx_size", measured)
+    registry = Registry()
+    options = SessionOptions(dialect=GA())
+    session = RealtimeSession(options, 0.0)
+    record = SessionRecord(session.session_id, "ga", "openai", None, "/", "", 0.0, 0.0, session=session)
+    options.on_event = registry.recorder(record)
+    registry.open(record)
+    sends = [*session.start()]
+    texts = ['{"type": "conversation.item.create", "item": {"type": "message", "role": "user", '
+             '"content": [{"type": "input_text", "text": "h\u00e9llo"}]}}',
+             json.dumps({"type": "response.create", "response": {"output_modalities": ["audio"]}})]
+    now = 0.0
+    for text in texts:
+        sends += session.receive_text(text, now)
+    while session.runs:
+        now = session.next_deadline() or now
+        sends += session.poll(now)
+    frames = [out.frame for out in sends if isinstance(out, outputs.Send)]
+    assert len(frames) > 10 and [json.loads(f) for f in frames] == encoded  # one encoding each, the wire's own
+    assert record.journal_bytes == sum(map(len, texts)) + sum(map(len, frames))

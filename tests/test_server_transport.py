@@ -20,8 +20,8 @@ from websockets.protocol import State
 from websockets.sync.client import ClientConnection, connect
 
 from mockrt.config import ServerConfig
+from mockrt.core.outputs import encode_event
 from mockrt.core.responses import Pacing
-from mockrt.server.connection import encode_event
 from mockrt.server.websocket import READ_BACKLOG, READ_BUFFER, SessionProtocol
 from mockrt.thread import ServerThread
 from tests.protocol_types import validate_server_event

@@ -89,7 +89,9 @@ class SessionOptions:
     initial_config: SessionConfig | None = None  # e.g. from an ephemeral token's session (§1.6)
     prompts: Mapping[str, StoredPrompt] = field(default_factory=dict)  # stored prompts (a scenario's, §4.3)
     created_at: int = 0  # unix seconds, for ``expires_at``
-    on_event: Callable[[Literal["client", "server"], dict[str, Any], float], None] | None = None  # journal hook
+    on_event: Callable[[Literal["client", "server"], dict[str, Any], float, int | None], None] | None = None
+    """The journal hook: (direction, event, now, the size of its frame: the text received, the frame sent; ``None``
+    when there is none)."""
     call: bool = False  # a WebRTC/SIP call: the service plays the output audio (docs/protocol.md §11)
 
 
@@ -169,26 +171,28 @@ class RealtimeSession:
         except (ValueError, RecursionError) as exc:
             self.now = now
             if self.options.on_event is not None:
-                self.options.on_event("client", {"type": "<invalid json>", "raw": text[:1000]}, now)
+                self.options.on_event("client", {"type": "<invalid json>", "raw": text[:1000]}, now, None)
             self._error(errors.invalid_json(str(exc)[:200]), None)
             return self._flush()
-        return self.receive(event, now)
+        return self.receive(event, now, len(text))
 
     def receive_bytes(self, data: bytes, now: float) -> list[Output]:
         """A binary frame: always an error, the socket stays open (§1.8)."""
         self.now = now
         if self.options.on_event is not None:
-            self.options.on_event("client", {"type": "<binary frame>", "bytes": len(data)}, now)
+            self.options.on_event("client", {"type": "<binary frame>", "bytes": len(data)}, now, None)
         self._error(errors.binary_frame(), None)
         return self._flush()
 
-    def receive(self, event: Any, now: float) -> list[Output]:
-        """Handle one parsed client event; errors become one ``error`` event (§3.2)."""
+    def receive(self, event: Any, now: float, size: int | None = None) -> list[Output]:
+        """Handle one parsed client event (``size``: its frame's, for the journal); errors become one ``error``
+        event (§3.2)."""
         if self.closed:
             return []
         self.now = now
         if self.options.on_event is not None:
-            self.options.on_event("client", event if isinstance(event, dict) else {"type": "<not an object>"}, now)
+            self.options.on_event("client", event if isinstance(event, dict) else {"type": "<not an object>"}, now,
+                                  size)
         event_id = client_event_id(event)
         internal: ClientEvent | None = None
         try:
@@ -310,7 +314,7 @@ class RealtimeSession:
 
     def _queue(self, send: Send) -> None:
         if self.options.on_event is not None:
-            self.options.on_event("server", send.event, self.now)
+            self.options.on_event("server", send.event, self.now, len(send.frame))
         self._out.append(send)
 
     def _connection_faults(self, client_event: ClientEvent | None) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,7 +32,6 @@ from mockrt.server.registry import SessionRecord
 
 logger = logging.getLogger("mockrt.calls")
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 MAX_BACKLOG = 1000
 """Events kept for the first event channel of a call (a caller whose data channel never opens must not grow
@@ -144,7 +142,7 @@ class Call:
         """Fan the session's outputs out to every event channel, in order; a Close ends the call."""
         for out in outputs:
             if isinstance(out, Send):
-                text = _dumps(out.event)
+                text = out.frame.decode()
                 if self.backlog is not None:
                     if len(self.backlog) < MAX_BACKLOG:
                         self.backlog.append(text)

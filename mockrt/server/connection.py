@@ -6,8 +6,9 @@ writer that drains an ordered queue of the core's outputs. Core calls are synchr
 queued in the order the core produced them.
 
 On uvicorn with :class:`~mockrt.server.websocket.SessionProtocol` (what :mod:`mockrt.server.runner` runs), an
-accepted session reads and writes through the protocol directly: consecutive events are JSON-encoded (orjson)
-and written as one batch of frames, without an ASGI message and Starlette's wrappers per event (issue 14).
+accepted session reads and writes through the protocol directly: consecutive events (each ``Send``'s frame, encoded
+once by the core for its journal and the wire) are written as one batch of frames, without an ASGI message and
+Starlette's wrappers per event (issue 14).
 The handshake itself went through the ASGI application and its middleware. Elsewhere, plain ASGI messages.
 """
 
@@ -21,7 +22,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from uvicorn.protocols.utils import ClientDisconnected
 
@@ -35,18 +35,6 @@ from mockrt.server.mcp_runner import ExecutorFactory, McpHost, McpRunner
 from mockrt.server.websocket import SessionProtocol
 
 logger = logging.getLogger("mockrt.session")
-
-_ascii_dumps = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def encode_event(event: dict[str, Any]) -> bytes:
-    """A server event as compact UTF-8 JSON (orjson). What orjson refuses (a lone surrogate from a client's
-    ``\\ud800``, an integer beyond 64 bits) is encoded by :mod:`json` with ASCII escapes instead."""
-    try:
-        return orjson.dumps(event)
-    except (TypeError, orjson.JSONEncodeError):
-        return _ascii_dumps(event).encode("ascii")
-
 
 _BATCH = 64
 """At most this many queued events are written with one ``transport.write``."""
@@ -147,7 +135,7 @@ class Connection:
             n += 1
         if n:
             try:
-                fast.send_frames([encode_event(out.event) for out in outputs[:n]])  # type: ignore[union-attr]
+                fast.send_frames([out.frame for out in outputs[:n]])  # type: ignore[union-attr]
             except (ClientDisconnected, RuntimeError, OSError) as exc:
                 self.log.debug("write stopped: %r", exc)
                 self.closed = True
@@ -238,10 +226,10 @@ class Connection:
                         while len(batch) < _BATCH and queue.next_is_send():
                             batch.append(queue.get_nowait())  # type: ignore[arg-type]
                         self._queued_bytes -= sum(_size(send) for send in batch)
-                        fast.send_frames([encode_event(send.event) for send in batch])
+                        fast.send_frames([send.frame for send in batch])
                     else:
                         self._queued_bytes -= _size(out)
-                        await self.ws.send_text(encode_event(out.event).decode())
+                        await self.ws.send_text(out.frame.decode())
                 elif isinstance(out, Close):
                     self.close_code = out.code
                     await self.ws.close(out.code, out.reason)
@@ -340,6 +328,5 @@ class Connection:
 
 
 def _size(send: Send) -> int:
-    """Approximate wire size of an event: its base64 payload dominates when there is one."""
-    delta = send.event.get("delta") or send.event.get("audio")
-    return 200 + (len(delta) if isinstance(delta, str) else 0)
+    """An event's size on the wire: its frame's."""
+    return len(send.frame)

@@ -29,7 +29,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -99,6 +99,13 @@ def stub(event: dict[str, Any], size: int, reason: str) -> dict[str, Any]:
         out["event_id"] = event["event_id"][:200]
     out["mockrt_truncated"] = {"reason": reason, "bytes": size}
     return out
+
+
+class JournalHook(Protocol):
+    """A session's ``on_event``: a client or server event at ``now``, with its frame's size when the session knows
+    it (else the journal measures the event, :func:`approx_size`)."""
+
+    def __call__(self, direction: str, event: dict[str, Any], now: float, size: int | None = None, /) -> None: ...
 
 
 @dataclass(slots=True)
@@ -283,7 +290,7 @@ class Registry:
         self.live[record.id] = record
         self._notify()
 
-    def recorder(self, record: SessionRecord) -> Callable[[str, dict[str, Any], float], None]:
+    def recorder(self, record: SessionRecord) -> JournalHook:
         """The session's ``on_event`` hook: append to the journal, wake waiters."""
         journal, limit, seq, start = record.journal, self.journal_limit, self._seq, record.started_mono
         budget, audio = self.journal_max_bytes, record.audio_entries
@@ -293,7 +300,7 @@ class Registry:
         last_client = -1
         last_size = 0
 
-        def on_event(direction: str, event: dict[str, Any], now: float) -> None:
+        def on_event(direction: str, event: dict[str, Any], now: float, size: int | None = None) -> None:
             nonlocal last_client, last_size
             if journal._n < limit:  # len(journal) without the call: on every event
                 etype = event.get("type")
@@ -303,7 +310,8 @@ class Registry:
                     journal.set_event(last_client, kept)
                     record.journal_bytes -= last_size - approx_size(kept)
                 last_client = -1
-                size = approx_size(event)
+                if size is None:  # a session that knows the frame's size passes it (core/outputs.py, Send)
+                    size = approx_size(event)
                 key = AUDIO_KEYS.get(etype) if isinstance(etype, str) else None
                 while record.journal_bytes + size > budget and audio:
                     old = audio.popleft()
