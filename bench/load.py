@@ -5,7 +5,9 @@ For each N (a ramp) it reports the latency of ``speech_stopped`` after the appen
 silence window (``audio_end_ms``) — and after the append that completes the detector's look-ahead, which is the
 earliest moment any server could decide — plus lost events, the load generator's own lateness (when the client is
 the bottleneck the figures say so), the server's CPU time per append (all its processes, from /proc), the busiest
-process's share of it (with ``--workers 2``, 50 % is an even split), its RSS per session, and the full garbage
+process's share of it (with ``--workers 2``, 50 % is an even split), how busy that process was while every caller
+streamed (``busy``: its CPU time over the wall time, % of one core: a single-threaded event loop near 100 % has no
+room left, and its queueing, not its work, then sets the 99th percentile), its RSS per session, and the full garbage
 collections that stopped it while the callers streamed (how many, the longest; bench/gc_probe). The server runs in its
 own process(es): ``mockrt serve --workers W``, once per worker count. Aim: the highest N with every turn detected
 (no event lost) and speech_stopped p99 ≤ 100 ms; the baseline beside it is the load generator's own lateness and
@@ -231,6 +233,21 @@ def measure(url: str, n: int, seconds: float, messages: list[str], pids: list[in
     rss: list[int] = []
     sampler = threading.Timer(max(0.0, start - time.monotonic()) + seconds / 2, lambda: rss.append(rss_kb(pids)))
     sampler.start()
+    # While every caller streams: from the last caller's first append (they start a turn apart) to the first
+    # caller's last (a step shorter than a turn plus a second has no such window).
+    busy: list[float] = []
+    full_from = (len(messages) - 1) * CHUNK_MS / 1000 + 0.2
+    window = seconds - 0.2 - full_from
+
+    def sample_busy() -> None:  # the busiest server process's share of a core
+        t0, before = time.monotonic(), [cpu_seconds([pid]) for pid in pids]
+        time.sleep(window)
+        after, elapsed = [cpu_seconds([pid]) for pid in pids], time.monotonic() - t0
+        busy.append(max(b - a for a, b in zip(before, after, strict=True)) / elapsed * 100)
+
+    busy_sampler = threading.Timer(max(0.0, start - time.monotonic()) + full_from, sample_busy)
+    if window >= 1.0:
+        busy_sampler.start()
     cpu0 = [cpu_seconds([pid]) for pid in pids]
     if generators == 1:
         results = [_drive_process(parts[0])]
@@ -240,6 +257,8 @@ def measure(url: str, n: int, seconds: float, messages: list[str], pids: list[in
     per_process = [cpu_seconds([pid]) - before for pid, before in zip(pids, cpu0, strict=True)]
     cpu = sum(per_process)
     sampler.join()
+    if window >= 1.0:
+        busy_sampler.join()
     stats = [s for part, _cpu in results for s in part]
     gen_cpu = sum(c for _part, c in results)
     appends = sum(len(s.sent) for s in stats)
@@ -258,6 +277,7 @@ def measure(url: str, n: int, seconds: float, messages: list[str], pids: list[in
             "client_cpu_us_per_append": gen_cpu / appends * 1e6 if appends else float("nan"),
             "cpu_us_per_append": cpu / appends * 1e6 if appends else float("nan"),
             "busiest_share": max(per_process) / cpu * 100 if cpu else float("nan"),
+            "busy_pct": busy[0] if busy else float("nan"),
             "full_collections": gcs, "full_collection_max_ms": gc_max}
 
 
@@ -278,7 +298,7 @@ def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool, ge
               f"server RSS at rest {base_rss / 1024:.0f} MiB; {generators} load generator process(es)")
         print(f"{'N':>5} {'turns':>6} {'stop p50':>9} {'stop p99':>9} {'dec. p50':>9} {'dec. p99':>9} "
               f"{'lost':>5} {'err':>4} {'client late p99':>16} {'CPU/append':>11} {'client CPU':>11} "
-              f"{'RSS/session':>12} {'busiest':>8} {'full GCs':>12}  "
+              f"{'RSS/session':>12} {'busiest':>8} {'busy':>5} {'full GCs':>12}  "
               f"aim (p99 <= {AIM_P99_MS:g} ms, 0 lost)")
         best = best_decidable = 0
         for n in ramp:
@@ -294,7 +314,7 @@ def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool, ge
             print(f"{n:>5} {r['turns']:>6} {r['p50']:>8.1f}ms {r['p99']:>8.1f}ms {r['p50_d']:>8.1f}ms "
                   f"{r['p99_d']:>8.1f}ms {r['lost']:>5} {r['errors']:>4} {r['client_late_p99']:>14.1f}ms "
                   f"{r['cpu_us_per_append']:>9.0f}us {r['client_cpu_us_per_append']:>9.0f}us "
-                  f"{r['rss_per_session_mib']:>10.2f}MiB {r['busiest_share']:>7.0f}% "
+                  f"{r['rss_per_session_mib']:>10.2f}MiB {r['busiest_share']:>7.0f}% {r['busy_pct']:>4.0f}% "
                   f"{r['full_collections']:>3.0f}, {r['full_collection_max_ms']:>4.0f}ms  {note}", flush=True)
             if not ok and r["p99"] > 4 * AIM_P99_MS:
                 break
