@@ -88,7 +88,8 @@ class TranslationOptions:
     initial_config: TranslationConfig | None = None
     max_duration_s: float | None = None  # None: the dialect's maximum (§1.5)
     created_at: int = 0  # unix seconds, for ``expires_at``
-    on_event: Callable[[Literal["client", "server"], dict[str, Any], float], None] | None = None  # journal hook
+    on_event: Callable[[Literal["client", "server"], dict[str, Any], float, int | None], None] | None = None
+    """The journal hook, as :class:`~mockrt.core.session.SessionOptions`'."""
 
 
 @dataclass
@@ -142,7 +143,7 @@ class TranslationSession:
             self._journal("client", {"type": "<invalid json>", "raw": text[:1000]})
             self._error(errors.invalid_json(str(exc)[:200]), None)
             return self._flush()
-        return self.receive(event, now)
+        return self.receive(event, now, len(text))
 
     def receive_bytes(self, data: bytes, now: float) -> list[Output]:
         self.now = now
@@ -150,12 +151,13 @@ class TranslationSession:
         self._error(errors.binary_frame(), None)
         return self._flush()
 
-    def receive(self, event: Any, now: float) -> list[Output]:
-        """One parsed client event; a rejected one has no effect and answers with one ``error`` (§3.2)."""
+    def receive(self, event: Any, now: float, size: int | None = None) -> list[Output]:
+        """One parsed client event (``size``: its frame's, for the journal); a rejected one has no effect and answers
+        with one ``error`` (§3.2)."""
         if self.closed:
             return []
         self.now = now
-        self._journal("client", event if isinstance(event, dict) else {"type": "<not an object>"})
+        self._journal("client", event if isinstance(event, dict) else {"type": "<not an object>"}, size)
         event_id = client_event_id(event)
         try:
             internal, raw = check_envelope(event, self.dialect.client_events)
@@ -264,15 +266,16 @@ class TranslationSession:
     def _emit(self, event: dict[str, Any]) -> None:
         wire = self.dialect.encode(event, self.ids.event())
         if wire is not None:
-            self._journal("server", wire)
-            self._out.append(Send(wire))
+            send = Send(wire)
+            self._journal("server", wire, len(send.frame))
+            self._out.append(send)
 
     def _error(self, err: errors.ProtocolError, event_id: str | None) -> None:
         self._emit({"type": ServerEvent.ERROR, "error": err.to_error_object(event_id)})
 
-    def _journal(self, direction: Literal["client", "server"], event: dict[str, Any]) -> None:
+    def _journal(self, direction: Literal["client", "server"], event: dict[str, Any], size: int | None = None) -> None:
         if self.options.on_event is not None:
-            self.options.on_event(direction, event, self.now)
+            self.options.on_event(direction, event, self.now, size)
 
     def _flush(self) -> list[Output]:
         out, self._out = self._out, []

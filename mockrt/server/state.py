@@ -199,12 +199,12 @@ class MockState:
         journal = self.registry.recorder(record)
         started = LiveDialect.server_events[LiveServerEvent.STARTED]
 
-        def on_event(direction: str, event: dict[str, Any], at: float) -> None:
+        def on_event(direction: str, event: dict[str, Any], at: float, size: int | None = None) -> None:
             if record.model is None and direction == "server" and event.get("type") == started:
                 resource = event.get("session")
                 model = resource.get("model") if isinstance(resource, dict) else None
                 record.model = model if isinstance(model, str) else None
-            journal(direction, event, at)
+            journal(direction, event, at, size)
 
         session.options.on_event = on_event
         self.registry.open(record)

@@ -80,8 +80,8 @@ class LiveOptions:
     max_duration_s: float = 3600.0
     created_at: int = 0
     usage_every_ms: int = 10_000
-    on_event: Callable[[str, dict[str, Any], float], None] | None = None
-    """The journal hook (direction, event, now), as :class:`~mockrt.core.session.SessionOptions`' ."""
+    on_event: Callable[[str, dict[str, Any], float, int | None], None] | None = None
+    """The journal hook (direction, event, now, its frame's size), as :class:`~mockrt.core.session.SessionOptions`'."""
     fork_of: LiveSnapshot | None = None
     """Start from a stored session's state (a fork, §13.6): ``session.start`` then carries overrides only."""
     sip: bool = False
@@ -213,7 +213,7 @@ class LiveSession:
             except ValueError as exc:
                 self._journal("client", {"type": "<invalid json>", "raw": text[:1000]})
                 raise errors.invalid_json(str(exc)) from None
-            self._journal("client", event if isinstance(event, dict) else {"type": "<not an object>"})
+            self._journal("client", event if isinstance(event, dict) else {"type": "<not an object>"}, len(text))
             if not isinstance(event, dict):
                 raise errors.not_an_object()
             raw_id = event.get("event_id")
@@ -802,22 +802,22 @@ class LiveSession:
         return usage
 
     def _send(self, kind: S, fields: dict[str, Any], mirror: bool = True) -> Send:
-        event = self.dialect.render(kind, self.ids.event(), fields)
-        self._journal("server", event)
-        if mirror and self.sideband is not None:
-            self.sideband(event)
-        return Send(event)
+        return self._sent(self.dialect.render(kind, self.ids.event(), fields), mirror)
 
-    def _journal(self, direction: str, event: dict[str, Any]) -> None:
+    def _journal(self, direction: str, event: dict[str, Any], size: int | None = None) -> None:
         if self.options.on_event is not None:
-            self.options.on_event(direction, event, self.now)
+            self.options.on_event(direction, event, self.now, size)
 
     def _error(self, err: errors.ProtocolError, cid: str | None) -> Send:
-        event = self.dialect.render_error(self.ids.event(), err, cid)
-        self._journal("server", event)
-        if self.sideband is not None:
+        return self._sent(self.dialect.render_error(self.ids.event(), err, cid), True)
+
+    def _sent(self, event: dict[str, Any], mirror: bool) -> Send:
+        """``event`` as sent: journaled with its frame's size, mirrored to the sideband (§13.7)."""
+        send = Send(event)
+        self._journal("server", event, len(send.frame))
+        if mirror and self.sideband is not None:
             self.sideband(event)
-        return Send(event)
+        return send
 
 
 def decision_ms(decision: TurnStarted | TurnEnded) -> float:
