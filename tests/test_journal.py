@@ -151,4 +151,12 @@ def test_each_server_event_is_encoded_once_for_the_wire_and_the_journal(
         sends += session.poll(now)
     frames = [out.frame for out in sends if isinstance(out, outputs.Send)]
     assert len(frames) >= 2 and [json.loads(f) for f in frames] == encoded  # one encoding each, the wire's own
-    assert record.journal_bytes == sum(map(len, texts)) + sum(map(len, frames))
+    assert record.journal_bytes == sum(len(t.encode()) for t in texts) + sum(map(len, frames))
+
+
+def test_a_text_frame_is_counted_in_utf8_bytes() -> None:
+    """What a client's text takes is counted as the bytes it came in, not its characters: four for an emoji, so a
+    journal's byte budget holds (SECURITY.md) whatever the script."""
+    assert outputs.text_size('{"a":"b"}') == 9
+    assert outputs.text_size('{"a":"\u00e9\u4e2d\U0001f600"}') == 8 + 2 + 3 + 4
+    assert outputs.text_size('"\ud800"') == 2 + 3  # a lone surrogate (json.loads lets it through) counts too

@@ -42,7 +42,7 @@ from mockrt.core.model import (
     SessionKind,
     TurnDetection,
 )
-from mockrt.core.outputs import Close, Output, Send, Stall
+from mockrt.core.outputs import Close, Output, Send, Stall, text_size
 from mockrt.core.playout import Playout
 from mockrt.core.prompts import StoredPrompt, resolve_prompt
 from mockrt.core.responses import Pacing, ResponseRun
@@ -174,7 +174,7 @@ class RealtimeSession:
                 self.options.on_event("client", {"type": "<invalid json>", "raw": text[:1000]}, now, None)
             self._error(errors.invalid_json(str(exc)[:200]), None)
             return self._flush()
-        return self.receive(event, now, len(text))
+        return self.receive(event, now, text_size(text))
 
     def receive_bytes(self, data: bytes, now: float) -> list[Output]:
         """A binary frame: always an error, the socket stays open (§1.8)."""

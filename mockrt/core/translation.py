@@ -37,7 +37,7 @@ from mockrt.core.dialects.translation import Translation
 from mockrt.core.events import ClientEvent, ServerEvent, check_envelope, client_event_id
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import TranslationConfig, TurnDetection
-from mockrt.core.outputs import Close, Output, Send
+from mockrt.core.outputs import Close, Output, Send, text_size
 from mockrt.core.schema import AnyValue, Obj, Str
 from mockrt.core.synth import RATE, synthesize
 from mockrt.core.turn_taking import VadOptions, turn_settings
@@ -143,7 +143,7 @@ class TranslationSession:
             self._journal("client", {"type": "<invalid json>", "raw": text[:1000]})
             self._error(errors.invalid_json(str(exc)[:200]), None)
             return self._flush()
-        return self.receive(event, now, len(text))
+        return self.receive(event, now, text_size(text))
 
     def receive_bytes(self, data: bytes, now: float) -> list[Output]:
         self.now = now

@@ -56,7 +56,7 @@ from mockrt.core.live.output import CHUNK_MS, OutputStream, Utterance
 from mockrt.core.live.recording import LiveRecording, to_pcm24k
 from mockrt.core.mcp import McpResult
 from mockrt.core.model import ContentPart, Item, ResponseParams, SessionConfig, TurnDetection
-from mockrt.core.outputs import Close, Output, Send
+from mockrt.core.outputs import Close, Output, Send, text_size
 from mockrt.core.synth import RATE, scripted_speech, synthesize
 from mockrt.core.transcription import PlaceholderTranscriber, Transcriber, TranscriptionRequest
 from mockrt.core.turn_taking import TurnEnded, TurnStarted, TurnTaking, VadOptions
@@ -213,7 +213,8 @@ class LiveSession:
             except ValueError as exc:
                 self._journal("client", {"type": "<invalid json>", "raw": text[:1000]})
                 raise errors.invalid_json(str(exc)) from None
-            self._journal("client", event if isinstance(event, dict) else {"type": "<not an object>"}, len(text))
+            self._journal("client", event if isinstance(event, dict) else {"type": "<not an object>"},
+                          text_size(text))
             if not isinstance(event, dict):
                 raise errors.not_an_object()
             raw_id = event.get("event_id")
