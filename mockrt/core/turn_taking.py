@@ -201,7 +201,8 @@ class TurnTaking:
         self.idle_deadline, self._idle_audio_ms = None, None
 
     def poll(self, now: float) -> tuple[TurnDecision, ...]:
-        """The idle timeout on wall time, when it is due (called on every session call: no generator)."""
+        """The idle timeout on wall time, when it is due (no generator; the session calls it while
+        :attr:`idle_deadline` is set)."""
         if self.idle_deadline is not None and now >= self.idle_deadline:
             return (self._idle_timeout(),)
         return ()
