@@ -26,12 +26,15 @@ CALL_PROBE = Path(__file__).resolve().parent / "call_probe"
 
 
 def spawn(*args: str, gc_log: str | None = None, calls_log: str | None = None) -> tuple[subprocess.Popen[str], int]:
-    """Run ``python ARGS`` with the mockrt that ``PYTHONPATH`` names (this tree by default), so a bench can serve
-    another tree, e.g. an older commit, for a same-run baseline; returns the process and the port it printed. With
+    """Run ``python ARGS`` with the mockrt that ``MOCKRT_BENCH_SERVE`` names, else the one ``PYTHONPATH`` names (this
+    tree by default), so a bench can serve another tree, e.g. an older commit, for a same-run baseline
+    (``MOCKRT_BENCH_SERVE`` serves it to a bench that runs with this tree, for trees whose modules the bench's own
+    code cannot import); returns the process and the port it printed. With
     ``gc_log``, the process appends its full garbage collections to that file (:data:`GC_PROBE`); with
     ``calls_log``, it writes the Python calls it made between two ``SIGUSR1`` there (:data:`CALL_PROBE`). One probe
     at a time: each is a ``sitecustomize``, and Python imports the first one on the path."""
-    env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(ROOT)}
+    env = {**os.environ,
+           "PYTHONPATH": os.environ.get("MOCKRT_BENCH_SERVE") or os.environ.get("PYTHONPATH") or str(ROOT)}
     if gc_log is not None and calls_log is not None:
         raise ValueError("one probe at a time")
     if gc_log is not None:
