@@ -25,16 +25,15 @@ CALL_PROBE = Path(__file__).resolve().parent / "call_probe"
 """A ``sitecustomize`` that counts the served process's Python calls between two ``SIGUSR1`` (``calls_log``)."""
 
 
-def spawn(*args: str, gc_log: str | None = None, calls_log: str | None = None) -> tuple[subprocess.Popen[str], int]:
-    """Run ``python ARGS`` with the mockrt that ``MOCKRT_BENCH_SERVE`` names, else the one ``PYTHONPATH`` names (this
-    tree by default), so a bench can serve another tree, e.g. an older commit, for a same-run baseline
-    (``MOCKRT_BENCH_SERVE`` serves it to a bench that runs with this tree, for trees whose modules the bench's own
-    code cannot import); returns the process and the port it printed. With
+def spawn(*args: str, gc_log: str | None = None, calls_log: str | None = None,
+          tree: str | None = None) -> tuple[subprocess.Popen[str], int]:
+    """Run ``python ARGS`` with the mockrt of ``tree``, else the one ``PYTHONPATH`` names (this tree by default), so
+    a bench can serve another tree, e.g. an older commit, for a same-run baseline; returns the process and the port
+    it printed. With
     ``gc_log``, the process appends its full garbage collections to that file (:data:`GC_PROBE`); with
     ``calls_log``, it writes the Python calls it made between two ``SIGUSR1`` there (:data:`CALL_PROBE`). One probe
     at a time: each is a ``sitecustomize``, and Python imports the first one on the path."""
-    env = {**os.environ,
-           "PYTHONPATH": os.environ.get("MOCKRT_BENCH_SERVE") or os.environ.get("PYTHONPATH") or str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": tree or os.environ.get("PYTHONPATH") or str(ROOT)}
     if gc_log is not None and calls_log is not None:
         raise ValueError("one probe at a time")
     if gc_log is not None:
@@ -55,9 +54,11 @@ def spawn(*args: str, gc_log: str | None = None, calls_log: str | None = None) -
 
 def mockrt_serve(*args: str, gc_log: str | None = None,
                  calls_log: str | None = None) -> tuple[subprocess.Popen[str], int]:
-    """``mockrt serve --port 0 ARGS`` in its own process (its ``--workers`` children included)."""
+    """``mockrt serve --port 0 ARGS`` in its own process (its ``--workers`` children included), with the mockrt
+    that ``MOCKRT_BENCH_SERVE`` names if set: another tree served to a bench that runs with this one (for trees
+    older than the modules the bench imports); the bench's helper servers keep the bench's own tree."""
     return spawn("-m", "mockrt", "serve", "--port", "0", "--log-level", "warning", *args, gc_log=gc_log,
-                 calls_log=calls_log)
+                 calls_log=calls_log, tree=os.environ.get("MOCKRT_BENCH_SERVE"))
 
 
 def stop(proc: subprocess.Popen[str]) -> None:

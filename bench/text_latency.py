@@ -475,7 +475,11 @@ def run_served(frames: TurnFrames, turns: int, connections: int, seconds: float,
     path = Path(tempfile.mkdtemp(prefix="mockrt-bench-")) / "frames.json"
     path.write_text(json.dumps(vars(frames)))
     mock, mock_port = served.mockrt_serve("--audio-speed", "0")
-    bare, bare_port = served.spawn(str(Path(__file__).resolve()), "--bare-server", str(path))
+    try:
+        bare, bare_port = served.spawn(str(Path(__file__).resolve()), "--bare-server", str(path))
+    except BaseException:
+        served.stop(mock)
+        raise
     try:
         mock_url = f"ws://127.0.0.1:{mock_port}/v1/realtime?model=gpt-realtime"
         bare_url = f"ws://127.0.0.1:{bare_port}/"
