@@ -309,9 +309,11 @@ def run_workers(workers: int, ramp: list[int], seconds: float, replies: bool, ge
             steps.append(r)
             ok = r["p99"] <= AIM_P99_MS and r["lost"] == 0
             capped = capped or not ok
-            best = n if not capped else best
             capped_decidable = capped_decidable or not (r["p99_d"] <= AIM_P99_MS and r["lost"] == 0)
-            best_decidable = n if not capped_decidable else best_decidable
+            if not capped:
+                best = n
+            if not capped_decidable:
+                best_decidable = n
             note = "met" if ok else "missed"
             if r["client_late_p99"] > 10:
                 note += " (load generator late: client-bound)"

@@ -29,10 +29,9 @@ def spawn(*args: str, gc_log: str | None = None, calls_log: str | None = None,
           tree: str | None = None) -> tuple[subprocess.Popen[str], int]:
     """Run ``python ARGS`` with the mockrt of ``tree``, else the one ``PYTHONPATH`` names (this tree by default), so
     a bench can serve another tree, e.g. an older commit, for a same-run baseline; returns the process and the port
-    it printed. With
-    ``gc_log``, the process appends its full garbage collections to that file (:data:`GC_PROBE`); with
-    ``calls_log``, it writes the Python calls it made between two ``SIGUSR1`` there (:data:`CALL_PROBE`). One probe
-    at a time: each is a ``sitecustomize``, and Python imports the first one on the path."""
+    it printed. With ``gc_log``, the process appends its full garbage collections to that file (:data:`GC_PROBE`);
+    with ``calls_log``, it writes the Python calls it made between two ``SIGUSR1`` there (:data:`CALL_PROBE`). One
+    probe at a time: each is a ``sitecustomize``, and Python imports the first one on the path."""
     env = {**os.environ, "PYTHONPATH": tree or os.environ.get("PYTHONPATH") or str(ROOT)}
     if gc_log is not None and calls_log is not None:
         raise ValueError("one probe at a time")
