@@ -181,8 +181,14 @@ def test_page_follows_a_live_vad_session(page: Any, tmp_path: Path) -> None:
         assert '"type": "input_audio_buffer.speech_started"' in detail
         # a click on the append span shows an append with its audio as a duration, not base64
         page.locator('#ev-table tr[data-type="input_audio_buffer.append"]').first.click()
-        page.wait_for_function("document.querySelector('#detail-body').innerText.includes('ms of pcm16 audio')",
-                               timeout=15000)
+        try:
+            page.wait_for_function(
+                "document.querySelector('#detail-body').innerText.includes('ms of pcm16 audio')", timeout=15000)
+        except Exception as exc:  # timed out once under CI load (session 9): say what the page showed instead
+            shown = page.evaluate("document.querySelector('#detail-body').innerText")[:500]
+            rows = page.locator('#ev-table tr[data-type="input_audio_buffer.append"]').count()
+            raise AssertionError(f"no append detail after the click ({rows} append rows); detail: {shown!r}") \
+                from exc
         shot = tmp_path / "inspector-audio-axis.png"
         page.screenshot(path=str(shot), full_page=True)
         print(f"inspector screenshot (input audio axis, event selected): {shot}")
