@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -30,6 +30,14 @@ def text_size(text: str) -> int:
     """The bytes of a text frame as received (UTF-8): its length when it is ASCII, which Python knows without a
     scan, as almost every client event is (audio is base64)."""
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+class JournalHook(Protocol):
+    """A session's ``on_event`` (every session kind's options): a client or server event at ``now``, with the size
+    of its frame when the session knows it (the text received, :attr:`Send.frame`), else ``None`` and the journal
+    measures the event itself (``approx_size`` in mockrt/server/registry.py)."""
+
+    def __call__(self, direction: str, event: dict[str, Any], now: float, size: int | None = None, /) -> None: ...
 
 
 class Send:

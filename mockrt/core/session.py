@@ -42,7 +42,7 @@ from mockrt.core.model import (
     SessionKind,
     TurnDetection,
 )
-from mockrt.core.outputs import Close, Output, Send, Stall, text_size
+from mockrt.core.outputs import Close, JournalHook, Output, Send, Stall, text_size
 from mockrt.core.playout import Playout
 from mockrt.core.prompts import StoredPrompt, resolve_prompt
 from mockrt.core.responses import Pacing, ResponseRun
@@ -89,7 +89,7 @@ class SessionOptions:
     initial_config: SessionConfig | None = None  # e.g. from an ephemeral token's session (§1.6)
     prompts: Mapping[str, StoredPrompt] = field(default_factory=dict)  # stored prompts (a scenario's, §4.3)
     created_at: int = 0  # unix seconds, for ``expires_at``
-    on_event: Callable[[Literal["client", "server"], dict[str, Any], float, int | None], None] | None = None
+    on_event: JournalHook | None = None
     """The journal hook: (direction, event, now, the size of its frame: the text received, the frame sent; ``None``
     when there is none)."""
     call: bool = False  # a WebRTC/SIP call: the service plays the output audio (docs/protocol.md §11)

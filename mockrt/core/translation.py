@@ -37,7 +37,7 @@ from mockrt.core.dialects.translation import Translation
 from mockrt.core.events import ClientEvent, ServerEvent, check_envelope, client_event_id
 from mockrt.core.ids import IdGenerator
 from mockrt.core.model import TranslationConfig, TurnDetection
-from mockrt.core.outputs import Close, Output, Send, text_size
+from mockrt.core.outputs import Close, JournalHook, Output, Send, text_size
 from mockrt.core.schema import AnyValue, Obj, Str
 from mockrt.core.synth import RATE, synthesize
 from mockrt.core.turn_taking import VadOptions, turn_settings
@@ -88,7 +88,7 @@ class TranslationOptions:
     initial_config: TranslationConfig | None = None
     max_duration_s: float | None = None  # None: the dialect's maximum (§1.5)
     created_at: int = 0  # unix seconds, for ``expires_at``
-    on_event: Callable[[Literal["client", "server"], dict[str, Any], float, int | None], None] | None = None
+    on_event: JournalHook | None = None
     """The journal hook, as :class:`~mockrt.core.session.SessionOptions`'."""
 
 

@@ -29,7 +29,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,7 @@ import orjson
 
 from mockrt.core.dialects import AUDIO_PAYLOADS
 from mockrt.core.events import ServerEvent
+from mockrt.core.outputs import JournalHook
 
 if TYPE_CHECKING:
     from mockrt.core.session import RealtimeSession
@@ -99,13 +100,6 @@ def stub(event: dict[str, Any], size: int, reason: str) -> dict[str, Any]:
         out["event_id"] = event["event_id"][:200]
     out["mockrt_truncated"] = {"reason": reason, "bytes": size}
     return out
-
-
-class JournalHook(Protocol):
-    """A session's ``on_event``: a client or server event at ``now``, with its frame's size when the session knows
-    it (else the journal measures the event, :func:`approx_size`)."""
-
-    def __call__(self, direction: str, event: dict[str, Any], now: float, size: int | None = None, /) -> None: ...
 
 
 @dataclass(slots=True)

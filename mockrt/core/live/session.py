@@ -56,7 +56,7 @@ from mockrt.core.live.output import CHUNK_MS, OutputStream, Utterance
 from mockrt.core.live.recording import LiveRecording, to_pcm24k
 from mockrt.core.mcp import McpResult
 from mockrt.core.model import ContentPart, Item, ResponseParams, SessionConfig, TurnDetection
-from mockrt.core.outputs import Close, Output, Send, text_size
+from mockrt.core.outputs import Close, JournalHook, Output, Send, text_size
 from mockrt.core.synth import RATE, scripted_speech, synthesize
 from mockrt.core.transcription import PlaceholderTranscriber, Transcriber, TranscriptionRequest
 from mockrt.core.turn_taking import TurnEnded, TurnStarted, TurnTaking, VadOptions
@@ -80,7 +80,7 @@ class LiveOptions:
     max_duration_s: float = 3600.0
     created_at: int = 0
     usage_every_ms: int = 10_000
-    on_event: Callable[[str, dict[str, Any], float, int | None], None] | None = None
+    on_event: JournalHook | None = None
     """The journal hook (direction, event, now, its frame's size), as :class:`~mockrt.core.session.SessionOptions`'."""
     fork_of: LiveSnapshot | None = None
     """Start from a stored session's state (a fork, §13.6): ``session.start`` then carries overrides only."""
