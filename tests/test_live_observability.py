@@ -35,6 +35,10 @@ def srv() -> Iterator[ServerThread]:
 
 @pytest.fixture
 def http(srv: ServerThread) -> Iterator[httpx.Client]:
+    # An earlier test's sessions end after its client closed; one ending after the reset would be listed with this
+    # test's (session_ids() counts recent sessions too).
+    registry = srv.app.state.mock.registry
+    assert registry.wait(lambda: not registry.live, 10.0), "an earlier test's sessions are still open"
     srv.control.reset()
     with httpx.Client(base_url=srv.http_url, timeout=10) as client:
         yield client
